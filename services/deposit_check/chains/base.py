@@ -1,0 +1,38 @@
+"""The one interface every chain adapter offers. Adapters return facts and know no policy."""
+
+from typing import Protocol
+
+from deposit_check.models import Asset, Observation
+
+
+class Chain(Protocol):
+    name: str
+    family: str  # "utxo" | "evm"
+    required_confirmations: int
+    native: Asset
+
+    def assets(self) -> dict[str, Asset]:
+        """Assets this chain can report, by upper-case symbol (the native coin included)."""
+        ...
+
+    def normalize_tx_hash(self, tx_hash: str) -> str:
+        """Return the canonical form of the hash; raise InvalidTxHash when it cannot be one here."""
+        ...
+
+    def normalize_address(self, address: str) -> str:
+        """Return the canonical form of the address; raise InvalidAddress when it is not of this chain."""
+        ...
+
+    async def observe(self, tx_hash: str, address: str) -> Observation:
+        """Look the tx up (normalized hash and address); raise NodeUnavailable when no node answers."""
+        ...
+
+    async def tip(self) -> int:
+        """Best block height."""
+        ...
+
+    async def ready(self) -> None:
+        """Raise NodeUnavailable unless a node answers and is fit to be asked (index, chain id)."""
+        ...
+
+    async def aclose(self) -> None: ...

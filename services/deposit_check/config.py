@@ -1,0 +1,151 @@
+"""Configuration: a TOML file (env DEPOSIT_CHECK_CONFIG) plus env for Redis and secrets.
+
+Built once at start-up and passed down; nothing below reads the environment.
+`${NAME}` in any string of the file is replaced by the env variable NAME, so RPC passwords
+and the like can stay out of the file.
+"""
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TokenConfig(_Strict):
+    symbol: str
+    contract: str
+    decimals: int = Field(ge=0, le=36)
+
+
+class _ChainBase(_Strict):
+    rpc_urls: list[str] = Field(min_length=1)
+    # Zero would call a mempool tx "confirmed": never allowed.
+    confirmations: int = Field(ge=1, le=10_000)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    explorer_tx_url: str | None = None  # e.g. "https://blockchair.com/litecoin/transaction/{tx_hash}"
+
+
+class UtxoChainConfig(_ChainBase):
+    family: Literal["utxo"]
+    coin: str | None = None  # bitcoin | litecoin | ...; defaults to the chain's name
+    network: Literal["mainnet", "testnet", "regtest"] = "mainnet"
+    symbol: str | None = None
+    decimals: int = 8
+    # Overrides for coins we have no built-in parameters for.
+    bech32_hrp: str | None = None
+    p2pkh_versions: list[int] | None = None
+    p2sh_versions: list[int] | None = None
+
+
+class EvmChainConfig(_ChainBase):
+    family: Literal["evm"]
+    chain_id: int = Field(ge=1)
+    symbol: str = "ETH"
+    decimals: int = 18
+    tokens: list[TokenConfig] = []
+
+
+ChainConfig = Annotated[UtxoChainConfig | EvmChainConfig, Field(discriminator="family")]
+
+
+class ApiKey(_Strict):
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the key")
+
+
+class ApiConfig(_Strict):
+    keys: list[ApiKey] = []
+
+
+class CacheConfig(_Strict):
+    final_ttl_seconds: int = Field(default=86_400, ge=0)
+    # Short: a non-final verdict read from cache can only under-state progress, for at most this long.
+    pending_ttl_seconds: int = Field(default=3, ge=0)
+
+
+class FileConfig(_Strict):
+    api: ApiConfig = ApiConfig()
+    cache: CacheConfig = CacheConfig()
+    chains: dict[str, ChainConfig] = {}
+
+    @field_validator("chains")
+    @classmethod
+    def _names(cls, chains: dict[str, ChainConfig]) -> dict[str, ChainConfig]:
+        for name in chains:
+            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
+                raise ValueError(f"chain name {name!r}: use lower-case letters, digits, - or _")
+        return chains
+
+
+class Settings(BaseSettings):
+    """Environment: where the file is and where Redis is."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    deposit_check_config: Path | None = None
+    redis_url: str | None = None
+
+
+# Used when no file is named: the local dev chains the demo starts.
+DEFAULT_CONFIG = """
+[chains.litecoin]
+family = "utxo"
+network = "regtest"
+rpc_urls = ["http://demo:demo@127.0.0.1:19443"]
+confirmations = 6
+
+[chains.ethereum]
+family = "evm"
+chain_id = 31337
+rpc_urls = ["http://127.0.0.1:8545"]
+confirmations = 12
+"""
+
+
+class AppConfig(BaseModel):
+    """Everything the service needs, resolved once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: FileConfig
+    redis_url: str | None
+    source: str
+
+
+def _expand(value: object, env: dict[str, str]) -> object:
+    if isinstance(value, str):
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise ValueError(f"config refers to ${{{name}}} but it is not set in the environment")
+            return env[name]
+
+        return _ENV_REF.sub(sub, value)
+    if isinstance(value, list):
+        return [_expand(v, env) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, env) for k, v in value.items()}
+    return value
+
+
+def parse_config(text: str, env: dict[str, str] | None = None) -> FileConfig:
+    raw = tomllib.loads(text)
+    return FileConfig.model_validate(_expand(raw, dict(os.environ) if env is None else env))
+
+
+def load_config(settings: Settings | None = None) -> AppConfig:
+    settings = settings or Settings()
+    if settings.deposit_check_config is not None:
+        path = settings.deposit_check_config
+        return AppConfig(file=parse_config(path.read_text()), redis_url=settings.redis_url, source=str(path))
+    return AppConfig(file=parse_config(DEFAULT_CONFIG), redis_url=settings.redis_url, source="built-in defaults")

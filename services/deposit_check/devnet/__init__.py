@@ -1,0 +1,1 @@
+"""Local dev chains (litecoind regtest, anvil) for the demo and the tests."""

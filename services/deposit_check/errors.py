@@ -1,0 +1,61 @@
+"""One error tree for the service; the router turns it into HTTP in one place."""
+
+
+class DepositCheckError(Exception):
+    """Base of every error this service raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(DepositCheckError):
+    """The request is well-formed JSON but says something we cannot check."""
+
+    status_code = 422
+    code = "invalid_request"
+
+
+class InvalidTxHash(InvalidRequest):
+    """The transaction hash is not a hash of any configured chain family."""
+
+    code = "invalid_tx_hash"
+
+
+class InvalidAddress(InvalidRequest):
+    """The address is malformed or belongs to another chain or network."""
+
+    code = "invalid_address"
+
+
+class UnknownChain(InvalidRequest):
+    """The chain named is not configured."""
+
+    code = "unknown_chain"
+
+
+class UnknownAsset(InvalidRequest):
+    """The asset named is not known on the chain."""
+
+    code = "unknown_asset"
+
+
+class Unauthorized(DepositCheckError):
+    """No valid API key."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class NodeUnavailable(DepositCheckError):
+    """No node of the chain answered usefully; the truth is unknown, never 'not found'."""
+
+    status_code = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, chain: str | None = None) -> None:
+        super().__init__(message)
+        self.chain = chain

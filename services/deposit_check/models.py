@@ -1,0 +1,85 @@
+"""Domain values shared by the adapters, the verdict and the API.
+
+Amounts are integers in base units (satoshis, wei, token units); they become decimal strings
+only at the edge, through `Asset.to_decimal`.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    NOT_FOUND = "not_found"
+    PENDING = "pending"
+    CONFIRMING = "confirming"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    WRONG_ADDRESS = "wrong_address"
+    WRONG_NETWORK = "wrong_network"
+    UNAVAILABLE = "unavailable"
+
+
+class AmountStatus(StrEnum):
+    EXACT = "exact"
+    UNDER = "under"
+    OVER = "over"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A coin or token on one chain. `contract` is None for the chain's native coin."""
+
+    symbol: str
+    decimals: int
+    contract: str | None = None
+
+    def to_decimal(self, base_units: int) -> Decimal:
+        return Decimal(base_units).scaleb(-self.decimals)
+
+    def to_base_units(self, amount: Decimal) -> int:
+        """Exact conversion; raises ValueError when `amount` has more decimals than the asset."""
+        scaled = amount.scaleb(self.decimals)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{amount} has more than {self.decimals} decimals for {self.symbol}")
+        return int(scaled)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Value of one asset that reached the deposit address in one transaction."""
+
+    asset: Asset
+    amount: int
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    height: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a chain adapter saw of one tx, with no policy applied.
+
+    `block` is None while the tx is only in the mempool. `tip` is the best height seen
+    in the same round trip. `payments` holds what paid the asked address (empty: nothing did);
+    for a mempool tx it is what the tx will pay once mined.
+    """
+
+    chain: str
+    tx_hash: str
+    found: bool
+    tip: int
+    block: BlockRef | None = None
+    block_time: datetime | None = None
+    payments: tuple[Payment, ...] = field(default=())
+    reverted: bool = False
+
+    @property
+    def confirmations(self) -> int:
+        if self.block is None:
+            return 0
+        return max(0, self.tip - self.block.height + 1)
