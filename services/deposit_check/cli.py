@@ -1,0 +1,67 @@
+"""`deposit-check`: serve the API (optionally with local demo chains), make API keys."""
+
+import argparse
+import hashlib
+import logging
+import secrets
+import sys
+
+import uvicorn
+
+from deposit_check.app import create_app
+from deposit_check.config import Settings, load_config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    demo = None
+    if args.demo:
+        from deposit_check.demo import Demo
+
+        demo = Demo(workdir=args.demo_dir)
+        settings = demo.start(settings)
+    try:
+        config = load_config(settings)
+        uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        if demo is not None:
+            demo.stop()
+    return 0
+
+
+def _new_key(args: argparse.Namespace) -> int:
+    key = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    print(f"API key (give it to the bot, it is not stored): {key}")
+    print("Add to the config file:")
+    print("[[api.keys]]")
+    print(f'name = "{args.name}"')
+    print(f'sha256 = "{digest}"')
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="deposit-check", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--demo", action="store_true", help="also start local dev chains (litecoind regtest, anvil) with sample deposits"
+    )
+    serve.add_argument("--demo-dir", default=None, help="where the demo keeps its chains' data (default: a temp dir)")
+    serve.set_defaults(func=_serve)
+
+    key = sub.add_parser("new-key", help="make an API key and print its config entry")
+    key.add_argument("name", help="who the key is for, e.g. support-bot")
+    key.set_defaults(func=_new_key)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

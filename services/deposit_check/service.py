@@ -1,0 +1,203 @@
+"""The check: resolve which chains to ask, ask them concurrently, decide, cache.
+
+Routes call `CheckService.check_json`; everything about chains and caching stays here.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from deposit_check.chains import Chain
+from deposit_check.config import CacheConfig
+from deposit_check.errors import (
+    DepositCheckError,
+    InvalidAddress,
+    InvalidRequest,
+    InvalidTxHash,
+    NodeUnavailable,
+    UnknownAsset,
+    UnknownChain,
+)
+from deposit_check.models import Asset, Observation
+from deposit_check.schemas import CheckRequest, CheckResponse
+from deposit_check.store import Store, StoreUnavailable, check_key
+from deposit_check.verdict import Expectation, Verdict, decide, not_found
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One chain to ask, with the hash and address in that chain's canonical form."""
+
+    chain: Chain
+    tx_hash: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    targets: list[Target]
+    asked_chain: str | None  # None when the address format picked the chains
+    asset_symbol: str | None
+    expected: Decimal | None
+
+
+class CheckService:
+    def __init__(self, chains: dict[str, Chain], store: Store, cache: CacheConfig) -> None:
+        self.chains = chains
+        self.store = store
+        self.cache = cache
+
+    # -- planning: pure, no I/O, every 422 comes from here ---------------------------------
+
+    def plan(self, req: CheckRequest) -> Plan:
+        if req.chain is not None:
+            chain = self.chains.get(req.chain)
+            if chain is None:
+                known = ", ".join(sorted(self.chains)) or "none"
+                raise UnknownChain(f"unknown chain {req.chain!r}; configured chains: {known}")
+            targets = [self._target(chain, req)]
+        else:
+            targets = self._targets_by_address(req)
+            if req.asset is not None:
+                # With no chain named, the asset narrows the search to chains that know it.
+                with_asset = [t for t in targets if req.asset.upper() in t.chain.assets()]
+                if not with_asset:
+                    names = ", ".join(t.chain.name for t in targets)
+                    raise UnknownAsset(f"unknown asset {req.asset!r} on {names}")
+                targets = with_asset
+        expected = Decimal(req.expected_amount) if req.expected_amount is not None else None
+        for t in targets:
+            asset = self._asset(t.chain, req.asset)
+            if expected is not None and asset is not None:
+                try:
+                    asset.to_base_units(expected)
+                except ValueError as exc:
+                    raise InvalidRequest(f"expected_amount: {exc}") from exc
+        return Plan(targets, req.chain, req.asset.upper() if req.asset else None, expected)
+
+    def _target(self, chain: Chain, req: CheckRequest) -> Target:
+        return Target(chain, chain.normalize_tx_hash(req.tx_hash), chain.normalize_address(req.address))
+
+    def _targets_by_address(self, req: CheckRequest) -> list[Target]:
+        targets: list[Target] = []
+        hash_error: InvalidTxHash | None = None
+        for chain in self.chains.values():
+            try:
+                address = chain.normalize_address(req.address)
+            except InvalidAddress:
+                continue
+            try:
+                targets.append(Target(chain, chain.normalize_tx_hash(req.tx_hash), address))
+            except InvalidTxHash as exc:
+                hash_error = exc
+        if targets:
+            return targets
+        if hash_error is not None:
+            raise hash_error
+        known = ", ".join(sorted(self.chains)) or "none"
+        raise InvalidAddress(
+            f"{req.address!r} is not an address of any configured chain ({known}); "
+            "check it, or name the chain"
+        )
+
+    @staticmethod
+    def _asset(chain: Chain, symbol: str | None) -> Asset | None:
+        if symbol is None:
+            return None
+        asset = chain.assets().get(symbol.upper())
+        if asset is None:
+            known = ", ".join(sorted(chain.assets()))
+            raise UnknownAsset(f"unknown asset {symbol!r} on {chain.name}; known: {known}")
+        return asset
+
+    # -- checking ----------------------------------------------------------------------------
+
+    async def check(self, plan: Plan) -> Verdict:
+        observations = await self._observe_all(plan.targets)
+        found = [(t, o) for t, o in observations if isinstance(o, Observation) and o.found]
+        if found:
+            target, obs = max(found, key=lambda pair: (bool(pair[1].payments), pair[1].confirmations))
+            return self._decide(plan, target, obs, asked_chain=None)
+        failures = [o for _, o in observations if isinstance(o, NodeUnavailable)]
+        if failures:
+            # One chain that did not answer means we do not know: never "not found".
+            raise NodeUnavailable("; ".join(f.message for f in failures), chain=failures[0].chain)
+        elsewhere = await self._look_elsewhere(plan)
+        if elsewhere is not None:
+            target, obs = elsewhere
+            return self._decide(plan, target, obs, asked_chain=plan.targets[0].chain.name)
+        first = plan.targets[0]
+        return not_found(
+            first.tx_hash,
+            first.address,
+            first.chain.name if len(plan.targets) == 1 else None,
+            first.chain.required_confirmations,
+            plan.expected,
+        )
+
+    async def _observe_all(self, targets: list[Target]) -> list[tuple[Target, Observation | NodeUnavailable]]:
+        async def one(t: Target) -> Observation | NodeUnavailable:
+            try:
+                return await t.chain.observe(t.tx_hash, t.address)
+            except NodeUnavailable as exc:
+                log.warning("chain %s unavailable: %s", t.chain.name, exc.message)
+                return exc
+
+        results = await asyncio.gather(*(one(t) for t in targets))
+        return list(zip(targets, results, strict=True))
+
+    async def _look_elsewhere(self, plan: Plan) -> tuple[Target, Observation] | None:
+        """Find the tx on another configured chain that takes the same hash and address."""
+        asked = {t.chain.name for t in plan.targets}
+        others: list[Target] = []
+        for chain in self.chains.values():
+            if chain.name in asked:
+                continue
+            try:
+                others.append(
+                    Target(chain, chain.normalize_tx_hash(plan.targets[0].tx_hash), chain.normalize_address(plan.targets[0].address))
+                )
+            except DepositCheckError:
+                continue
+        for target, obs in await self._observe_all(others):
+            if isinstance(obs, Observation) and obs.found:
+                return target, obs
+        return None
+
+    def _decide(self, plan: Plan, target: Target, obs: Observation, asked_chain: str | None) -> Verdict:
+        return decide(
+            obs,
+            address=target.address,
+            required=target.chain.required_confirmations,
+            native=target.chain.native,
+            expectation=Expectation(asset=self._asset(target.chain, plan.asset_symbol) if asked_chain is None else None, amount=plan.expected),
+            asked_chain=asked_chain,
+        )
+
+    # -- the API path: cache in front of check ------------------------------------------------
+
+    async def check_json(self, req: CheckRequest) -> tuple[bytes, bool]:
+        """Answer a request as JSON bytes; the flag says whether it came from the cache."""
+        plan = self.plan(req)
+        first = plan.targets[0]
+        key = check_key(plan.asked_chain, first.tx_hash, first.address, plan.asset_symbol, req.expected_amount)
+        try:
+            cached = await self.store.get(key)
+        except StoreUnavailable as exc:
+            log.warning("cache unavailable, checking without it: %s", exc)
+            cached = None
+        if cached is not None:
+            return cached, True
+        verdict = await self.check(plan)
+        response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
+        body = response.model_dump_json().encode()
+        ttl = self.cache.final_ttl_seconds if verdict.final else self.cache.pending_ttl_seconds
+        try:
+            await self.store.set(key, body, ttl)
+        except StoreUnavailable as exc:
+            log.warning("cache unavailable, verdict not cached: %s", exc)
+        return body, False

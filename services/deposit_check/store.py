@@ -1,0 +1,108 @@
+"""Where state lives: Redis when REDIS_URL is set, else an in-process store (single process only).
+
+This module owns the key layout; nothing else spells a key.
+"""
+
+import hashlib
+import time
+from typing import Protocol
+
+import redis.asyncio as redis
+
+PREFIX = "dc:v1"
+
+
+def check_key(chain: str | None, tx_hash: str, address: str, asset: str | None, expected: str | None) -> str:
+    """Cache key of one check request (the request is normalized before it gets here)."""
+    raw = "\x1f".join((chain or "*", tx_hash, address, asset or "", expected or ""))
+    return f"{PREFIX}:check:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer."""
+
+
+class Store(Protocol):
+    kind: str
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class RedisStore:
+    kind = "redis"
+
+    def __init__(self, url: str) -> None:
+        # Short timeouts: a dead Redis must turn into "degraded", not a hung request.
+        self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            return await self._redis.get(key)
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        if ttl_seconds <= 0:  # a TTL of 0 means "do not cache"
+            return
+        try:
+            await self._redis.set(key, value, ex=ttl_seconds)
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def ping(self) -> None:
+        try:
+            await self._redis.ping()
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+class MemoryStore:
+    """A dict with expiry, for a single process without Redis."""
+
+    kind = "memory"
+
+    def __init__(self, max_items: int = 100_000) -> None:
+        self._items: dict[str, tuple[float, bytes]] = {}
+        self._max_items = max_items
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= time.monotonic():
+            self._items.pop(key, None)
+            return None
+        return item[1]
+
+    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+        if ttl_seconds <= 0:
+            return
+        if len(self._items) >= self._max_items:
+            self._evict()
+        self._items[key] = (time.monotonic() + ttl_seconds, value)
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (expiry, _) in self._items.items() if expiry <= now]:
+            del self._items[key]
+        while len(self._items) >= self._max_items:  # still full: drop the oldest inserted
+            del self._items[next(iter(self._items))]
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self._items.clear()
+
+
+def open_store(redis_url: str | None) -> Store:
+    return RedisStore(redis_url) if redis_url else MemoryStore()

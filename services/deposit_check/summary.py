@@ -1,0 +1,69 @@
+"""One plain sentence about a verdict that an agent can paste to the player."""
+
+from decimal import Decimal
+
+from deposit_check.models import AmountStatus, Status
+from deposit_check.verdict import Verdict
+
+
+def format_amount(value: Decimal) -> str:
+    """A decimal string without exponent or trailing zeros: 1.5, 0.00012, 100."""
+    text = format(value.normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
+
+
+def short_hash(tx_hash: str) -> str:
+    bare = tx_hash.removeprefix("0x")
+    return f"{tx_hash[: len(tx_hash) - len(bare) + 8]}…{bare[-6:]}"
+
+
+def _what(v: Verdict) -> str:
+    if v.received is not None and v.asset is not None:
+        return f"{format_amount(v.received)} {v.asset.symbol}"
+    return "funds"
+
+
+def _amount_note(v: Verdict) -> str:
+    if v.amount_status is None or v.expected is None or v.received is None or v.asset is None:
+        return ""
+    diff = format_amount(abs(v.received - v.expected))
+    if v.amount_status is AmountStatus.UNDER:
+        return f" That is {diff} {v.asset.symbol} less than the expected {format_amount(v.expected)}."
+    if v.amount_status is AmountStatus.OVER:
+        return f" That is {diff} {v.asset.symbol} more than the expected {format_amount(v.expected)}."
+    return ""
+
+
+def summarize(v: Verdict) -> str:
+    chain = v.chain or "any of our networks"
+    tx = short_hash(v.tx_hash)
+    match v.status:
+        case Status.NOT_FOUND:
+            return (
+                f"We cannot find transaction {tx} on {chain} yet. Please check the hash in your "
+                "wallet's history and which network you sent it on."
+            )
+        case Status.WRONG_NETWORK:
+            return (
+                f"Transaction {tx} was sent on {v.found_on}, not on {chain}, so it has not reached "
+                "this deposit address."
+            )
+        case Status.FAILED:
+            return f"Transaction {tx} failed on {chain} (it was reverted), so no funds were transferred."
+        case Status.WRONG_ADDRESS:
+            return f"Transaction {tx} on {chain} does not send anything to the deposit address {v.address}."
+        case Status.PENDING:
+            return (
+                f"Your payment of {_what(v)} is waiting to be included in a block on {chain}; "
+                "it has no confirmations yet." + _amount_note(v)
+            )
+        case Status.CONFIRMING:
+            return (
+                f"Your deposit of {_what(v)} has {v.confirmations} of {v.required_confirmations} "
+                f"confirmations on {chain}; it is credited once it reaches {v.required_confirmations}."
+                + _amount_note(v)
+            )
+        case Status.CONFIRMED:
+            return f"Your deposit of {_what(v)} is confirmed on {chain}." + _amount_note(v)
+        case _:
+            return f"We cannot check transaction {tx} right now; please try again in a few minutes."

@@ -1,0 +1,137 @@
+"""The verdict: a pure function of (observation, confirmation policy, expected amount).
+
+Every status rule lives here and nowhere else, so the API, the watcher and the agent form can
+never disagree about what a transaction means.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from deposit_check.models import AmountStatus, Asset, BlockRef, Observation, Payment, Status
+
+FINAL_STATUSES = frozenset({Status.CONFIRMED, Status.FAILED, Status.WRONG_ADDRESS, Status.WRONG_NETWORK})
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the desk expected to receive; `asset` None means the asset the tx paid (or the native coin)."""
+
+    asset: Asset | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    chain: str | None
+    tx_hash: str
+    address: str
+    confirmations: int
+    required_confirmations: int
+    block: BlockRef | None
+    block_time: datetime | None
+    payments: tuple[Payment, ...]
+    asset: Asset | None  # the asset the amount check is about
+    received: Decimal | None  # of `asset`, when the tx pays the address
+    expected: Decimal | None
+    amount_status: AmountStatus | None
+    found_on: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """True when no later block can change the verdict short of a deep reorg."""
+        return self.status in FINAL_STATUSES and self.confirmations >= self.required_confirmations
+
+
+def status_of(observation: Observation, required: int, *, on_asked_chain: bool = True) -> Status:
+    """The status rules, in order of precedence."""
+    if not observation.found:
+        return Status.NOT_FOUND
+    if not on_asked_chain:
+        return Status.WRONG_NETWORK
+    if observation.reverted:
+        return Status.FAILED
+    if not observation.payments:
+        return Status.WRONG_ADDRESS
+    if observation.block is None:
+        return Status.PENDING
+    if observation.confirmations < required:
+        return Status.CONFIRMING
+    return Status.CONFIRMED
+
+
+def _amount_asset(payments: tuple[Payment, ...], expectation: Expectation, native: Asset) -> Asset:
+    if expectation.asset is not None:
+        return expectation.asset
+    paid = {p.asset for p in payments}
+    return paid.pop() if len(paid) == 1 else native
+
+
+def _amount_status(received: Decimal, expected: Decimal) -> AmountStatus:
+    if received == expected:
+        return AmountStatus.EXACT
+    return AmountStatus.UNDER if received < expected else AmountStatus.OVER
+
+
+def decide(
+    observation: Observation,
+    *,
+    address: str,
+    required: int,
+    native: Asset,
+    expectation: Expectation = Expectation(),
+    asked_chain: str | None = None,
+) -> Verdict:
+    """Turn what a chain showed into a verdict.
+
+    `asked_chain` is the chain the caller asked about; when the tx was observed on another
+    chain it is a wrong-network verdict.
+    """
+    on_asked = asked_chain is None or asked_chain == observation.chain
+    status = status_of(observation, required, on_asked_chain=on_asked)
+    asset = _amount_asset(observation.payments, expectation, native)
+    pays = status in (Status.PENDING, Status.CONFIRMING, Status.CONFIRMED)
+    received = asset.to_decimal(sum(p.amount for p in observation.payments if p.asset == asset)) if pays else None
+    amount_status = (
+        _amount_status(received, expectation.amount)
+        if received is not None and expectation.amount is not None
+        else None
+    )
+    return Verdict(
+        status=status,
+        chain=asked_chain if not on_asked else observation.chain,
+        tx_hash=observation.tx_hash,
+        address=address,
+        confirmations=observation.confirmations if observation.found else 0,
+        required_confirmations=required,
+        block=observation.block,
+        block_time=observation.block_time,
+        payments=observation.payments,
+        asset=asset,
+        received=received,
+        expected=expectation.amount,
+        amount_status=amount_status,
+        found_on=None if on_asked else observation.chain,
+    )
+
+
+def not_found(
+    tx_hash: str, address: str, chain: str | None, required: int, expected: Decimal | None = None
+) -> Verdict:
+    """The verdict when every node asked answered and none knows the tx."""
+    return Verdict(
+        status=Status.NOT_FOUND,
+        chain=chain,
+        tx_hash=tx_hash,
+        address=address,
+        confirmations=0,
+        required_confirmations=required,
+        block=None,
+        block_time=None,
+        payments=(),
+        asset=None,
+        received=None,
+        expected=expected,
+        amount_status=None,
+    )

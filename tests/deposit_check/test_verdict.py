@@ -1,0 +1,100 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from deposit_check.models import AmountStatus, Asset, BlockRef, Observation, Payment, Status
+from deposit_check.verdict import Expectation, decide, not_found, status_of
+
+LTC = Asset("LTC", 8)
+USDT = Asset("USDT", 6, "0x" + "11" * 20)
+ETH = Asset("ETH", 18)
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def obs(**kw: object) -> Observation:
+    base: dict[str, object] = dict(chain="litecoin", tx_hash="ab" * 32, found=True, tip=110)
+    base.update(kw)
+    return Observation(**base)  # type: ignore[arg-type]
+
+
+def mined(height: int, *payments: Payment, tip: int = 110, **kw: object) -> Observation:
+    return obs(block=BlockRef(height, "cd" * 32), block_time=T0, payments=payments, tip=tip, **kw)
+
+
+@pytest.mark.parametrize(
+    ("observation", "expected"),
+    [
+        (obs(found=False), Status.NOT_FOUND),
+        (obs(payments=(Payment(LTC, 5),)), Status.PENDING),
+        (obs(payments=()), Status.WRONG_ADDRESS),
+        (mined(110, Payment(LTC, 5)), Status.CONFIRMING),  # 1 of 6
+        (mined(106, Payment(LTC, 5)), Status.CONFIRMING),  # 5 of 6
+        (mined(105, Payment(LTC, 5)), Status.CONFIRMED),  # 6 of 6
+        (mined(100), Status.WRONG_ADDRESS),
+        (mined(100, reverted=True), Status.FAILED),
+    ],
+)
+def test_status_rules(observation: Observation, expected: Status) -> None:
+    assert status_of(observation, 6) is expected
+
+
+def test_confirmations_count_the_tip_block() -> None:
+    assert mined(110).confirmations == 1
+    assert mined(105).confirmations == 6
+    assert obs().confirmations == 0
+
+
+def test_confirmed_needs_required_confirmations_exactly() -> None:
+    v5 = decide(mined(106, Payment(LTC, 1)), address="a", required=6, native=LTC)
+    v6 = decide(mined(105, Payment(LTC, 1)), address="a", required=6, native=LTC)
+    assert (v5.status, v5.final) == (Status.CONFIRMING, False)
+    assert (v6.status, v6.final) == (Status.CONFIRMED, True)
+
+
+def test_amount_sums_payments_of_the_asset_and_compares_exactly() -> None:
+    o = mined(100, Payment(LTC, 10_000_000), Payment(LTC, 2_345_678))
+    exact = decide(o, address="a", required=6, native=LTC, expectation=Expectation(amount=Decimal("0.12345678")))
+    under = decide(o, address="a", required=6, native=LTC, expectation=Expectation(amount=Decimal("0.2")))
+    over = decide(o, address="a", required=6, native=LTC, expectation=Expectation(amount=Decimal("0.1")))
+    assert exact.received == Decimal("0.12345678")
+    assert (exact.amount_status, under.amount_status, over.amount_status) == (
+        AmountStatus.EXACT,
+        AmountStatus.UNDER,
+        AmountStatus.OVER,
+    )
+
+
+def test_amount_of_the_asked_asset_only() -> None:
+    o = mined(100, Payment(ETH, 10**18), Payment(USDT, 250_000_000), tip=200)
+    usdt = decide(o, address="a", required=12, native=ETH, expectation=Expectation(USDT, Decimal("250")))
+    assert (usdt.asset, usdt.received, usdt.amount_status) == (USDT, Decimal("250"), AmountStatus.EXACT)
+    # No asset named and two paid: the amount is about the native coin.
+    auto = decide(o, address="a", required=12, native=ETH)
+    assert (auto.asset, auto.received) == (ETH, Decimal(1))
+
+
+def test_a_single_paid_token_is_the_asset_when_none_is_named() -> None:
+    v = decide(mined(100, Payment(USDT, 1_500_000), tip=200), address="a", required=12, native=ETH)
+    assert (v.asset, v.received) == (USDT, Decimal("1.5"))
+
+
+def test_no_amount_status_when_nothing_reached_the_address() -> None:
+    for o in (mined(100, reverted=True), mined(100), obs(found=False)):
+        v = decide(o, address="a", required=6, native=LTC, expectation=Expectation(amount=Decimal(1)))
+        assert v.amount_status is None and v.received is None
+
+
+def test_wrong_network_names_where_it_was_found() -> None:
+    o = mined(100, Payment(ETH, 1), tip=200).__class__(
+        chain="bsc", tx_hash="0x" + "ab" * 32, found=True, tip=200, block=BlockRef(100, "x"), payments=(Payment(ETH, 1),)
+    )
+    v = decide(o, address="a", required=12, native=ETH, asked_chain="ethereum")
+    assert (v.status, v.chain, v.found_on) == (Status.WRONG_NETWORK, "ethereum", "bsc")
+
+
+def test_final_only_when_deep_enough() -> None:
+    assert not decide(obs(payments=(Payment(LTC, 1),)), address="a", required=1, native=LTC).final
+    assert not decide(mined(110), address="a", required=6, native=LTC).final  # wrong address, 1 conf
+    assert decide(mined(100), address="a", required=6, native=LTC).final
+    assert not not_found("h", "a", "litecoin", 6).final
