@@ -1,0 +1,146 @@
+"""A tiny async JSON-RPC client for Bitcoin-Core-like nodes: batches, keep-alive, failover over URLs.
+
+Written here rather than taken from a library: the libraries that speak this RPC (bitcoinlib,
+python-bitcoinrpc) are sync or open a connection per call, and we need one batch per check.
+Every request is sent as a batch, so the node answers HTTP 200 with one reply per call and a
+per-call error (Bitcoin Core answers single calls that fail with HTTP 404/500).
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+
+from deposit_check.errors import NodeUnavailable
+
+T = TypeVar("T")
+
+
+class RpcError(Exception):
+    """An error object the node answered for one call."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"RPC error {code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class BadAnswer(Exception):
+    """This node's answer cannot be used: ask the next one."""
+
+
+Reply = Any  # the call's result, or an RpcError instance
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A node URL with its credentials split off, so that messages never carry them."""
+
+    url: str
+    auth: tuple[str, str] | None
+
+    @classmethod
+    def parse(cls, url: str) -> "Endpoint":
+        parts = urlsplit(url)
+        auth = None
+        if parts.username is not None:
+            auth = (unquote(parts.username), unquote(parts.password or ""))
+        netloc = parts.hostname or ""
+        if ":" in netloc:  # IPv6 literal
+            netloc = f"[{netloc}]"
+        if parts.port is not None:
+            netloc = f"{netloc}:{parts.port}"
+        return cls(urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), auth)
+
+
+def _encode(value: Any) -> Any:
+    # Core's amount parser takes strings, which keeps Decimal exact (json would need floats).
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
+
+
+class JsonRpcClient:
+    """Batched JSON-RPC over one keep-alive httpx client, trying each URL in turn."""
+
+    def __init__(
+        self,
+        chain: str,
+        urls: Sequence[str],
+        timeout_seconds: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.chain = chain
+        self.endpoints = [Endpoint.parse(u) for u in urls]
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), transport=transport)
+
+    async def batch(
+        self, calls: Sequence[tuple[str, Sequence[Any]]], interpret: Callable[[list[Reply]], T]
+    ) -> T:
+        """Send `calls` as one batch and return `interpret(replies)` from the first node that suits.
+
+        Transport errors, HTTP errors, malformed bodies and `BadAnswer` raised by `interpret`
+        move on to the next URL; when none is left, raise NodeUnavailable listing each failure.
+        """
+        failures: list[str] = []
+        for endpoint in self.endpoints:
+            try:
+                return interpret(await self._send(endpoint, calls))
+            except BadAnswer as exc:
+                failures.append(f"{endpoint.url}: {exc}")
+            except httpx.HTTPError as exc:
+                failures.append(f"{endpoint.url}: {type(exc).__name__} {exc}".rstrip())
+        raise NodeUnavailable(f"{self.chain}: no node answered usefully ({'; '.join(failures)})", chain=self.chain)
+
+    async def call(self, method: str, *params: Any) -> Any:
+        """One call; an RPC error counts as a bad answer and moves on to the next URL."""
+        return await self.batch([(method, params)], lambda replies: result(replies[0]))
+
+    async def _send(self, endpoint: Endpoint, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Reply]:
+        body = json.dumps(
+            [{"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)} for i, (m, p) in enumerate(calls)],
+            default=_encode,
+        )
+        response = await self._http.post(
+            endpoint.url,
+            content=body,
+            auth=endpoint.auth or httpx.USE_CLIENT_DEFAULT,
+            headers={"content-type": "application/json"},
+        )
+        if response.status_code in (401, 403):
+            raise BadAnswer(f"HTTP {response.status_code}: the node refused the RPC credentials")
+        if response.status_code != 200:
+            raise BadAnswer(f"HTTP {response.status_code}: {response.text[:200]!r}")
+        try:
+            # Amounts must stay exact: never let them become floats.
+            items = json.loads(response.content, parse_float=Decimal)
+        except ValueError as exc:
+            raise BadAnswer(f"not JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise BadAnswer("the node did not answer the batch with a list")
+        by_id = {item.get("id"): item for item in items if isinstance(item, dict)}
+        replies: list[Reply] = []
+        for i in range(len(calls)):
+            item = by_id.get(i)
+            if item is None:
+                raise BadAnswer(f"no reply for call {i} ({calls[i][0]})")
+            error = item.get("error")
+            if error is not None:
+                replies.append(RpcError(int(error.get("code", 0)), str(error.get("message", ""))))
+            else:
+                replies.append(item.get("result"))
+        return replies
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def result(reply: Reply) -> Any:
+    """The reply's result; an RPC error becomes BadAnswer (ask the next node)."""
+    if isinstance(reply, RpcError):
+        raise BadAnswer(str(reply))
+    return reply
