@@ -1,1 +1,76 @@
-"""Shared fixtures for the whole suite live in the per-area conftest files below this folder."""
+"""Session-wide real back-ends, started on free ports and torn down at the end: litecoind (regtest),
+a private redis-server, and (see tests/evm_fixtures.py) anvil."""
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from deposit_check.devnet.litecoind import Litecoind, free_port
+
+
+@pytest.fixture(scope="session")
+def litecoind() -> Iterator[Litecoind]:
+    """A running litecoind -regtest -txindex with a wallet holding mature coins (101 blocks)."""
+    node = Litecoind().start()
+    try:
+        node.fund("dev", blocks=101)
+        yield node
+    finally:
+        node.close()
+
+
+class RedisServer:
+    """A redis-server of the tests' own, so tests may flush, stop and restart it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="test-redis-")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server not found: run scripts/setup.sh --test")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)

@@ -66,13 +66,13 @@ class CheckService:
                 # With no chain named, the asset narrows the search to chains that know it.
                 with_asset = [t for t in targets if req.asset.upper() in t.chain.assets()]
                 if not with_asset:
-                    names = ", ".join(t.chain.name for t in targets)
-                    raise UnknownAsset(f"unknown asset {req.asset!r} on {names}")
+                    known = "; ".join(f"{t.chain.name}: {', '.join(sorted(t.chain.assets()))}" for t in targets)
+                    raise UnknownAsset(f"unknown asset {req.asset!r} (known: {known})")
                 targets = with_asset
         expected = Decimal(req.expected_amount) if req.expected_amount is not None else None
         for t in targets:
-            asset = self._asset(t.chain, req.asset)
-            if expected is not None and asset is not None:
+            asset = self._asset(t.chain, req.asset) or t.chain.native
+            if expected is not None:
                 try:
                     asset.to_base_units(expected)
                 except ValueError as exc:

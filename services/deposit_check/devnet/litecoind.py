@@ -236,6 +236,22 @@ class Litecoind:
     def send_many(self, amounts: dict[str, Decimal]) -> str:
         return str(self.cli("sendmany", "", amounts, wallet=self.wallet))
 
+    def send_outputs(self, address: str, amounts: list[Decimal]) -> str:
+        """One tx with an output of each amount, all to `address` (sendmany takes an address once)."""
+        # createrawtransaction refuses a repeated address too: pay fresh wallet addresses (scripts
+        # of the same length), then put the address's script in their place before funding.
+        script = self.cli("validateaddress", address)["scriptPubKey"]
+        stand_ins = [self.new_address("bech32") for _ in amounts]
+        raw = self.cli("createrawtransaction", [], [{a: v} for a, v in zip(stand_ins, amounts, strict=True)])
+        for stand_in in stand_ins:
+            stand_in_script = self.cli("validateaddress", stand_in)["scriptPubKey"]
+            if len(stand_in_script) != len(script):
+                raise DevnetError("send_outputs needs an address with a 20-byte witness program")
+            raw = raw.replace(stand_in_script, script)
+        funded = self.cli("fundrawtransaction", raw, wallet=self.wallet)["hex"]
+        signed = self.cli("signrawtransactionwithwallet", funded, wallet=self.wallet)["hex"]
+        return str(self.cli("sendrawtransaction", signed))
+
     def fund(self, wallet: str = "dev", blocks: int = 101) -> "Litecoind":
         """Create a wallet and mine `blocks` to it (101: one coinbase is mature and spendable)."""
         self.create_wallet(wallet)

@@ -1,6 +1,6 @@
-"""Fixtures for the chain adapters: a real litecoind in regtest, started once per session."""
+"""Fixtures for the chain adapters (the session's litecoind comes from tests/conftest.py)."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -10,17 +10,6 @@ from deposit_check.config import UtxoChainConfig
 from deposit_check.devnet.litecoind import Litecoind
 
 MakeUtxoChain = Callable[..., UtxoChain]
-
-
-@pytest.fixture(scope="session")
-def litecoind() -> Iterator[Litecoind]:
-    """A running litecoind -regtest -txindex with a wallet holding mature coins (101 blocks)."""
-    node = Litecoind().start()
-    try:
-        node.fund("dev", blocks=101)
-        yield node
-    finally:
-        node.close()
 
 
 @pytest.fixture

@@ -97,16 +97,9 @@ async def test_base58_addresses(litecoind: Litecoind, chain: UtxoChain, kind: st
 
 
 async def test_two_outputs_to_the_same_address_are_summed(litecoind: Litecoind, chain: UtxoChain) -> None:
-    address, other = litecoind.new_address(), litecoind.new_address()
-    # createrawtransaction refuses a repeated address: pay `other` (a script of the same length),
-    # then put the address's script in its place before funding and signing.
-    raw = litecoind.cli("createrawtransaction", [], [{address: Decimal("0.1")}, {other: Decimal("0.2")}])
-    script, other_script = (litecoind.cli("getaddressinfo", a, wallet=litecoind.wallet)["scriptPubKey"]
-                            for a in (address, other))
-    raw = raw.replace(other_script, script)
-    funded = litecoind.cli("fundrawtransaction", raw, wallet=litecoind.wallet)["hex"]
-    signed = litecoind.cli("signrawtransactionwithwallet", funded, wallet=litecoind.wallet)["hex"]
-    txid = litecoind.cli("sendrawtransaction", signed)
+    address = litecoind.new_address()
+    txid = litecoind.send_outputs(address, [Decimal("0.1"), Decimal("0.2")])
+    script = litecoind.cli("validateaddress", address)["scriptPubKey"]
     vout = litecoind.cli("getrawtransaction", txid, True)["vout"]
     assert sum(o["scriptPubKey"]["hex"] == script for o in vout) == 2
 
