@@ -18,7 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         from deposit_check.demo import Demo
 
-        demo = Demo(workdir=args.demo_dir)
+        demo = Demo(workdir=args.demo_dir, api_port=args.port)
         settings = demo.start(settings)
     try:
         config = load_config(settings)
