@@ -1,5 +1,5 @@
 """Session-wide real back-ends, started on free ports and torn down at the end: litecoind (regtest),
-a private redis-server, and (see tests/evm_fixtures.py) anvil."""
+anvil (two chains) with a test token, and a private redis-server."""
 
 import shutil
 import socket
@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind, free_port
+from deposit_check.models import Asset
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +25,33 @@ def litecoind() -> Iterator[Litecoind]:
         yield node
     finally:
         node.close()
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[Anvil]:
+    """The shared node, chain id 31337, automine on."""
+    with Anvil(chain_id=31337) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def anvil_other() -> Iterator[Anvil]:
+    """Another chain (id 31338): a wrongly configured endpoint."""
+    with Anvil(chain_id=31338) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def usdt(anvil: Anvil) -> Asset:
+    """A 6-decimal token on the allow-list; accounts[0] holds the supply."""
+    contract = anvil.deploy_token("Tether USD (test)", "USDT", 6, anvil.accounts[0])
+    return Asset("USDT", 6, contract)
+
+
+@pytest.fixture(scope="session")
+def fake_usdt(anvil: Anvil) -> str:
+    """The same contract deployed again, NOT on the allow-list: its Transfer events are worthless."""
+    return anvil.deploy_token("Tether USD", "USDT", 6, anvil.accounts[0])
 
 
 class RedisServer:

@@ -5,6 +5,7 @@ keeps mining a block now and then so that unfinished deposits move on while you 
 """
 
 import shutil
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ MINE_EVERY_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Sample:
+    status: str  # what the check answers right after start-up
     what: str
     chain: str
     tx_hash: str
@@ -73,11 +75,11 @@ class Demo:
         node.mine(2)
         pending = node.send(deposit, Decimal("0.05"))
         self.samples += [
-            Sample("confirmed, 0.5 LTC", "litecoin", done, deposit, "0.5"),
-            Sample("confirming 2/6, two outputs summed, under-paid", "litecoin", confirming, deposit, "0.3"),
-            Sample("pending (mempool)", "litecoin", pending, deposit),
-            Sample("wrong address", "litecoin", elsewhere, deposit),
-            Sample("not found", "litecoin", "ab" * 32, deposit),
+            Sample("confirmed", "0.5 LTC, exact", "litecoin", done, deposit, "0.5"),
+            Sample("confirming", "2 of 6, two outputs summed, under-paid", "litecoin", confirming, deposit, "0.3"),
+            Sample("pending", "in the mempool", "litecoin", pending, deposit),
+            Sample("wrong_address", "pays another address", "litecoin", elsewhere, deposit),
+            Sample("not_found", "unknown hash", "litecoin", "ab" * 32, deposit),
         ]
         return deposit
 
@@ -92,9 +94,9 @@ class Demo:
         # More than the payer holds, with a fixed gas limit so it is mined and reverts.
         failed = a.token_transfer(token, casino, payer, 10**30, gas=100_000)
         self.samples += [
-            Sample("confirmed, 1.5 ETH", "ethereum", eth, casino, "1.5"),
-            Sample("confirming, 250 USDT", "ethereum", usdt, casino, "250"),
-            Sample("failed (reverted)", "ethereum", failed, payer),
+            Sample("confirmed", "1.5 ETH, exact", "ethereum", eth, casino, "1.5"),
+            Sample("confirming", "250 USDT", "ethereum", usdt, casino, "250"),
+            Sample("failed", "a reverted token transfer", "ethereum", failed, payer),
         ]
         return token
 
@@ -125,8 +127,9 @@ decimals = 6
             body = f'{{"tx_hash": "{s.tx_hash}", "address": "{s.address}", "chain": "{s.chain}"'
             if s.expected_amount:
                 body += f', "expected_amount": "{s.expected_amount}"'
-            print(f"# {s.chain}: {s.what}")
+            print(f"# {s.chain}: {s.status} ({s.what})")
             print(f"curl -s localhost:{self.api_port}/v1/checks -H 'content-type: application/json' -d '{body}}}'\n")
+        sys.stdout.flush()
 
     def _mine_forever(self) -> None:
         while not self._stop.wait(MINE_EVERY_SECONDS):

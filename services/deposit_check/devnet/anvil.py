@@ -1,0 +1,200 @@
+"""Run a throw-away anvil (Foundry's dev EVM node) for the demo and the tests.
+
+Transactions are sent with `eth_sendTransaction` from anvil's unlocked dev accounts, so no keys
+or signing library are needed. RPC goes over httpx, like the litecoind launcher.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+import httpx
+from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
+
+from deposit_check.devnet.litecoind import DevnetError, RpcCallError, free_port
+
+_NPM_BINARY = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+_TOKEN_ARTIFACT = Path(__file__).with_name("test_token.json")
+_TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")  # transfer(address,uint256)
+
+
+def find_anvil() -> str:
+    """The anvil binary: env ANVIL_BIN, then PATH, then node_modules of the repository (npm ci)."""
+    if binary := os.environ.get("ANVIL_BIN"):
+        if not os.access(binary, os.X_OK):
+            raise DevnetError(f"ANVIL_BIN={binary} is not an executable file")
+        return binary
+    if binary := shutil.which("anvil"):
+        return binary
+    for root in Path(__file__).resolve().parents:
+        if (root / _NPM_BINARY).is_file():
+            return str(root / _NPM_BINARY)
+    raise DevnetError("anvil not found: set ANVIL_BIN, put anvil on PATH, or run `npm ci` (scripts/setup.sh --chains)")
+
+
+@cache
+def token_artifact() -> dict[str, Any]:
+    """ABI and bytecode of TestToken.sol (regenerate with scripts/compile_test_token.sh)."""
+    artifact: dict[str, Any] = json.loads(_TOKEN_ARTIFACT.read_text())
+    return artifact
+
+
+class Anvil:
+    """One anvil process on a free port (or `port`), with helpers to make transactions."""
+
+    def __init__(self, chain_id: int = 31337, port: int | None = None) -> None:
+        self.chain_id = chain_id
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output: IO[bytes] | None = None  # anvil's stdout and stderr
+        self._accounts: list[str] | None = None
+        self._http = httpx.Client(timeout=30)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 30) -> Self:
+        """Start anvil and wait until eth_chainId answers; DevnetError with its output if it does not."""
+        if self.running:
+            return self
+        with socket.socket() as probe:  # else another node on the port would answer for us
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT after a stop is fine
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError:
+                raise DevnetError(f"port {self.port} is in use: cannot start anvil there") from None
+        args = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(self.chain_id),
+                "--silent"]
+        # Output goes to a file (a pipe nobody reads could fill up and stall anvil); read on failure.
+        self._output = output = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        self._process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if (code := self._process.poll()) is not None:
+                output.seek(0)
+                said = output.read().decode(errors="replace")
+                self.stop()
+                raise DevnetError(f"anvil exited with {code}:\n{said}")
+            try:
+                self.rpc("eth_chainId")
+                return self
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.05)
+        self.stop()
+        raise DevnetError(f"anvil did not answer on {self.rpc_url} within {timeout} s ({last})")
+
+    def stop(self, timeout: float = 10) -> None:
+        """Terminate anvil (kill it after `timeout` s). `start()` again gives a fresh chain on the same port."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
+        self._process = None
+        self._accounts = None
+
+    def close(self) -> None:
+        self.stop()
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        """One JSON-RPC call; an error answer raises RpcCallError."""
+        response = self._http.post(self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                                       "params": list(params)})
+        try:
+            reply = response.json()
+        except ValueError:
+            raise DevnetError(f"{method}: HTTP {response.status_code}: {response.text[:200]!r}") from None
+        if reply.get("error"):
+            raise RpcCallError(method, int(reply["error"].get("code", 0)), str(reply["error"].get("message")))
+        return reply.get("result")
+
+    @property
+    def accounts(self) -> list[str]:
+        """The unlocked dev accounts (checksummed), each funded with 10000 ETH."""
+        if self._accounts is None:
+            self._accounts = [to_checksum_address(a) for a in self.rpc("eth_accounts")]
+        return self._accounts
+
+    def set_automine(self, enabled: bool) -> None:
+        """Off: transactions wait in the mempool until `mine()`."""
+        self.rpc("evm_setAutomine", enabled)
+
+    def mine(self, n: int = 1) -> None:
+        self.rpc("anvil_mine", hex(n))
+
+    def block_number(self) -> int:
+        return int(self.rpc("eth_blockNumber"), 16)
+
+    def receipt(self, tx_hash: str, timeout: float = 10) -> dict[str, Any]:
+        """Wait for the tx's receipt (it must get mined: automine on, or someone calls `mine()`)."""
+        deadline = time.monotonic() + timeout
+        while (receipt := self.rpc("eth_getTransactionReceipt", tx_hash)) is None:
+            if time.monotonic() > deadline:
+                raise DevnetError(f"{tx_hash} not mined within {timeout} s (automine off?)")
+            time.sleep(0.05)
+        return dict(receipt)
+
+    def send_transaction(self, sender: str, to: str | None, value: int = 0, data: bytes = b"",
+                         gas: int | None = None) -> str:
+        """Send from an unlocked account; without `gas`, anvil estimates (and refuses a tx that would revert)."""
+        tx: dict[str, Any] = {"from": sender, "value": hex(value), "data": "0x" + data.hex()}
+        if to is not None:
+            tx["to"] = to
+        if gas is not None:
+            tx["gas"] = hex(gas)
+        return str(self.rpc("eth_sendTransaction", tx))
+
+    def send_eth(self, sender: str, to: str, wei: int, gas: int | None = None) -> str:
+        return self.send_transaction(sender, to, value=wei, gas=gas)
+
+    def deploy_token(self, name: str, symbol: str, decimals: int, sender: str, supply: int | None = None) -> str:
+        """Deploy TestToken (supply: 10^9 whole tokens by default, all to `sender`); returns its checksummed address."""
+        artifact = token_artifact()
+        supply = 10**9 * 10**decimals if supply is None else supply
+        args = encode(["string", "string", "uint8", "uint256"], [name, symbol, decimals, supply])
+        tx_hash = self.send_transaction(sender, None, data=bytes.fromhex(artifact["bytecode"][2:]) + args)
+        receipt = self.receipt(tx_hash)
+        if int(receipt["status"], 16) != 1 or not receipt.get("contractAddress"):
+            raise DevnetError(f"deploying {symbol} failed: {receipt}")
+        return to_checksum_address(receipt["contractAddress"])
+
+    def token_transfer(self, token: str, sender: str, to: str, amount: int, gas: int | None = None) -> str:
+        """Call `token.transfer(to, amount)` from `sender`; pass `gas` to get a reverting call mined anyway."""
+        data = _TRANSFER_SELECTOR + encode(["address", "uint256"], [to, amount])
+        return self.send_transaction(sender, token, data=data, gas=gas)
+
+    def token_balance(self, token: str, owner: str) -> int:
+        data = bytes.fromhex("70a08231") + encode(["address"], [owner])  # balanceOf(address)
+        return int(self.rpc("eth_call", {"to": token, "data": "0x" + data.hex()}, "latest"), 16)
