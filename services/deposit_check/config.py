@@ -6,19 +6,14 @@ and the like can stay out of the file.
 """
 
 import os
-import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from desk_common.config import ApiKey, check_names, read_toml
+from desk_common.config import Strict as _Strict
 
 
 class TokenConfig(_Strict):
@@ -58,11 +53,6 @@ class EvmChainConfig(_ChainBase):
 ChainConfig = Annotated[UtxoChainConfig | EvmChainConfig, Field(discriminator="family")]
 
 
-class ApiKey(_Strict):
-    name: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the key")
-
-
 class ApiConfig(_Strict):
     keys: list[ApiKey] = []
 
@@ -81,9 +71,7 @@ class FileConfig(_Strict):
     @field_validator("chains")
     @classmethod
     def _names(cls, chains: dict[str, ChainConfig]) -> dict[str, ChainConfig]:
-        for name in chains:
-            if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
-                raise ValueError(f"chain name {name!r}: use lower-case letters, digits, - or _")
+        check_names("chain", chains)
         return chains
 
 
@@ -122,25 +110,8 @@ class AppConfig(BaseModel):
     source: str
 
 
-def _expand(value: object, env: dict[str, str]) -> object:
-    if isinstance(value, str):
-        def sub(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in env:
-                raise ValueError(f"config refers to ${{{name}}} but it is not set in the environment")
-            return env[name]
-
-        return _ENV_REF.sub(sub, value)
-    if isinstance(value, list):
-        return [_expand(v, env) for v in value]
-    if isinstance(value, dict):
-        return {k: _expand(v, env) for k, v in value.items()}
-    return value
-
-
 def parse_config(text: str, env: dict[str, str] | None = None) -> FileConfig:
-    raw = tomllib.loads(text)
-    return FileConfig.model_validate(_expand(raw, dict(os.environ) if env is None else env))
+    return FileConfig.model_validate(read_toml(text, dict(os.environ) if env is None else env))
 
 
 def load_config(settings: Settings | None = None) -> AppConfig:

@@ -1,0 +1,133 @@
+"""Configuration: a TOML file (env TICKET_LINK_CONFIG) plus env for Redis and secrets.
+
+Built once at start-up and passed down; nothing below reads the environment. `${NAME}` in any
+string of the file is replaced by the env variable NAME.
+"""
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from desk_common.config import ApiKey, check_names, read_toml
+from desk_common.config import Strict as _Strict
+
+Language = Literal["en", "fr", "pl", "ru"]
+WebhookScheme = Literal["path_secret", "zendesk", "zammad", "standard_webhooks", "none"]
+
+
+class _HelpdeskBase(_Strict):
+    base_url: str
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # How incoming webhooks are authenticated; each kind has a sensible default (see docs).
+    webhook_scheme: WebhookScheme | None = None
+    webhook_secret: SecretStr | None = None
+    # Replay window for signed webhooks that carry a timestamp.
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+
+
+class DjangoHelpdeskConfig(_HelpdeskBase):
+    kind: Literal["django_helpdesk"]
+    username: str
+    password: SecretStr
+
+
+class ZendeskConfig(_HelpdeskBase):
+    kind: Literal["zendesk"]
+    email: str
+    api_token: SecretStr
+
+
+class FreshdeskConfig(_HelpdeskBase):
+    kind: Literal["freshdesk"]
+    api_key: SecretStr
+
+
+class ZammadConfig(_HelpdeskBase):
+    kind: Literal["zammad"]
+    token: SecretStr
+
+
+class RtConfig(_HelpdeskBase):
+    kind: Literal["rt"]
+    token: SecretStr
+
+
+HelpdeskConfig = Annotated[
+    DjangoHelpdeskConfig | ZendeskConfig | FreshdeskConfig | ZammadConfig | RtConfig,
+    Field(discriminator="kind"),
+]
+
+
+class DepositCheckConfig(_Strict):
+    url: str = "http://127.0.0.1:8080"
+    api_key: SecretStr | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class ApiConfig(_Strict):
+    keys: list[ApiKey] = []
+
+
+class NotesConfig(_Strict):
+    language: Language = "en"  # the desk's language, for internal notes
+    public: bool = False  # post as public replies: only if the operator really wants that
+    # Link per chain for notes, "{tx_hash}" is replaced, e.g. {"litecoin": "https://.../tx/{tx_hash}"}
+    explorer_tx_urls: dict[str, str] = {}
+
+
+class DeliveryConfig(_Strict):
+    retries: int = Field(default=12, ge=1)
+    retry_delay_seconds: float = Field(default=5.0, ge=0)
+    max_retry_delay_seconds: float = Field(default=600.0, ge=1)
+
+
+class FileConfig(_Strict):
+    secret: SecretStr = Field(description="Key for ticket-reference hashes and for encrypting queued jobs")
+    deposit_check: DepositCheckConfig = DepositCheckConfig()
+    api: ApiConfig = ApiConfig()
+    notes: NotesConfig = NotesConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    helpdesks: dict[str, HelpdeskConfig] = {}
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < 32:
+            raise ValueError("secret must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+        return secret
+
+    @field_validator("helpdesks")
+    @classmethod
+    def _names(cls, helpdesks: dict[str, HelpdeskConfig]) -> dict[str, HelpdeskConfig]:
+        check_names("helpdesk", helpdesks)
+        return helpdesks
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    ticket_link_config: Path | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+
+class AppConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file: FileConfig
+    redis_url: str
+    source: str
+
+
+def parse_config(text: str, env: dict[str, str] | None = None) -> FileConfig:
+    return FileConfig.model_validate(read_toml(text, dict(os.environ) if env is None else env))
+
+
+def load_config(settings: Settings | None = None) -> AppConfig:
+    settings = settings or Settings()
+    if settings.ticket_link_config is None:
+        raise ValueError("set TICKET_LINK_CONFIG to the path of the config file (see docs/configuration.md)")
+    path = settings.ticket_link_config
+    return AppConfig(file=parse_config(path.read_text()), redis_url=settings.redis_url, source=str(path))

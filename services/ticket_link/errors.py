@@ -1,0 +1,74 @@
+"""One error tree for ticket_link; the router turns it into HTTP in one place."""
+
+
+class TicketLinkError(Exception):
+    """Base of every error this service raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(TicketLinkError):
+    """The request says something we cannot act on."""
+
+    status_code = 422
+    code = "invalid_request"
+
+
+class Unauthorized(TicketLinkError):
+    """No valid API key."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class UnknownHelpdesk(TicketLinkError):
+    """The helpdesk named in the URL is not configured."""
+
+    status_code = 404
+    code = "unknown_helpdesk"
+
+
+class WebhookRejected(TicketLinkError):
+    """The webhook's sender could not be verified (bad or missing signature, stale timestamp, bad secret)."""
+
+    status_code = 401
+    code = "webhook_rejected"
+
+
+class DepositCheckUnavailable(TicketLinkError):
+    """deposit_check did not answer, or answered that a node is down."""
+
+    status_code = 503
+    code = "unavailable"
+
+
+class HelpdeskError(TicketLinkError):
+    """Base of the errors a helpdesk adapter raises when posting."""
+
+    status_code = 502
+    code = "helpdesk_error"
+
+
+class HelpdeskRejected(HelpdeskError):
+    """The helpdesk refused the request for good (401, 403, 404, 422): retrying will not help."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HelpdeskRateLimited(HelpdeskError):
+    """The helpdesk said 429: try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class HelpdeskUnavailable(HelpdeskError):
+    """The helpdesk did not answer, or answered 5xx: retry later."""
