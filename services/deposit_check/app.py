@@ -10,34 +10,18 @@ from fastapi.responses import JSONResponse
 
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
-from deposit_check.errors import DepositCheckError, NodeUnavailable
+from deposit_check.errors import DepositCheckError
 from deposit_check.router import router
 from deposit_check.service import CheckService
 from deposit_check.store import open_store
+from desk_common.http import error_response, on_validation_error
 
 log = logging.getLogger(__name__)
 
 
-def _error_body(code: str, message: str) -> dict[str, object]:
-    return {"error": {"code": code, "message": message}}
-
-
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DepositCheckError)
-    body = _error_body(exc.code, exc.message)
-    if isinstance(exc, NodeUnavailable):
-        body = {"status": "unavailable", **body}
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-
-async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return JSONResponse(_error_body("invalid_request", "; ".join(parts)), status_code=422)
+    return error_response(exc.code, exc.message, exc.status_code)
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -63,5 +47,5 @@ def create_app(config: AppConfig) -> FastAPI:
     )
     app.include_router(router)
     app.add_exception_handler(DepositCheckError, _on_domain_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
     return app

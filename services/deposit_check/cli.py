@@ -1,15 +1,14 @@
 """`deposit-check`: serve the API (optionally with local demo chains), make API keys."""
 
 import argparse
-import hashlib
-import logging
-import secrets
 import sys
 
 import uvicorn
 
 from deposit_check.app import create_app
 from deposit_check.config import Settings, load_config
+from desk_common.auth import new_key
+from desk_common.logging import configure_logging
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -22,7 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings = demo.start(settings)
     try:
         config = load_config(settings)
-        uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(create_app(config), host=args.host, port=args.port, log_config=None, log_level=args.log_level)
     finally:
         if demo is not None:
             demo.stop()
@@ -30,13 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _new_key(args: argparse.Namespace) -> int:
-    key = secrets.token_urlsafe(32)
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    print(f"API key (give it to the bot, it is not stored): {key}")
-    print("Add to the config file:")
-    print("[[api.keys]]")
-    print(f'name = "{args.name}"')
-    print(f'sha256 = "{digest}"')
+    print(new_key(args.name))
     return 0
 
 
@@ -59,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     key.set_defaults(func=_new_key)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(getattr(args, "log_level", "info"))
     return int(args.func(args))
 
 

@@ -19,6 +19,7 @@ class TicketText:
 class Helpdesk(Protocol):
     name: str  # the operator's name for it, used in /v1/webhooks/{name}
     kind: str  # django_helpdesk | zendesk | freshdesk | zammad | rt
+    webhook_scheme: str  # path_secret | zendesk | zammad | standard_webhooks | none (config or the kind's default)
 
     async def post_note(self, ticket_id: str, body: str, *, public: bool = False) -> None:
         """Add a note to the ticket; internal (agents only) unless `public`.

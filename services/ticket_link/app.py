@@ -1,0 +1,49 @@
+"""The FastAPI application of ticket_link: wiring only."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from desk_common.http import error_response, on_validation_error
+from ticket_link.bootstrap import build_components
+from ticket_link.config import AppConfig
+from ticket_link.errors import TicketLinkError
+from ticket_link.router import router
+
+log = logging.getLogger(__name__)
+
+
+async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TicketLinkError)
+    return error_response(exc.code, exc.message, exc.status_code)
+
+
+def create_app(config: AppConfig) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        components = build_components(config)
+        await components.queue.connect()
+        app.state.components = components
+        app.state.service = components.service
+        app.state.helpdesks = components.helpdesks
+        app.state.api_keys = {key.sha256: key.name for key in config.file.api.keys}
+        log.info("ticket_link ready: helpdesks %s, config from %s", ", ".join(components.helpdesks), config.source)
+        try:
+            yield
+        finally:
+            await components.aclose()
+
+    app = FastAPI(
+        title="ticket_link",
+        version="0.1.0",
+        description="Takes tx hashes from tickets, checks them with deposit_check, posts the verdict as an internal note.",
+        lifespan=lifespan,
+    )
+    app.include_router(router)
+    app.add_exception_handler(TicketLinkError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    return app

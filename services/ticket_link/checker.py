@@ -1,0 +1,58 @@
+"""The client of deposit_check: the only code here that talks to it."""
+
+from typing import Any
+
+import httpx
+
+from ticket_link.config import DepositCheckConfig
+from ticket_link.errors import DepositCheckUnavailable, InvalidRequest
+
+
+class DepositCheckClient:
+    def __init__(self, config: DepositCheckConfig, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        headers = {}
+        if config.api_key is not None:
+            headers["Authorization"] = f"Bearer {config.api_key.get_secret_value()}"
+        self._http = httpx.AsyncClient(
+            base_url=config.url, headers=headers, timeout=config.timeout_seconds, transport=transport
+        )
+
+    async def check(
+        self, tx_hash: str, address: str, *, chain: str | None = None, expected_amount: str | None = None
+    ) -> dict[str, Any]:
+        """The verdict as deposit_check's JSON; InvalidRequest for a 422, DepositCheckUnavailable otherwise."""
+        body: dict[str, Any] = {"tx_hash": tx_hash, "address": address}
+        if chain is not None:
+            body["chain"] = chain
+        if expected_amount is not None:
+            body["expected_amount"] = expected_amount
+        try:
+            response = await self._http.post("/v1/checks", json=body)
+        except httpx.HTTPError as exc:
+            raise DepositCheckUnavailable(f"deposit_check did not answer: {type(exc).__name__}") from None
+        if response.status_code == 200:
+            return response.json()
+        message = _message(response)
+        if response.status_code == 422:
+            raise InvalidRequest(message)
+        if response.status_code in (401, 403):
+            raise DepositCheckUnavailable(f"deposit_check refused ticket_link's API key: {message}")
+        raise DepositCheckUnavailable(f"deposit_check answered {response.status_code}: {message}")
+
+    async def ready(self) -> None:
+        try:
+            response = await self._http.get("/readyz")
+        except httpx.HTTPError as exc:
+            raise DepositCheckUnavailable(f"deposit_check did not answer: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise DepositCheckUnavailable(f"deposit_check is not ready ({response.status_code})")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.reason_phrase

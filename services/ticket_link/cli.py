@@ -1,0 +1,60 @@
+"""`ticket-link`: serve the API, run the note worker, make API keys."""
+
+import argparse
+import asyncio
+import sys
+
+import uvicorn
+
+from desk_common.auth import new_key
+from desk_common.logging import configure_logging
+from ticket_link.config import load_config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ticket_link.app import create_app
+
+    uvicorn.run(create_app(load_config()), host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from ticket_link.worker import build_worker
+
+    worker = build_worker(load_config(), concurrency=args.concurrency)
+    # saq's worker stops cleanly on SIGTERM/SIGINT: in-flight jobs finish or go back to the queue.
+    asyncio.run(worker.start())
+    return 0
+
+
+def _new_key(args: argparse.Namespace) -> int:
+    print(new_key(args.name))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ticket-link", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API (bots, webhooks)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8090)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="run the worker that checks webhooks' claims and delivers notes")
+    worker.add_argument("--concurrency", type=int, default=10)
+    worker.add_argument("--log-level", default="info")
+    worker.set_defaults(func=_worker)
+
+    key = sub.add_parser("new-key", help="make an API key and print its config entry")
+    key.add_argument("name")
+    key.set_defaults(func=_new_key)
+
+    args = parser.parse_args(argv)
+    configure_logging(getattr(args, "log_level", "info"))
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

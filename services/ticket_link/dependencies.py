@@ -1,0 +1,62 @@
+"""Request dependencies: who may call, which helpdesk a webhook is from (verified), the service."""
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from desk_common.auth import AuthFailed, authenticate
+from ticket_link.errors import InvalidRequest, Unauthorized, UnknownHelpdesk
+from ticket_link.helpdesks.base import Helpdesk
+from ticket_link.service import TicketService
+
+MAX_WEBHOOK_BYTES = 1_000_000
+
+
+async def get_service(request: Request) -> TicketService:
+    return request.app.state.service
+
+
+async def require_api_key(request: Request) -> str:
+    client = request.client.host if request.client else None
+    try:
+        return authenticate(request.app.state.api_keys, request.headers.get("authorization", ""), client)
+    except AuthFailed as exc:
+        raise Unauthorized(str(exc)) from None
+
+
+async def _read_bounded(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
+        raise InvalidRequest(f"webhook body over {MAX_WEBHOOK_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_WEBHOOK_BYTES:
+            raise InvalidRequest(f"webhook body over {MAX_WEBHOOK_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class VerifiedWebhook:
+    def __init__(self, helpdesk: Helpdesk, body: bytes) -> None:
+        self.helpdesk = helpdesk
+        self.body = body
+
+
+async def verified_webhook(request: Request, helpdesk: str, secret: str | None = None) -> VerifiedWebhook:
+    """The sender is verified before the body is parsed; with a secret in the path, before it is read."""
+    adapter: Helpdesk | None = request.app.state.helpdesks.get(helpdesk)
+    if adapter is None:
+        raise UnknownHelpdesk(f"unknown helpdesk {helpdesk!r}")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    now = time.time()
+    if adapter.webhook_scheme == "path_secret":
+        adapter.verify_webhook(headers, b"", secret, now)
+        return VerifiedWebhook(adapter, await _read_bounded(request))
+    body = await _read_bounded(request)
+    adapter.verify_webhook(headers, body, secret, now)
+    return VerifiedWebhook(adapter, body)
+
+
+Webhook = Annotated[VerifiedWebhook, Depends(verified_webhook)]

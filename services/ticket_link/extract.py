@@ -1,0 +1,195 @@
+"""Candidate (tx hash, deposit address) claims in free ticket text: a pure function, no I/O.
+
+The text is cut into runs of ASCII letters and digits by one linear regex, and each run is
+classified on its own. That makes everything else (URL slashes, `?`, `#`, punctuation, quotes,
+brackets, backticks, HTML tags, Cyrillic words) a boundary without look-arounds, and a run that is
+longer than a hash (a 66-hex run, a 128-hex blob) is simply not a hash: nothing can backtrack.
+"""
+
+import hashlib
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Literal
+
+from eth_utils import is_checksum_address, to_checksum_address
+
+Family = Literal["evm", "utxo"]
+
+MAX_TEXT = 100_000  # a ticket can be 100 KB of pasted logs; deposits are named near the top
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_TOKEN = re.compile(r"[0-9A-Za-z]+")
+# Shortest segwit address (hrp "bc", 2-byte program) is 14 characters; the bech32 limit is 90.
+_MIN_TOKEN, _MAX_TOKEN = 14, 90
+_EVM_HASH = re.compile(r"0[xX][0-9a-fA-F]{64}")
+_UTXO_HASH = re.compile(r"[0-9a-fA-F]{64}")
+_EVM_ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
+
+_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_VALUES = {c: i for i, c in enumerate(_BECH32_CHARSET)}
+_BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_BECH32, _BECH32M = 1, 0x2BC830A3  # polymod results of a valid bech32 / bech32m string
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_VALUES = {c: i for i, c in enumerate(_BASE58)}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One transaction the ticket names, with the deposit address it probably paid (None: ask)."""
+
+    tx_hash: str  # lower-case; EVM hashes keep their 0x
+    address: str | None  # EVM: EIP-55 checksummed; bech32: lower-case; base58: as written
+    family: Family
+
+
+@dataclass(frozen=True)
+class _Hit:
+    value: str
+    family: Family
+    start: int
+    end: int
+
+
+def extract(text: str, max_claims: int = 10) -> list[Claim]:
+    """Claims in order of first appearance, deduplicated by hash, at most `max_claims`."""
+    if max_claims <= 0:
+        return []
+    hashes: list[_Hit] = []
+    addresses: dict[Family, list[_Hit]] = {"evm": [], "utxo": []}
+    seen: set[str] = set()
+    for match in _TOKEN.finditer(_bounded(text)):
+        token = match.group()
+        if not _MIN_TOKEN <= len(token) <= _MAX_TOKEN:
+            continue
+        tx = _tx_hash(token)
+        if tx is not None:
+            # Dedupe on the bare hex: a player who also writes the 0x-less form means the same tx.
+            bare = tx.removeprefix("0x")
+            if bare not in seen and len(hashes) < max_claims:
+                seen.add(bare)
+                hashes.append(_Hit(tx, "evm" if tx.startswith("0x") else "utxo", match.start(), match.end()))
+            continue
+        found = _address(token)
+        if found is not None:
+            address, family = found
+            addresses[family].append(_Hit(address, family, match.start(), match.end()))
+    return [Claim(h.value, _pair(h, addresses[h.family]), h.family) for h in hashes]
+
+
+def _bounded(text: str) -> str:
+    """The first MAX_TEXT characters, without a run cut in two (its stub could pose as a hash)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    head = text[:MAX_TEXT]
+    return head.rstrip(_ALNUM) if text[MAX_TEXT] in _ALNUM else head
+
+
+def _pair(tx: _Hit, candidates: list[_Hit]) -> str | None:
+    """The family's only address, else the nearest occurrence (ties: the one before the hash)."""
+    if not candidates:
+        return None
+    if len({c.value for c in candidates}) == 1:
+        return candidates[0].value
+    # Hits are in text order and never overlap, so the neighbours are found by bisection.
+    i = bisect_right([c.start for c in candidates], tx.start)
+    before = candidates[i - 1] if i > 0 else None
+    after = candidates[i] if i < len(candidates) else None
+    if after is None or (before is not None and tx.start - before.end <= after.start - tx.end):
+        return before.value if before else None
+    return after.value
+
+
+def _tx_hash(token: str) -> str | None:
+    if len(token) == 66 and _EVM_HASH.fullmatch(token):
+        return "0x" + token[2:].lower()
+    if len(token) == 64 and _UTXO_HASH.fullmatch(token):
+        return token.lower()
+    return None
+
+
+def _address(token: str) -> tuple[str, Family] | None:
+    if len(token) == 42 and _EVM_ADDRESS.fullmatch(token):
+        address = "0x" + token[2:]
+        body = token[2:]
+        # All one case carries no checksum; mixed case must be a correct EIP-55 checksum.
+        if body != body.lower() and body != body.upper() and not is_checksum_address(address):
+            return None
+        return to_checksum_address(address), "evm"
+    segwit = _segwit(token)
+    if segwit is not None:
+        return segwit, "utxo"
+    if 25 <= len(token) <= 35 and _base58check(token):
+        return token, "utxo"
+    return None
+
+
+def _segwit(token: str) -> str | None:
+    """The lower-cased address if `token` is a valid segwit address of any hrp (BIP-173/350)."""
+    lower = token.lower()
+    if token != lower and token != token.upper():  # BIP-173: mixed case is invalid
+        return None
+    sep = lower.rfind("1")
+    if sep < 1 or len(lower) - sep - 1 < 7:  # hrp, then a witness version and a 6-char checksum
+        return None
+    hrp = lower[:sep]
+    data: list[int] = []
+    for c in lower[sep + 1 :]:
+        value = _BECH32_VALUES.get(c)
+        if value is None:
+            return None
+        data.append(value)
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    const = _polymod(expanded + data)
+    if const not in (_BECH32, _BECH32M):
+        return None
+    version, program = data[0], _five_to_eight(data[1:-6])
+    if program is None or version > 16 or not 2 <= len(program) <= 40:
+        return None
+    if version == 0 and len(program) not in (20, 32):
+        return None
+    # BIP-350: witness v0 uses bech32, v1+ bech32m; the wrong one is a typo, not an address.
+    if (version == 0) != (const == _BECH32):
+        return None
+    return lower
+
+
+def _polymod(values: list[int]) -> int:
+    """The BIP-173 checksum function (reference implementation)."""
+    chk = 1
+    for value in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ value
+        for i, gen in enumerate(_BECH32_GEN):
+            if (top >> i) & 1:
+                chk ^= gen
+    return chk
+
+
+def _five_to_eight(data: list[int]) -> list[int] | None:
+    """Regroup 5-bit groups into bytes; None if the padding is not zero or too long (BIP-173)."""
+    acc = bits = 0
+    out: list[int] = []
+    for value in data:
+        acc = ((acc << 5) | value) & 0xFFF
+        bits += 5
+        while bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+    if bits >= 5 or (acc << (8 - bits)) & 0xFF:
+        return None
+    return out
+
+
+def _base58check(token: str) -> bool:
+    """True if `token` decodes to 25 bytes (version, 20-byte hash, checksum) that check out."""
+    number = 0
+    for c in token:
+        digit = _BASE58_VALUES.get(c)
+        if digit is None:
+            return False
+        number = number * 58 + digit
+    zeros = len(token) - len(token.lstrip("1"))  # each leading '1' is one zero byte
+    raw = bytes(zeros) + number.to_bytes((number.bit_length() + 7) // 8, "big")
+    if len(raw) != 25:
+        return False
+    return hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4] == raw[21:]

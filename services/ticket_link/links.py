@@ -1,0 +1,81 @@
+"""Links between tickets and deposits, the duplicate-claim index and the posted-note markers.
+
+This module owns ticket_link's Redis key layout. Tickets appear only as keyed hashes (lookups)
+or sealed (where a ticket must be found again); tx hashes are on-chain facts, kept as they are.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as redis
+
+from ticket_link.privacy import Pseudonymizer
+
+PREFIX = "tl:v1"
+POSTED_TTL_SECONDS = 400 * 86_400  # a note's "posted" marker outlives any retry or redelivery
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    helpdesk: str
+    ticket_id: str
+
+    @property
+    def label(self) -> str:
+        """How agents see a ticket reference: helpdesk name and the helpdesk's own id."""
+        return f"{self.helpdesk} #{self.ticket_id}"
+
+
+def note_key(ticket_key: str, tx_hash: str, status: str) -> str:
+    """The idempotency key of one note: one per (ticket, tx, status)."""
+    return hashlib.sha256(f"{ticket_key}\x1f{tx_hash}\x1f{status}".encode()).hexdigest()[:40]
+
+
+class Links:
+    def __init__(self, client: redis.Redis, privacy: Pseudonymizer) -> None:
+        self.redis = client
+        self.privacy = privacy
+
+    def ticket_key(self, ref: TicketRef) -> str:
+        return self.privacy.ticket_key(ref.helpdesk, ref.ticket_id)
+
+    async def claim(self, ref: TicketRef, tx_hash: str) -> TicketRef | None:
+        """Record that `ref` claims `tx_hash`; return the earlier ticket when another claimed it first."""
+        mine = self.ticket_key(ref)
+        claim_key = f"{PREFIX}:claim:{tx_hash}"
+        sealed = self.privacy.seal([ref.helpdesk, ref.ticket_id])
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(claim_key, "ticket", mine)
+            pipe.hsetnx(claim_key, "ref", sealed)
+            pipe.hsetnx(claim_key, "at", int(time.time()))
+            pipe.hmget(claim_key, ["ticket", "ref"])
+            pipe.hset(f"{PREFIX}:deposit:{tx_hash}:tickets", mine, sealed)
+            pipe.sadd(f"{PREFIX}:ticket:{mine}:deposits", tx_hash)
+            results = await pipe.execute()
+        owner, owner_ref = results[3]
+        if owner.decode() == mine:
+            return None
+        helpdesk, ticket_id = self.privacy.unseal(owner_ref.decode())
+        return TicketRef(helpdesk, ticket_id)
+
+    async def tickets_for(self, tx_hash: str) -> list[TicketRef]:
+        """Every ticket that linked this deposit (for status-change notes)."""
+        sealed = await self.redis.hvals(f"{PREFIX}:deposit:{tx_hash}:tickets")
+        return [TicketRef(*self.privacy.unseal(s.decode())) for s in sealed]
+
+    async def deposits_of(self, ref: TicketRef) -> set[str]:
+        members = await self.redis.smembers(f"{PREFIX}:ticket:{self.ticket_key(ref)}:deposits")
+        return {m.decode() for m in members}
+
+    async def was_posted(self, key: str) -> bool:
+        return bool(await self.redis.exists(f"{PREFIX}:posted:{key}"))
+
+    async def mark_posted(self, key: str) -> None:
+        await self.redis.set(f"{PREFIX}:posted:{key}", int(time.time()), ex=POSTED_TTL_SECONDS)
+
+    async def record_failure(self, helpdesk: str, key: str, reason: str) -> None:
+        """Keep a note that could not be delivered, for operators (no ticket id, no note text)."""
+        await self.redis.xadd(
+            f"{PREFIX}:failed-notes", {"helpdesk": helpdesk, "note": key, "reason": reason[:200]}, maxlen=10_000
+        )

@@ -1,0 +1,117 @@
+"""The rules of ticket_link: check a claim, link it to its ticket, word the note, queue it."""
+
+import hashlib
+import logging
+from typing import Any
+
+from ticket_link.checker import DepositCheckClient
+from ticket_link.config import NotesConfig
+from ticket_link.delivery import Delivery
+from ticket_link.errors import InvalidRequest, UnknownHelpdesk
+from ticket_link.extract import extract
+from ticket_link.helpdesks.base import Helpdesk
+from ticket_link.links import Links, TicketRef, note_key
+from ticket_link.schemas import DepositClaim, DepositClaimResponse, claim_response
+from ticket_link.texts import render_note, render_player_message
+
+log = logging.getLogger(__name__)
+
+
+class TicketService:
+    def __init__(
+        self,
+        checker: DepositCheckClient,
+        links: Links,
+        delivery: Delivery,
+        notes: NotesConfig,
+        helpdesk_names: list[str],
+    ) -> None:
+        self.checker = checker
+        self.links = links
+        self.delivery = delivery
+        self.notes = notes
+        self.helpdesk_names = helpdesk_names
+
+    def ticket(self, helpdesk: str | None, ticket_id: str) -> TicketRef:
+        """The ticket a request is about; the helpdesk may be left out when only one is configured."""
+        if helpdesk is None:
+            if len(self.helpdesk_names) != 1:
+                raise InvalidRequest(f"name the helpdesk: one of {', '.join(self.helpdesk_names) or 'none configured'}")
+            helpdesk = self.helpdesk_names[0]
+        if helpdesk not in self.helpdesk_names:
+            raise UnknownHelpdesk(f"unknown helpdesk {helpdesk!r}; configured: {', '.join(self.helpdesk_names)}")
+        if not ticket_id or len(ticket_id) > 64 or not ticket_id.isprintable():
+            raise InvalidRequest("ticket_ref must be 1 to 64 printable characters")
+        return TicketRef(helpdesk, ticket_id)
+
+    async def claim(self, ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
+        """The bot and form flow: check now, answer the caller, and queue the internal note."""
+        verdict = await self.checker.check(
+            req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount
+        )
+        queued, earlier = await self._note(ref, verdict)
+        message = render_player_message(verdict, language=req.lang or "en")
+        return claim_response(verdict, message, queued, earlier.label if earlier else None)
+
+    async def claim_later(self, ref: TicketRef, req: DepositClaim) -> None:
+        """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""
+        claim = {"tx_hash": req.tx_hash, "address": req.address, "chain": req.chain, "expected_amount": req.expected_amount}
+        await self.delivery.enqueue_enrich(ref, [claim], enrich_key(self.links.ticket_key(ref), [claim]))
+
+    async def enrich(self, ref: TicketRef, claims: list[dict[str, Any]]) -> None:
+        """Run by a worker: check every claim of a ticket and queue its note.
+
+        DepositCheckUnavailable propagates, so the job is retried; notes already queued are not
+        queued twice (their keys).
+        """
+        for claim in claims:
+            if claim.get("address") is None:
+                await self._note_without_verdict(ref, claim, "no_address")
+                continue
+            try:
+                verdict = await self.checker.check(
+                    claim["tx_hash"], claim["address"], chain=claim.get("chain"),
+                    expected_amount=claim.get("expected_amount"),
+                )
+            except InvalidRequest as exc:
+                await self._note_without_verdict(ref, claim, "invalid", reason=exc.message)
+                continue
+            await self._note(ref, verdict)
+
+    async def accept_webhook(self, helpdesk: Helpdesk, body: bytes) -> int:
+        """A verified webhook: keep the ticket id and the claims found in its text, drop the rest, queue."""
+        ticket = helpdesk.read_webhook(body)
+        ref = self.ticket(helpdesk.name, ticket.ticket_id)
+        claims = [{"tx_hash": c.tx_hash, "address": c.address} for c in extract(ticket.text)]
+        del ticket, body  # nothing of the payload outlives this line but the ticket id and the claims
+        if claims:
+            await self.delivery.enqueue_enrich(ref, claims, enrich_key(self.links.ticket_key(ref), claims))
+        return len(claims)
+
+    async def _note(self, ref: TicketRef, verdict: dict[str, Any]) -> tuple[bool, TicketRef | None]:
+        tx_hash = verdict["tx_hash"]
+        earlier = await self.links.claim(ref, tx_hash)
+        chain = verdict.get("found_on") or verdict.get("chain")
+        template = self.notes.explorer_tx_urls.get(chain or "")
+        body = render_note(
+            verdict,
+            language=self.notes.language,
+            explorer_url=template.format(tx_hash=tx_hash) if template else None,
+            earlier_ticket=earlier.label if earlier else None,
+        )
+        status = verdict["status"] + (":duplicate" if earlier else "")
+        queued = await self.delivery.enqueue_note(ref, note_key(self.links.ticket_key(ref), tx_hash, status), body)
+        return queued, earlier
+
+    async def _note_without_verdict(
+        self, ref: TicketRef, claim: dict[str, Any], status: str, reason: str | None = None
+    ) -> None:
+        tx_hash = claim["tx_hash"]
+        body = render_note(None, language=self.notes.language, tx_hash=tx_hash, reason=reason or status)
+        await self.delivery.enqueue_note(ref, note_key(self.links.ticket_key(ref), tx_hash, status), body)
+
+
+def enrich_key(ticket_key: str, claims: list[dict[str, Any]]) -> str:
+    """Same ticket, same claims: the same job, however often the webhook is redelivered."""
+    text = ticket_key + "".join(f"|{c['tx_hash']}:{c['address']}:{c.get('chain')}:{c.get('expected_amount')}" for c in claims)
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
