@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from desk_common.http import error_response, on_validation_error
+from desk_common.http import AccessLog, error_response, on_validation_error
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
 from ticket_link.errors import TicketLinkError
@@ -44,6 +44,7 @@ def create_app(config: AppConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.add_middleware(AccessLog, logger_name="ticket_link.access")
     app.add_exception_handler(TicketLinkError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     return app

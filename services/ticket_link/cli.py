@@ -14,7 +14,11 @@ from ticket_link.config import load_config
 def _serve(args: argparse.Namespace) -> int:
     from ticket_link.app import create_app
 
-    uvicorn.run(create_app(load_config()), host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+    # uvicorn's access log prints raw paths (ticket ids, webhook secrets): ours logs route templates.
+    uvicorn.run(
+        create_app(load_config()), host=args.host, port=args.port, log_config=None, log_level=args.log_level,
+        access_log=False,
+    )
     return 0
 
 

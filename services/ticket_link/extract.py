@@ -12,7 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 
 Family = Literal["evm", "utxo"]
 
@@ -73,7 +73,12 @@ def extract(text: str, max_claims: int = 10) -> list[Claim]:
         if found is not None:
             address, family = found
             addresses[family].append(_Hit(address, family, match.start(), match.end()))
-    return [Claim(h.value, _pair(h, addresses[h.family]), h.family) for h in hashes]
+    only = {family: _only(hits) for family, hits in addresses.items()}
+    starts = {family: [h.start for h in hits] for family, hits in addresses.items()}
+    return [
+        Claim(h.value, only[h.family] or _nearest(h, addresses[h.family], starts[h.family]), h.family)
+        for h in hashes
+    ]
 
 
 def _bounded(text: str) -> str:
@@ -84,18 +89,24 @@ def _bounded(text: str) -> str:
     return head.rstrip(_ALNUM) if text[MAX_TEXT] in _ALNUM else head
 
 
-def _pair(tx: _Hit, candidates: list[_Hit]) -> str | None:
-    """The family's only address, else the nearest occurrence (ties: the one before the hash)."""
+def _only(hits: list[_Hit]) -> str | None:
+    """The family's address when the ticket names exactly one (however often)."""
+    values = {h.value for h in hits}
+    return values.pop() if len(values) == 1 else None
+
+
+def _nearest(tx: _Hit, candidates: list[_Hit], starts: list[int]) -> str | None:
+    """The address occurrence closest to the hash in characters; a tie goes to the one before."""
     if not candidates:
         return None
-    if len({c.value for c in candidates}) == 1:
-        return candidates[0].value
-    # Hits are in text order and never overlap, so the neighbours are found by bisection.
-    i = bisect_right([c.start for c in candidates], tx.start)
+    # Hits are in text order and never overlap, so the two neighbours are found by bisection.
+    i = bisect_right(starts, tx.start)
     before = candidates[i - 1] if i > 0 else None
     after = candidates[i] if i < len(candidates) else None
-    if after is None or (before is not None and tx.start - before.end <= after.start - tx.end):
-        return before.value if before else None
+    if before is None:
+        return after.value if after else None
+    if after is None or tx.start - before.end <= after.start - tx.end:
+        return before.value
     return after.value
 
 

@@ -9,6 +9,7 @@ from ticket_link.config import NotesConfig
 from ticket_link.delivery import Delivery
 from ticket_link.errors import InvalidRequest, UnknownHelpdesk
 from ticket_link.extract import extract
+from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
 from ticket_link.links import Links, TicketRef, note_key
 from ticket_link.schemas import DepositClaim, DepositClaimResponse, claim_response
@@ -40,9 +41,10 @@ class TicketService:
             helpdesk = self.helpdesk_names[0]
         if helpdesk not in self.helpdesk_names:
             raise UnknownHelpdesk(f"unknown helpdesk {helpdesk!r}; configured: {', '.join(self.helpdesk_names)}")
-        if not ticket_id or len(ticket_id) > 64 or not ticket_id.isprintable():
-            raise InvalidRequest("ticket_ref must be 1 to 64 printable characters")
-        return TicketRef(helpdesk, ticket_id)
+        number = payload.ticket_id(ticket_id)
+        if number is None or len(number) > 20:
+            raise InvalidRequest("ticket_ref must be the helpdesk's numeric ticket id")
+        return TicketRef(helpdesk, number)
 
     async def claim(self, ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
         """The bot and form flow: check now, answer the caller, and queue the internal note."""
@@ -107,7 +109,9 @@ class TicketService:
         self, ref: TicketRef, claim: dict[str, Any], status: str, reason: str | None = None
     ) -> None:
         tx_hash = claim["tx_hash"]
-        body = render_note(None, language=self.notes.language, tx_hash=tx_hash, reason=reason or status)
+        body = render_note(
+            None, language=self.notes.language, tx_hash=tx_hash, address=claim.get("address"), reason=reason or status
+        )
         await self.delivery.enqueue_note(ref, note_key(self.links.ticket_key(ref), tx_hash, status), body)
 
 

@@ -1,0 +1,191 @@
+"""Internal notes and player messages about a deposit_check verdict, in the desk's language.
+
+The verdict is the JSON body deposit_check answered (a dict); ticket_link never imports
+deposit_check. The wording lives in Jinja2 templates, one folder per language, so that a
+translator edits text only. Amounts stay the decimal strings they arrived as: only the
+difference between expected and received is computed, with Decimal.
+"""
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Context, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ticket_link.extract import Claim
+
+LANGUAGES = ("en", "fr", "pl", "ru")
+DEFAULT_LANGUAGE = "en"
+
+# autoescape off: the output is plain text posted as a note, and HTML escaping would garble `<`, `&`
+# in reasons and URLs. StrictUndefined: a misspelt variable fails the tests instead of vanishing.
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=StrictUndefined,
+)
+
+
+def render_note(
+    verdict: Mapping[str, Any] | None,
+    *,
+    language: str,
+    explorer_url: str | None = None,
+    earlier_ticket: str | None = None,
+    claim: Claim | tuple[str, str | None] | None = None,
+    tx_hash: str | None = None,
+    address: str | None = None,
+    reason: str | None = None,
+) -> str:
+    """The internal (agent-only) note: what deposit_check found and what the agent does next.
+
+    Without a verdict (None or `{}`) the claim is named by `claim` or `tx_hash`/`address`, and the
+    note says why nothing was checked: no address (`reason` None or "no_address"), deposit_check
+    unavailable (`reason` "unavailable" or the `{"status": "unavailable", "error": ...}` body),
+    or any other `reason` (e.g. deposit_check's 422 message). `explorer_url` links the tx; a
+    `{tx_hash}` placeholder in it is filled in. `earlier_ticket` is the reference of a ticket that
+    claimed the same tx before: agents only.
+    """
+    verdict = verdict or {}
+    claimed_tx, claimed_address = _claimed(claim)
+    context = _context(verdict)
+    tx = context["tx_hash"] or claimed_tx or tx_hash or ""
+    known_address = context["address"] or claimed_address or address
+    error = verdict.get("error")
+    if reason is None and isinstance(error, Mapping):
+        reason = str(error.get("message") or "") or None
+    status = context["status"]
+    if not status and reason == "unavailable":
+        status, reason = "unavailable", None
+    no_address = not status and not known_address and reason in (None, "no_address")
+    if not status and not no_address:
+        status = "not_checked"
+    context.update(
+        status=status,
+        tx_hash=tx,
+        address=known_address,
+        no_address=no_address,
+        explorer_url=explorer_url.replace("{tx_hash}", tx) if explorer_url else None,
+        earlier_ticket=earlier_ticket,
+        reason=None if reason == "no_address" else reason,
+    )
+    return _render(_language(language), "note.txt", context)
+
+
+def render_player_message(verdict: Mapping[str, Any], *, language: str) -> str:
+    """One or two plain sentences for the player, like deposit_check's English `summary`.
+
+    Takes no ticket references at all, so it cannot leak one.
+    """
+    context = _context(verdict)
+    context["tx"] = _short_hash(context["tx_hash"])
+    text = _render(_language(language), "player.txt", context)
+    return " ".join(text.split())  # the template wraps lines for reading; the player gets one paragraph
+
+
+def _render(language: str, name: str, context: dict[str, Any]) -> str:
+    text = _ENV.get_template(f"{language}/{name}").render(context)
+    text = "\n".join(line.rstrip() for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _language(language: str) -> str:
+    """`fr`, `fr-CA`, `FR_fr` -> "fr"; anything we have no texts for -> English."""
+    base = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] if language else ""
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _claimed(claim: Claim | tuple[str, str | None] | None) -> tuple[str, str | None]:
+    if claim is None:
+        return "", None
+    if isinstance(claim, Claim):
+        return claim.tx_hash, claim.address
+    return claim[0], claim[1]
+
+
+def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """What every template may use, with None for whatever the verdict lacks."""
+    asset = verdict.get("asset")
+    received = _text(verdict.get("received_amount"))
+    expected = _text(verdict.get("expected_amount"))
+    payments = [p for p in verdict.get("payments") or [] if isinstance(p, Mapping)]
+    received_text: str | None = f"{received} {asset}" if received is not None and asset else None
+    if received_text is None:  # no amount check asked for: say what arrived, asset by asset
+        received_text = ", ".join(f"{p.get('amount')} {p.get('asset')}" for p in payments) or None
+    return {
+        "status": str(verdict.get("status") or ""),
+        "chain": verdict.get("chain"),
+        "chains_checked": ", ".join(str(c) for c in verdict.get("chains_checked") or []),
+        "found_on": verdict.get("found_on"),
+        "tx_hash": str(verdict.get("tx_hash") or ""),
+        "address": verdict.get("address"),
+        "confirmations": _int(verdict.get("confirmations")),
+        "required": _int(verdict.get("required_confirmations")),
+        "block_height": verdict.get("block_height"),
+        "block_time": _utc(verdict.get("block_time")),
+        "checked_at": _utc(verdict.get("checked_at")),
+        "asset": asset,
+        "received": received,
+        "received_text": received_text,
+        "expected": expected,
+        "amount_status": verdict.get("amount_status"),
+        "difference": _difference(received, expected),
+        "final": bool(verdict.get("final")),
+    }
+
+
+def _text(value: object) -> str | None:
+    # Amounts arrive as decimal strings; a number here would already have lost precision upstream.
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _utc(value: object) -> str | None:
+    """`2026-11-24T09:12:03Z` -> `2026-11-24 09:12:03 UTC`; anything unparsable is shown as given."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else None
+    if moment is None:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # deposit_check speaks UTC
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _difference(received: str | None, expected: str | None) -> str | None:
+    """|received - expected| as a plain decimal string, exact whatever the number of digits."""
+    if received is None or expected is None:
+        return None
+    try:
+        a, b = Decimal(received), Decimal(expected)
+    except InvalidOperation:
+        return None
+    if not (a.is_finite() and b.is_finite()):
+        return None
+    # The default 28-digit context would round 18-decimal token amounts: size it to the inputs.
+    low = min(a.as_tuple().exponent, b.as_tuple().exponent, 0)
+    digits = max(a.adjusted(), b.adjusted(), 0) - int(low) + 2
+    if digits > 400:  # not an amount anyone paid; refuse rather than compute a huge number
+        return None
+    context = Context(prec=digits)
+    text = format(context.subtract(a, b).copy_abs(), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _short_hash(tx_hash: str) -> str:
+    """`0x12345678…abcdef`, as deposit_check's summary writes it."""
+    if not tx_hash:
+        return ""
+    bare = tx_hash.removeprefix("0x")
+    return f"{tx_hash[: len(tx_hash) - len(bare) + 8]}…{bare[-6:]}"

@@ -1,0 +1,294 @@
+"""extract(): hashes and addresses out of real-looking ticket text, and properties on any text."""
+
+import re
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ticket_link.extract import MAX_TEXT, Claim, extract
+
+H1 = "9f2c" + "1a" * 30
+H2 = "5e1a" + "b7" * 30
+H3 = "c0ffee" + "12" * 29
+EVM_H1 = "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"
+EVM_H2 = "0x" + "de" * 32
+EVM_A1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+EVM_A2 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+EVM_A1_BAD = "0x70997970c51812dc3A010C7d01b50e0d17dc79C8"  # one letter's case flipped: bad EIP-55
+
+# BIP-173 / BIP-350 test vectors, then addresses encoded by bitcoinlib (an independent
+# implementation) for the networks the BIPs have no vectors for.
+SEGWIT_VALID = [
+    "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",
+    "tb1qrp33g0q5c5txsp9arysrx4k6zdkfs4nce4xj0gdcccefvpysxf3q0sl5k7",
+    "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",
+    "bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y",
+    "BC1SW50QGDZ25J",
+    "bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs",
+    "bc1qc9dlra207wrhsaxc6alp0qnmv564x8sdmnjfp2",
+    "tb1pp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwq8svrr5",
+    "bcrt1qc9dlra207wrhsaxc6alp0qnmv564x8sdnushds",
+    "bcrt1pp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwq2fx9kw",
+    "ltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdl0gde6",
+    "ltc1qp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwqet54mz",
+    "ltc1pp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwqnu5ur7",
+    "tltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdgaty2s",
+    "tltc1pp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwqcnszut",
+    "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w",
+    "rltc1qp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwqgavnpl",
+    "rltc1pp8h0wm5v4fawyw0wzv4n0yf8wasg2ma9am3qtxnsprpfe35uhxwqz2v6er",
+]
+SEGWIT_INVALID = [
+    "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd",  # v1 with a bech32 checksum
+    "tb1z0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqglt7rf",  # v2 with a bech32 checksum
+    "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh",  # v0 with a bech32m checksum
+    "BC1S0XLXVLHEMJA6C4DQV22UAPCTQUPFHLXM9H8Z3K2E72Q4K9HCZ7VQ54WELL",  # v16 with bech32
+    "tb1q0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vq24jc47",  # v0, program of 33 bytes
+    "bc1zw508d6qejxtdg4y5r3zarvaryvg6kdaj",  # BIP-173's v2 vector: bech32, invalid since BIP-350
+    "bc1qc9dlra207wrhsaxc6alp0qnmv564x8sdmnjfp3",  # last character changed
+    "bc1qc9dlra207wrhsaxc6alp0qnmv564x8sdMnjfp2",  # mixed case
+    "ltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdl0gdd6",  # one data character changed
+]
+BASE58_VALID = [
+    "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",  # bitcoin genesis, p2pkh mainnet
+    "3KKQV2aTWQevVhu7frv51mp29uakq6x3wB",  # bitcoin p2sh mainnet
+    "my9LrYAzmXmoBegJGLDrR4fQsNtkALBc9w",  # bitcoin / litecoin testnet and regtest p2pkh
+    "2NAscYmWV7sAGhVXfLzXwdioHNFnvaKidNu",  # bitcoin testnet/regtest p2sh
+    "LcrLphPr3AabfLtqiuEmsAWrDbfKRsk9sa",  # litecoin p2pkh mainnet
+    "MRXYnuzRTXWMJDB1mjuQqR4RUcBCo8szmr",  # litecoin p2sh mainnet
+    "QeENfnNj8yDMqgHhy6ZxiREiWeEkZ578pa",  # litecoin testnet/regtest p2sh
+]
+BASE58_INVALID = [
+    "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb",  # checksum off by one character
+    "LcrLphPr3AabfLtqiuEmsAWrDbfKRsk9sA",
+    "Supercalifragilisticexpialidocious",  # 34 base58 characters, not an address
+    "MRXYnuzRTXWMJDB1mjuQqR4RUcBCo8sz",  # truncated
+]
+
+
+def claims(text: str, max_claims: int = 10) -> list[tuple[str, str | None, str]]:
+    return [(c.tx_hash, c.address, c.family) for c in extract(text, max_claims)]
+
+
+@pytest.mark.parametrize("address", SEGWIT_VALID + BASE58_VALID)
+def test_valid_utxo_addresses_are_paired(address: str) -> None:
+    expected = address.lower() if address in SEGWIT_VALID else address  # bech32 is case-insensitive
+    assert claims(f"sent to {address}, txid {H1}") == [(H1, expected, "utxo")]
+
+
+@pytest.mark.parametrize("address", SEGWIT_INVALID + BASE58_INVALID)
+def test_lookalike_addresses_are_ignored(address: str) -> None:
+    assert claims(f"sent to {address}, txid {H1}") == [(H1, None, "utxo")]
+
+
+def test_evm_address_checksum() -> None:
+    assert claims(f"to {EVM_A1} tx {EVM_H1}") == [(EVM_H1, EVM_A1, "evm")]
+    # All one case carries no checksum: accepted, and returned checksummed as deposit_check does.
+    assert claims(f"to {EVM_A1.lower()} tx {EVM_H1}") == [(EVM_H1, EVM_A1, "evm")]
+    assert claims(f"to 0x{EVM_A1[2:].upper()} tx {EVM_H1}") == [(EVM_H1, EVM_A1, "evm")]
+    assert claims(f"to {EVM_A1_BAD} tx {EVM_H1}") == [(EVM_H1, None, "evm")]
+
+
+def test_english_ticket_with_explorer_link() -> None:
+    text = (
+        "Hi, I deposited 250 USDT two hours ago and it's still not showing!!\n"
+        f"Here: https://etherscan.io/tx/{EVM_H1}?utm_source=wallet#eventlog\n"
+        f"I sent it to your address {EVM_A1}. Please help."
+    )
+    assert claims(text) == [(EVM_H1, EVM_A1, "evm")]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://etherscan.io/tx/{EVM_H1}",
+        f"https://bscscan.com/tx/{EVM_H1.upper().replace('0X', '0x')}#internal",
+        f"https://blockchair.com/ethereum/transaction/{EVM_H1}?from=ticket",
+        f"https://blockchair.com/bitcoin/transaction/{H1}",
+        f"https://mempool.space/tx/{H1}#vout=1",
+        f"https://mempool.space/testnet/tx/{H1}",
+        f"https://litecoinspace.org/tx/{H1}",
+        f"https://live.blockcypher.com/ltc/tx/{H1}/",
+    ],
+)
+def test_hash_inside_explorer_urls(url: str) -> None:
+    found = claims(f"link: {url} thanks")
+    assert len(found) == 1 and found[0][0] in (EVM_H1, H1)
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    ["`{}`", "**{}**", "({})", "[{}]", "<{}>", '"{}"', "'{}'", "«{}»", "{}.", "{},", "{}!", "{}?", ":{};",
+     "<code>{}</code>", "<a href=\"https://mempool.space/tx/{}\">link</a>", "```\n{}\n```", "txid={}&x=1",
+     "tx_hash:{}", "\u200b{}\u200b", "хэш:{}—", "{}\r\n"],
+)
+def test_hash_next_to_punctuation_markup_and_quotes(wrap: str) -> None:
+    assert claims(wrap.format(H1)) == [(H1, None, "utxo")]
+    assert claims(wrap.format(EVM_H1)) == [(EVM_H1, None, "evm")]
+
+
+def test_russian_ticket_mixed_with_english() -> None:
+    text = (
+        "Здравствуйте! Пополнил счёт на 0.5 LTC, но баланс не изменился.\n"
+        f"Адрес депозита: {SEGWIT_VALID[10]}\n"
+        f"Хэш транзакции (txid): {H1.upper()}\n"
+        "Кошелёк Trust Wallet, сеть Litecoin. Thanks in advance."
+    )
+    assert claims(text) == [(H1, SEGWIT_VALID[10], "utxo")]
+
+
+def test_html_ticket() -> None:
+    text = (
+        "<div><p>Deposit missing</p><table><tr><td>Tx</td>"
+        f"<td><a href='https://etherscan.io/tx/{EVM_H1}'>{EVM_H1}</a></td></tr>"
+        f"<tr><td>To</td><td><b>{EVM_A2}</b></td></tr></table></div>"
+    )
+    assert claims(text) == [(EVM_H1, EVM_A2, "evm")]
+
+
+def test_runs_longer_or_shorter_than_a_hash_are_nothing() -> None:
+    assert claims("a" * 66) == []
+    assert claims("0x" + "a" * 66) == []
+    assert claims("0x" + "a" * 62) == []
+    assert claims("f" * 63) == []
+    assert claims("ab" * 64) == []  # a 128-hex blob (a signature, a key) is not two hashes
+    assert claims("x" + H1) == []
+    assert claims(H1 + "g") == []
+    assert claims("0x" + "a" * 64 + "ff") == []
+
+
+def test_two_addresses_and_two_hashes_pair_by_distance() -> None:
+    a1, a2 = SEGWIT_VALID[6], BASE58_VALID[0]
+    text = f"first deposit: {H1} to {a1}\n\nsecond one went to {a2}, hash {H2}"
+    assert claims(text) == [(H1, a1, "utxo"), (H2, a2, "utxo")]
+
+
+def test_distance_tie_goes_to_the_preceding_address() -> None:
+    a1, a2 = BASE58_VALID[4], BASE58_VALID[5]
+    assert claims(f"{a1} {H1} {a2}") == [(H1, a1, "utxo")]
+    assert claims(f"{a1} {H1}  {a2}") == [(H1, a1, "utxo")]
+    assert claims(f"{a1}  {H1} {a2}") == [(H1, a2, "utxo")]
+
+
+def test_one_address_of_a_family_goes_to_every_hash_of_it() -> None:
+    a = SEGWIT_VALID[10]
+    text = f"{H1}\n{'blah ' * 200}\n{H2}\naddress {a} (again: {a})\n{H3}"
+    assert claims(text) == [(H1, a, "utxo"), (H2, a, "utxo"), (H3, a, "utxo")]
+
+
+def test_utxo_and_evm_in_one_ticket_pair_within_their_family() -> None:
+    ltc_address = SEGWIT_VALID[10]
+    text = (
+        f"LTC: {H1} -> {EVM_A1}?? no sorry, the LTC address is {ltc_address}\n"
+        f"and USDT on ethereum: {EVM_H1} (from my wallet to {EVM_A1})"
+    )
+    assert claims(text) == [(H1, ltc_address, "utxo"), (EVM_H1, EVM_A1, "evm")]
+
+
+def test_hash_without_address_and_address_without_hash() -> None:
+    assert claims(f"my tx {EVM_H1}, ltc address {SEGWIT_VALID[10]}") == [(EVM_H1, None, "evm")]
+    assert claims(f"I paid to {EVM_A1} and {SEGWIT_VALID[0]} but have no hash") == []
+
+
+def test_hashes_are_lowercased_deduplicated_and_capped() -> None:
+    text = f"{H1.upper()} {H2} {H1} 0x{H1} {EVM_H1.upper().replace('0X', '0x')} {EVM_H1} {H3}"
+    assert [c.tx_hash for c in extract(text)] == [H1, H2, EVM_H1, H3]
+    assert [c.tx_hash for c in extract(text, max_claims=2)] == [H1, H2]
+    assert extract(text, max_claims=0) == []
+    many = " ".join(f"{i:064x}" for i in range(1, 50))
+    assert len(extract(many)) == 10 and extract(many)[0].tx_hash == f"{1:064x}"
+
+
+def test_only_the_first_100k_characters_are_read() -> None:
+    pad = "." * (MAX_TEXT - 10)
+    assert claims(pad + " " + H1) == []
+    # A 66-hex run cut by the limit must not leave a 64-hex stub behind that poses as a hash.
+    cut = " " * (MAX_TEXT - 64) + "a" * 66
+    assert claims(cut) == []
+    assert claims(" " * (MAX_TEXT - 64) + H1 + " tail") == [(H1, None, "utxo")]
+
+
+def test_claim_is_frozen() -> None:
+    claim = Claim(H1, None, "utxo")
+    with pytest.raises(AttributeError):
+        claim.address = "x"  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- properties
+
+SEPARATORS = list(" \n\t/?#&=:;,.!()[]{}<>\"'`*_|~-+—«»") + ["<br>", "</a>", "**", "\u00a0", "хэш"]
+hex_hash = st.binary(min_size=32, max_size=32).map(bytes.hex)
+any_hash = st.one_of(hex_hash, hex_hash.map(lambda h: "0x" + h), hex_hash.map(str.upper))
+separator = st.sampled_from(SEPARATORS)
+
+
+@given(prefix=st.text(max_size=200), sep1=separator, tx=any_hash, sep2=separator, suffix=st.text(max_size=200))
+def test_a_hash_between_separators_is_always_found(prefix: str, sep1: str, tx: str, sep2: str, suffix: str) -> None:
+    text = f"{prefix} {sep1}{tx}{sep2} {suffix}"
+    expected = "0x" + tx[2:].lower() if tx.lower().startswith("0x") else tx.lower()
+    # Only hashes that come before ours could push it past the cap; random text has none.
+    assert expected in [c.tx_hash for c in extract(text, max_claims=100)]
+
+
+fragment = st.one_of(
+    st.text(max_size=30),
+    separator,
+    any_hash,
+    st.sampled_from(SEGWIT_VALID + BASE58_VALID + SEGWIT_INVALID + BASE58_INVALID + [EVM_A1, EVM_A2, EVM_A1_BAD]),
+    st.text(alphabet="0123456789abcdefABCDEFx", min_size=30, max_size=140),
+)
+HASH_FORM = re.compile(r"(0x)?[0-9a-f]{64}")
+
+
+@given(parts=st.lists(fragment, max_size=40), max_claims=st.integers(min_value=-1, max_value=12))
+@settings(suppress_health_check=[HealthCheck.too_slow])
+def test_results_are_always_well_formed(parts: list[str], max_claims: int) -> None:
+    text = "".join(parts)
+    found = extract(text, max_claims)
+    assert len(found) <= max(max_claims, 0)
+    bare = [c.tx_hash.removeprefix("0x") for c in found]
+    assert len(bare) == len(set(bare))
+    lowered = text.lower()
+    for c in found:
+        assert HASH_FORM.fullmatch(c.tx_hash)
+        assert c.family == ("evm" if c.tx_hash.startswith("0x") else "utxo")
+        assert c.tx_hash in lowered
+        if c.address is not None:
+            assert c.address.lower() in lowered
+            assert c.address.startswith("0x") == (c.family == "evm")
+
+
+@given(st.text(max_size=2000))
+def test_never_crashes_on_arbitrary_text(text: str) -> None:
+    assert isinstance(extract(text), list)
+
+
+ADVERSARIAL = {
+    "one long hex run": "a" * 300_000,
+    "near-hash runs": ("f" * 65 + " ") * 2000,
+    "many hashes": " ".join(f"{i:064x}" for i in range(1600)),
+    "bech32 lookalikes at the length cap": ("bc1" + "q" * 87 + " ") * 1200,
+    "base58 lookalikes": ("1" + "A" * 33 + " ") * 3000,
+    "mixed-case evm lookalikes": ("0x" + "aB" * 20 + " ") * 2500,
+    "valid addresses and hashes": " ".join([EVM_A1, EVM_H1, SEGWIT_VALID[0], H1, BASE58_VALID[0]] * 600),
+    "separators only": "/?#<>`*" * 20_000,
+}
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_runtime_stays_small_on_100k_of_adversarial_input(name: str) -> None:
+    text = ADVERSARIAL[name]
+    started = time.perf_counter()
+    extract(text, max_claims=10_000)
+    assert time.perf_counter() - started < 1.0  # typically well under 0.1 s
+
+
+@given(unit=st.text(min_size=1, max_size=70))
+@settings(deadline=None, max_examples=30)
+def test_runtime_stays_small_on_any_repeated_pattern(unit: str) -> None:
+    text = (unit * (MAX_TEXT // len(unit) + 1))[: MAX_TEXT + 5000]
+    started = time.perf_counter()
+    extract(text)
+    assert time.perf_counter() - started < 1.0

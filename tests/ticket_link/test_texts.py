@@ -1,0 +1,306 @@
+"""Notes and player messages: every status in every language, with the right numbers and next step."""
+
+import inspect
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from ticket_link.extract import Claim
+from ticket_link.texts import LANGUAGES, render_note, render_player_message
+
+TX = "9f2c" + "1a" * 30
+STATUSES = ["not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network"]
+
+
+def verdict(status: str, **changes: Any) -> dict[str, Any]:
+    """A verdict as deposit_check's JSON says it (docs/api.md's example, by status)."""
+    in_block = status in ("confirming", "confirmed", "failed", "wrong_address")
+    paid = status in ("pending", "confirming", "confirmed")
+    body: dict[str, Any] = {
+        "status": status,
+        "chain": "litecoin",
+        "tx_hash": TX,
+        "address": "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w",
+        "confirmations": {"confirming": 2, "confirmed": 6}.get(status, 0),
+        "required_confirmations": 6,
+        "block_height": 204 if in_block else None,
+        "block_hash": "5e1a" * 16 if in_block else None,
+        "block_time": "2026-11-24T09:12:03Z" if in_block else None,
+        "payments": [{"asset": "LTC", "amount": "0.5", "contract": None}] if paid else [],
+        "asset": "LTC" if paid else None,
+        "received_amount": "0.5" if paid else None,
+        "expected_amount": "0.5" if paid else None,
+        "amount_status": "exact" if paid else None,
+        "found_on": "ethereum" if status == "wrong_network" else None,
+        "chains_checked": ["litecoin"],
+        "final": status == "confirmed",
+        "checked_at": "2026-11-24T09:13:00Z",
+        "summary": "(deposit_check's English sentence)",
+    }
+    body.update(changes)
+    return body
+
+
+# A phrase of the next step, per language and status: proves the right branch was taken.
+NEXT_STEP = {
+    "en": {
+        "not_found": "wallet's history", "pending": "nothing to do yet", "confirming": "nothing to do yet",
+        "confirmed": "credit it, if not already", "failed": "no funds moved",
+        "wrong_address": "which address they sent to", "wrong_network": "it went to ethereum",
+    },
+    "fr": {
+        "not_found": "historique de son portefeuille", "pending": "rien à faire pour l'instant",
+        "confirming": "rien à faire pour l'instant", "confirmed": "créditez le dépôt",
+        "failed": "aucun fonds n'a donc été transféré", "wrong_address": "à quelle adresse il a envoyé",
+        "wrong_network": "envoyée sur ethereum",
+    },
+    "pl": {
+        "not_found": "z historii jego portfela", "pending": "na razie nic nie trzeba robić",
+        "confirming": "na razie nic nie trzeba robić", "confirmed": "zaksięguj wpłatę",
+        "failed": "żadne środki nie zostały przelane", "wrong_address": "na jaki adres zostały wysłane",
+        "wrong_network": "trafiła do sieci ethereum",
+    },
+    "ru": {
+        "not_found": "из истории его кошелька", "pending": "пока ничего делать не нужно",
+        "confirming": "пока ничего делать не нужно", "confirmed": "зачислите депозит",
+        "failed": "средства не переводились", "wrong_address": "на какой адрес он их отправил",
+        "wrong_network": "ушла в сеть ethereum",
+    },
+}
+HEADER = {
+    "en": "[Automatic deposit check]",
+    "fr": "[Vérification automatique du dépôt]",
+    "pl": "[Automatyczna weryfikacja wpłaty]",
+    "ru": "[Автоматическая проверка депозита]",
+}
+
+
+def assert_clean(text: str) -> None:
+    """No template leftovers, no Python None, no blank-line runs or trailing blanks."""
+    assert "{{" not in text and "{%" not in text and "None" not in text and "\n\n\n" not in text
+    assert all(line == line.rstrip() for line in text.splitlines())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", STATUSES)
+def test_note_every_status_every_language(language: str, status: str) -> None:
+    v = verdict(status)
+    note = render_note(v, language=language, explorer_url="https://litecoinspace.org/tx/{tx_hash}", earlier_ticket=None)
+    assert_clean(note)
+    assert note.startswith(HEADER[language])
+    assert TX in note and f"https://litecoinspace.org/tx/{TX}" in note
+    assert "litecoin" in note
+    assert NEXT_STEP[language][status] in note.lower()
+    if status in ("pending", "confirming", "confirmed"):
+        assert f"{v['confirmations']}/6" in note
+        assert "0.5 LTC" in note
+    if status in ("pending", "confirming"):
+        assert "6" in note.split("\n\n")[-2]  # credited at N confirmations, in the next-step block
+    if v["block_time"]:
+        assert "2026-11-24 09:12:03 UTC" in note and "204" in note
+    assert "2026-11-24 09:13:00 UTC" in note
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", STATUSES)
+def test_player_message_every_status_every_language(language: str, status: str) -> None:
+    v = verdict(status, confirmations=3 if status == "confirming" else 0)
+    message = render_player_message(v, language=language)
+    assert_clean(message)
+    assert "\n" not in message and 20 < len(message) < 400
+    if status in ("pending", "confirming", "confirmed"):
+        assert "0.5 LTC" in message
+    if status == "confirming":
+        assert "3" in message and "6" in message
+    if status in ("not_found", "failed", "wrong_address", "wrong_network"):
+        assert "9f2c1a1a…1a1a1a" in message  # the short hash, as deposit_check's summary writes it
+    if status == "wrong_network":
+        assert "ethereum" in message
+
+
+def test_english_player_message_is_deposit_checks_summary() -> None:
+    # docs/api.md's example, word for word.
+    v = verdict("confirming")
+    assert render_player_message(v, language="en") == (
+        "Your deposit of 0.5 LTC has 2 of 6 confirmations on litecoin; it is credited once it reaches 6."
+    )
+    assert render_player_message(verdict("not_found", chain=None), language="en") == (
+        "We cannot find transaction 9f2c1a1a…1a1a1a on any of our networks yet. Please check the hash "
+        "in your wallet's history and which network you sent it on."
+    )
+    under = verdict("confirmed", received_amount="0.5", expected_amount="0.6", amount_status="under")
+    assert render_player_message(under, language="en") == (
+        "Your deposit of 0.5 LTC is confirmed on litecoin. That is 0.1 LTC less than the expected 0.6."
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "under", "over"),
+    [
+        ("en", "under-paid by 0.1 LTC", "over-paid by 0.25 LTC"),
+        ("fr", "insuffisant de 0.1 LTC", "excédent de 0.25 LTC"),
+        ("pl", "niedopłata 0.1 LTC", "nadpłata 0.25 LTC"),
+        ("ru", "недоплата 0.1 LTC", "переплата 0.25 LTC"),
+    ],
+)
+def test_under_and_over_paid(language: str, under: str, over: str) -> None:
+    short = render_note(verdict("confirmed", expected_amount="0.6", amount_status="under"), language=language)
+    assert under.lower() in short.lower() and "0.6 LTC" in short and "0.5 LTC" in short
+    extra = render_note(verdict("confirming", expected_amount="0.25", amount_status="over"), language=language)
+    assert over.lower() in extra.lower()
+    message = render_player_message(verdict("confirmed", expected_amount="0.6", amount_status="under"), language=language)
+    assert "0.1 LTC" in message and "0.6" in message
+
+
+def test_amounts_are_shown_as_given_and_differences_are_exact() -> None:
+    wei = verdict(
+        "confirmed", asset="ETH", received_amount="1234567890123.123456789012345678",
+        expected_amount="1234567890123.123456789012345679", amount_status="under",
+        payments=[{"asset": "ETH", "amount": "1234567890123.123456789012345678", "contract": None}],
+    )
+    note = render_note(wei, language="en")
+    assert "under-paid by 0.000000000000000001 ETH" in note  # a float would say 0 or 1e-18
+    assert "received 1234567890123.123456789012345678 ETH" in note
+    given = render_note(verdict("confirmed", received_amount="250.00", expected_amount="250", asset="USDT"), language="en")
+    assert "250.00 USDT" in given and "expected 250 USDT" in given
+    whole = render_note(verdict("confirmed", received_amount="3", expected_amount="1.50", amount_status="over"), language="en")
+    assert "over-paid by 1.5 LTC" in whole
+
+
+def test_confirmed_without_expected_amount_asks_to_check_it() -> None:
+    note = render_note(verdict("confirmed", expected_amount=None, amount_status=None), language="en")
+    assert "No expected amount was given" in note and "Amount:" not in note
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("en", "This transaction was already claimed in ticket #4711: do not credit it twice."),
+        ("fr", "déjà été réclamée dans le ticket #4711 : ne la créditez pas deux fois."),
+        ("pl", "dotyczyło już zgłoszenie #4711: nie księguj jej dwukrotnie."),
+        ("ru", "уже заявлена в тикете #4711: не зачисляйте её дважды."),
+    ],
+)
+def test_duplicate_claim_block(language: str, phrase: str) -> None:
+    note = render_note(verdict("confirmed"), language=language, explorer_url=None, earlier_ticket="#4711")
+    assert phrase in note
+    assert "#4711" not in render_note(verdict("confirmed"), language=language, earlier_ticket=None)
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("en", "The ticket gives no deposit address: ask the player for it."),
+        ("fr", "aucune adresse de dépôt : demandez-la au joueur."),
+        ("pl", "nie zawiera adresu wpłaty: poproś o niego gracza."),
+        ("ru", "нет адреса депозита: запросите его у игрока."),
+    ],
+)
+def test_claim_without_address(language: str, phrase: str) -> None:
+    for note in (
+        render_note({}, language=language, claim=Claim(TX, None, "utxo")),
+        render_note(None, language=language, claim=(TX, None)),
+        render_note(None, language=language, tx_hash=TX, reason="no_address"),
+    ):
+        assert_clean(note)
+        assert phrase in note and TX in note and "no_address" not in note
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_deposit_check_unavailable(language: str) -> None:
+    body = {"status": "unavailable", "error": {"code": "unavailable", "message": "no node of litecoin answered"}}
+    note = render_note(body, language=language, claim=Claim(TX, "ltc1qxyz", "utxo"))
+    assert_clean(note)
+    assert "no node of litecoin answered" in note and TX in note and "ltc1qxyz" in note
+    assert "deposit_check" in note
+    by_reason = render_note(None, language=language, tx_hash=TX, reason="unavailable")
+    assert by_reason.splitlines()[2] == note.splitlines()[2]  # the same status line
+    message = render_player_message({"status": "unavailable", "tx_hash": TX}, language=language)
+    assert "9f2c1a1a…1a1a1a" in message and "deposit_check" not in message and "node" not in message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_claim_deposit_check_refused(language: str) -> None:
+    reason = "0xabc is not a valid litecoin address"
+    note = render_note(None, language=language, tx_hash=TX, address="0xabc", reason=reason)
+    assert_clean(note)
+    assert reason in note and "0xabc" in note
+
+
+def test_player_message_never_carries_ticket_refs() -> None:
+    assert "earlier_ticket" not in inspect.signature(render_player_message).parameters
+    for language in [*LANGUAGES, "de"]:
+        for status in [*STATUSES, "unavailable", "something_new"]:
+            v = verdict(status, earlier_ticket="T-4711", duplicate_claim={"ticket": "T-4711"}, summary="T-4711")
+            message = render_player_message(v, language=language)
+            assert "4711" not in message and "deposit_check" not in message
+
+
+@pytest.mark.parametrize("language", ["de", "", "xx-YY", "EN", "en-GB", "zh_Hans"])
+def test_unknown_language_falls_back_to_english(language: str) -> None:
+    v = verdict("confirming")
+    assert render_note(v, language=language) == render_note(v, language="en")
+    assert render_player_message(v, language=language) == render_player_message(v, language="en")
+
+
+def test_regional_variants_use_their_language() -> None:
+    v = verdict("confirming")
+    assert render_player_message(v, language="fr-CA") == render_player_message(v, language="fr")
+    assert render_note(v, language="RU_ru") == render_note(v, language="ru")
+
+
+@pytest.mark.parametrize(
+    ("language", "required", "phrase"),
+    [
+        ("fr", 1, "compte 0 confirmation sur 1"),
+        ("pl", 1, "ma 0 z 1 potwierdzenia"),
+        ("pl", 12, "ma 0 z 12 potwierdzeń"),
+        ("ru", 1, "получил 0 из 1 подтверждения"),
+        ("ru", 21, "получил 0 из 21 подтверждения"),
+        ("ru", 11, "получил 0 из 11 подтверждений"),
+    ],
+)
+def test_confirmation_counts_agree_grammatically(language: str, required: int, phrase: str) -> None:
+    v = verdict("confirming", confirmations=0, required_confirmations=required)
+    assert phrase in render_player_message(v, language=language)
+
+
+def test_block_time_is_shown_in_utc_whatever_the_input() -> None:
+    expected = "2026-11-24 09:12:03 UTC"
+    for value in (
+        "2026-11-24T09:12:03Z",
+        "2026-11-24T09:12:03+00:00",
+        "2026-11-24T10:12:03+01:00",
+        datetime(2026, 11, 24, 9, 12, 3, tzinfo=UTC),
+        datetime(2026, 11, 24, 12, 12, 3, tzinfo=timezone(timedelta(hours=3))),
+    ):
+        assert expected in render_note(verdict("confirmed", block_time=value), language="en")
+    assert "yesterday" in render_note(verdict("confirmed", block_time="yesterday"), language="en")
+
+
+def test_sparse_and_unknown_verdicts_render() -> None:
+    for v in ({"status": "not_found", "tx_hash": TX}, {"status": "something_new", "tx_hash": TX}, {"status": "confirmed"}):
+        for language in LANGUAGES:
+            assert_clean(render_note(v, language=language))
+            assert_clean(render_player_message(v, language=language))
+
+
+def test_wrong_network_without_a_chain_names_the_chains_checked() -> None:
+    v = verdict("wrong_network", chain=None, chains_checked=["ethereum-sepolia", "bsc"], found_on="polygon")
+    note = render_note(v, language="en")
+    assert "it went to polygon, not ethereum-sepolia, bsc" in note
+
+
+def test_texts_do_not_import_deposit_check() -> None:
+    code = "import sys, ticket_link.texts, ticket_link.extract; print(any(m.startswith('deposit_check') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_without_an_amount_check_the_note_lists_what_arrived() -> None:
+    payments = [{"asset": "ETH", "amount": "0.01", "contract": None}, {"asset": "USDT", "amount": "250", "contract": "0xdAC1"}]
+    v = verdict("confirmed", asset=None, received_amount=None, expected_amount=None, amount_status=None, payments=payments)
+    assert "Received: 0.01 ETH, 250 USDT" in render_note(v, language="en")
