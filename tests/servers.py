@@ -1,9 +1,14 @@
-"""Run an ASGI app under a real uvicorn server on a free loopback port, in a thread."""
+"""Run our apps for real in tests: uvicorn on a loopback port in a thread; the worker as a process."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -12,10 +17,12 @@ from deposit_check.devnet.litecoind import free_port
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
+def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
     """Yield the base URL while the app is served; stop it after."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -28,3 +35,25 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def run_worker(config_path: Path, redis_url: str, log_path: Path, concurrency: int = 10) -> Iterator[subprocess.Popen[bytes]]:
+    """`ticket-link worker` as its own process (as in production); its log goes to `log_path`."""
+    env = {**os.environ, "TICKET_LINK_CONFIG": str(config_path), "REDIS_URL": redis_url}
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "ticket-link"), "worker", "--concurrency", str(concurrency),
+             "--log-level", "debug"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

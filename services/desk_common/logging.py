@@ -32,6 +32,12 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+def quiet_libraries() -> None:
+    """httpx logs every request URL at INFO: URLs carry ticket ids (e.g. Zendesk's /tickets/{id})."""
+    for name in ("httpx", "httpcore", "hpack", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """One stderr handler with the masking filter, for our loggers and uvicorn's alike."""
     handler = logging.StreamHandler(sys.stderr)
@@ -44,3 +50,4 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    quiet_libraries()

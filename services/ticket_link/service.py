@@ -102,17 +102,24 @@ class TicketService:
             earlier_ticket=earlier.label if earlier else None,
         )
         status = verdict["status"] + (":duplicate" if earlier else "")
-        queued = await self.delivery.enqueue_note(ref, note_key(self.links.ticket_key(ref), tx_hash, status), body)
-        return queued, earlier
+        key = note_key(self.links.ticket_key(ref), tx_hash, status)
+        if await self.links.was_posted(key):
+            return False, earlier
+        # A job with this key still queued makes this a no-op (saq); once posted, the marker above.
+        await self.delivery.enqueue_note(ref, key, body)
+        return True, earlier
 
     async def _note_without_verdict(
         self, ref: TicketRef, claim: dict[str, Any], status: str, reason: str | None = None
     ) -> None:
         tx_hash = claim["tx_hash"]
+        key = note_key(self.links.ticket_key(ref), tx_hash, status)
+        if await self.links.was_posted(key):
+            return
         body = render_note(
             None, language=self.notes.language, tx_hash=tx_hash, address=claim.get("address"), reason=reason or status
         )
-        await self.delivery.enqueue_note(ref, note_key(self.links.ticket_key(ref), tx_hash, status), body)
+        await self.delivery.enqueue_note(ref, key, body)
 
 
 def enrich_key(ticket_key: str, claims: list[dict[str, Any]]) -> str:

@@ -1,0 +1,266 @@
+"""ticket_link end to end: real litecoind, anvil, Redis, deposit_check, django-helpdesk, worker.
+
+A ticket created in django-helpdesk sends its webhook to ticket_link, which finds the hash and
+address in the text, asks deposit_check, and posts an internal note into that same ticket.
+"""
+
+import logging
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deposit_check.app import create_app as create_deposit_check
+from deposit_check.config import AppConfig as DepositCheckConfig
+from deposit_check.config import parse_config as parse_deposit_check
+from deposit_check.devnet.anvil import Anvil
+from deposit_check.devnet.litecoind import Litecoind, free_port
+from deposit_check.models import Asset
+from desk_common.logging import quiet_libraries
+from tests.conftest import RedisServer
+from tests.servers import run_worker, serve
+from ticket_link.app import create_app as create_ticket_link
+from ticket_link.config import AppConfig, parse_config
+from ticket_link.devdesk.launcher import DevDesk
+
+WEBHOOK_SECRET = secrets.token_urlsafe(24)
+EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
+
+
+@dataclass
+class Stack:
+    desk: DevDesk
+    url: str  # ticket_link
+    redis: RedisServer
+    config: AppConfig
+    litecoind: Litecoind
+    worker_log: Path
+
+
+def ticket_link_config(deposit_check_url: str, desk: DevDesk) -> str:
+    return f"""
+secret = "{secrets.token_urlsafe(32)}"
+[deposit_check]
+url = "{deposit_check_url}"
+[notes]
+explorer_tx_urls = {{ litecoin = "{EXPLORER}" }}
+[delivery]
+retries = 40
+retry_delay_seconds = 0.2
+max_retry_delay_seconds = 1
+[helpdesks.desk]
+kind = "django_helpdesk"
+base_url = "{desk.base_url}"
+username = "{desk.username}"
+password = "{desk.password}"
+webhook_secret = "{WEBHOOK_SECRET}"
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(litecoind: Litecoind, anvil: Anvil, usdt: Asset, redis_server: RedisServer, tmp_path_factory) -> Iterator[Stack]:
+    dc_text = f"""
+[chains.litecoin]
+family = "utxo"
+network = "regtest"
+rpc_urls = ["{litecoind.rpc_url}"]
+confirmations = 6
+[chains.ethereum]
+family = "evm"
+chain_id = 31337
+rpc_urls = ["{anvil.rpc_url}"]
+confirmations = 12
+[[chains.ethereum.tokens]]
+symbol = "USDT"
+contract = "{usdt.contract}"
+decimals = 6
+"""
+    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
+    port = free_port()
+    desk = DevDesk(
+        base_dir=tmp_path_factory.mktemp("flowdesk"),
+        webhook_urls=[f"http://127.0.0.1:{port}/v1/webhooks/desk/{WEBHOOK_SECRET}"],
+    )
+    desk.start()
+    # Ticket ids that cannot be mistaken for anything else when we scan Redis and the logs.
+    with sqlite3.connect(desk.base_dir / "devdesk.sqlite3") as db:
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'helpdesk_ticket'")
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('helpdesk_ticket', 48213950)")
+    try:
+        with serve(create_deposit_check(dc_config)) as dc_url:
+            work = tmp_path_factory.mktemp("ticket_link")
+            config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
+            config_path.write_text(ticket_link_config(dc_url, desk))
+            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test")
+            with serve(create_ticket_link(config), port=port) as url, run_worker(config_path, redis_server.url, worker_log):
+                yield Stack(desk, url, redis_server, config, litecoind, worker_log)
+    finally:
+        desk.close()
+
+
+def wait_for_notes(desk: DevDesk, ticket_id: int, count: int = 1, timeout: float = 20.0) -> list[dict]:
+    """The ticket's internal notes once there are `count` of them (and a moment more, to see extras)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        notes = [f for f in desk.followups(ticket_id) if not f["public"]]
+        if len(notes) >= count:
+            time.sleep(0.5)
+            return [f for f in desk.followups(ticket_id) if not f["public"]]
+        time.sleep(0.1)
+    raise AssertionError(f"ticket {ticket_id}: {count} internal note(s) did not arrive; got {desk.followups(ticket_id)}")
+
+
+def confirmed_deposit(node: Litecoind, amount: str) -> tuple[str, str]:
+    address = node.new_address("bech32")
+    txid = node.send(address, Decimal(amount))
+    node.mine(6)
+    return txid, address
+
+
+def test_webhook_of_a_new_ticket_leads_to_the_right_internal_note(stack: Stack) -> None:
+    txid, address = confirmed_deposit(stack.litecoind, "0.75")
+    ticket = stack.desk.create_ticket(
+        "Deposit not credited",
+        f"Hi, I sent 0.75 LTC yesterday.\nTx: {txid}\nTo: {address}\nPlease help!",
+        "player1@mail.example",
+    )
+    notes = wait_for_notes(stack.desk, ticket)
+    assert len(notes) == 1
+    text = notes[0]["comment"]
+    assert "confirmed" in text.lower() and "0.75" in text and "LTC" in text and txid in text
+    assert EXPLORER.format(tx_hash=txid) in text
+
+
+def test_bot_api_answers_with_verdict_and_player_message_and_notes_once(stack: Stack) -> None:
+    ticket = stack.desk.create_ticket("Where is my money", "no hash here", "player2@mail.example")
+    address = stack.litecoind.new_address("bech32")
+    txid = stack.litecoind.send(address, Decimal("0.2"))
+    stack.litecoind.mine(2)
+    body = {"tx_hash": txid, "address": address, "expected_amount": "0.25", "lang": "fr"}
+    first = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert (answer["status"], answer["confirmations"], answer["amount_status"]) == ("confirming", 2, "under")
+    assert answer["note"] == {"status": "queued"} and answer["duplicate_claim"] is None
+    assert "0.2" in answer["player_message"] and answer["player_message"] != answer["summary"]  # in French
+    twice = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
+    assert twice["note"] == {"status": "queued"}  # queued or still in the queue: one job either way
+    notes = wait_for_notes(stack.desk, ticket)
+    assert len(notes) == 1 and "2/6" in notes[0]["comment"].replace(" ", "")
+    again = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
+    assert again["note"] == {"status": "already_posted"}
+    assert len(wait_for_notes(stack.desk, ticket)) == 1
+
+
+def test_second_ticket_claiming_the_same_tx_is_told_about_the_first(stack: Stack) -> None:
+    txid, address = confirmed_deposit(stack.litecoind, "1.5")
+    first = stack.desk.create_ticket("deposit", f"{txid} {address}", "a@mail.example")
+    wait_for_notes(stack.desk, first)
+    second = stack.desk.create_ticket("deposit again", f"my tx {txid} to {address}", "b@mail.example")
+    notes = wait_for_notes(stack.desk, second)
+    assert len(notes) == 1
+    assert f"desk #{first}" in notes[0]["comment"]
+    response = httpx.post(
+        f"{stack.url}/v1/tickets/{second}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
+    ).json()
+    assert response["duplicate_claim"] == {"ticket": f"desk #{first}"}
+    assert f"#{first}" not in response["player_message"]
+
+
+def test_helpdesk_down_three_tickets_each_get_exactly_one_note(stack: Stack) -> None:
+    tickets = [stack.desk.create_ticket(f"t{i}", "hello", f"p{i}@mail.example") for i in range(3)]
+    deposits = [confirmed_deposit(stack.litecoind, f"0.0{i + 1}") for i in range(3)]
+    stack.desk.stop()
+    try:
+        for ticket, (txid, address) in zip(tickets, deposits, strict=True):
+            response = httpx.post(
+                f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
+            )
+            assert response.status_code == 200 and response.json()["note"]["status"] == "queued"
+        time.sleep(2)  # the worker tries, fails and backs off meanwhile
+    finally:
+        stack.desk.start()
+    for ticket, (txid, _) in zip(tickets, deposits, strict=True):
+        notes = wait_for_notes(stack.desk, ticket, timeout=30)
+        assert len(notes) == 1 and txid in notes[0]["comment"]
+
+
+def test_webhook_must_prove_its_sender(stack: Stack) -> None:
+    wrong = httpx.post(f"{stack.url}/v1/webhooks/desk/not-the-secret", json={"ticket": {"id": 1}}, timeout=10)
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "webhook_rejected"
+    missing = httpx.post(f"{stack.url}/v1/webhooks/desk", json={"ticket": {"id": 1}}, timeout=10)
+    assert missing.status_code == 401
+    unknown = httpx.post(f"{stack.url}/v1/webhooks/zendesk", content=b"{}", timeout=10)
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "words"),
+    [
+        ("/v1/tickets/abc/deposits", {"tx_hash": "ab" * 32, "address": "x"}, "numeric ticket id"),
+        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": "x", "email": "p@x.example"}, "email"),
+        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32}, "address: Field required"),
+        ("/v1/tickets/5/deposits", {"tx_hash": "zz", "address": "rltc1qqqq", "chain": "litecoin"}, "64 hexadecimal"),
+        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": "x", "helpdesk": "nope"}, "unknown helpdesk"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(stack: Stack, path: str, body: dict, words: str) -> None:
+    response = httpx.post(f"{stack.url}{path}", json=body, timeout=30)
+    assert 400 <= response.status_code < 500, response.text
+    assert words in response.json()["error"]["message"]
+
+
+def test_no_personal_data_at_rest_or_in_logs(stack: Stack, caplog: pytest.LogCaptureFixture) -> None:
+    """The whole flow with a requester whose name and e-mail are known; then scan Redis and the logs."""
+    email, name = "juliette.moreau.4417@mail.example", "Juliette Moreau-Xylander"
+    caplog.set_level(logging.DEBUG)
+    quiet_libraries()  # as configure_logging does in every process we start
+    txid, address = confirmed_deposit(stack.litecoind, "0.33")
+    ticket = stack.desk.create_ticket(
+        "deposit missing", f"Bonjour, c'est {name} ({email}). tx {txid} adresse {address}", email, requester_name=name
+    )
+    assert ticket > 48213950
+    wait_for_notes(stack.desk, ticket)
+    response = httpx.post(
+        f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
+    )
+    assert response.status_code == 200
+    forbidden = [email.encode(), name.encode(), b"Juliette", str(ticket).encode()]
+    client = stack.redis.client()
+    seen = 0
+    for key in client.scan_iter("*"):
+        kind = client.type(key).decode()
+        values: list[bytes] = [key]
+        if kind == "string":
+            values.append(client.get(key) or b"")
+        elif kind == "hash":
+            for k, v in client.hgetall(key).items():
+                values += [k, v]
+        elif kind in ("list",):
+            values += client.lrange(key, 0, -1)
+        elif kind == "set":
+            values += list(client.smembers(key))
+        elif kind == "zset":
+            values += [m for m, _ in client.zrange(key, 0, -1, withscores=True)]
+        elif kind == "stream":
+            for _, fields in client.xrange(key):
+                for k, v in fields.items():
+                    values += [k, v]
+        for value in values:
+            seen += 1
+            for word in forbidden:
+                assert word not in value, f"{word!r} found in Redis key {key!r}"
+    assert seen > 10  # the scan did look at something
+    worker_lines = stack.worker_log.read_text().splitlines()
+    assert any("deliver_note" in line for line in worker_lines)  # the worker did log its jobs
+    lines = [record.getMessage() for record in caplog.records] + caplog.text.splitlines() + worker_lines
+    assert any("/v1/tickets/{ticket_ref}/deposits" in line for line in lines)  # our access log did log
+    for line in lines:
+        for word in (email, name, "Juliette", str(ticket)):
+            assert word not in line, f"{word!r} in a log line: {line[:200]}"
