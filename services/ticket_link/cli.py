@@ -36,7 +36,7 @@ def _new_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticket-link", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -55,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("name")
     key.set_defaults(func=_new_key)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     configure_logging(getattr(args, "log_level", "info"))
     return int(args.func(args))
 
