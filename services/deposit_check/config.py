@@ -63,9 +63,21 @@ class CacheConfig(_Strict):
     pending_ttl_seconds: int = Field(default=3, ge=0)
 
 
+class WatchConfig(_Strict):
+    """The watcher (needs REDIS_URL)."""
+
+    poll_seconds: float = Field(default=2.0, gt=0, description="how often each follower asks for the tip")
+    recheck_seconds: float = Field(default=15.0, gt=0, description="how often a tx not yet in a block is looked up again")
+    not_found_hours: float = Field(default=6.0, gt=0, description="how long a hash nobody knows is looked for")
+    pending_hours: float = Field(default=72.0, gt=0, description="how long a mempool tx is followed before giving up")
+    reorg_window_blocks: int = Field(default=100, ge=1, description="blocks a final deposit stays watched for reorgs")
+    lease_seconds: float = Field(default=15.0, gt=1, description="a dead follower's chain is taken over after this")
+
+
 class FileConfig(_Strict):
     api: ApiConfig = ApiConfig()
     cache: CacheConfig = CacheConfig()
+    watch: WatchConfig = WatchConfig()
     chains: dict[str, ChainConfig] = {}
 
     @field_validator("chains")

@@ -59,3 +59,13 @@ class NodeUnavailable(DepositCheckError):
     def __init__(self, message: str, chain: str | None = None) -> None:
         super().__init__(message)
         self.chain = chain
+
+
+class UnknownBlock(DepositCheckError):
+    """The node does not know a block with that hash: a fact (e.g. during a reorg walk), not an outage."""
+
+    code = "unknown_block"
+
+    def __init__(self, message: str, block_hash: str) -> None:
+        super().__init__(message)
+        self.block_hash = block_hash

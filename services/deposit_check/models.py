@@ -18,6 +18,7 @@ class Status(StrEnum):
     FAILED = "failed"
     WRONG_ADDRESS = "wrong_address"
     WRONG_NETWORK = "wrong_network"
+    REPLACED = "replaced"  # the watcher saw another tx spend its inputs (or take its nonce)
     UNAVAILABLE = "unavailable"
 
 
@@ -61,12 +62,43 @@ class BlockRef:
 
 
 @dataclass(frozen=True)
+class BlockTx:
+    """One tx of a block, with what a replacement of a watched tx would share with it.
+
+    `spends`: the outpoints "prev_txid:vout" it spends (UTXO; none for a coinbase). Another tx
+    spending one of a watched tx's outpoints replaced it (RBF or a double spend).
+    `sender_nonce`: "<lower-case sender>:<nonce>" (EVM; nonce in decimal). Another tx with the
+    same one replaced the watched tx.
+    """
+
+    tx_hash: str
+    spends: tuple[str, ...] = ()
+    sender_nonce: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block as the node knows it, whether or not it is on the best chain now."""
+
+    height: int
+    hash: str
+    parent_hash: str  # the genesis block's: all zeros
+    time: datetime | None
+    txs: tuple[BlockTx, ...]
+
+    @property
+    def ref(self) -> BlockRef:
+        return BlockRef(height=self.height, hash=self.hash)
+
+
+@dataclass(frozen=True)
 class Observation:
     """What a chain adapter saw of one tx, with no policy applied.
 
     `block` is None while the tx is only in the mempool. `tip` is the best height seen
     in the same round trip. `payments` holds what paid the asked address (empty: nothing did);
-    for a mempool tx it is what the tx will pay once mined.
+    for a mempool tx it is what the tx will pay once mined. `spends` (UTXO) and `sender_nonce`
+    (EVM) identify what a replacement would share with the tx: see `BlockTx`.
     """
 
     chain: str
@@ -77,6 +109,8 @@ class Observation:
     block_time: datetime | None = None
     payments: tuple[Payment, ...] = field(default=())
     reverted: bool = False
+    spends: tuple[str, ...] = ()
+    sender_nonce: str | None = None
 
     @property
     def confirmations(self) -> int:

@@ -65,10 +65,12 @@ class CheckResponse(BaseModel):
     expected_amount: str | None
     amount_status: AmountStatus | None
     found_on: str | None = Field(description="With wrong_network: the chain where the tx is.")
+    replaced_by: str | None = Field(default=None, description="With replaced: the tx that took its place.")
     chains_checked: list[str]
     final: bool = Field(description="True when only a deep reorg could change this verdict.")
     checked_at: datetime
     summary: str
+    watching: bool = Field(default=False, description="The watcher follows this deposit and announces its changes.")
 
     @classmethod
     def from_verdict(cls, v: Verdict, chains_checked: list[str], checked_at: datetime) -> "CheckResponse":
@@ -91,6 +93,7 @@ class CheckResponse(BaseModel):
             expected_amount=format_amount(v.expected) if v.expected is not None else None,
             amount_status=v.amount_status,
             found_on=v.found_on,
+            replaced_by=v.replaced_by,
             chains_checked=chains_checked,
             final=v.final,
             checked_at=checked_at,

@@ -1,22 +1,14 @@
 """Where state lives: Redis when REDIS_URL is set, else an in-process store (single process only).
 
-This module owns the key layout; nothing else spells a key.
+Key names come from keys.py.
 """
 
-import hashlib
 import time
 from typing import Protocol
 
 import redis.asyncio as redis
 
-PREFIX = "dc:v1"
-
-
-def check_key(chain: str | None, tx_hash: str, address: str, asset: str | None, expected: str | None) -> str:
-    """Cache key of one check request (the request is normalized before it gets here)."""
-    raw = "\x1f".join((chain or "*", tx_hash, address, asset or "", expected or ""))
-    return f"{PREFIX}:check:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
-
+from deposit_check.keys import check as check_key  # noqa: F401  (re-exported for the service)
 
 class StoreUnavailable(Exception):
     """The store did not answer."""

@@ -63,6 +63,12 @@ def summarize(v: Verdict) -> str:
                 f"confirmations on {chain}; it is credited once it reaches {v.required_confirmations}."
                 + _amount_note(v)
             )
+        case Status.REPLACED:
+            return (
+                f"Transaction {tx} was replaced on {chain} by another transaction"
+                + (f" ({short_hash(v.replaced_by)})" if v.replaced_by else "")
+                + "; please check your wallet for the one that went through."
+            )
         case Status.CONFIRMED:
             return f"Your deposit of {_what(v)} is confirmed on {chain}." + _amount_note(v)
         case _:

@@ -37,10 +37,13 @@ class Verdict:
     expected: Decimal | None
     amount_status: AmountStatus | None
     found_on: str | None = None
+    replaced_by: str | None = None
 
     @property
     def final(self) -> bool:
         """True when no later block can change the verdict short of a deep reorg."""
+        if self.status is Status.REPLACED:
+            return True
         return self.status in FINAL_STATUSES and self.confirmations >= self.required_confirmations
 
 

@@ -18,10 +18,15 @@ class DepositCheckClient:
         )
 
     async def check(
-        self, tx_hash: str, address: str, *, chain: str | None = None, expected_amount: str | None = None
+        self, tx_hash: str, address: str, *, chain: str | None = None, expected_amount: str | None = None,
+        watch: bool = True,
     ) -> dict[str, Any]:
-        """The verdict as deposit_check's JSON; InvalidRequest for a 422, DepositCheckUnavailable otherwise."""
-        body: dict[str, Any] = {"tx_hash": tx_hash, "address": address}
+        """The verdict as deposit_check's JSON; InvalidRequest for a 422, DepositCheckUnavailable otherwise.
+
+        `watch` asks deposit_check to follow the deposit and announce its changes (ticket claims
+        always want that: the ticket hears of the confirmation without anyone asking again).
+        """
+        body: dict[str, Any] = {"tx_hash": tx_hash, "address": address, "watch": watch}
         if chain is not None:
             body["chain"] = chain
         if expected_amount is not None:

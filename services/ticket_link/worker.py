@@ -4,13 +4,17 @@ A 429's Retry-After becomes the job's next delay; a final refusal (401/404/422) 
 and is recorded for operators; anything else is retried with exponential backoff.
 """
 
+import asyncio
 import logging
+import os
+import socket
 from typing import Any
 
 from saq import Worker
 
 from ticket_link.bootstrap import Components, build_components
 from ticket_link.config import AppConfig
+from ticket_link.events import EventConsumer
 from ticket_link.errors import HelpdeskError, HelpdeskRateLimited, HelpdeskRejected
 from ticket_link.links import TicketRef
 
@@ -52,13 +56,22 @@ async def enrich(ctx: dict[str, Any], *, payload: str) -> str:
     return f"{len(data['claims'])} claims"
 
 
-def build_worker(config: AppConfig, concurrency: int = 10) -> Worker:
+def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool = True) -> Worker:
+    """The saq worker; it also runs the consumer of deposit_check's events (one per process)."""
     components = build_components(config)
+
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["components"] = components
+        if consume_events:
+            consumer = EventConsumer(components.redis, components.service, f"{socket.gethostname()}:{os.getpid()}")
+            tasks.append(asyncio.create_task(consumer.run(stop), name="deposit-events"))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await components.aclose()
 
     return Worker(

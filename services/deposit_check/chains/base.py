@@ -2,7 +2,7 @@
 
 from typing import Protocol
 
-from deposit_check.models import Asset, Observation
+from deposit_check.models import Asset, Block, BlockRef, Observation
 
 
 class Chain(Protocol):
@@ -27,8 +27,24 @@ class Chain(Protocol):
         """Look the tx up (normalized hash and address); raise NodeUnavailable when no node answers."""
         ...
 
+    async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
+        """`observe` each (tx hash, address) pair, in input order, with one request per chunk of items."""
+        ...
+
     async def tip(self) -> int:
         """Best block height."""
+        ...
+
+    async def head(self) -> BlockRef:
+        """Best block height and hash, read together (one node call)."""
+        ...
+
+    async def block(self, block_hash: str) -> Block:
+        """The block with that hash and its txs (one node call), whether on the best chain or not.
+
+        Raise UnknownBlock when the node knows no such block (a node may forget blocks that left
+        the best chain: bitcoind keeps them, anvil does not), NodeUnavailable when no node answers.
+        """
         ...
 
     async def ready(self) -> None:

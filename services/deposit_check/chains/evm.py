@@ -8,25 +8,24 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from deposit_check.chains import evm_parse
+from deposit_check.chains.evm_parse import TRANSFER_TOPIC, PaymentParser, hex_int, parse_address
 from deposit_check.config import EvmChainConfig
-from deposit_check.errors import InvalidAddress, InvalidTxHash, NodeUnavailable
-from deposit_check.models import Asset, BlockRef, Observation, Payment
+from deposit_check.errors import InvalidAddress, InvalidTxHash, NodeUnavailable, UnknownBlock
+from deposit_check.models import Asset, Block, BlockRef, Observation
+
+__all__ = ["TRANSFER_TOPIC", "EvmChain", "parse_address"]
 
 T = TypeVar("T")
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
-TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
-_TRANSFER_CALL = "0xa9059cbb"  # selector of transfer(address,uint256)
 _BLOCK_TIMES_KEPT = 4096
 
 
@@ -42,28 +41,11 @@ class _Node:
     session: aiohttp.ClientSession | None = field(default=None)
 
 
-def _int(value: int | str) -> int:
-    """JSON-RPC quantities are hex strings; some fields (anvil's receipt blockTimestamp) are ints."""
-    return value if isinstance(value, int) else int(value, 16)
-
-
-def parse_address(address: str) -> str:
-    """The EIP-55 checksummed form; InvalidAddress for anything else or a wrong mixed-case checksum."""
-    text = address.strip()
-    if not _ADDRESS.fullmatch(text):
-        raise InvalidAddress(f"{address!r} is not an EVM address: expected 0x followed by 40 hexadecimal characters")
-    checksummed = to_checksum_address(text)
-    body = text[2:]
-    # All-lower and all-upper carry no checksum; mixed case does and must be right (typo guard).
-    if body not in (body.lower(), body.upper()) and text != checksummed:
-        raise InvalidAddress(f"{address!r} has a bad checksum: check it for typos (EIP-55 mixed case)")
-    return checksummed
-
-
 class EvmChain:
     """A `Chain` backed by Ethereum JSON-RPC nodes, tried in order."""
 
     family = "evm"
+    observe_chunk = 100  # items per request in observe_many: 2 calls each, ~200 per batch
 
     def __init__(self, name: str, config: EvmChainConfig) -> None:
         """ValueError when a token's contract is no address or two assets share a contract or symbol."""
@@ -83,6 +65,7 @@ class EvmChain:
         self._assets = {a.symbol.upper(): a for a in (self.native, *self._tokens.values())}
         if len(self._assets) != 1 + len(self._tokens):
             raise ValueError(f"chain {name!r}: two assets share a symbol")
+        self._payments = PaymentParser(self.native, self._tokens)
         self._timeout = aiohttp.ClientTimeout(total=config.timeout_seconds)
         self._nodes = [self._node(url) for url in config.rpc_urls]
         self._block_times: OrderedDict[str, datetime] = OrderedDict()  # LRU; block hashes never change
@@ -109,10 +92,37 @@ class EvmChain:
         return parse_address(address)
 
     async def observe(self, tx_hash: str, address: str) -> Observation:
-        return await self._first(lambda node: self._observe_on(node, tx_hash, address.lower()))
+        [seen] = await self.observe_many([(tx_hash, address)])
+        return seen
+
+    async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
+        """Observe (normalized tx hash, address) pairs, in input order.
+
+        One JSON-RPC batch per chunk of at most `observe_chunk` items (tx and receipt per item,
+        one eth_blockNumber, one eth_chainId), chunks one after the other. Mined txs whose block
+        time is neither on the receipt (older nodes) nor cached cost one more batch per chunk.
+        """
+        seen: list[Observation] = []
+        for start in range(0, len(items), self.observe_chunk):
+            chunk = [(tx_hash, address.lower()) for tx_hash, address in items[start : start + self.observe_chunk]]
+            seen.extend(await self._observe_chunk(chunk))
+        return seen
+
+    async def _observe_chunk(self, chunk: list[tuple[str, str]]) -> list[Observation]:
+        return await self._first(lambda node: self._observe_on(node, chunk))
 
     async def tip(self) -> int:
         return await self._first(self._tip_on)
+
+    async def head(self) -> BlockRef:
+        return await self._first(self._head_on)
+
+    async def block(self, block_hash: str) -> Block:
+        """The block with its txs; anvil forgets the blocks a reorg or a revert took off its chain."""
+        match = _TX_HASH.fullmatch(block_hash.strip().lower())
+        if match is None:
+            raise UnknownBlock(f"{self.name}: {block_hash!r} is no block hash", block_hash)
+        return await self._first(lambda node: self._block_on(node, "0x" + match.group(1)))
 
     async def ready(self) -> None:
         await self.tip()  # the tip batch checks the chain id too
@@ -125,88 +135,99 @@ class EvmChain:
 
     # --- one node ---
 
-    async def _observe_on(self, node: _Node, tx_hash: str, address: str) -> Observation:
+    async def _observe_on(self, node: _Node, chunk: list[tuple[str, str]]) -> list[Observation]:
         # eth_chainId rides along in every batch (no extra round trip): a node behind a URL that
         # now serves another chain must never give a verdict.
-        tx, receipt, tip, chain_id = await self._batch(node, [
-            ("eth_getTransactionByHash", [tx_hash]),
-            ("eth_getTransactionReceipt", [tx_hash]),
-            ("eth_blockNumber", []),
-            ("eth_chainId", []),
-        ])
+        calls = [(method, [tx_hash]) for tx_hash, _ in chunk
+                 for method in ("eth_getTransactionByHash", "eth_getTransactionReceipt")]
+        *found, tip, chain_id = await self._batch(node, [*calls, ("eth_blockNumber", []), ("eth_chainId", [])])
         self._check_chain_id(chain_id)
-        seen = Observation(chain=self.name, tx_hash=tx_hash, found=tx is not None, tip=_int(tip))
+        txs, receipts = found[0::2], found[1::2]
+        times = await self._times_of(node, [(t, r) for t, r in zip(txs, receipts, strict=True) if t and r])
+        return [
+            self._observation(tx_hash, address, tx, receipt, hex_int(tip), times)
+            for (tx_hash, address), tx, receipt in zip(chunk, txs, receipts, strict=True)
+        ]
+
+    def _observation(
+        self, tx_hash: str, address: str, tx: dict[str, Any] | None, receipt: dict[str, Any] | None, tip: int,
+        times: dict[str, datetime | None],
+    ) -> Observation:
+        seen = Observation(chain=self.name, tx_hash=tx_hash, found=tx is not None, tip=tip)
         if tx is None:
             return seen
+        seen = replace(seen, sender_nonce=evm_parse.sender_nonce(tx))
         if receipt is None:
             # In the mempool (or the node has no receipt yet): what it will pay once mined.
-            return replace(seen, payments=self._intended_payments(tx, address))
-        block = BlockRef(height=_int(receipt["blockNumber"]), hash=receipt["blockHash"])
-        block_time = await self._block_time(node, block.hash, receipt, tx)
-        if _int(receipt.get("status", "0x1")) == 0:
-            return replace(seen, block=block, block_time=block_time, reverted=True)
-        return replace(seen, block=block, block_time=block_time, payments=self._mined_payments(tx, receipt, address))
+            return replace(seen, payments=self._payments.intended(tx, address))
+        block = BlockRef(height=hex_int(receipt["blockNumber"]), hash=receipt["blockHash"])
+        seen = replace(seen, block=block, block_time=times.get(block.hash))
+        if hex_int(receipt.get("status", "0x1")) == 0:
+            return replace(seen, reverted=True)
+        return replace(seen, payments=self._payments.mined(tx, receipt, address))
 
     async def _tip_on(self, node: _Node) -> int:
         chain_id, tip = await self._batch(node, [("eth_chainId", []), ("eth_blockNumber", [])])
         self._check_chain_id(chain_id)
-        return _int(tip)
+        return hex_int(tip)
+
+    async def _head_on(self, node: _Node) -> BlockRef:
+        # One block answer gives height and hash together (eth_blockNumber + a hash could straddle a block).
+        latest, chain_id = await self._batch(node, [("eth_getBlockByNumber", ["latest", False]), ("eth_chainId", [])])
+        self._check_chain_id(chain_id)
+        return evm_parse.head(latest)
+
+    async def _block_on(self, node: _Node, block_hash: str) -> Block:
+        raw, chain_id = await self._batch(node, [("eth_getBlockByHash", [block_hash, True]), ("eth_chainId", [])])
+        self._check_chain_id(chain_id)
+        if raw is None:
+            raise UnknownBlock(f"{self.name}: the node knows no block {block_hash}", block_hash)
+        block = evm_parse.block(raw)
+        if block.time is not None:
+            self._remember_time(block.hash, block.time)
+        return block
 
     def _check_chain_id(self, chain_id: str) -> None:
-        if _int(chain_id) != self.config.chain_id:
+        if hex_int(chain_id) != self.config.chain_id:
             raise _NodeFailure(
-                f"wrong network: the node serves chain id {_int(chain_id)}, this chain is configured "
+                f"wrong network: the node serves chain id {hex_int(chain_id)}, this chain is configured "
                 f"for chain id {self.config.chain_id}"
             )
 
-    async def _block_time(
-        self, node: _Node, block_hash: str, receipt: dict[str, Any], tx: dict[str, Any]
-    ) -> datetime | None:
-        """From `blockTimestamp` (newer nodes put it on receipts and txs), else the block, cached."""
-        stamp = receipt.get("blockTimestamp", tx.get("blockTimestamp"))
-        if stamp is not None:
-            return datetime.fromtimestamp(_int(stamp), UTC)
+    async def _times_of(
+        self, node: _Node, mined: list[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> dict[str, datetime | None]:
+        """Block time by block hash of mined (tx, receipt) pairs: `blockTimestamp` (newer nodes put it
+        on receipts and txs), else the cache, else one batch of eth_getBlockByHash for the rest."""
+        times: dict[str, datetime | None] = {}
+        missing: list[str] = []
+        for tx, receipt in mined:
+            block_hash = receipt["blockHash"]
+            if block_hash in times or block_hash in missing:
+                continue
+            if (when := evm_parse.stamped_time(tx, receipt) or self._cached_time(block_hash)) is not None:
+                times[block_hash] = when
+            else:
+                missing.append(block_hash)
+        if missing:
+            blocks = await self._batch(node, [("eth_getBlockByHash", [h, False]) for h in missing])
+            for block_hash, block in zip(missing, blocks, strict=True):
+                # None: reorged out since the receipt was read: no time rather than a wrong one.
+                times[block_hash] = None if block is None else self._remember_time(
+                    block_hash, evm_parse.timestamp(block["timestamp"]))
+        return times
+
+    def _cached_time(self, block_hash: str) -> datetime | None:
         if (cached := self._block_times.get(block_hash)) is not None:
             self._block_times.move_to_end(block_hash)
-            return cached
-        [block] = await self._batch(node, [("eth_getBlockByHash", [block_hash, False])])
-        if block is None:  # reorged out since the receipt was read: no time rather than a wrong one
-            return None
-        when = datetime.fromtimestamp(_int(block["timestamp"]), UTC)
-        self._block_times[block_hash] = when
+        return cached
+
+    def _remember_time(self, block_hash: str, when: datetime) -> datetime:
+        self._block_times[block_hash] = when  # LRU: block hashes never change
+        self._block_times.move_to_end(block_hash)
         if len(self._block_times) > _BLOCK_TIMES_KEPT:
             self._block_times.popitem(last=False)
         return when
-
-    # --- payments ---
-
-    def _native_value(self, tx: dict[str, Any], address: str) -> int:
-        return _int(tx.get("value", "0x0")) if (tx.get("to") or "").lower() == address else 0
-
-    def _intended_payments(self, tx: dict[str, Any], address: str) -> tuple[Payment, ...]:
-        """What a pending tx pays `address`: its value, or an allow-listed token's transfer(address, amount)."""
-        amounts = {self.native: self._native_value(tx, address)}
-        token = self._tokens.get((tx.get("to") or "").lower())
-        data = (tx.get("input") or tx.get("data") or "").lower()
-        # transfer(to, amount): the selector, the recipient left-padded to 32 bytes, the amount.
-        pays_address = data[:10] == _TRANSFER_CALL and data[10:74] == "0" * 24 + address[2:] and len(data) >= 138
-        if token is not None and pays_address:
-            amounts[token] = int(data[74:138], 16)
-        return _payments(amounts)
-
-    def _mined_payments(self, tx: dict[str, Any], receipt: dict[str, Any], address: str) -> tuple[Payment, ...]:
-        """The tx's value to `address` plus every Transfer to it logged by an allow-listed token."""
-        amounts = {self.native: self._native_value(tx, address)}
-        for log in receipt.get("logs") or []:
-            # Anyone can emit a Transfer event: only the listed contracts' logs are money.
-            token = self._tokens.get((log.get("address") or "").lower())
-            topics = [t.lower() for t in log.get("topics") or []]
-            data = log.get("data") or ""
-            if token is None or len(topics) != 3 or topics[0] != TRANSFER_TOPIC or len(data) != 66:
-                continue
-            if topics[2][-40:] == address[2:]:
-                amounts[token] = amounts.get(token, 0) + int(data, 16)
-        return _payments(amounts)
 
     # --- transport ---
 
@@ -253,11 +274,6 @@ class EvmChain:
                 raise _NodeFailure(f"{method}: reply without a result")
             results.append(reply.get("result"))
         return results
-
-
-def _payments(amounts: dict[Asset, int]) -> tuple[Payment, ...]:
-    """Non-zero amounts only: a 0-value tx or Transfer (address poisoning) paid nothing."""
-    return tuple(Payment(asset=asset, amount=amount) for asset, amount in amounts.items() if amount > 0)
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:

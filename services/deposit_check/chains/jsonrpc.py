@@ -85,6 +85,7 @@ class JsonRpcClient:
 
         Transport errors, HTTP errors, malformed bodies and `BadAnswer` raised by `interpret`
         move on to the next URL; when none is left, raise NodeUnavailable listing each failure.
+        Any other exception from `interpret` (e.g. UnknownBlock: an answer, not a failure) is raised as is.
         """
         failures: list[str] = []
         for endpoint in self.endpoints:

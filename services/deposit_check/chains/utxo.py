@@ -1,6 +1,7 @@
 """Adapter for Bitcoin-Core-like chains (Bitcoin, Litecoin): one JSON-RPC batch per check."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,10 +11,12 @@ import httpx
 from deposit_check.chains.jsonrpc import BadAnswer, JsonRpcClient, Reply, RpcError, result
 from deposit_check.chains.utxo_address import params_for_chain, parse_address
 from deposit_check.config import UtxoChainConfig
-from deposit_check.errors import InvalidTxHash
-from deposit_check.models import Asset, BlockRef, Observation, Payment
+from deposit_check.errors import InvalidTxHash, UnknownBlock
+from deposit_check.models import Asset, Block, BlockRef, BlockTx, Observation, Payment
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
+_BLOCK_HASH = re.compile(r"[0-9a-f]{64}")
+_NO_PARENT = "0" * 64  # the genesis block's previous-block hash in its header
 _NO_SUCH_TX = -5  # RPC_INVALID_ADDRESS_OR_KEY
 _METHOD_NOT_FOUND = -32601
 _CORE_CHAIN = {"mainnet": "main", "testnet": "test", "regtest": "regtest"}  # getblockchaininfo's names
@@ -23,6 +26,7 @@ class UtxoChain:
     """A `Chain` backed by the JSON-RPC of Bitcoin Core or a fork of it (needs -txindex)."""
 
     family = "utxo"
+    observe_chunk = 200  # items per request in observe_many: bounded request and answer sizes
 
     def __init__(
         self, name: str, config: UtxoChainConfig, *, transport: httpx.AsyncBaseTransport | None = None
@@ -51,28 +55,55 @@ class UtxoChain:
         return parse_address(address, self.address_params).address
 
     async def observe(self, tx_hash: str, address: str) -> Observation:
-        script = parse_address(address, self.address_params).script_pubkey
-        tx, tip = await self._rpc.batch(
-            [("getrawtransaction", [tx_hash, True]), ("getblockcount", [])], _tx_and_tip
-        )
+        [seen] = await self.observe_many([(tx_hash, address)])
+        return seen
+
+    async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
+        """Observe (normalized tx hash, address) pairs, in input order.
+
+        One JSON-RPC batch per chunk of at most `observe_chunk` items (`getrawtransaction` per
+        item and one `getblockcount`), sent one chunk after the other. A chunk holding txs whose
+        block left the best chain costs one more batch (`getmempoolentry` for those txs only).
+        """
+        scripts = [parse_address(address, self.address_params).script_pubkey for _, address in items]
+        hashes = [tx_hash for tx_hash, _ in items]
+        seen: list[Observation] = []
+        for start in range(0, len(items), self.observe_chunk):
+            chunk = slice(start, start + self.observe_chunk)
+            seen.extend(await self._observe_chunk(hashes[chunk], scripts[chunk]))
+        return seen
+
+    async def _observe_chunk(self, hashes: list[str], scripts: list[str]) -> list[Observation]:
+        def interpret(replies: list[Reply]) -> list[tuple[Observation, bool]]:
+            # Parsed here, so that a malformed answer moves on to the next node.
+            txs, tip = _txs_and_tip(replies)
+            return [
+                (self._observation(tx_hash, tx, script, tip), tx is not None and _off_best_chain(tx))
+                for tx_hash, tx, script in zip(hashes, txs, scripts, strict=True)
+            ]
+
+        calls = [("getrawtransaction", [tx_hash, True]) for tx_hash in hashes]
+        seen = await self._rpc.batch([*calls, ("getblockcount", [])], interpret)
+        stale = [obs.tx_hash for obs, off_best in seen if off_best]
+        in_mempool = await self._in_mempool(stale) if stale else set()
+        # A tx whose block left the best chain counts as mined nowhere: found only if back in the mempool.
+        return [replace(obs, found=obs.tx_hash in in_mempool) if off_best else obs for obs, off_best in seen]
+
+    def _observation(self, tx_hash: str, tx: dict[str, Any] | None, script: str, tip: int) -> Observation:
+        """One item's facts; a tx whose block left the best chain reads as unmined (see the caller)."""
         if tx is None:
             return Observation(chain=self.name, tx_hash=tx_hash, found=False, tip=tip)
-        payments = self._payments(tx, script)
-        confirmations = tx.get("confirmations") or 0
-        if "blockhash" not in tx:
-            return Observation(chain=self.name, tx_hash=tx_hash, found=True, tip=tip, payments=payments)
-        if confirmations <= 0:
-            # Its block is off the best chain (reorged out): it counts as mined nowhere.
-            in_mempool = await self._in_mempool(tx_hash)
-            return Observation(chain=self.name, tx_hash=tx_hash, found=in_mempool, tip=tip, payments=payments)
+        seen = Observation(
+            chain=self.name, tx_hash=tx_hash, found=True, tip=tip, payments=self._payments(tx, script),
+            spends=_spends(tx),
+        )
+        if "blockhash" not in tx or _off_best_chain(tx):
+            return seen
         # The batch runs its calls in turn: a block found between them makes this height too high
         # by that many blocks, but tip - height + 1 still equals the node's own confirmations.
-        block = BlockRef(height=tip - confirmations + 1, hash=tx["blockhash"])
+        block = BlockRef(height=tip - int(tx["confirmations"]) + 1, hash=tx["blockhash"])
         block_time = datetime.fromtimestamp(int(tx["blocktime"]), UTC) if "blocktime" in tx else None
-        return Observation(
-            chain=self.name, tx_hash=tx_hash, found=True, tip=tip,
-            block=block, block_time=block_time, payments=payments,
-        )
+        return replace(seen, block=block, block_time=block_time)
 
     def _payments(self, tx: dict[str, Any], script: str) -> tuple[Payment, ...]:
         """Sum of every output locked to `script` (by scriptPubKey, so either RPC address form works)."""
@@ -85,18 +116,41 @@ class UtxoChain:
             raise BadAnswer(f"output value not exact in base units: {exc}") from None
         return (Payment(asset=self.native, amount=amount),)
 
-    async def _in_mempool(self, tx_hash: str) -> bool:
-        def interpret(replies: list[Reply]) -> bool:
-            reply = replies[0]
-            if isinstance(reply, RpcError) and reply.code == _NO_SUCH_TX:
-                return False
-            result(reply)
-            return True
+    async def _in_mempool(self, hashes: list[str]) -> set[str]:
+        """Those of `hashes` in the node's mempool (one batch)."""
 
-        return await self._rpc.batch([("getmempoolentry", [tx_hash])], interpret)
+        def interpret(replies: list[Reply]) -> set[str]:
+            present = set()
+            for tx_hash, reply in zip(hashes, replies, strict=True):
+                if isinstance(reply, RpcError) and reply.code == _NO_SUCH_TX:
+                    continue
+                result(reply)
+                present.add(tx_hash)
+            return present
+
+        return await self._rpc.batch([("getmempoolentry", [h]) for h in hashes], interpret)
 
     async def tip(self) -> int:
         return int(await self._rpc.call("getblockcount"))
+
+    async def head(self) -> BlockRef:
+        # getblockchaininfo reads both under one lock: getblockcount + getbestblockhash in a batch
+        # could straddle a new block and pair a height with another block's hash.
+        return await self._rpc.batch([("getblockchaininfo", [])], _head)
+
+    async def block(self, block_hash: str) -> Block:
+        """The block (verbosity 2: each tx with its inputs), on the best chain or not (bitcoind keeps both)."""
+        block_hash = block_hash.strip().lower()
+        if not _BLOCK_HASH.fullmatch(block_hash):
+            raise UnknownBlock(f"{self.name}: {block_hash!r} is no block hash", block_hash)
+
+        def interpret(replies: list[Reply]) -> Block:
+            [reply] = replies
+            if isinstance(reply, RpcError) and reply.code == _NO_SUCH_TX:  # -5 "Block not found"
+                raise UnknownBlock(f"{self.name}: the node knows no block {block_hash}", block_hash)
+            return _block(result(reply))
+
+        return await self._rpc.batch([("getblock", [block_hash, 2])], interpret)
 
     async def ready(self) -> None:
         expected = _CORE_CHAIN[self.config.network]
@@ -120,16 +174,56 @@ class UtxoChain:
         await self._rpc.aclose()
 
 
-def _tx_and_tip(replies: list[Reply]) -> tuple[dict[str, Any] | None, int]:
-    """(the verbose tx or None when the node is sure it does not exist, best height)."""
-    tx_reply, tip_reply = replies
+def _txs_and_tip(replies: list[Reply]) -> tuple[list[dict[str, Any] | None], int]:
+    """(each verbose tx, or None when the node is sure it does not exist; the best height)."""
+    *tx_replies, tip_reply = replies
     tip = int(result(tip_reply))
-    if isinstance(tx_reply, RpcError) and tx_reply.code == _NO_SUCH_TX:
-        # Without a (synced) tx index the node only knows its mempool: that is no "not found".
-        if "-txindex" in tx_reply.message or "being indexed" in tx_reply.message:
-            raise BadAnswer(f"cannot look the tx up: {tx_reply.message}")
-        return None, tip
-    tx = result(tx_reply)
-    if not isinstance(tx, dict):
-        raise BadAnswer("getrawtransaction did not answer an object")
-    return tx, tip
+    txs: list[dict[str, Any] | None] = []
+    for reply in tx_replies:
+        if isinstance(reply, RpcError) and reply.code == _NO_SUCH_TX:
+            # Without a (synced) tx index the node only knows its mempool: that is no "not found".
+            if "-txindex" in reply.message or "being indexed" in reply.message:
+                raise BadAnswer(f"cannot look the tx up: {reply.message}")
+            txs.append(None)
+            continue
+        tx = result(reply)
+        if not isinstance(tx, dict):
+            raise BadAnswer("getrawtransaction did not answer an object")
+        txs.append(tx)
+    return txs, tip
+
+
+def _off_best_chain(tx: dict[str, Any]) -> bool:
+    """Mined in a block that is not on the best chain now (the txindex still points at it)."""
+    return "blockhash" in tx and (tx.get("confirmations") or 0) <= 0
+
+
+def _spends(tx: dict[str, Any]) -> tuple[str, ...]:
+    """The outpoints "txid:vout" the tx spends; a coinbase input has no txid."""
+    try:
+        return tuple(f"{vin['txid']}:{int(vin['vout'])}" for vin in tx.get("vin") or [] if "txid" in vin)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadAnswer(f"malformed tx input: {exc!r}") from None
+
+
+def _head(replies: list[Reply]) -> BlockRef:
+    info = result(replies[0])
+    try:
+        return BlockRef(height=int(info["blocks"]), hash=str(info["bestblockhash"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadAnswer(f"malformed getblockchaininfo: {exc!r}") from None
+
+
+def _block(raw: Any) -> Block:
+    """A `getblock HASH 2` answer as a Block."""
+    try:
+        txs = tuple(BlockTx(tx_hash=str(tx["txid"]), spends=_spends(tx)) for tx in raw["tx"])
+        return Block(
+            height=int(raw["height"]),
+            hash=str(raw["hash"]),
+            parent_hash=str(raw.get("previousblockhash", _NO_PARENT)),
+            time=datetime.fromtimestamp(int(raw["time"]), UTC),
+            txs=txs,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadAnswer(f"malformed block: {exc!r}") from None

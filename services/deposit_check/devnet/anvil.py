@@ -157,6 +157,23 @@ class Anvil:
     def block_number(self) -> int:
         return int(self.rpc("eth_blockNumber"), 16)
 
+    def nonce(self, account: str) -> int:
+        """The account's next nonce, counting its pending txs."""
+        return int(self.rpc("eth_getTransactionCount", account, "pending"), 16)
+
+    def snapshot(self) -> str:
+        """An id to `revert` to: the chain as it is now."""
+        return str(self.rpc("evm_snapshot"))
+
+    def revert(self, snapshot: str) -> None:
+        """Back to `snapshot`: the blocks mined since are forgotten (unknown by hash too)."""
+        if not self.rpc("evm_revert", snapshot):
+            raise DevnetError(f"evm_revert {snapshot}: no such snapshot")
+
+    def reorg(self, depth: int) -> None:
+        """Replace the last `depth` blocks by as many new empty ones (anvil_reorg)."""
+        self.rpc("anvil_reorg", depth, [])
+
     def receipt(self, tx_hash: str, timeout: float = 10) -> dict[str, Any]:
         """Wait for the tx's receipt (it must get mined: automine on, or someone calls `mine()`)."""
         deadline = time.monotonic() + timeout
@@ -167,13 +184,15 @@ class Anvil:
         return dict(receipt)
 
     def send_transaction(self, sender: str, to: str | None, value: int = 0, data: bytes = b"",
-                         gas: int | None = None) -> str:
-        """Send from an unlocked account; without `gas`, anvil estimates (and refuses a tx that would revert)."""
+                         gas: int | None = None, nonce: int | None = None, gas_price: int | None = None) -> str:
+        """Send from an unlocked account; without `gas`, anvil estimates (and refuses a tx that would revert).
+
+        `nonce` and a higher `gas_price` replace a pending tx of the same sender and nonce.
+        """
         tx: dict[str, Any] = {"from": sender, "value": hex(value), "data": "0x" + data.hex()}
-        if to is not None:
-            tx["to"] = to
-        if gas is not None:
-            tx["gas"] = hex(gas)
+        for key, given in (("to", to), ("gas", gas), ("nonce", nonce), ("gasPrice", gas_price)):
+            if given is not None:
+                tx[key] = given if isinstance(given, str) else hex(given)
         return str(self.rpc("eth_sendTransaction", tx))
 
     def send_eth(self, sender: str, to: str, wei: int, gas: int | None = None) -> str:

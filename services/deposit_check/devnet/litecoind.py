@@ -94,6 +94,9 @@ class Litecoind:
             f"-datadir={self.datadir}",
             f"-txindex={int(self.txindex)}",
             "-fallbackfee=0.0001",
+            # Litecoin Core refuses BIP 125 replacements by default (Bitcoin Core accepts them): without
+            # this, `bumpfee` signs a replacement that the mempool rejects as txn-mempool-conflict.
+            "-mempoolreplacement=1",
             "-server=1",
             "-daemon=0",
             "-printtoconsole=0",
@@ -230,8 +233,14 @@ class Litecoind:
         """Mine `n` blocks to `address` (a new wallet address by default); returns their hashes."""
         return list(self.cli("generatetoaddress", n, address or self.new_address()))
 
-    def send(self, address: str, amount: Decimal) -> str:
-        return str(self.cli("sendtoaddress", address, amount, wallet=self.wallet))
+    def send(self, address: str, amount: Decimal, *, replaceable: bool = False) -> str:
+        """`replaceable`: signal BIP 125 opt-in RBF, so that `bump_fee` can replace the tx."""
+        # sendtoaddress address amount comment comment_to subtractfeefromamount replaceable
+        return str(self.cli("sendtoaddress", address, amount, "", "", False, replaceable, wallet=self.wallet))
+
+    def bump_fee(self, txid: str) -> str:
+        """Replace a replaceable wallet tx by one paying a higher fee (same inputs); its txid."""
+        return str(self.cli("bumpfee", txid, wallet=self.wallet)["txid"])
 
     def send_many(self, amounts: dict[str, Decimal]) -> str:
         return str(self.cli("sendmany", "", amounts, wallet=self.wallet))

@@ -1,0 +1,110 @@
+"""Pure parsing for the EVM adapter: addresses, and JSON-RPC answers (quantities, payments, blocks). No I/O.
+
+A field missing from an answer raises KeyError or TypeError; the adapter treats those as a
+malformed answer from that node and asks the next one.
+"""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from deposit_check.errors import InvalidAddress
+from deposit_check.models import Asset, Block, BlockRef, BlockTx, Payment
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+_TRANSFER_CALL = "0xa9059cbb"  # selector of transfer(address,uint256)
+
+
+def hex_int(value: int | str) -> int:
+    """JSON-RPC quantities are hex strings; some fields (anvil's receipt blockTimestamp) are ints."""
+    return value if isinstance(value, int) else int(value, 16)
+
+
+def parse_address(address: str) -> str:
+    """The EIP-55 checksummed form; InvalidAddress for anything else or a wrong mixed-case checksum."""
+    text = address.strip()
+    if not _ADDRESS.fullmatch(text):
+        raise InvalidAddress(f"{address!r} is not an EVM address: expected 0x followed by 40 hexadecimal characters")
+    checksummed = to_checksum_address(text)
+    body = text[2:]
+    # All-lower and all-upper carry no checksum; mixed case does and must be right (typo guard).
+    if body not in (body.lower(), body.upper()) and text != checksummed:
+        raise InvalidAddress(f"{address!r} has a bad checksum: check it for typos (EIP-55 mixed case)")
+    return checksummed
+
+
+def timestamp(value: int | str) -> datetime:
+    return datetime.fromtimestamp(hex_int(value), UTC)
+
+
+def sender_nonce(tx: dict[str, Any]) -> str:
+    """The tx's "<lower-case sender>:<nonce in decimal>"; another tx with the same one replaces it."""
+    return f"{tx['from'].lower()}:{hex_int(tx['nonce'])}"
+
+
+def stamped_time(tx: dict[str, Any], receipt: dict[str, Any]) -> datetime | None:
+    """The block time newer nodes put on receipts and txs (`blockTimestamp`), if there."""
+    stamp = receipt.get("blockTimestamp", tx.get("blockTimestamp"))
+    return None if stamp is None else timestamp(stamp)
+
+
+def head(block: dict[str, Any]) -> BlockRef:
+    """Height and hash of an `eth_getBlockByNumber` answer."""
+    return BlockRef(height=hex_int(block["number"]), hash=block["hash"])
+
+
+def block(raw: dict[str, Any]) -> Block:
+    """An `eth_getBlockByHash(hash, true)` answer (full txs) as a Block."""
+    return Block(
+        height=hex_int(raw["number"]),
+        hash=raw["hash"],
+        parent_hash=raw["parentHash"],
+        time=timestamp(raw["timestamp"]),
+        txs=tuple(BlockTx(tx_hash=tx["hash"], sender_nonce=sender_nonce(tx)) for tx in raw["transactions"]),
+    )
+
+
+class PaymentParser:
+    """What a tx paid an address: the native value and the Transfers of allow-listed tokens."""
+
+    def __init__(self, native: Asset, tokens: dict[str, Asset]) -> None:
+        """`tokens` by lower-case contract address."""
+        self.native = native
+        self.tokens = tokens
+
+    def _native_value(self, tx: dict[str, Any], address: str) -> int:
+        return hex_int(tx.get("value", "0x0")) if (tx.get("to") or "").lower() == address else 0
+
+    def intended(self, tx: dict[str, Any], address: str) -> tuple[Payment, ...]:
+        """What a pending tx pays `address`: its value, or an allow-listed token's transfer(address, amount)."""
+        amounts = {self.native: self._native_value(tx, address)}
+        token = self.tokens.get((tx.get("to") or "").lower())
+        data = (tx.get("input") or tx.get("data") or "").lower()
+        # transfer(to, amount): the selector, the recipient left-padded to 32 bytes, the amount.
+        pays_address = data[:10] == _TRANSFER_CALL and data[10:74] == "0" * 24 + address[2:] and len(data) >= 138
+        if token is not None and pays_address:
+            amounts[token] = int(data[74:138], 16)
+        return _payments(amounts)
+
+    def mined(self, tx: dict[str, Any], receipt: dict[str, Any], address: str) -> tuple[Payment, ...]:
+        """The tx's value to `address` plus every Transfer to it logged by an allow-listed token."""
+        amounts = {self.native: self._native_value(tx, address)}
+        for log in receipt.get("logs") or []:
+            # Anyone can emit a Transfer event: only the listed contracts' logs are money.
+            token = self.tokens.get((log.get("address") or "").lower())
+            topics = [t.lower() for t in log.get("topics") or []]
+            data = log.get("data") or ""
+            if token is None or len(topics) != 3 or topics[0] != TRANSFER_TOPIC or len(data) != 66:
+                continue
+            if topics[2][-40:] == address[2:]:
+                amounts[token] = amounts.get(token, 0) + int(data, 16)
+        return _payments(amounts)
+
+
+def _payments(amounts: dict[Asset, int]) -> tuple[Payment, ...]:
+    """Non-zero amounts only: a 0-value tx or Transfer (address poisoning) paid nothing."""
+    return tuple(Payment(asset=asset, amount=amount) for asset, amount in amounts.items() if amount > 0)

@@ -1,0 +1,36 @@
+"""Every Redis key deposit_check uses, in one place.
+
+A chain's watch state and event stream share one hash tag (`{chain}`), so they stay in one slot
+on Redis Cluster and a block's changes can be written in one transaction.
+"""
+
+import hashlib
+
+PREFIX = "dc:v1"
+
+
+def check(chain: str | None, tx_hash: str, address: str, asset: str | None, expected: str | None) -> str:
+    """Cache key of one check request (the request is normalized before it gets here)."""
+    raw = "\x1f".join((chain or "*", tx_hash, address, asset or "", expected or ""))
+    return f"{PREFIX}:check:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+
+
+class ChainKeys:
+    """The keys of one chain's watcher."""
+
+    def __init__(self, chain: str) -> None:
+        base = f"{PREFIX}:{{{chain}}}"
+        self.watches = f"{base}:watches"  # hash: tx hash -> watch state (JSON)
+        self.unmined = f"{base}:unmined"  # zset: not yet in a block; score = next poll time
+        self.expiry = f"{base}:expiry"  # zset: unmined watches; score = when to give up
+        self.confirming = f"{base}:confirming"  # zset: mined, not final; score = block height
+        self.settled = f"{base}:settled"  # zset: final, kept for the reorg window; score = block height
+        self.spends = f"{base}:spends"  # hash: outpoint "txid:vout" -> watched tx that spends it (UTXO)
+        self.nonces = f"{base}:nonces"  # hash: "sender:nonce" -> watched tx (EVM)
+        self.blocks = f"{base}:blocks"  # zset: "height:hash" of the recent blocks processed; score = height
+        self.cursor = f"{base}:cursor"  # string: "height:hash" of the last block processed
+        self.lease = f"{base}:lease"  # string: the follower holding this chain, with a TTL
+        self.events = f"{base}:events"  # stream: status changes
+
+
+STREAMS = f"{PREFIX}:streams"  # set: the event streams that exist (for consumers to discover)

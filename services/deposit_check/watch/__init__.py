@@ -1,0 +1,1 @@
+"""The watcher: follows each chain block by block and turns status changes into events."""

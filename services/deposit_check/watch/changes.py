@@ -1,0 +1,117 @@
+"""A block's worth of changes to the watch state, written in one transaction fenced by the lease.
+
+Either everything a block changed (states, indexes, events, the cursor) is written, or nothing
+is: a follower killed mid-block leaves the last committed block as the cursor, and its successor
+does that block again. So no event is lost and none is written twice.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+import redis.asyncio as redis
+
+from deposit_check.keys import ChainKeys
+from deposit_check.models import BlockRef
+from deposit_check.watch.state import Watch
+
+UNMINED = frozenset({"not_found", "pending"})
+SETTLED = frozenset({"confirmed", "failed", "wrong_address"})
+STREAM_MAXLEN = 100_000
+BLOCKS_KEPT = 1_000
+
+
+class LostLease(Exception):
+    """Another follower holds this chain now: drop the work, write nothing."""
+
+
+@dataclass
+class Changes:
+    puts: dict[str, tuple[Watch | None, Watch]] = field(default_factory=dict)  # tx -> (old, new)
+    drops: dict[str, Watch] = field(default_factory=dict)  # tx -> old
+    events: list[dict[str, str]] = field(default_factory=list)
+    rechecks: dict[str, float] = field(default_factory=dict)  # unmined tx -> next look-up time
+    cursor: BlockRef | None = None
+    forget_blocks_above: int | None = None  # after a reorg: records of orphaned heights
+
+    def put(self, old: Watch | None, new: Watch) -> None:
+        first = self.puts.get(new.tx_hash)
+        self.puts[new.tx_hash] = (first[0] if first else old, new)
+
+    def drop(self, old: Watch) -> None:
+        self.puts.pop(old.tx_hash, None)
+        self.drops[old.tx_hash] = old
+
+    def emit(self, kind: str, watch: Watch, previous: str | None, verdict: dict[str, object]) -> None:
+        self.events.append(
+            {
+                "type": kind,
+                "chain": watch.chain,
+                "tx_hash": watch.tx_hash,
+                "status": watch.status,
+                "previous_status": previous or "",
+                "generation": str(watch.generation),
+                "verdict": json.dumps(verdict, separators=(",", ":"), default=str),
+            }
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.puts or self.drops or self.events or self.rechecks or self.cursor)
+
+
+def _unindex(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch) -> None:
+    for zset in (k.unmined, k.expiry, k.confirming, k.settled):
+        pipe.zrem(zset, w.tx_hash)
+    if w.observation.spends:
+        pipe.hdel(k.spends, *w.observation.spends)
+    if w.observation.sender_nonce:
+        pipe.hdel(k.nonces, w.observation.sender_nonce)
+
+
+def _index(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch, recheck_at: float) -> None:
+    block = w.observation.block
+    if block is None:
+        pipe.zadd(k.unmined, {w.tx_hash: recheck_at})
+        pipe.zadd(k.expiry, {w.tx_hash: w.expires_at or recheck_at})
+        for outpoint in w.observation.spends:
+            pipe.hset(k.spends, outpoint, w.tx_hash)
+        if w.observation.sender_nonce:
+            pipe.hset(k.nonces, w.observation.sender_nonce, w.tx_hash)
+    elif w.status in SETTLED:
+        pipe.zadd(k.settled, {w.tx_hash: block.height})
+    else:
+        pipe.zadd(k.confirming, {w.tx_hash: block.height})
+
+
+async def commit(
+    client: redis.Redis, k: ChainKeys, owner: str | None, changes: Changes, recheck_at: float
+) -> None:
+    """Write `changes` atomically; with an `owner`, only while that owner holds the chain's lease."""
+    async with client.pipeline(transaction=True) as pipe:
+        if owner is not None:
+            await pipe.watch(k.lease)
+            holder = await pipe.get(k.lease)
+            if holder is None or holder.decode() != owner:
+                raise LostLease(k.lease)
+        pipe.multi()
+        for old, new in changes.puts.values():
+            if old is not None:
+                _unindex(pipe, k, old)
+            pipe.hset(k.watches, new.tx_hash, new.to_json())
+            _index(pipe, k, new, changes.rechecks.get(new.tx_hash, recheck_at))
+        for tx, old in changes.drops.items():
+            _unindex(pipe, k, old)
+            pipe.hdel(k.watches, tx)
+        for tx, when in changes.rechecks.items():
+            if tx not in changes.puts:
+                pipe.zadd(k.unmined, {tx: when}, xx=True)
+        for event in changes.events:
+            pipe.xadd(k.events, event, maxlen=STREAM_MAXLEN, approximate=True)
+        if changes.forget_blocks_above is not None:
+            pipe.zremrangebyscore(k.blocks, f"({changes.forget_blocks_above}", "+inf")
+        if changes.cursor is not None:
+            c = changes.cursor
+            pipe.set(k.cursor, f"{c.height}:{c.hash}")
+            pipe.zremrangebyscore(k.blocks, c.height, c.height)
+            pipe.zadd(k.blocks, {f"{c.height}:{c.hash}": c.height})
+            pipe.zremrangebyscore(k.blocks, "-inf", c.height - BLOCKS_KEPT)
+        await pipe.execute()  # WatchError when the lease changed hands meanwhile

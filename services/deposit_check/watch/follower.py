@@ -1,0 +1,226 @@
+"""One chain's follower: block by block, with a constant number of node calls per block.
+
+Per new block it asks the node for the tip and for that block (its tx ids, the outpoints they
+spend, their senders' nonces), then looks those up in Redis: watched txs that got mined, watched
+txs whose inputs or nonce another tx took (replaced). Confirmations of mined deposits follow from
+the height alone (a sorted set by block height). Only deposits that change are asked about again.
+A reorg is found by walking parent hashes back to a block we processed; deposits above the fork
+are looked up again and announced if their status went back.
+"""
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import redis.asyncio as redis
+
+from deposit_check.chains import Chain
+from deposit_check.config import WatchConfig
+from deposit_check.errors import DepositCheckError
+from deposit_check.keys import ChainKeys
+from deposit_check.models import Block, BlockRef, Observation
+from deposit_check.watch.changes import BLOCKS_KEPT, Changes, LostLease, commit
+from deposit_check.watch.judge import verdict_json, verdict_of
+from deposit_check.watch.lease import Lease
+from deposit_check.watch.state import Watch
+
+log = logging.getLogger(__name__)
+
+RECHECK_BATCH = 200
+MAX_WALK = 200  # blocks walked back before giving up on finding the fork (then: resync)
+
+
+class Follower:
+    def __init__(
+        self, chain: Chain, client: redis.Redis, config: WatchConfig, owner: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.chain = chain
+        self.redis = client
+        self.config = config
+        self.owner = owner
+        self.k = ChainKeys(chain.name)
+        self.lease = Lease(client, self.k.lease, owner, config.lease_seconds)
+        self.clock = clock
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow until `stop` is set; errors are logged and the next round tries again."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.step()
+                except LostLease:
+                    log.warning("%s: lost the lease to another follower", self.chain.name)
+                except (DepositCheckError, redis.RedisError, OSError) as exc:
+                    log.warning("%s: follower round failed: %s", self.chain.name, exc)
+                try:
+                    await asyncio.wait_for(stop.wait(), self.config.poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            try:
+                await self.lease.release()
+            except (redis.RedisError, OSError):
+                pass
+
+    async def step(self) -> bool:
+        """One round: follow the chain to its tip, then look again at deposits not yet mined."""
+        if not await self.lease.hold():
+            return False
+        head = await self.chain.head()
+        cursor = await self._cursor()
+        if cursor is None:
+            await self._commit(Changes(cursor=head))  # start from here: nothing older to catch up on
+        elif head.hash != cursor.hash:
+            await self._follow(head, cursor)
+        await self._recheck()
+        return True
+
+    # -- blocks --------------------------------------------------------------------------
+
+    async def _follow(self, head: BlockRef, cursor: BlockRef) -> None:
+        path: list[Block] = []
+        block_hash, height = head.hash, head.height
+        while True:
+            if height <= cursor.height and await self._known_hash(height, cursor) == block_hash:
+                fork = BlockRef(height, block_hash)
+                break
+            if len(path) >= MAX_WALK or height < cursor.height - BLOCKS_KEPT:
+                log.error("%s: no common block with our records within %d blocks; resyncing", self.chain.name, MAX_WALK)
+                await self._reorg(BlockRef(-1, ""), new_cursor=head)
+                return
+            block = await self.chain.block(block_hash)
+            path.append(block)
+            block_hash, height = block.parent_hash, block.height - 1
+        if fork.height < cursor.height:
+            await self._reorg(fork, new_cursor=fork)
+        for block in reversed(path):
+            await self._process(block)
+
+    async def _process(self, block: Block) -> None:
+        now = self.clock()
+        required = self.chain.required_confirmations
+        spends = [s for tx in block.txs for s in tx.spends]
+        nonces = [tx.sender_nonce for tx in block.txs if tx.sender_nonce]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.k.watches, [tx.tx_hash for tx in block.txs] or ["-"])
+            pipe.hmget(self.k.spends, spends or ["-"])
+            pipe.hmget(self.k.nonces, nonces or ["-"])
+            pipe.zrangebyscore(self.k.confirming, "-inf", block.height - required + 1)
+            pipe.zrangebyscore(self.k.settled, "-inf", block.height - required + 1 - self.config.reorg_window_blocks)
+            mined_raw, spent_by, nonce_of, ripe, old = await pipe.execute()
+
+        changes = Changes(cursor=BlockRef(block.height, block.hash))
+        mined = [Watch.from_json(raw) for raw in mined_raw if raw]
+        mined = [w for w in mined if w.observation.block is None or w.observation.block.hash != block.hash]
+        # Replaced: a watched, unmined tx whose input (or nonce) a different tx of this block took.
+        takers = dict(zip(spends, spent_by, strict=True)) | dict(zip(nonces, nonce_of, strict=True))
+        replaced: dict[str, str] = {}
+        for tx in block.txs:
+            for claim in (*tx.spends, tx.sender_nonce):
+                victim = takers.get(claim) if claim else None
+                if victim is not None and victim.decode() != tx.tx_hash:
+                    replaced[victim.decode()] = tx.tx_hash
+        for w in await self._load(replaced):
+            if w.observation.block is None and not w.replaced_by:
+                self._change(changes, w, w.with_(replaced_by=replaced[w.tx_hash]), "replaced", now=now)
+        if mined:
+            for w, obs in zip(mined, await self.chain.observe_many([(w.tx_hash, w.address) for w in mined]), strict=True):
+                self._observed(changes, w, obs, now)
+        for w in await self._load(t.decode() for t in ripe):
+            self._change(changes, w, w, "status", tip=block.height, now=now)
+        for w in await self._load(t.decode() for t in old):
+            changes.drop(w)
+        await self._commit(changes)
+
+    async def _reorg(self, fork: BlockRef, new_cursor: BlockRef) -> None:
+        """Blocks above `fork` are gone: ask again about every deposit mined there."""
+        now = self.clock()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrangebyscore(self.k.confirming, f"({fork.height}", "+inf")
+            pipe.zrangebyscore(self.k.settled, f"({fork.height}", "+inf")
+            a, b = await pipe.execute()
+        watches = await self._load(t.decode() for t in a + b)
+        log.warning("%s: reorg back to height %d; %d deposits to look at again", self.chain.name, fork.height, len(watches))
+        changes = Changes(cursor=new_cursor, forget_blocks_above=fork.height)
+        observations = await self.chain.observe_many([(w.tx_hash, w.address) for w in watches]) if watches else []
+        for w, obs in zip(watches, observations, strict=True):
+            self._observed(changes, w, obs, now, reorg=True)
+        await self._commit(changes)
+
+    # -- deposits not yet mined ---------------------------------------------------------------
+
+    async def _recheck(self) -> None:
+        """Look again at unmined deposits that are due (one node round trip), and give up on old ones."""
+        now = self.clock()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrangebyscore(self.k.expiry, "-inf", now, start=0, num=RECHECK_BATCH)
+            pipe.zrangebyscore(self.k.unmined, "-inf", now, start=0, num=RECHECK_BATCH)
+            expired_ids, due_ids = await pipe.execute()
+        if not expired_ids and not due_ids:
+            return
+        changes = Changes()
+        expired = {t.decode() for t in expired_ids}
+        for w in await self._load(expired):
+            changes.drop(w)
+            changes.emit("expired", w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
+        due = [w for w in await self._load(t.decode() for t in due_ids) if w.tx_hash not in expired]
+        if due:
+            for w, obs in zip(due, await self.chain.observe_many([(w.tx_hash, w.address) for w in due]), strict=True):
+                if obs.found or w.status == "not_found":
+                    self._observed(changes, w, obs, now)
+                if w.tx_hash not in changes.puts:
+                    changes.rechecks[w.tx_hash] = now + self.config.recheck_seconds
+        await self._commit(changes)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _observed(self, changes: Changes, old: Watch, obs: Observation, now: float, reorg: bool = False) -> None:
+        if not obs.found and old.status == "pending" and not reorg:
+            return  # left the mempool: replaced or evicted; a block or the expiry will tell
+        new = old.with_(observation=obs)
+        if obs.block is None and old.observation.block is not None:
+            new = new.with_(expires_at=now + self.config.pending_hours * 3600)
+        elif obs.block is None and obs.found and old.status == "not_found":
+            new = new.with_(expires_at=now + self.config.pending_hours * 3600)
+        self._change(changes, old, new, "reorg" if reorg else "status", now=now)
+
+    def _change(self, changes: Changes, old: Watch, new: Watch, kind: str, now: float, tip: int | None = None) -> None:
+        """Record the new state; announce it when its status differs from the one last announced."""
+        verdict = verdict_of(self.chain, new, tip)
+        status = str(verdict.status)
+        if tip is not None:
+            new = new.with_(observation=dataclasses.replace(new.observation, tip=tip))
+        if status != old.status:
+            # A status taken back by a reorg starts a new generation: its notes are new facts.
+            went_back = kind == "reorg"
+            new = new.with_(status=status, generation=old.generation + (1 if went_back else 0))
+            changes.emit(kind, new, old.status, verdict_json(self.chain, verdict))
+        if status in ("replaced",):
+            changes.drop(old)
+        else:
+            changes.put(old, new)
+
+    async def _load(self, tx_hashes: Iterable[str]) -> list[Watch]:
+        ids = list(dict.fromkeys(tx_hashes))
+        if not ids:
+            return []
+        return [Watch.from_json(raw) for raw in await self.redis.hmget(self.k.watches, ids) if raw]
+
+    async def _cursor(self) -> BlockRef | None:
+        raw = await self.redis.get(self.k.cursor)
+        if raw is None:
+            return None
+        height, block_hash = raw.decode().split(":", 1)
+        return BlockRef(int(height), block_hash)
+
+    async def _known_hash(self, height: int, cursor: BlockRef) -> str | None:
+        if height == cursor.height:
+            return cursor.hash
+        members = await self.redis.zrangebyscore(self.k.blocks, height, height)
+        return members[0].decode().split(":", 1)[1] if members else None
+
+    async def _commit(self, changes: Changes) -> None:
+        await commit(self.redis, self.k, self.owner, changes, self.clock() + self.config.recheck_seconds)

@@ -1,0 +1,51 @@
+"""`deposit-check watch`: run a follower for every configured chain; each holds its chain's lease.
+
+Run several of these processes (on several machines): each chain is followed by exactly one of
+them at a time, and another takes over within `lease_seconds` when that one dies.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import uuid
+
+import redis.asyncio as redis
+
+from deposit_check.chains import build_chain
+from deposit_check.config import AppConfig
+from deposit_check.watch.follower import Follower
+
+log = logging.getLogger(__name__)
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def run_followers(config: AppConfig, stop: asyncio.Event) -> None:
+    if not config.redis_url:
+        raise SystemExit("the watcher needs REDIS_URL (state, leases and events live in Redis)")
+    client = redis.Redis.from_url(config.redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
+    chains = {name: build_chain(name, c) for name, c in config.file.chains.items()}
+    owner = owner_id()
+    followers = [Follower(chain, client, config.file.watch, owner) for chain in chains.values()]
+    log.info("watcher %s following %s", owner, ", ".join(chains))
+    try:
+        await asyncio.gather(*(f.run(stop) for f in followers))
+    finally:
+        for chain in chains.values():
+            await chain.aclose()
+        await client.aclose()
+
+
+def main(config: AppConfig) -> None:
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_followers(config, stop)
+
+    asyncio.run(run())

@@ -1,0 +1,72 @@
+"""Consume deposit_check's status-change events (Redis Streams) as the consumer group `ticket_link`.
+
+deposit_check lists its streams in the set `dc:v1:streams` (one stream per chain). Each event is
+acknowledged only after its notes are queued (idempotently), so a worker that dies mid-event
+leaves it pending, and another worker claims it after `CLAIM_IDLE_MS`.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import redis.asyncio as redis
+
+from ticket_link.service import TicketService
+
+log = logging.getLogger(__name__)
+
+STREAMS_KEY = "dc:v1:streams"  # deposit_check's published list of event streams
+GROUP = "ticket_link"
+CLAIM_IDLE_MS = 60_000
+BATCH = 100
+
+
+class EventConsumer:
+    def __init__(self, client: redis.Redis, service: TicketService, name: str, block_ms: int = 1000) -> None:
+        self.redis = client
+        self.service = service
+        self.name = name
+        self.block_ms = block_ms
+        self._groups: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.step()
+            except (redis.RedisError, OSError) as exc:
+                log.warning("event consumer: %s", exc)
+                await asyncio.sleep(1.0)
+
+    async def step(self) -> int:
+        """Claim stale events of dead consumers, then read new ones; returns how many were handled."""
+        streams = sorted(s.decode() for s in await self.redis.smembers(STREAMS_KEY))
+        if not streams:
+            await asyncio.sleep(self.block_ms / 1000)
+            return 0
+        await self._ensure_groups(streams)
+        handled = 0
+        for stream in streams:
+            _, claimed, _ = await self.redis.xautoclaim(stream, GROUP, self.name, CLAIM_IDLE_MS, "0-0", count=BATCH)
+            handled += await self._handle(stream, claimed)
+        replies = await self.redis.xreadgroup(GROUP, self.name, {s: ">" for s in streams}, count=BATCH, block=self.block_ms)
+        for stream, entries in replies or []:
+            handled += await self._handle(stream.decode() if isinstance(stream, bytes) else stream, entries)
+        return handled
+
+    async def _ensure_groups(self, streams: list[str]) -> None:
+        for stream in streams:
+            if stream in self._groups:
+                continue
+            try:
+                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._groups.add(stream)
+
+    async def _handle(self, stream: str, entries: list[Any]) -> int:
+        for entry_id, fields in entries:
+            event = {k.decode(): v.decode() for k, v in fields.items()}
+            await self.service.on_event(event)
+            await self.redis.xack(stream, GROUP, entry_id)
+        return len(entries)
