@@ -1,9 +1,12 @@
 """The FastAPI application: wiring only (settings in, adapters built, errors mapped once)."""
 
+import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,6 +17,8 @@ from deposit_check.errors import DepositCheckError
 from deposit_check.router import router
 from deposit_check.service import CheckService
 from deposit_check.store import open_store
+from deposit_check.watch.registry import Registry
+from deposit_check.watch.runner import run_followers
 from desk_common.http import error_response, on_validation_error
 
 log = logging.getLogger(__name__)
@@ -24,20 +29,34 @@ async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.code, exc.message, exc.status_code)
 
 
-def create_app(config: AppConfig) -> FastAPI:
+def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
+    """The API; with `run_watcher` (one-box deployments, the demo) the chain followers run in-process too."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         chains = {name: build_chain(name, chain_config) for name, chain_config in config.file.chains.items()}
         store = open_store(config.redis_url)
-        app.state.service = CheckService(chains, store, config.file.cache)
+        watch_redis = redis.Redis.from_url(config.redis_url, socket_timeout=2.0) if config.redis_url else None
+        registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
+        app.state.service = CheckService(chains, store, config.file.cache, registry)
         app.state.api_keys = {key.sha256: key.name for key in config.file.api.keys}
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(run_followers(config, stop)) if run_watcher else None
+        # Start-up leaves ~160k long-lived objects (web3, pydantic); without freezing them every
+        # full collection walks them all, a 60-90 ms pause under load (docs/benchmarks.md).
+        gc.collect()
+        gc.freeze()
         log.info("deposit_check ready: chains %s, store %s, config from %s", ", ".join(chains), store.kind, config.source)
         try:
             yield
         finally:
+            stop.set()
+            if watcher is not None:
+                await watcher
             for chain in chains.values():
                 await chain.aclose()
             await store.aclose()
+            if watch_redis is not None:
+                await watch_redis.aclose()
 
     app = FastAPI(
         title="deposit_check",

@@ -21,10 +21,20 @@ def _serve(args: argparse.Namespace) -> int:
         settings = demo.start(settings)
     try:
         config = load_config(settings)
-        uvicorn.run(create_app(config), host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+        if args.watch and not config.redis_url:
+            raise SystemExit("--watch needs REDIS_URL: the watcher keeps its state and events in Redis")
+        run_watcher = args.watch or (args.demo and config.redis_url is not None)
+        uvicorn.run(create_app(config, run_watcher=run_watcher), host=args.host, port=args.port, log_config=None, log_level=args.log_level)
     finally:
         if demo is not None:
             demo.stop()
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from deposit_check.watch.runner import main as watch_main
+
+    watch_main(load_config())
     return 0
 
 
@@ -44,8 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="also start local dev chains (litecoind regtest, anvil) with sample deposits"
     )
+    serve.add_argument(
+        "--watch", action="store_true", help="also run the chain followers in this process (needs REDIS_URL)"
+    )
     serve.add_argument("--demo-dir", default=None, help="where the demo keeps its chains' data (default: a temp dir)")
     serve.set_defaults(func=_serve)
+
+    watch = sub.add_parser("watch", help="follow the chains block by block and announce status changes (needs REDIS_URL)")
+    watch.add_argument("--log-level", default="info")
+    watch.set_defaults(func=_watch)
 
     key = sub.add_parser("new-key", help="make an API key and print its config entry")
     key.add_argument("name", help="who the key is for, e.g. support-bot")

@@ -41,6 +41,10 @@ class CheckRequest(BaseModel):
         max_length=80,
         description="Expected amount as a decimal string in the asset's units, e.g. \"0.015\".",
     )
+    watch: bool = Field(
+        default=False,
+        description="Follow the deposit until it is final and announce each status change as an event (needs Redis).",
+    )
 
 
 class PaymentOut(BaseModel):

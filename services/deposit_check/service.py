@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import redis.asyncio as redis
+
 from deposit_check.chains import Chain
 from deposit_check.config import CacheConfig
 from deposit_check.errors import (
@@ -24,6 +26,8 @@ from deposit_check.models import Asset, Observation
 from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.store import Store, StoreUnavailable, check_key
 from deposit_check.verdict import Expectation, Verdict, decide, not_found
+from deposit_check.watch.judge import verdict_of
+from deposit_check.watch.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +49,37 @@ class Plan:
     expected: Decimal | None
 
 
+PLANS_KEPT = 4096
+_REQUEST_FIELDS = tuple(CheckRequest.model_fields)  # every field: a new one cannot be forgotten in the key
+
+
 class CheckService:
-    def __init__(self, chains: dict[str, Chain], store: Store, cache: CacheConfig) -> None:
+    def __init__(
+        self, chains: dict[str, Chain], store: Store, cache: CacheConfig, registry: Registry | None = None
+    ) -> None:
         self.chains = chains
         self.store = store
         self.cache = cache
+        self.registry = registry  # None without Redis: nothing can be watched
+        # Plans of recent requests, oldest first. Normalizing the hash and the address costs more than
+        # the rest of a cache hit (bitcoinlib's pure-Python base58/bech32, EIP-55 keccak), and a plan
+        # depends only on the request and the chains, which never change after start-up.
+        self._plans: dict[tuple[object, ...], Plan] = {}
 
     # -- planning: pure, no I/O, every 422 comes from here ---------------------------------
 
     def plan(self, req: CheckRequest) -> Plan:
+        """The chains to ask and the canonical hash and address for each; remembered per request."""
+        key = tuple(getattr(req, name) for name in _REQUEST_FIELDS)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._make_plan(req)  # an invalid request raises: nothing is remembered
+            if len(self._plans) >= PLANS_KEPT:
+                del self._plans[next(iter(self._plans))]
+            self._plans[key] = plan
+        return plan
+
+    def _make_plan(self, req: CheckRequest) -> Plan:
         if req.chain is not None:
             chain = self.chains.get(req.chain)
             if chain is None:
@@ -117,27 +143,47 @@ class CheckService:
     # -- checking ----------------------------------------------------------------------------
 
     async def check(self, plan: Plan) -> Verdict:
+        verdict, _ = await self._evaluate(plan)
+        return verdict
+
+    async def _evaluate(self, plan: Plan) -> tuple[Verdict, list[tuple[Target, Observation]]]:
+        """The verdict, and the observations a watch would follow (none for a wrong network)."""
         observations = await self._observe_all(plan.targets)
         found = [(t, o) for t, o in observations if isinstance(o, Observation) and o.found]
         if found:
             target, obs = max(found, key=lambda pair: (bool(pair[1].payments), pair[1].confirmations))
-            return self._decide(plan, target, obs, asked_chain=None)
+            return self._decide(plan, target, obs, asked_chain=None), [(target, obs)]
         failures = [o for _, o in observations if isinstance(o, NodeUnavailable)]
         if failures:
             # One chain that did not answer means we do not know: never "not found".
             raise NodeUnavailable("; ".join(f.message for f in failures), chain=failures[0].chain)
+        unknown = [(t, o) for t, o in observations if isinstance(o, Observation)]
+        replaced = await self._replaced(unknown)
+        if replaced is not None:
+            return replaced, []
         elsewhere = await self._look_elsewhere(plan)
         if elsewhere is not None:
             target, obs = elsewhere
-            return self._decide(plan, target, obs, asked_chain=plan.targets[0].chain.name)
+            return self._decide(plan, target, obs, asked_chain=plan.targets[0].chain.name), []
         first = plan.targets[0]
-        return not_found(
+        verdict = not_found(
             first.tx_hash,
             first.address,
             first.chain.name if len(plan.targets) == 1 else None,
             first.chain.required_confirmations,
             plan.expected,
         )
+        return verdict, unknown
+
+    async def _replaced(self, unknown: list[tuple[Target, Observation]]) -> Verdict | None:
+        """A tx the nodes no longer know may be one the watcher saw replaced: say so, not "not found"."""
+        if self.registry is None:
+            return None
+        for target, _ in unknown:
+            watch = await self.registry.watched(target.chain.name, target.tx_hash)
+            if watch is not None and watch.replaced_by:
+                return verdict_of(target.chain, watch)
+        return None
 
     async def _observe_all(self, targets: list[Target]) -> list[tuple[Target, Observation | NodeUnavailable]]:
         async def one(t: Target) -> Observation | NodeUnavailable:
@@ -181,19 +227,25 @@ class CheckService:
     # -- the API path: cache in front of check ------------------------------------------------
 
     async def check_json(self, req: CheckRequest) -> tuple[bytes, bool]:
-        """Answer a request as JSON bytes; the flag says whether it came from the cache."""
+        """Answer a request as JSON bytes; the flag says whether it came from the cache.
+
+        With `watch`, the cache is not read: the watch is registered from a fresh observation.
+        """
         plan = self.plan(req)
         first = plan.targets[0]
         key = check_key(plan.asked_chain, first.tx_hash, first.address, plan.asset_symbol, req.expected_amount)
-        try:
-            cached = await self.store.get(key)
-        except StoreUnavailable as exc:
-            log.warning("cache unavailable, checking without it: %s", exc)
-            cached = None
-        if cached is not None:
-            return cached, True
-        verdict = await self.check(plan)
+        if not req.watch:
+            try:
+                cached = await self.store.get(key)
+            except StoreUnavailable as exc:
+                log.warning("cache unavailable, checking without it: %s", exc)
+                cached = None
+            if cached is not None:
+                return cached, True
+        verdict, observed = await self._evaluate(plan)
         response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
+        if req.watch:
+            response.watching = await self._watch(plan, verdict, observed)
         body = response.model_dump_json().encode()
         ttl = self.cache.final_ttl_seconds if verdict.final else self.cache.pending_ttl_seconds
         try:
@@ -201,3 +253,21 @@ class CheckService:
         except StoreUnavailable as exc:
             log.warning("cache unavailable, verdict not cached: %s", exc)
         return body, False
+
+    async def _watch(self, plan: Plan, verdict: Verdict, observed: list[tuple[Target, Observation]]) -> bool:
+        """Ask the watcher to follow the deposit on each chain it may be on; False when it cannot."""
+        if self.registry is None or not observed:
+            return False
+        try:
+            results = [
+                await self.registry.watch(obs, target.address, verdict.status, plan.asset_symbol, _text(plan.expected))
+                for target, obs in observed
+            ]
+        except (redis.RedisError, OSError) as exc:
+            log.warning("watch not registered, Redis unavailable: %s", exc)
+            return False
+        return any(results)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,6 +1,7 @@
 """The rules of ticket_link: check a claim, link it to its ticket, word the note, queue it."""
 
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -80,6 +81,34 @@ class TicketService:
                 continue
             await self._note(ref, verdict)
 
+    async def on_event(self, event: dict[str, str]) -> int:
+        """A status change from deposit_check's watcher: a note in every ticket that claimed the tx."""
+        verdict = json.loads(event["verdict"])
+        tx_hash = event["tx_hash"]
+        generation = int(event.get("generation") or 0)
+        status = event["status"] if event["type"] != "expired" else "expired"
+        # Generation 0 shares its keys with the first check's notes: one note per status, whichever came first.
+        key_status = status if generation == 0 else f"{status}#{generation}"
+        refs = await self.links.tickets_for(tx_hash)
+        for ref in refs:
+            key = note_key(self.links.ticket_key(ref), tx_hash, key_status)
+            if await self.links.was_posted(key):
+                continue
+            body = render_note(
+                verdict,
+                language=self.notes.language,
+                explorer_url=self._explorer(verdict, tx_hash),
+                event=event["type"],
+                previous_status=event.get("previous_status") or None,
+            )
+            await self.delivery.enqueue_note(ref, key, body)
+        return len(refs)
+
+    def _explorer(self, verdict: dict[str, Any], tx_hash: str) -> str | None:
+        chain = verdict.get("found_on") or verdict.get("chain")
+        template = self.notes.explorer_tx_urls.get(chain or "")
+        return template.format(tx_hash=tx_hash) if template else None
+
     async def accept_webhook(self, helpdesk: Helpdesk, body: bytes) -> int:
         """A verified webhook: keep the ticket id and the claims found in its text, drop the rest, queue."""
         ticket = helpdesk.read_webhook(body)
@@ -93,12 +122,10 @@ class TicketService:
     async def _note(self, ref: TicketRef, verdict: dict[str, Any]) -> tuple[bool, TicketRef | None]:
         tx_hash = verdict["tx_hash"]
         earlier = await self.links.claim(ref, tx_hash)
-        chain = verdict.get("found_on") or verdict.get("chain")
-        template = self.notes.explorer_tx_urls.get(chain or "")
         body = render_note(
             verdict,
             language=self.notes.language,
-            explorer_url=template.format(tx_hash=tx_hash) if template else None,
+            explorer_url=self._explorer(verdict, tx_hash),
             earlier_ticket=earlier.label if earlier else None,
         )
         status = verdict["status"] + (":duplicate" if earlier else "")

@@ -41,6 +41,8 @@ def render_note(
     tx_hash: str | None = None,
     address: str | None = None,
     reason: str | None = None,
+    event: str | None = None,
+    previous_status: str | None = None,
 ) -> str:
     """The internal (agent-only) note: what deposit_check found and what the agent does next.
 
@@ -50,6 +52,13 @@ def render_note(
     or any other `reason` (e.g. deposit_check's 422 message). `explorer_url` links the tx; a
     `{tx_hash}` placeholder in it is filled in. `earlier_ticket` is the reference of a ticket that
     claimed the same tx before: agents only.
+
+    `event` is the watcher's event the verdict came with (None: a first check): "status" (a
+    normal change), "reorg" (a reorganisation undid `previous_status`: a warning heads the note),
+    "replaced" (the verdict's status is "replaced", see its `replaced_by`) or "expired" (the
+    watcher gave up on a tx that never got into a block; the verdict is its last state).
+    `previous_status` is the status before the event. While the verdict says `watching` and is
+    not final, the note promises a follow-up note; otherwise it does not.
     """
     verdict = verdict or {}
     claimed_tx, claimed_address = _claimed(claim)
@@ -73,7 +82,17 @@ def render_note(
         explorer_url=explorer_url.replace("{tx_hash}", tx) if explorer_url else None,
         earlier_ticket=earlier_ticket,
         reason=None if reason == "no_address" else reason,
+        event=event or None,
+        previous_status=previous_status or None,
+        # A follow-up note comes only from the watcher, and only while it still follows the tx.
+        following=context["watching"]
+        and not context["final"]
+        and event != "expired"
+        and status not in ("replaced", "unavailable", "not_checked"),
     )
+    if status == "replaced" or event == "expired":
+        # Nothing arrives with a tx that was replaced or never mined: no "received" amount to show.
+        context.update(received=None, received_text=None, amount_status=None, difference=None)
     return _render(_language(language), "note.txt", context)
 
 
@@ -84,6 +103,7 @@ def render_player_message(verdict: Mapping[str, Any], *, language: str) -> str:
     """
     context = _context(verdict)
     context["tx"] = _short_hash(context["tx_hash"])
+    context["replaced_tx"] = _short_hash(context["replaced_by"] or "")
     text = _render(_language(language), "player.txt", context)
     return " ".join(text.split())  # the template wraps lines for reading; the player gets one paragraph
 
@@ -136,6 +156,8 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "amount_status": verdict.get("amount_status"),
         "difference": _difference(received, expected),
         "final": bool(verdict.get("final")),
+        "watching": bool(verdict.get("watching")),
+        "replaced_by": str(verdict.get("replaced_by") or "") or None,
     }
 
 

@@ -150,7 +150,7 @@ def test_bot_api_answers_with_verdict_and_player_message_and_notes_once(stack: S
     assert answer["note"] == {"status": "queued"} and answer["duplicate_claim"] is None
     assert "0.2" in answer["player_message"] and answer["player_message"] != answer["summary"]  # in French
     twice = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
-    assert twice["note"] == {"status": "queued"}  # queued or still in the queue: one job either way
+    assert twice["note"]["status"] in ("queued", "already_posted")  # still queued, or posted meanwhile
     notes = wait_for_notes(stack.desk, ticket)
     assert len(notes) == 1 and "2/6" in notes[0]["comment"].replace(" ", "")
     again = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from deposit_check.chains.utxo import UtxoChain
+from tests.helpers import CountingTransport
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from deposit_check.errors import InvalidTxHash, NodeUnavailable
 from deposit_check.models import Asset, Payment
@@ -22,21 +23,6 @@ UNKNOWN_TXID = "ab" * 32
 
 def payment(base_units: int) -> tuple[Payment, ...]:
     return (Payment(asset=LTC, amount=base_units),)
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts the HTTP requests that reach the network."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self._inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 # --- no node needed ---

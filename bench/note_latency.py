@@ -1,0 +1,559 @@
+"""Issue 3: time from "webhook received" to "note visible in the helpdesk", p50/p95 over 50 tickets.
+
+`python -m bench.note_latency` (repo root, under a minute). The real stack (bench/stack.py) on
+127.0.0.1; each ticket is created in django-helpdesk through its REST API with a confirmed deposit's
+tx hash and address in its description, and django-helpdesk sends its new-ticket webhook to ticket_link.
+
+- webhook received: a tiny ASGI middleware around ticket_link's app (served in this process) notes
+  when a POST to /v1/webhooks/... reaches the app, and the ticket id in its body;
+- note committed: a read-only sqlite reader of the desk's database, every 5 ms, sees the internal
+  follow-up row (what any reader of the desk, its REST API included, can see from then on);
+- note visible: the first answer of django-helpdesk's REST API (GET /helpdesk/api/tickets/{id}/) that
+  holds the internal note. Pollers ask for a ticket only once its note is committed, then every
+  20 ms until an answer shows it: so polling adds one GET per ticket to the desk's load, not 50
+  pollers' worth, and a burst's waiting tickets do not queue behind each other's polls;
+- in between, from saq's jobs (each state read as saq publishes it, payloads unsealed with
+  ticket_link's secret): enrich job queued, started; note job queued, started, completed; and the
+  follow-up's own `date` (django-helpdesk sets it when it builds the follow-up, before saving it).
+
+Two runs: sequential (one ticket at a time, the next once the note is seen) and a burst (50 tickets
+created back to back from 4 threads). Prints a table and writes docs/benchmarks-notes.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from bench.stack import Asgi, LtcDeposit, NoteStack, note_stack
+from ticket_link.delivery import QUEUE_NAME
+from ticket_link.privacy import Pseudonymizer
+
+REPO = Path(__file__).resolve().parent.parent
+GOAL_S = 1.0
+WARMUP = 3  # tickets through the whole path before measuring: connections, imports, caches
+DB_POLL_S = 0.005
+
+
+@dataclass
+class Arrival:
+    ticket: int
+    kind: str  # "new" (new-ticket webhook) or "followup"
+    received: float  # time.time() when the request reached ticket_link's app
+    answered: float
+    status: int
+
+
+class WebhookClock:
+    """ASGI middleware: notes every webhook POST that reaches the wrapped app (read by bench threads)."""
+
+    def __init__(self, app: Asgi) -> None:
+        self.app = app
+        self.arrivals: list[Arrival] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/v1/webhooks/"):
+            return await self.app(scope, receive, send)
+        received, chunks, status = time.time(), [], 0
+
+        async def receive_copy() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        async def send_status(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive_copy, send_status)
+        try:
+            data = json.loads(b"".join(chunks))
+            ticket, kind = int(data["ticket"]["id"]), "followup" if "followup_id" in data else "new"
+        except (ValueError, KeyError, TypeError):
+            return
+        self.arrivals.append(Arrival(ticket, kind, received, time.time(), status))
+
+    def first_new(self) -> dict[int, Arrival]:
+        """Each ticket's new-ticket webhook (the first one if it was sent twice)."""
+        found: dict[int, Arrival] = {}
+        for a in list(self.arrivals):
+            if a.kind == "new":
+                found.setdefault(a.ticket, a)
+        return found
+
+
+class Watcher(threading.Thread):
+    """A daemon thread running `step` until closed."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.step()
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stop.set()
+        self.join(timeout=10)
+
+
+class CommitWatcher(Watcher):
+    """Reads the desk's sqlite database (read-only) every 5 ms for new internal follow-ups."""
+
+    def __init__(self, stack: NoteStack) -> None:
+        super().__init__("commit-watcher")
+        self.db = sqlite3.connect(f"file:{stack.desk.base_dir / 'devdesk.sqlite3'}?mode=ro", uri=True,
+                                  check_same_thread=False)
+        self.last_id = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM helpdesk_followup").fetchone()[0]
+        self.committed: dict[int, float] = {}  # ticket id -> first seen (time.time())
+        self.followup: dict[int, int] = {}  # ticket id -> its first internal follow-up's id
+
+    def step(self) -> None:
+        rows = self.db.execute(
+            "SELECT id, ticket_id FROM helpdesk_followup WHERE id > ? AND public = 0 ORDER BY id", (self.last_id,)
+        ).fetchall()
+        now = time.time()
+        for row_id, ticket in rows:
+            if ticket not in self.committed:
+                self.committed[ticket], self.followup[ticket] = now, row_id
+            self.last_id = row_id
+        self.stop.wait(DB_POLL_S)
+
+    def close(self) -> None:
+        super().close()
+        self.db.close()
+
+
+class JobWatcher(Watcher):
+    """Every state of every saq job, read as saq announces it (it publishes each status change).
+
+    Reading the jobs from Redis afterwards is not enough: saq lets a new job with the key of a
+    finished one replace it, and each note's follow-up webhook does just that to the enrich job.
+    """
+
+    def __init__(self, stack: NoteStack) -> None:
+        super().__init__("job-watcher")
+        self.privacy = Pseudonymizer(stack.secret)
+        self.client = redis.Redis.from_url(stack.redis_url)
+        self.pubsub = self.client.pubsub()
+        self.pubsub.psubscribe(f"saq:job:{QUEUE_NAME}:*")
+        self.versions: list[tuple[int, dict[str, Any]]] = []  # (ticket id, job)
+
+    def step(self) -> None:
+        message = self.pubsub.get_message(timeout=0.2)
+        if message and message["type"] == "pmessage":
+            raw = self.client.get(message["channel"])
+            if raw is not None:
+                job = json.loads(raw)
+                self.versions.append((int(self.privacy.unseal(job["kwargs"]["payload"])["ticket_id"]), job))
+
+    def close(self) -> None:
+        super().close()
+        self.pubsub.close()
+        self.client.close()
+
+    def runs(self) -> dict[tuple[int, str, int], dict[str, Any]]:
+        """(ticket id, function, queued) -> the job, its fields merged over the states seen."""
+        runs: dict[tuple[int, str, int], dict[str, Any]] = {}
+        for ticket, job in list(self.versions):
+            runs.setdefault((ticket, job["function"], job["queued"]), {}).update(job)
+        return runs
+
+    def first_jobs(self) -> dict[int, dict[str, dict[str, Any]]]:
+        """ticket id -> {"enrich": job, "deliver_note": job}: each ticket's first job of each kind."""
+        first: dict[int, dict[str, dict[str, Any]]] = {}
+        for (ticket, function, _), job in sorted(self.runs().items(), key=lambda kv: kv[0][2], reverse=True):
+            first.setdefault(ticket, {})[function] = job  # the earliest is written last
+        return first
+
+
+@dataclass
+class Seen:
+    visible: float  # the REST answer that showed the note came back (time.time())
+    created: float  # the follow-up's `date`, set by django-helpdesk
+
+
+def followup_path(commits: CommitWatcher) -> Callable[[int], str]:
+    """The note itself: GET /helpdesk/api/followups/{id}/ (~6 ms, whatever the desk holds)."""
+    return lambda ticket: f"/helpdesk/api/followups/{commits.followup[ticket]}/"
+
+
+def ticket_path(ticket: int) -> str:
+    """The ticket with its follow-ups, as DevDesk.followups reads it: GET /helpdesk/api/tickets/{id}/.
+    django-helpdesk 2.6 runs set_custom_field_values() on every ticket of the desk for this one (its
+    TicketViewSet.get_queryset), so it costs ~0.75 ms per ticket in the desk, and loads the desk."""
+    return f"/helpdesk/api/tickets/{ticket}/"
+
+
+def internal_note(answer: dict[str, Any]) -> dict[str, Any] | None:
+    """The first internal follow-up in a ticket or follow-up answer."""
+    followups = answer.get("followup_set", [answer] if "comment" in answer else [])
+    return next((f for f in followups if f.get("public") is False), None)
+
+
+class NotePoller:
+    """Polls tickets through the desk's REST API: `threads` pollers, each one request at a time and
+    `gap` seconds between its requests; the ticket that waited longest goes first; a ticket only once
+    `ready(ticket)`; `path(ticket)` is what is read.
+
+    A new connection per request: on a kept-alive connection `runserver` answers ~40 ms late (it
+    writes headers and body apart, without TCP_NODELAY, and meets the client's delayed ACK).
+    """
+
+    def __init__(
+        self, stack: NoteStack, gap: float, ready: Callable[[int], bool], path: Callable[[int], str], threads: int
+    ) -> None:
+        desk = stack.desk
+        self.client = httpx.Client(
+            base_url=desk.base_url, auth=(desk.username, desk.password), timeout=10,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+        self.gap = gap
+        self.ready = ready
+        self.path = path
+        self.pending: dict[int, None] = {}  # insertion-ordered: polled (or watched) longest ago first
+        self.busy: set[int] = set()
+        self.seen: dict[int, Seen] = {}
+        self.request_seconds: list[float] = []
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._poll, name=f"poller-{i}", daemon=True) for i in range(threads)]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.client.close()
+
+    def watch(self, ticket: int) -> None:
+        with self.lock:
+            self.pending[ticket] = None
+
+    def _next(self) -> int | None:
+        with self.lock:
+            ticket = next((t for t in self.pending if t not in self.busy and self.ready(t)), None)
+            if ticket is not None:
+                self.busy.add(ticket)
+            return ticket
+
+    def _poll(self) -> None:
+        while not self.stop.is_set():
+            ticket = self._next()
+            if ticket is None:
+                time.sleep(0.002)
+                continue
+            start = time.time()
+            response = self.client.get(self.path(ticket))
+            now = time.time()
+            note = internal_note(response.json()) if response.status_code == 200 else None
+            with self.lock:
+                self.request_seconds.append(now - start)
+                self.busy.discard(ticket)
+                del self.pending[ticket]
+                if note is not None:
+                    self.seen[ticket] = Seen(now, datetime.fromisoformat(note["date"]).timestamp())
+                else:
+                    self.pending[ticket] = None  # to the back of the line
+            self.stop.wait(self.gap)
+
+    def wait_for(self, tickets: Sequence[int], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(t in self.seen for t in tickets):
+            if time.monotonic() > deadline or not any(t.is_alive() for t in self.threads):
+                missing = [t for t in tickets if t not in self.seen]
+                raise RuntimeError(f"no note within {timeout:.0f} s for tickets {missing[:10]}")
+            time.sleep(0.005)
+
+
+def create(stack: NoteStack, deposit: LtcDeposit, i: int) -> int:
+    return stack.desk.create_ticket(
+        f"Deposit not credited #{i}",
+        f"Hi, I sent {deposit.amount} LTC.\nTx: {deposit.tx_hash}\nTo: {deposit.address}\nPlease help!",
+        f"player{i}@mail.example",
+    )
+
+
+def run_sequential(stack: NoteStack, poller: NotePoller, deposits: Sequence[LtcDeposit]) -> list[int]:
+    tickets = []
+    for i, deposit in enumerate(deposits):
+        ticket = create(stack, deposit, i)
+        poller.watch(ticket)
+        poller.wait_for([ticket], timeout=20)
+        tickets.append(ticket)
+    return tickets
+
+
+def run_burst(stack: NoteStack, poller: NotePoller, deposits: Sequence[LtcDeposit], threads: int) -> list[int]:
+    def one(item: tuple[int, LtcDeposit]) -> int:
+        ticket = create(stack, item[1], 1000 + item[0])
+        poller.watch(ticket)
+        return ticket
+
+    with ThreadPoolExecutor(threads) as pool:
+        tickets = list(pool.map(one, enumerate(deposits)))
+    poller.wait_for(tickets, timeout=60)
+    return tickets
+
+
+# (label, from, to): points of a ticket's timeline, in seconds since the epoch.
+TOTALS = [
+    ("**webhook received → note visible (REST API)**", "received", "visible"),
+    ("webhook received → note committed (desk DB)", "received", "committed"),
+]
+STAGES = [
+    ("webhook received → enrich job queued", "received", "enrich_queued"),
+    ("enrich queued → picked by worker", "enrich_queued", "enrich_started"),
+    ("enrich run (deposit_check call) → note job queued", "enrich_started", "note_queued"),
+    ("note queued → picked by worker", "note_queued", "note_started"),
+    ("note job start → follow-up created in desk (its date)", "note_started", "created"),
+    ("follow-up created → committed", "created", "committed"),
+    ("committed → REST answer with the note back", "committed", "visible"),
+    ("(note job start → desk answered the POST, job done)", "note_started", "note_completed"),
+    ("(webhook received → answered 202 by ticket_link)", "received", "answered"),
+]
+
+
+def timelines(tickets: Sequence[int], clock: WebhookClock, commits: CommitWatcher, poller: NotePoller,
+              jobs: dict[int, dict[str, dict[str, Any]]]) -> list[dict[str, float]]:
+    arrivals = clock.first_new()
+    result = []
+    for t in tickets:
+        enrich, note = jobs[t]["enrich"], jobs[t]["deliver_note"]
+        result.append({
+            "received": arrivals[t].received, "answered": arrivals[t].answered,
+            "enrich_queued": enrich["queued"] / 1000, "enrich_started": enrich["started"] / 1000,
+            "note_queued": note["queued"] / 1000, "note_started": note["started"] / 1000,
+            "note_completed": note["completed"] / 1000,
+            "created": poller.seen[t].created, "committed": commits.committed[t], "visible": poller.seen[t].visible,
+        })
+    return result
+
+
+@dataclass
+class Summary:
+    p50: float
+    p95: float
+    max: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> "Summary":
+        ms = sorted(s * 1000 for s in seconds)
+        return cls(statistics.median(ms), statistics.quantiles(ms, n=100, method="inclusive")[94], ms[-1])
+
+
+@dataclass
+class Run:
+    name: str
+    lines: list[dict[str, float]]
+    wall_s: float
+    polls: list[float] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self, start: str, end: str) -> Summary:
+        return Summary.of([line[end] - line[start] for line in self.lines])
+
+
+def table(runs: Sequence[Run]) -> str:
+    head = "| ms | " + " | ".join(f"{r.name} p50 | p95 | max" for r in runs) + " |"
+    rows = [head, "|---|" + "---:|---:|---:|" * len(runs)]
+    for label, start, end in TOTALS + STAGES:
+        cells = []
+        for run in runs:
+            s = run.summary(start, end)
+            cells += [f"{s.p50:.0f}", f"{s.p95:.0f}", f"{s.max:.0f}"]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def verdict(run: Run) -> str:
+    s = run.summary("received", "visible")
+    met = "met" if s.p95 < GOAL_S * 1000 else "NOT met"
+    return f"{run.name}: p50 {s.p50:.0f} ms, p95 {s.p95:.0f} ms, max {s.max:.0f} ms, goal {met}"
+
+
+@dataclass(frozen=True)
+class Options:
+    tickets: int = 50
+    gap_s: float = 0.02
+    pollers: int = 4
+    threads: int = 4  # creating tickets in the burst
+    rest: str = "followup"  # or "ticket": what the pollers read
+
+
+def read_costs(stack: NoteStack, ticket: int, followup: int) -> dict[str, float]:
+    """Median ms of 10 reads of each REST path, the desk idle, at the end of the run."""
+    desk = stack.desk
+    costs = {}
+    with httpx.Client(base_url=desk.base_url, auth=(desk.username, desk.password), timeout=10,
+                      limits=httpx.Limits(max_keepalive_connections=0)) as client:
+        for path in (ticket_path(ticket), f"/helpdesk/api/followups/{followup}/"):
+            seconds = []
+            for _ in range(10):
+                start = time.perf_counter()
+                client.get(path).raise_for_status()
+                seconds.append(time.perf_counter() - start)
+            costs[path.rsplit("/", 2)[0] + "/{id}/"] = statistics.median(seconds) * 1000
+    return costs
+
+
+def markdown(runs: Sequence[Run], opts: Options, costs: dict[str, float], desk_tickets: int, load: str) -> str:
+    polls = [p for run in runs for p in run.polls]
+    counts = "; ".join(r.name + ": " + ", ".join(f"{k} {v}" for k, v in r.counts.items()) for r in runs)
+    read = "GET /helpdesk/api/followups/{id}/" if opts.rest == "followup" else "GET /helpdesk/api/tickets/{id}/"
+    cost_text = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in costs.items())
+    return f"""# Note latency (issue 3): webhook received → note visible in the helpdesk
+
+Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.note_latency` on {machine()};
+django-helpdesk {version("django-helpdesk")} (`manage.py runserver`, sqlite), saq {version("saq")}.
+
+**Goal: under {GOAL_S:.0f} s, webhook received → note visible.** {"; ".join(verdict(r) for r in runs)}.
+
+## Method
+
+The real stack, all on 127.0.0.1 of this one machine: litecoind regtest (one confirmed deposit per
+ticket, each to its own address, 6+ blocks deep), redis-server, deposit_check (its own process),
+django-helpdesk (`DevDesk`: runserver, sqlite), ticket_link (uvicorn, in the bench process), and
+`ticket-link worker` (its own process, concurrency 10). Each ticket is created through
+django-helpdesk's REST API with the tx hash and the address in its description; django-helpdesk posts
+its new-ticket webhook to ticket_link while it creates the ticket. {WARMUP} warm-up tickets go first and
+are not counted.
+
+- *webhook received*: the webhook POST reaches ticket_link's ASGI app (a middleware of the bench);
+- *note committed*: a read-only sqlite reader of the desk's database, every {DB_POLL_S * 1000:.0f} ms, sees the
+  internal follow-up row (from then on any reader of the desk can);
+- *note visible*: the first `{read}` answer holding the internal note is back. {opts.pollers} pollers,
+  one request at a time each, {opts.gap_s * 1000:.0f} ms apart, a new connection per request ({len(polls)} requests,
+  median {statistics.median(polls) * 1000:.0f} ms); a ticket is asked for once its note is committed, so polling
+  costs the desk about one read per ticket and no ticket waits behind the polls of others;
+- stages: saq's job records, read as saq publishes each state change (ms resolution), and the
+  follow-up's own `date`; every clock is this machine's wall clock.
+
+Runs: **sequential** ({opts.tickets} tickets, one at a time: the next is created once its note is seen) and
+**burst** ({opts.tickets} tickets created back to back from {opts.threads} threads). Wall time:
+{"; ".join(f"{r.name} {r.wall_s:.1f} s" for r in runs)}. Counted: {counts}. Load average (1 min) {load}:
+anything else running on the machine shows in the burst first.
+
+## Results (ms, {opts.tickets} tickets each)
+
+{table(runs)}
+
+One read of each REST path afterwards, the desk idle with {desk_tickets} tickets: {cost_text}
+(django-helpdesk 2.6's ticket detail runs `set_custom_field_values()` on every ticket of the desk).
+"""
+
+
+def measure(opts: Options, out: Path | None) -> list[Run]:
+    clock: WebhookClock | None = None
+
+    def wrap(app: Asgi) -> Asgi:
+        nonlocal clock
+        clock = WebhookClock(app)
+        return clock
+
+    n = opts.tickets
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-notes-") as tmp, note_stack(Path(tmp), WARMUP + 2 * n, wrap) as stack:
+        assert clock is not None
+        print(f"stack up; {len(stack.deposits)} confirmed deposits", flush=True)
+        jobs, commits = JobWatcher(stack), CommitWatcher(stack)
+        path = followup_path(commits) if opts.rest == "followup" else ticket_path
+        poller = NotePoller(stack, opts.gap_s, commits.committed.__contains__, path, opts.pollers)
+        for part in (jobs, commits, poller):
+            part.start()
+        try:
+            deposits = stack.deposits
+            run_sequential(stack, poller, deposits[:WARMUP])
+            runs = []
+            for name, go, batch in (
+                ("sequential", lambda d: run_sequential(stack, poller, d), deposits[WARMUP:WARMUP + n]),
+                ("burst", lambda d: run_burst(stack, poller, d, opts.threads), deposits[WARMUP + n:]),
+            ):
+                polls_before = len(poller.request_seconds)
+                start = time.monotonic()
+                tickets = go(batch)
+                wall = time.monotonic() - start
+                time.sleep(0.5)  # let the last note jobs record "completed"
+                lines = timelines(tickets, clock, commits, poller, jobs.first_jobs())
+                kinds = [f for (t, f, _) in jobs.runs() if t in tickets]
+                counts = {
+                    "tickets": len(tickets),
+                    "follow-up webhooks": sum(1 for a in clock.arrivals if a.ticket in tickets and a.kind == "followup"),
+                    "enrich jobs run": kinds.count("enrich"),
+                    "deliver_note jobs run": kinds.count("deliver_note"),
+                }
+                runs.append(Run(name, lines, wall, poller.request_seconds[polls_before:], counts))
+                print(f"{name}: {wall:.1f} s; " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+            bad = [a for a in clock.arrivals if a.status != 202]
+            if bad:
+                raise RuntimeError(f"{len(bad)} webhooks not accepted: {bad[:3]}")
+            last = tickets[-1]
+            costs = read_costs(stack, last, commits.followup[last])
+            desk_tickets = len(clock.first_new())
+        finally:
+            for part in (poller, commits, jobs):
+                part.close()
+    print()
+    print(table(runs))
+    print("\nidle reads, ms: " + ", ".join(f"{p} {ms:.0f}" for p, ms in costs.items()))
+    print("\n".join(verdict(r) for r in runs))
+    load = f"{load_before:.1f} before the stack started, {os.getloadavg()[0]:.1f} at the end"
+    print(f"load average {load}")
+    if out is not None:
+        out.write_text(markdown(runs, opts, costs, desk_tickets, load))
+        print(f"\nwritten to {out}")
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.note_latency", description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=50)
+    parser.add_argument("--poll-gap-ms", type=float, default=20)
+    parser.add_argument("--pollers", type=int, default=4, help="REST polling threads (one request at a time each)")
+    parser.add_argument("--threads", type=int, default=4, help="threads creating tickets in the burst")
+    parser.add_argument("--rest", choices=["followup", "ticket"], default="followup",
+                        help="read the note (followups/{id}) or the ticket (tickets/{id}, as DevDesk.followups)")
+    parser.add_argument("--markdown", type=Path, default=REPO / "docs" / "benchmarks-notes.md")
+    parser.add_argument("--no-markdown", action="store_true")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind as on Ctrl-C: every process is stopped
+    opts = Options(args.tickets, args.poll_gap_ms / 1000, args.pollers, args.threads, args.rest)
+    measure(opts, None if args.no_markdown else args.markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
