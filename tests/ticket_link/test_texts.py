@@ -12,7 +12,8 @@ from ticket_link.extract import Claim
 from ticket_link.texts import LANGUAGES, render_note, render_player_message
 
 TX = "9f2c" + "1a" * 30
-STATUSES = ["not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network"]
+REPLACING = "7b3d" + "2e" * 30
+STATUSES = ["not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network", "replaced"]
 
 
 def verdict(status: str, **changes: Any) -> dict[str, Any]:
@@ -36,7 +37,9 @@ def verdict(status: str, **changes: Any) -> dict[str, Any]:
         "amount_status": "exact" if paid else None,
         "found_on": "ethereum" if status == "wrong_network" else None,
         "chains_checked": ["litecoin"],
-        "final": status == "confirmed",
+        "final": status in ("confirmed", "replaced"),
+        "watching": False,
+        "replaced_by": REPLACING if status == "replaced" else None,
         "checked_at": "2026-11-24T09:13:00Z",
         "summary": "(deposit_check's English sentence)",
     }
@@ -50,24 +53,25 @@ NEXT_STEP = {
         "not_found": "wallet's history", "pending": "nothing to do yet", "confirming": "nothing to do yet",
         "confirmed": "credit it, if not already", "failed": "no funds moved",
         "wrong_address": "which address they sent to", "wrong_network": "it went to ethereum",
+        "replaced": "do not credit this transaction",
     },
     "fr": {
         "not_found": "historique de son portefeuille", "pending": "rien à faire pour l'instant",
         "confirming": "rien à faire pour l'instant", "confirmed": "créditez le dépôt",
         "failed": "aucun fonds n'a donc été transféré", "wrong_address": "à quelle adresse il a envoyé",
-        "wrong_network": "envoyée sur ethereum",
+        "wrong_network": "envoyée sur ethereum", "replaced": "ne créditez pas cette transaction",
     },
     "pl": {
         "not_found": "z historii jego portfela", "pending": "na razie nic nie trzeba robić",
         "confirming": "na razie nic nie trzeba robić", "confirmed": "zaksięguj wpłatę",
         "failed": "żadne środki nie zostały przelane", "wrong_address": "na jaki adres zostały wysłane",
-        "wrong_network": "trafiła do sieci ethereum",
+        "wrong_network": "trafiła do sieci ethereum", "replaced": "nie księguj tej transakcji",
     },
     "ru": {
         "not_found": "из истории его кошелька", "pending": "пока ничего делать не нужно",
         "confirming": "пока ничего делать не нужно", "confirmed": "зачислите депозит",
         "failed": "средства не переводились", "wrong_address": "на какой адрес он их отправил",
-        "wrong_network": "ушла в сеть ethereum",
+        "wrong_network": "ушла в сеть ethereum", "replaced": "не зачисляйте эту транзакцию",
     },
 }
 HEADER = {
@@ -115,10 +119,12 @@ def test_player_message_every_status_every_language(language: str, status: str) 
         assert "0.5 LTC" in message
     if status == "confirming":
         assert "3" in message and "6" in message
-    if status in ("not_found", "failed", "wrong_address", "wrong_network"):
+    if status in ("not_found", "failed", "wrong_address", "wrong_network", "replaced"):
         assert "9f2c1a1a…1a1a1a" in message  # the short hash, as deposit_check's summary writes it
     if status == "wrong_network":
         assert "ethereum" in message
+    if status == "replaced":
+        assert "7b3d2e2e…2e2e2e" in message  # the replacing tx, short
 
 
 def test_english_player_message_is_deposit_checks_summary() -> None:
@@ -304,3 +310,214 @@ def test_without_an_amount_check_the_note_lists_what_arrived() -> None:
     payments = [{"asset": "ETH", "amount": "0.01", "contract": None}, {"asset": "USDT", "amount": "250", "contract": "0xdAC1"}]
     v = verdict("confirmed", asset=None, received_amount=None, expected_amount=None, amount_status=None, payments=payments)
     assert "Received: 0.01 ETH, 250 USDT" in render_note(v, language="en")
+
+
+# --- Watcher events: reorg, replaced, expired, and whether a follow-up note is promised. ---
+
+# (the reorg warning's opening, how the previous status "confirmed" is quoted in it)
+REORG = {
+    "en": ("CHAIN REORGANISATION:", 'The earlier status "confirmed" was UNDONE by a chain reorganisation'),
+    "fr": ("RÉORGANISATION DE LA CHAÎNE :", "le statut précédent « confirmée » a été ANNULÉ"),
+    "pl": ("REORGANIZACJA ŁAŃCUCHA:", "wcześniejszy status „potwierdzona” został COFNIĘTY"),
+    "ru": ("РЕОРГАНИЗАЦИЯ БЛОКЧЕЙНА:", "прежний статус «подтверждена» ОТМЕНЁН"),
+}
+DO_NOT_CREDIT_UNTIL_CONFIRMED = {
+    "en": "Do not credit this deposit until it is confirmed again; if it was already credited, review",
+    "fr": "Ne créditez pas ce dépôt avant qu'il soit de nouveau confirmé ; s'il a déjà été crédité, réexaminez",
+    "pl": "Nie księguj tej wpłaty, dopóki nie zostanie ponownie potwierdzona; jeśli już ją zaksięgowano, zweryfikuj",
+    "ru": "Не зачисляйте этот депозит, пока он не будет снова подтверждён; если он уже зачислен, перепроверьте",
+}
+STOPPED_FOLLOWING = {
+    "en": "We stopped following this transaction",
+    "fr": "Nous avons cessé de suivre cette transaction",
+    "pl": "Przestaliśmy śledzić tę transakcję",
+    "ru": "Мы перестали отслеживать эту транзакцию",
+}
+EXPIRED_NEXT = {  # (not_found: ask for the right hash and network; pending: dropped, rebroadcast or resend)
+    "en": ("ask the player for the correct transaction hash", "rebroadcast (or speed up) the transaction"),
+    "fr": ("demandez au joueur le bon hash de transaction", "de la rediffuser (ou de l'accélérer)"),
+    "pl": ("poproś gracza o prawidłowy hash transakcji", "niech rozgłosi ją ponownie (lub przyspieszy)"),
+    "ru": ("попросите у игрока правильный хеш транзакции", "повторно отправить её в сеть (или ускорить)"),
+}
+FOLLOWING = {  # (pending/confirming while watched, not watched, other non-final statuses while watched)
+    "en": (
+        "we keep following it and will add a note when the status changes",
+        "no follow-up note will be added",
+        "We keep following this transaction until it is final",
+    ),
+    "fr": (
+        "nous continuons à le suivre et ajouterons une note quand le statut changera",
+        "aucune note de suivi ne sera ajoutée",
+        "Nous continuons à suivre cette transaction jusqu'à ce qu'elle soit définitive",
+    ),
+    "pl": (
+        "nadal ją śledzimy i dodamy notatkę, gdy status się zmieni",
+        "kolejna notatka nie zostanie dodana automatycznie",
+        "Śledzimy tę transakcję, dopóki wynik nie będzie ostateczny",
+    ),
+    "ru": (
+        "мы продолжаем отслеживать транзакцию и добавим заметку, когда статус изменится",
+        "новой заметки автоматически не будет",
+        "Мы отслеживаем эту транзакцию, пока результат не станет окончательным",
+    ),
+}
+NOT_FOUND_FOLLOWING = {  # (watched, not watched)
+    "en": ("we keep looking and will add a note when it shows up", "check again in a few minutes"),
+    "fr": ("nous continuons à la chercher", "revérifiez dans quelques minutes"),
+    "pl": ("nadal jej szukamy i dodamy notatkę", "sprawdź ponownie za kilka minut"),
+    "ru": ("мы продолжаем её искать и добавим заметку", "проверьте снова через несколько минут"),
+}
+PREVIOUS_STATUS = {"en": "Previous status: pending", "fr": "Statut précédent : en attente",
+                   "pl": "Poprzedni status: oczekuje", "ru": "Прежний статус: ожидает"}
+REPLACED_BY = {"en": "Replaced by: ", "fr": "Remplacée par : ", "pl": "Zastąpiona przez: ", "ru": "Заменена транзакцией: "}
+ALL_PROMISES = [p for phrases in (*FOLLOWING.values(), *NOT_FOUND_FOLLOWING.values()) for p in phrases[:1]] + [
+    p[2] for p in FOLLOWING.values()
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("new_status", ["pending", "not_found", "confirming"])
+def test_reorg_warning_heads_the_note_and_names_the_undone_status(language: str, new_status: str) -> None:
+    v = verdict(new_status, watching=True)
+    note = render_note(v, language=language, event="reorg", previous_status="confirmed",
+                       explorer_url="https://litecoinspace.org/tx/{tx_hash}")
+    assert_clean(note)
+    opening, undone = REORG[language]
+    paragraphs = note.split("\n\n")
+    assert paragraphs[0].startswith(HEADER[language])
+    assert paragraphs[1].startswith(opening)  # right under the header, before anything else
+    assert undone in paragraphs[1] and DO_NOT_CREDIT_UNTIL_CONFIRMED[language] in paragraphs[1]
+    # then the usual body for the new status
+    assert NEXT_STEP[language][new_status] in note.lower()
+    assert TX in note and f"https://litecoinspace.org/tx/{TX}" in note
+    # the previous status is in the warning, not repeated as a line of its own
+    assert PREVIOUS_STATUS[language].split(":")[0] not in note
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reorg_warning_without_a_previous_status_and_none_without_the_event(language: str) -> None:
+    note = render_note(verdict("pending", watching=True), language=language, event="reorg")
+    assert_clean(note)
+    assert note.split("\n\n")[1].startswith(REORG[language][0])
+    assert DO_NOT_CREDIT_UNTIL_CONFIRMED[language] in note
+    for event in (None, "status"):
+        other = render_note(verdict("pending"), language=language, event=event, previous_status="confirmed")
+        assert REORG[language][0] not in other and DO_NOT_CREDIT_UNTIL_CONFIRMED[language] not in other
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("event", [None, "replaced"])
+def test_replaced_note_names_the_replacing_tx_and_says_not_to_credit(language: str, event: str | None) -> None:
+    v = verdict("replaced", payments=[{"asset": "LTC", "amount": "0.5", "contract": None}],
+                asset="LTC", received_amount="0.5", expected_amount="0.5", amount_status="exact")
+    note = render_note(v, language=language, event=event, previous_status="pending" if event else None,
+                       explorer_url="https://litecoinspace.org/tx/{tx_hash}")
+    assert_clean(note)
+    assert REPLACED_BY[language] + REPLACING in note
+    next_step = note.split("\n\n")[-2]
+    assert REPLACING in next_step and NEXT_STEP[language]["replaced"] in next_step.lower()
+    assert TX in note and f"https://litecoinspace.org/tx/{TX}" in note  # the original, still named
+    assert "0.5 LTC" not in note  # nothing arrives with a replaced tx: no "received" amount
+    assert not any(promise in note for promise in ALL_PROMISES)  # replaced is final
+    assert (PREVIOUS_STATUS[language] in note) == (event is not None)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_replaced_without_the_replacing_hash_asks_the_player_for_it(language: str) -> None:
+    note = render_note(verdict("replaced", replaced_by=None), language=language, event="replaced")
+    assert_clean(note)
+    assert NEXT_STEP[language]["replaced"] in note.lower() and REPLACED_BY[language] not in note
+    message = render_player_message(verdict("replaced", replaced_by=None), language=language)
+    assert_clean(message)
+    assert "9f2c1a1a…1a1a1a" in message and "()" not in message
+
+
+def test_english_replaced_player_message_is_deposit_checks_summary() -> None:
+    assert render_player_message(verdict("replaced"), language="en") == (
+        "Transaction 9f2c1a1a…1a1a1a was replaced on litecoin by another transaction (7b3d2e2e…2e2e2e); "
+        "please check your wallet for the one that went through."
+    )
+    assert render_player_message(verdict("replaced", chain=None, replaced_by=None), language="en") == (
+        "Transaction 9f2c1a1a…1a1a1a was replaced on any of our networks by another transaction; "
+        "please check your wallet for the one that went through."
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_expired_next_steps_differ_for_not_found_and_pending(language: str) -> None:
+    lost = render_note(verdict("not_found"), language=language, event="expired", previous_status="not_found")
+    dropped = render_note(verdict("pending"), language=language, event="expired", previous_status="pending")
+    ask_hash, rebroadcast = EXPIRED_NEXT[language]
+    for note in (lost, dropped):
+        assert_clean(note)
+        assert STOPPED_FOLLOWING[language] in note and TX in note
+        assert not any(promise in note for promise in ALL_PROMISES)  # we stopped: no follow-up note
+        assert NEXT_STEP[language]["pending"] not in note.lower()  # not "nothing to do yet"
+    lost, dropped = lost.lower(), dropped.lower()
+    assert ask_hash in lost and rebroadcast not in lost
+    assert rebroadcast in dropped and ask_hash not in dropped
+    assert "0.5 ltc" not in dropped  # it never arrived
+    # without the event, the usual notes
+    assert STOPPED_FOLLOWING[language] not in render_note(verdict("pending"), language=language)
+    assert STOPPED_FOLLOWING[language] not in render_note(verdict("not_found"), language=language, event="status")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_expired_even_if_the_verdict_still_says_watching(language: str) -> None:
+    note = render_note(verdict("pending", watching=True), language=language, event="expired")
+    assert STOPPED_FOLLOWING[language] in note and not any(promise in note for promise in ALL_PROMISES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", ["pending", "confirming"])
+def test_follow_up_is_promised_only_while_watching(language: str, status: str) -> None:
+    watched, unwatched, _ = FOLLOWING[language]
+    yes = render_note(verdict(status, watching=True), language=language)
+    no = render_note(verdict(status, watching=False), language=language)
+    assert watched in yes and unwatched not in yes
+    assert unwatched in no and watched not in no
+    legacy = dict(verdict(status))
+    del legacy["watching"]  # a verdict from before the watcher: no promise
+    assert render_note(legacy, language=language) == no
+    assert NEXT_STEP[language][status] in yes.lower() and NEXT_STEP[language][status] in no.lower()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_not_found_follow_up_depends_on_watching(language: str) -> None:
+    watched, unwatched = NOT_FOUND_FOLLOWING[language]
+    yes = render_note(verdict("not_found", watching=True), language=language)
+    no = render_note(verdict("not_found", watching=False), language=language)
+    assert watched in yes and unwatched not in yes
+    assert unwatched in no and watched not in no
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_other_non_final_statuses_say_we_keep_following_while_watched(language: str) -> None:
+    generic = FOLLOWING[language][2]
+    failed = verdict("failed", confirmations=1, watching=True, final=False)
+    assert generic in render_note(failed, language=language)
+    assert generic not in render_note(dict(failed, watching=False), language=language)
+    # final verdicts promise nothing, whatever `watching` says
+    done = render_note(verdict("confirmed", watching=True, final=True), language=language)
+    assert not any(promise in done for promise in ALL_PROMISES)
+    # nor do notes without a verdict
+    assert generic not in render_note({"status": "unavailable", "watching": True}, language=language, tx_hash=TX)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_status_event_names_the_previous_status(language: str) -> None:
+    note = render_note(verdict("confirming", watching=True), language=language, event="status", previous_status="pending")
+    assert_clean(note)
+    assert PREVIOUS_STATUS[language] in note
+    lines = note.splitlines()
+    assert lines.index(PREVIOUS_STATUS[language]) == 3  # right under the status line
+    # a first check (no event) or the same status: no such line
+    assert PREVIOUS_STATUS[language] not in render_note(verdict("confirming"), language=language, previous_status="pending")
+    same = render_note(verdict("pending"), language=language, event="status", previous_status="pending")
+    assert PREVIOUS_STATUS[language] not in same
+
+
+def test_first_check_note_is_unchanged_by_the_new_keywords() -> None:
+    v = verdict("confirming", watching=True)
+    assert render_note(v, language="en") == render_note(v, language="en", event=None, previous_status=None)
+    assert render_note(v, language="en", event="", previous_status="") == render_note(v, language="en")

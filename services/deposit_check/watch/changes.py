@@ -69,6 +69,9 @@ def _unindex(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch) -> None:
 
 def _index(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch, recheck_at: float) -> None:
     block = w.observation.block
+    if w.status == "replaced":
+        pipe.zadd(k.expiry, {w.tx_hash: w.expires_at or recheck_at})  # kept a while, so the API can tell
+        return
     if block is None:
         pipe.zadd(k.unmined, {w.tx_hash: recheck_at})
         pipe.zadd(k.expiry, {w.tx_hash: w.expires_at or recheck_at})

@@ -116,7 +116,8 @@ class Follower:
         mined = [Watch.from_json(raw) for raw in mined_raw if raw]
         mined = [w for w in mined if w.observation.block is None or w.observation.block.hash != block.hash]
         # Replaced: a watched, unmined tx whose input (or nonce) a different tx of this block took.
-        takers = dict(zip(spends, spent_by, strict=True)) | dict(zip(nonces, nonce_of, strict=True))
+        # (zip is not strict: an empty list was asked as ["-"], one placeholder answer)
+        takers = dict(zip(spends, spent_by, strict=False)) | dict(zip(nonces, nonce_of, strict=False))
         replaced: dict[str, str] = {}
         for tx in block.txs:
             for claim in (*tx.spends, tx.sender_nonce):
@@ -125,7 +126,8 @@ class Follower:
                     replaced[victim.decode()] = tx.tx_hash
         for w in await self._load(replaced):
             if w.observation.block is None and not w.replaced_by:
-                self._change(changes, w, w.with_(replaced_by=replaced[w.tx_hash]), "replaced", now=now)
+                keep_until = now + self.config.pending_hours * 3600
+                self._change(changes, w, w.with_(replaced_by=replaced[w.tx_hash], expires_at=keep_until), "replaced", now=now)
         if mined:
             for w, obs in zip(mined, await self.chain.observe_many([(w.tx_hash, w.address) for w in mined]), strict=True):
                 self._observed(changes, w, obs, now)
@@ -165,7 +167,8 @@ class Follower:
         expired = {t.decode() for t in expired_ids}
         for w in await self._load(expired):
             changes.drop(w)
-            changes.emit("expired", w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
+            if w.status != "replaced":  # a replaced tx was announced already; it was only kept for the API
+                changes.emit("expired", w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
         due = [w for w in await self._load(t.decode() for t in due_ids) if w.tx_hash not in expired]
         if due:
             for w, obs in zip(due, await self.chain.observe_many([(w.tx_hash, w.address) for w in due]), strict=True):
@@ -198,10 +201,7 @@ class Follower:
             went_back = kind == "reorg"
             new = new.with_(status=status, generation=old.generation + (1 if went_back else 0))
             changes.emit(kind, new, old.status, verdict_json(self.chain, verdict))
-        if status in ("replaced",):
-            changes.drop(old)
-        else:
-            changes.put(old, new)
+        changes.put(old, new)
 
     async def _load(self, tx_hashes: Iterable[str]) -> list[Watch]:
         ids = list(dict.fromkeys(tx_hashes))

@@ -1,0 +1,74 @@
+"""Fixtures for the watcher: a follower per test on a chain name of its own (its own Redis keys)."""
+
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+
+from deposit_check.chains.utxo import UtxoChain
+from deposit_check.config import CacheConfig, UtxoChainConfig, WatchConfig
+from deposit_check.keys import ChainKeys
+from deposit_check.schemas import CheckRequest
+from deposit_check.service import CheckService
+from deposit_check.store import RedisStore
+from deposit_check.watch.follower import Follower
+from deposit_check.watch.registry import Registry
+from tests.conftest import RedisServer
+from tests.helpers import CountingTransport
+
+_names = itertools.count()
+FAST = WatchConfig(poll_seconds=0.1, recheck_seconds=0.5, lease_seconds=3)
+
+
+class Rig:
+    """A chain, a follower on it, and the check service that registers watches, sharing one Redis."""
+
+    def __init__(self, chain: Any, client: redis.Redis, redis_url: str, config: WatchConfig, owner: str = "test") -> None:
+        self.chain = chain
+        self.redis = client
+        self.keys = ChainKeys(chain.name)
+        self.config = config
+        self.follower = Follower(chain, client, config, owner)
+        self.service = CheckService({chain.name: chain}, RedisStore(redis_url), CacheConfig(), Registry(client, config))
+
+    async def check(self, tx_hash: str, address: str, **fields: Any) -> dict[str, Any]:
+        body, _ = await self.service.check_json(
+            CheckRequest(tx_hash=tx_hash, address=address, chain=self.chain.name, watch=True, **fields)
+        )
+        return json.loads(body)
+
+    async def events(self) -> list[dict[str, Any]]:
+        out = []
+        for _, fields in await self.redis.xrange(self.keys.events):
+            event = {k.decode(): v.decode() for k, v in fields.items()}
+            event["verdict"] = json.loads(event["verdict"])
+            out.append(event)
+        return out
+
+    async def statuses(self) -> list[tuple[str, str, str, str]]:
+        return [(e["type"], e["previous_status"], e["status"], e["generation"]) for e in await self.events()]
+
+
+MakeRig = Callable[..., Rig]
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def utxo_rig(litecoind: Any, redis_client: redis.Redis, redis_server: RedisServer) -> AsyncIterator[Rig]:
+    transport = CountingTransport()
+    config = UtxoChainConfig(family="utxo", coin="litecoin", network="regtest", rpc_urls=[litecoind.rpc_url], confirmations=6)
+    chain = UtxoChain(f"ltc{next(_names)}", config, transport=transport)
+    rig = Rig(chain, redis_client, redis_server.url, FAST)
+    rig.transport = transport  # type: ignore[attr-defined]
+    await rig.follower.step()  # the cursor starts at the current tip
+    yield rig
+    await chain.aclose()
