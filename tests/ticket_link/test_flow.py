@@ -66,6 +66,9 @@ webhook_secret = "{WEBHOOK_SECRET}"
 @pytest.fixture(scope="module")
 def stack(litecoind: Litecoind, anvil: Anvil, usdt: Asset, redis_server: RedisServer, tmp_path_factory) -> Iterator[Stack]:
     dc_text = f"""
+[watch]
+poll_seconds = 0.2
+recheck_seconds = 1
 [chains.litecoin]
 family = "utxo"
 network = "regtest"
@@ -93,7 +96,7 @@ decimals = 6
         db.execute("DELETE FROM sqlite_sequence WHERE name = 'helpdesk_ticket'")
         db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('helpdesk_ticket', 48213950)")
     try:
-        with serve(create_deposit_check(dc_config)) as dc_url:
+        with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
             work = tmp_path_factory.mktemp("ticket_link")
             config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
             config_path.write_text(ticket_link_config(dc_url, desk))
@@ -264,3 +267,31 @@ def test_no_personal_data_at_rest_or_in_logs(stack: Stack, caplog: pytest.LogCap
     for line in lines:
         for word in (email, name, "Juliette", str(ticket)):
             assert word not in line, f"{word!r} in a log line: {line[:200]}"
+
+
+def test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmation(stack: Stack) -> None:
+    node = stack.litecoind
+    ticket = stack.desk.create_ticket("deposit pending", "hello", "w@mail.example")
+    address = node.new_address("bech32")
+    txid = node.send(address, Decimal("0.6"))
+    answer = httpx.post(
+        f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
+    ).json()
+    assert answer["status"] == "pending" and answer["watching"] is True
+    wait_for_notes(stack.desk, ticket, 1)
+    block = node.mine(1)[0]
+    notes = wait_for_notes(stack.desk, ticket, 2)
+    assert "1/6" in notes[1]["comment"].replace(" ", "")
+    node.mine(5)
+    notes = wait_for_notes(stack.desk, ticket, 3)
+    assert "confirmed" in notes[2]["comment"].lower()
+    node.cli("invalidateblock", block)
+    try:
+        notes = wait_for_notes(stack.desk, ticket, 4)
+        assert "undone" in notes[3]["comment"].lower() or "UNDONE" in notes[3]["comment"]
+    finally:
+        node.cli("reconsiderblock", block)
+    notes = wait_for_notes(stack.desk, ticket, 5)
+    assert "confirmed" in notes[4]["comment"].lower()
+    time.sleep(1.5)
+    assert len([f for f in stack.desk.followups(ticket) if not f["public"]]) == 5  # one note per change, no repeats

@@ -72,3 +72,30 @@ async def utxo_rig(litecoind: Any, redis_client: redis.Redis, redis_server: Redi
     await rig.follower.step()  # the cursor starts at the current tip
     yield rig
     await chain.aclose()
+
+
+@pytest.fixture(scope="module")
+def own_anvil() -> Any:
+    """An anvil of this module's own: its tests reorg and turn automine off."""
+    from deposit_check.devnet.anvil import Anvil
+
+    with Anvil(chain_id=31337) as node:
+        yield node
+
+
+@pytest.fixture
+async def evm_rig(own_anvil: Any, redis_client: redis.Redis, redis_server: RedisServer) -> AsyncIterator[Rig]:
+    from deposit_check.chains.evm import EvmChain
+    from deposit_check.config import EvmChainConfig
+
+    token = own_anvil.deploy_token("Tether USD (test)", "USDT", 6, own_anvil.accounts[0])
+    config = EvmChainConfig(
+        family="evm", chain_id=31337, rpc_urls=[own_anvil.rpc_url], confirmations=3,
+        tokens=[{"symbol": "USDT", "contract": token, "decimals": 6}],
+    )
+    chain = EvmChain(f"eth{next(_names)}", config)
+    rig = Rig(chain, redis_client, redis_server.url, FAST)
+    rig.token = token  # type: ignore[attr-defined]
+    await rig.follower.step()
+    yield rig
+    await chain.aclose()
