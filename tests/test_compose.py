@@ -23,7 +23,7 @@ def _parser(program: str):
 def test_compose_parses_and_every_command_exists() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"redis", "deposit-check", "ticket-link", "ticket-link-worker"} <= set(services)
+    assert {"redis", "deposit-check", "deposit-check-watch", "ticket-link", "ticket-link-worker"} <= set(services)
     bindir = Path(sys.executable).parent
     for name, service in services.items():
         command = service.get("command")

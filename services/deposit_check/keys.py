@@ -31,6 +31,11 @@ class ChainKeys:
         self.cursor = f"{base}:cursor"  # string: "height:hash" of the last block processed
         self.lease = f"{base}:lease"  # string: the follower holding this chain, with a TTL
         self.events = f"{base}:events"  # stream: status changes
+        self._base = base
+
+    def reorged(self, tx_hash: str) -> str:
+        """Set when a reorg took a deposit's status back: cached verdicts of it are not to be trusted."""
+        return f"{self._base}:reorged:{tx_hash}"
 
 
 STREAMS = f"{PREFIX}:streams"  # set: the event streams that exist (for consumers to discover)

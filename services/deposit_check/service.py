@@ -24,7 +24,9 @@ from deposit_check.errors import (
 )
 from deposit_check.models import Asset, Observation
 from deposit_check.schemas import CheckRequest, CheckResponse
-from deposit_check.store import Store, StoreUnavailable, check_key
+from deposit_check.keys import ChainKeys
+from deposit_check.keys import check as check_key
+from deposit_check.store import Store, StoreUnavailable
 from deposit_check.verdict import Expectation, Verdict, decide, not_found
 from deposit_check.watch.judge import verdict_of
 from deposit_check.watch.registry import Registry
@@ -235,12 +237,14 @@ class CheckService:
         first = plan.targets[0]
         key = check_key(plan.asked_chain, first.tx_hash, first.address, plan.asset_symbol, req.expected_amount)
         if not req.watch:
+            # One round trip: the cached answer, and whether a reorg has since taken any status back.
+            marks = [ChainKeys(t.chain.name).reorged(t.tx_hash) for t in plan.targets]
             try:
-                cached = await self.store.get(key)
+                cached, *reorged = await self.store.get_many([key, *marks])
             except StoreUnavailable as exc:
                 log.warning("cache unavailable, checking without it: %s", exc)
-                cached = None
-            if cached is not None:
+                cached, reorged = None, []
+            if cached is not None and not any(reorged):
                 return cached, True
         verdict, observed = await self._evaluate(plan)
         response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))

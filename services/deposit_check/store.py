@@ -8,8 +8,6 @@ from typing import Protocol
 
 import redis.asyncio as redis
 
-from deposit_check.keys import check as check_key  # noqa: F401  (re-exported for the service)
-
 class StoreUnavailable(Exception):
     """The store did not answer."""
 
@@ -18,6 +16,10 @@ class Store(Protocol):
     kind: str
 
     async def get(self, key: str) -> bytes | None: ...
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        """Several keys in one round trip."""
+        ...
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
 
@@ -36,6 +38,12 @@ class RedisStore:
     async def get(self, key: str) -> bytes | None:
         try:
             return await self._redis.get(key)
+        except (redis.RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        try:
+            return await self._redis.mget(keys)
         except (redis.RedisError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -74,6 +82,9 @@ class MemoryStore:
             self._items.pop(key, None)
             return None
         return item[1]
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         if ttl_seconds <= 0:

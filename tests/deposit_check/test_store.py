@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from deposit_check.store import MemoryStore, RedisStore, StoreUnavailable, check_key
+from deposit_check.keys import check as check_key
+from deposit_check.store import MemoryStore, RedisStore, StoreUnavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -17,6 +17,7 @@ from deposit_check.watch.state import Watch
 UNMINED = frozenset({"not_found", "pending"})
 SETTLED = frozenset({"confirmed", "failed", "wrong_address"})
 STREAM_MAXLEN = 100_000
+REORG_MARK_SECONDS = 7 * 86_400  # longer than any verdict is cached
 BLOCKS_KEPT = 1_000
 
 
@@ -109,6 +110,8 @@ async def commit(
                 pipe.zadd(k.unmined, {tx: when}, xx=True)
         for event in changes.events:
             pipe.xadd(k.events, event, maxlen=STREAM_MAXLEN, approximate=True)
+            if event["type"] == "reorg":
+                pipe.set(k.reorged(event["tx_hash"]), event["generation"], ex=REORG_MARK_SECONDS)
         if changes.forget_blocks_above is not None:
             pipe.zremrangebyscore(k.blocks, f"({changes.forget_blocks_above}", "+inf")
         if changes.cursor is not None:

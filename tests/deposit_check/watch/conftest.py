@@ -34,9 +34,9 @@ class Rig:
         self.follower = Follower(chain, client, config, owner)
         self.service = CheckService({chain.name: chain}, RedisStore(redis_url), CacheConfig(), Registry(client, config))
 
-    async def check(self, tx_hash: str, address: str, **fields: Any) -> dict[str, Any]:
-        body, _ = await self.service.check_json(
-            CheckRequest(tx_hash=tx_hash, address=address, chain=self.chain.name, watch=True, **fields)
+    async def check(self, tx_hash: str, address: str, watch: bool = True, **fields: Any) -> dict[str, Any]:
+        body, self.last_cached = await self.service.check_json(
+            CheckRequest(tx_hash=tx_hash, address=address, chain=self.chain.name, watch=watch, **fields)
         )
         return json.loads(body)
 

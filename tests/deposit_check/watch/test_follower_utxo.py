@@ -67,9 +67,14 @@ async def test_reorg_takes_the_confirmation_back_and_a_new_generation_confirms_a
     litecoind.mine(5)
     assert (await utxo_rig.check(txid, address))["status"] == "confirmed"
     await utxo_rig.follower.step()
+    assert (await utxo_rig.check(txid, address, watch=False))["status"] == "confirmed"
+    assert utxo_rig.last_cached  # a final verdict, served from the cache for a day...
 
     litecoind.cli("invalidateblock", block)  # the tx goes back to the mempool
     await utxo_rig.follower.step()
+    # ...until a reorg takes it back: then the cache is not trusted for it any more.
+    assert (await utxo_rig.check(txid, address, watch=False))["status"] == "pending"
+    assert not utxo_rig.last_cached
     events = await utxo_rig.events()
     assert [(e["type"], e["previous_status"], e["status"], e["generation"]) for e in events] == [
         ("reorg", "confirmed", "pending", "1")
