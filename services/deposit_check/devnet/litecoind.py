@@ -97,6 +97,10 @@ class Litecoind:
             # Litecoin Core refuses BIP 125 replacements by default (Bitcoin Core accepts them): without
             # this, `bumpfee` signs a replacement that the mempool rejects as txn-mempool-conflict.
             "-mempoolreplacement=1",
+            # MWEB never activates on the dev chain: once active (after a few hundred regtest blocks),
+            # invalidateblock puts the block's HogEx tx back into the mempool and mining then fails
+            # (bad-txns-vin-empty). MWEB outputs are private and cannot be checked anyway.
+            "-vbparams=mweb:9999999999:9999999999",
             "-server=1",
             "-daemon=0",
             "-printtoconsole=0",
