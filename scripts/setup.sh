@@ -2,7 +2,7 @@
 # Install what the project needs on a fresh Debian 12 machine. Idempotent: it skips what is there.
 #   scripts/setup.sh            Python environment (.venv) with the services
 #   scripts/setup.sh --chains   also litecoind (Debian) and anvil (npm, pinned in package.json)
-#   scripts/setup.sh --test     also everything the test suite runs against (chains, redis-server)
+#   scripts/setup.sh --test     also everything the test suite runs against (chains, redis-server, chromium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,7 @@ if [ "$want_chains" = 1 ]; then
 fi
 if [ "$want_test" = 1 ]; then
   command -v redis-server >/dev/null || apt_packages+=(redis-server)
+  command -v chromium >/dev/null || apt_packages+=(chromium)  # the agent form's browser tests
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "setup: apt-get install ${apt_packages[*]}"
