@@ -91,12 +91,14 @@ class Follower:
                 log.error("%s: no common block with our records within %d blocks; resyncing", self.chain.name, MAX_WALK)
                 await self._reorg(BlockRef(-1, ""), new_cursor=head)
                 return
+            await self._keep_lease()  # a long walk must not outlive the lease
             block = await self.chain.block(block_hash)
             path.append(block)
             block_hash, height = block.parent_hash, block.height - 1
         if fork.height < cursor.height:
             await self._reorg(fork, new_cursor=fork)
         for block in reversed(path):
+            await self._keep_lease()
             await self._process(block)
 
     async def _process(self, block: Block) -> None:
@@ -221,6 +223,10 @@ class Follower:
             return cursor.hash
         members = await self.redis.zrangebyscore(self.k.blocks, height, height)
         return members[0].decode().split(":", 1)[1] if members else None
+
+    async def _keep_lease(self) -> None:
+        if not await self.lease.renew():
+            raise LostLease(self.k.lease)
 
     async def _commit(self, changes: Changes) -> None:
         await commit(self.redis, self.k, self.owner, changes, self.clock() + self.config.recheck_seconds)

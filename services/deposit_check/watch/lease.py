@@ -36,5 +36,9 @@ class Lease:
             return True
         return bool(await self.redis.set(self.key, self.owner, nx=True, px=self.ttl_ms))
 
+    async def renew(self) -> bool:
+        """Extend the lease if we still hold it; never take a free one (mid-round, our view may be stale)."""
+        return bool(await self._renew(keys=[self.key], args=[self.owner, self.ttl_ms]))
+
     async def release(self) -> None:
         await self._release(keys=[self.key], args=[self.owner])
