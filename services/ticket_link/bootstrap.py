@@ -42,5 +42,5 @@ def build_components(config: AppConfig) -> Components:
     queue = open_queue(config.redis_url)
     checker = DepositCheckClient(file.deposit_check)
     helpdesks = {name: build_helpdesk(name, cfg) for name, cfg in file.helpdesks.items()}
-    service = TicketService(checker, links, Delivery(queue, privacy, file.delivery), file.notes, list(helpdesks))
+    service = TicketService(checker, links, Delivery(queue, privacy, file.delivery, links), file.notes, list(helpdesks))
     return Components(config, client, privacy, links, queue, checker, helpdesks, service)

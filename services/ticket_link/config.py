@@ -79,6 +79,8 @@ class NotesConfig(_Strict):
 
 
 class DeliveryConfig(_Strict):
+    # A job running longer than this is taken for dead (its worker killed) and retried elsewhere.
+    job_timeout_seconds: int = Field(default=60, ge=1)
     retries: int = Field(default=12, ge=1)
     retry_delay_seconds: float = Field(default=5.0, ge=0)
     max_retry_delay_seconds: float = Field(default=600.0, ge=1)

@@ -5,16 +5,16 @@ links.py makes a note once-only after that. Job payloads are sealed: a queued jo
 ticket id and no note text in the clear.
 """
 
+import time
 from typing import Any
 
 from saq import Queue
 
 from ticket_link.config import DeliveryConfig
-from ticket_link.links import TicketRef
+from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
 
 QUEUE_NAME = "ticket_link"
-JOB_TIMEOUT_SECONDS = 60
 # saq keeps a finished job (and so blocks its key) this long; our own marker covers the rest.
 JOB_TTL_SECONDS = 86_400
 
@@ -24,25 +24,49 @@ def open_queue(redis_url: str) -> Queue:
 
 
 class Delivery:
-    def __init__(self, queue: Queue, privacy: Pseudonymizer, config: DeliveryConfig) -> None:
+    def __init__(self, queue: Queue, privacy: Pseudonymizer, config: DeliveryConfig, links: Links) -> None:
         self.queue = queue
         self.privacy = privacy
         self.config = config
+        self.links = links
 
     def _retrying(self) -> dict[str, Any]:
         return {
             "retries": self.config.retries,
             "retry_delay": self.config.retry_delay_seconds,
             "retry_backoff": self.config.max_retry_delay_seconds,
-            "timeout": JOB_TIMEOUT_SECONDS,
+            "timeout": self.config.job_timeout_seconds,
             "ttl": JOB_TTL_SECONDS,
         }
 
     async def enqueue_note(self, ref: TicketRef, key: str, body: str) -> bool:
-        """Queue one note; False when a job with this key is already queued or done."""
+        """Queue one note; False when a job with this key is already queued.
+
+        The note goes into the outbox first: whatever becomes of the job (a worker killed, a job
+        aborted by the queue), the outbox keeps the note until it is posted (see `requeue_stale`).
+        """
         payload = self.privacy.seal({"helpdesk": ref.helpdesk, "ticket_id": ref.ticket_id, "key": key, "body": body})
+        await self.links.outbox_add(key, payload)
+        return await self._enqueue_note(key, payload)
+
+    async def _enqueue_note(self, key: str, payload: str) -> bool:
         job = await self.queue.enqueue("deliver_note", key=f"note:{key}", payload=payload, **self._retrying())
         return job is not None
+
+    async def requeue_stale(self, older_than_seconds: float) -> int:
+        """Queue again the outbox's notes that should have been posted by now (a no-op for those
+        whose job is still queued, running or waiting to retry: saq dedups by key)."""
+        stale = await self.links.outbox_stale(time.time() - older_than_seconds)
+        requeued = 0
+        for key, payload in stale:
+            if await self.links.was_posted(key):
+                await self.links.outbox_done(key)
+                continue
+            # Its first job may have died mid-post: the worker looks in the ticket before posting.
+            recovered = self.privacy.seal({**self.privacy.unseal(payload), "recovered": True})
+            requeued += await self._enqueue_note(key, recovered)
+            await self.links.outbox_touch(key)
+        return requeued
 
     async def enqueue_enrich(self, ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
         """Queue the check of a ticket's claims (from a webhook); `key` dedups redeliveries."""

@@ -68,6 +68,31 @@ class Links:
         members = await self.redis.smembers(f"{PREFIX}:ticket:{self.ticket_key(ref)}:deposits")
         return {m.decode() for m in members}
 
+    # -- the outbox: every note accepted, until it is posted or refused for good ------------------
+
+    async def outbox_add(self, key: str, sealed_payload: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(f"{PREFIX}:outbox", {key: time.time()}, nx=True)
+            pipe.hset(f"{PREFIX}:outbox:payloads", key, sealed_payload)
+            await pipe.execute()
+
+    async def outbox_done(self, key: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(f"{PREFIX}:outbox", key)
+            pipe.hdel(f"{PREFIX}:outbox:payloads", key)
+            await pipe.execute()
+
+    async def outbox_stale(self, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
+        """Notes accepted before `older_than` and still not posted: (key, sealed payload)."""
+        keys = [k.decode() for k in await self.redis.zrangebyscore(f"{PREFIX}:outbox", "-inf", older_than, start=0, num=limit)]
+        if not keys:
+            return []
+        payloads = await self.redis.hmget(f"{PREFIX}:outbox:payloads", keys)
+        return [(k, p.decode()) for k, p in zip(keys, payloads, strict=True) if p is not None]
+
+    async def outbox_touch(self, key: str) -> None:
+        await self.redis.zadd(f"{PREFIX}:outbox", {key: time.time()}, xx=True)
+
     async def was_posted(self, key: str) -> bool:
         return bool(await self.redis.exists(f"{PREFIX}:posted:{key}"))
 

@@ -32,21 +32,49 @@ async def deliver_note(ctx: dict[str, Any], *, payload: str) -> str:
     if await c.links.was_posted(note["key"]):
         return "already posted"
     helpdesk = c.helpdesks[note["helpdesk"]]
+    public = c.config.file.notes.public
+    # A retry, or a note the outbox queued again, may follow an attempt that got the note in and
+    # died before saying so (a killed worker, a lost answer): look before posting.
+    if job.attempts > 1 or note.get("recovered"):
+        if await helpdesk.has_note(note["ticket_id"], note["body"], public=public):
+            await _posted(c, note["key"])
+            return "already there"
     try:
-        await helpdesk.post_note(note["ticket_id"], note["body"], public=c.config.file.notes.public)
+        await helpdesk.post_note(note["ticket_id"], note["body"], public=public)
     except HelpdeskRateLimited as exc:
         job.retry_delay, job.retry_backoff = exc.retry_after, False  # honour Retry-After exactly
         raise
     except HelpdeskRejected as exc:
         job.retries = job.attempts  # retrying a 401/404/422 cannot help
         await c.links.record_failure(helpdesk.name, note["key"], exc.message)
+        await c.links.outbox_done(note["key"])
         raise
     except HelpdeskError as exc:
         if job.attempts >= job.retries:
             await c.links.record_failure(helpdesk.name, note["key"], exc.message)
         raise
-    await c.links.mark_posted(note["key"])
+    await _posted(c, note["key"])
     return "posted"
+
+
+async def _posted(c: Components, key: str) -> None:
+    await c.links.mark_posted(key)
+    await c.links.outbox_done(key)
+
+
+async def _reconcile(c: Components, stop: asyncio.Event, every: float) -> None:
+    """Queue again the notes of the outbox that should have been posted by now (see delivery.py)."""
+    while not stop.is_set():
+        try:
+            requeued = await c.service.delivery.requeue_stale(older_than_seconds=every)
+            if requeued:
+                log.warning("outbox: queued %d note(s) again", requeued)
+        except Exception as exc:  # noqa: BLE001 - keep reconciling whatever one round hit
+            log.warning("outbox reconcile failed: %s", exc)
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
 
 
 async def enrich(ctx: dict[str, Any], *, payload: str) -> str:
@@ -65,6 +93,8 @@ def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool 
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["components"] = components
+        every = max(5.0, 2.0 * config.file.delivery.job_timeout_seconds)
+        tasks.append(asyncio.create_task(_reconcile(components, stop, every), name="outbox"))
         if consume_events:
             consumer = EventConsumer(components.redis, components.service, f"{socket.gethostname()}:{os.getpid()}")
             tasks.append(asyncio.create_task(consumer.run(stop), name="deposit-events"))
@@ -78,6 +108,8 @@ def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool 
         components.queue,
         functions=[deliver_note, enrich],
         concurrency=concurrency,
+        # Jobs of a killed worker are found by this sweep once past their timeout, and retried.
+        timers={"sweep": max(1, min(60, config.file.delivery.job_timeout_seconds // 2))},
         startup=startup,
         shutdown=shutdown,
     )

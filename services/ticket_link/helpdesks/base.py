@@ -29,6 +29,14 @@ class Helpdesk(Protocol):
         """
         ...
 
+    async def has_note(self, ticket_id: str, body: str, *, public: bool = False) -> bool:
+        """Whether this exact note is among the ticket's latest ones; False when the helpdesk cannot tell.
+
+        Asked before a retry: an attempt that died after the helpdesk saved the note (a killed
+        worker, a lost answer) must not post it twice.
+        """
+        ...
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, path_secret: str | None, now: float) -> None:
         """Raise WebhookRejected unless the request provably comes from this helpdesk.
 

@@ -33,11 +33,11 @@ class DjangoHelpdesk(HttpHelpdesk):
             # django-helpdesk saves the follow-up, THEN calls its follow-up webhooks in the same
             # request and answers 500 when one of them refuses the connection. Retrying would
             # post the note twice, so look whether it is there before saying "retry".
-            if await self._has_note(ticket_id, body, public):
+            if await self.has_note(ticket_id, body, public=public):
                 return
             raise
 
-    async def _has_note(self, ticket_id: str, body: str, public: bool) -> bool:
+    async def has_note(self, ticket_id: str, body: str, *, public: bool = False) -> bool:
         try:
             response = await self._send("GET", f"/helpdesk/api/tickets/{ticket_path_id(self.name, ticket_id)}/")
             followups = payload.field(response.json(), "followup_set")

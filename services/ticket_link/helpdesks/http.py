@@ -115,6 +115,9 @@ class HttpHelpdesk:
         check_response(self.name, response)
         return response
 
+    async def has_note(self, ticket_id: str, body: str, *, public: bool = False) -> bool:
+        return False  # adapters that can read a ticket's notes back say better
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, path_secret: str | None, now: float) -> None:
         webhooks.verify(
             self.webhook_scheme,
