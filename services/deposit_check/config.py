@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from desk_common.config import ApiKey, check_names, read_toml
@@ -26,8 +26,21 @@ class _ChainBase(_Strict):
     rpc_urls: list[str] = Field(min_length=1)
     # Zero would call a mempool tx "confirmed": never allowed.
     confirmations: int = Field(ge=1, le=10_000)
-    timeout_seconds: float = Field(default=5.0, gt=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)  # per attempt on one endpoint; then the next is asked
     explorer_tx_url: str | None = None  # e.g. "https://blockchair.com/litecoin/transaction/{tx_hash}"
+    # Endpoints that must agree (same block hash, enough confirmations each) before "confirmed"; 1 = off.
+    quorum: int = Field(default=1, ge=1)
+    # An endpoint failing this many times in a row is skipped for breaker_reset_seconds, then probed again.
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_reset_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _quorum_fits(self) -> "_ChainBase":
+        if self.quorum > len(self.rpc_urls):
+            raise ValueError(f"quorum {self.quorum} needs at least {self.quorum} rpc_urls, got {len(self.rpc_urls)}")
+        if self.quorum > 1 and len(set(self.rpc_urls)) != len(self.rpc_urls):
+            raise ValueError("rpc_urls lists an endpoint twice: a quorum needs independent endpoints")
+        return self
 
 
 class UtxoChainConfig(_ChainBase):

@@ -19,6 +19,7 @@ class Status(StrEnum):
     WRONG_ADDRESS = "wrong_address"
     WRONG_NETWORK = "wrong_network"
     REPLACED = "replaced"  # the watcher saw another tx spend its inputs (or take its nonce)
+    DISPUTED = "disputed"  # a chain with a quorum: its endpoints contradict each other on the tx's block
     UNAVAILABLE = "unavailable"
 
 
@@ -92,6 +93,20 @@ class Block:
 
 
 @dataclass(frozen=True)
+class EndpointView:
+    """What one endpoint of a chain with a quorum said of the tx: its block (None: in no block) and its tip."""
+
+    endpoint: str  # scheme://host:port, no credentials
+    found: bool
+    block: BlockRef | None
+    tip: int
+
+    @property
+    def confirmations(self) -> int:
+        return 0 if self.block is None else max(0, self.tip - self.block.height + 1)
+
+
+@dataclass(frozen=True)
 class Observation:
     """What a chain adapter saw of one tx, with no policy applied.
 
@@ -99,6 +114,9 @@ class Observation:
     in the same round trip. `payments` holds what paid the asked address (empty: nothing did);
     for a mempool tx it is what the tx will pay once mined. `spends` (UTXO) and `sender_nonce`
     (EVM) identify what a replacement would share with the tx: see `BlockTx`.
+
+    On a chain with a quorum (`quorum` > 1 endpoints must agree), `views` holds each answering
+    endpoint's view, and the other fields are those of one of them (see chains/quorum.py).
     """
 
     chain: str
@@ -111,6 +129,8 @@ class Observation:
     reverted: bool = False
     spends: tuple[str, ...] = ()
     sender_nonce: str | None = None
+    quorum: int = 1
+    views: tuple[EndpointView, ...] = ()
 
     @property
     def confirmations(self) -> int:

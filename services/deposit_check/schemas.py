@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from deposit_check.models import AmountStatus, Status
-from deposit_check.summary import format_amount, summarize
+from deposit_check.summary import format_amount, note, summarize
 from deposit_check.verdict import Verdict
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
@@ -43,38 +43,61 @@ class CheckRequest(BaseModel):
     )
     watch: bool = Field(
         default=False,
-        description="Follow the deposit until it is final and announce each status change as an event (needs Redis).",
+        description="Follow the deposit until it is final and announce each status change as an event (needs Redis, and scope `watch`).",
     )
 
 
 class PaymentOut(BaseModel):
-    asset: str
+    asset: str = Field(description="Symbol of what was paid: the chain's coin or an allow-listed token.")
     amount: str = Field(description="Decimal string in the asset's units.")
     contract: str | None = Field(default=None, description="Token contract; null for the native coin.")
 
 
+class EndpointViewOut(BaseModel):
+    endpoint: str = Field(description="The node as scheme://host:port (never credentials, path or query).")
+    found: bool = Field(description="The node knows the tx (in a block or its mempool).")
+    block_height: int | None = Field(description="Height of the block that node holds the tx in; null: in none.")
+    block_hash: str | None = Field(description="Hash of that block; null: in none.")
+    confirmations: int = Field(description="Confirmations by that node's count.")
+    tip: int = Field(description="That node's best block height.")
+
+
+class DisputeOut(BaseModel):
+    endpoints: list[EndpointViewOut] = Field(description="What each node asked said of the tx.")
+
+
 class CheckResponse(BaseModel):
-    status: Status
-    chain: str | None
-    tx_hash: str
-    address: str
-    confirmations: int
-    required_confirmations: int
-    block_height: int | None
-    block_hash: str | None
-    block_time: datetime | None
-    payments: list[PaymentOut]
+    status: Status = Field(
+        description="The verdict: `not_found`, `pending` (mempool), `confirming`, `confirmed`, `failed` (reverted), "
+        "`wrong_address`, `wrong_network` (see `found_on`), `replaced` (see `replaced_by`), `disputed` (the chain's "
+        "endpoints contradict each other)."
+    )
+    chain: str | None = Field(description="The chain the verdict is about; null when no chain was named and several were searched.")
+    tx_hash: str = Field(description="Normalized transaction hash (lower case; EVM hashes keep `0x`).")
+    address: str = Field(description="Normalized deposit address (EIP-55 checksummed EVM address; lower-case bech32).")
+    confirmations: int = Field(description="Confirmations at check time (0 in the mempool or not found).")
+    required_confirmations: int = Field(description="Confirmations the chain's policy requires for `confirmed`.")
+    block_height: int | None = Field(description="Height of the block holding the tx; null while in the mempool.")
+    block_hash: str | None = Field(description="Hash of that block; null while in the mempool.")
+    block_time: datetime | None = Field(description="Time of that block (UTC); null while in the mempool.")
+    payments: list[PaymentOut] = Field(description="What reached the address in this tx, one entry per asset.")
     asset: str | None = Field(description="The asset the amount fields are about.")
-    received_amount: str | None
-    expected_amount: str | None
-    amount_status: AmountStatus | None
+    received_amount: str | None = Field(description="Decimal string: how much of `asset` reached the address.")
+    expected_amount: str | None = Field(description="The expected amount as asked, normalized; null if none was given.")
+    amount_status: AmountStatus | None = Field(
+        description="`exact`, `under` or `over`; null without `expected_amount` or when nothing reached the address."
+    )
     found_on: str | None = Field(description="With wrong_network: the chain where the tx is.")
     replaced_by: str | None = Field(default=None, description="With replaced: the tx that took its place.")
-    chains_checked: list[str]
+    chains_checked: list[str] = Field(description="The chains that were asked.")
     final: bool = Field(description="True when only a deep reorg could change this verdict.")
-    checked_at: datetime
-    summary: str
+    checked_at: datetime = Field(description="When the chain was asked (a cached verdict keeps its original time).")
+    summary: str = Field(description="One plain English sentence an agent can paste to the player.")
     watching: bool = Field(default=False, description="The watcher follows this deposit and announces its changes.")
+    note: str | None = Field(
+        default=None, description="For agents: why a chain whose nodes must agree (quorum) says disputed or holds at confirming."
+    )
+    dispute: DisputeOut | None = Field(default=None, description="With disputed: each node's view of the tx.")
 
     @classmethod
     def from_verdict(cls, v: Verdict, chains_checked: list[str], checked_at: datetime) -> "CheckResponse":
@@ -102,18 +125,25 @@ class CheckResponse(BaseModel):
             final=v.final,
             checked_at=checked_at,
             summary=summarize(v),
+            note=note(v),
+            dispute=_dispute(v),
         )
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
+def _dispute(v: Verdict) -> DisputeOut | None:
+    if v.status is not Status.DISPUTED:
+        return None
+    return DisputeOut(endpoints=[
+        EndpointViewOut(
+            endpoint=e.endpoint, found=e.found, block_height=e.block.height if e.block else None,
+            block_hash=e.block.hash if e.block else None, confirmations=e.confirmations, tip=e.tip,
+        )
+        for e in v.views
+    ])
 
 
-class ErrorResponse(BaseModel):
-    error: ErrorDetail
-
-
-class UnavailableResponse(BaseModel):
-    status: Literal["unavailable"] = "unavailable"
-    error: ErrorDetail
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "not_ready"] = Field(description="`ready` when every check below is `ok`.")
+    checks: dict[str, str] = Field(
+        description="Per part (`chain:<name>`, `store:<kind>`): `ok`, or `unavailable: <why>`."
+    )

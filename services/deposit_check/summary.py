@@ -34,6 +34,23 @@ def _amount_note(v: Verdict) -> str:
     return ""
 
 
+def note(v: Verdict) -> str | None:
+    """For agents, why a chain with a quorum does not say "confirmed" (None when there is nothing to say)."""
+    if v.status is Status.DISPUTED:
+        return (
+            f"The {len(v.views)} nodes asked disagree on the block of this transaction (see dispute): "
+            f"not confirmed until {v.quorum} of them agree."
+        )
+    if v.awaiting_quorum:
+        block_hash = v.block.hash if v.block else None
+        agree = sum(1 for e in v.views if e.block and e.block.hash == block_hash and e.confirmations >= v.required_confirmations)
+        return (
+            f"Held at confirming: {v.quorum} nodes must see {v.required_confirmations} confirmations in the same "
+            f"block, {agree} of the {len(v.views)} that answered do."
+        )
+    return None
+
+
 def summarize(v: Verdict) -> str:
     chain = v.chain or "any of our networks"
     tx = short_hash(v.tx_hash)
@@ -57,6 +74,11 @@ def summarize(v: Verdict) -> str:
                 f"Your payment of {_what(v)} is waiting to be included in a block on {chain}; "
                 "it has no confirmations yet." + _amount_note(v)
             )
+        case Status.CONFIRMING if v.awaiting_quorum:
+            return (
+                f"Your deposit of {_what(v)} has {v.confirmations} confirmations on {chain} according to one "
+                "of our nodes; it is credited once our other nodes confirm it too." + _amount_note(v)
+            )
         case Status.CONFIRMING:
             return (
                 f"Your deposit of {_what(v)} has {v.confirmations} of {v.required_confirmations} "
@@ -71,5 +93,10 @@ def summarize(v: Verdict) -> str:
             )
         case Status.CONFIRMED:
             return f"Your deposit of {_what(v)} is confirmed on {chain}." + _amount_note(v)
+        case Status.DISPUTED:
+            return (
+                f"Our nodes for {chain} disagree about transaction {tx} right now (the network is split), "
+                "so it cannot be credited yet; please check again in a few minutes."
+            )
         case _:
             return f"We cannot check transaction {tx} right now; please try again in a few minutes."

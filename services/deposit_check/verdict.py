@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from deposit_check.models import AmountStatus, Asset, BlockRef, Observation, Payment, Status
+from deposit_check.models import AmountStatus, Asset, BlockRef, EndpointView, Observation, Payment, Status
 
 FINAL_STATUSES = frozenset({Status.CONFIRMED, Status.FAILED, Status.WRONG_ADDRESS, Status.WRONG_NETWORK})
 
@@ -38,6 +38,15 @@ class Verdict:
     amount_status: AmountStatus | None
     found_on: str | None = None
     replaced_by: str | None = None
+    quorum: int = 1  # endpoints that must agree before "confirmed" (1: no quorum)
+    views: tuple[EndpointView, ...] = ()  # with a quorum: what each endpoint that answered said
+
+    @property
+    def awaiting_quorum(self) -> bool:
+        """Enough confirmations on an endpoint, but fewer than `quorum` endpoints agree: held at confirming."""
+        return (
+            self.quorum > 1 and self.status is Status.CONFIRMING and self.confirmations >= self.required_confirmations
+        )
 
     @property
     def final(self) -> bool:
@@ -48,11 +57,19 @@ class Verdict:
 
 
 def status_of(observation: Observation, required: int, *, on_asked_chain: bool = True) -> Status:
-    """The status rules, in order of precedence."""
+    """The status rules, in order of precedence.
+
+    With a quorum, endpoints that contradict each other on the tx's block make it `disputed`,
+    and `confirmed` needs `quorum` endpoints holding it in the same block with `required`
+    confirmations each; fewer (one did not answer, or lags behind) hold it at `confirming`.
+    A wrong "confirmed" is the worst outcome: never without the quorum.
+    """
     if not observation.found:
         return Status.NOT_FOUND
     if not on_asked_chain:
         return Status.WRONG_NETWORK
+    if observation.quorum > 1 and contradict(observation.views):
+        return Status.DISPUTED
     if observation.reverted:
         return Status.FAILED
     if not observation.payments:
@@ -61,7 +78,33 @@ def status_of(observation: Observation, required: int, *, on_asked_chain: bool =
         return Status.PENDING
     if observation.confirmations < required:
         return Status.CONFIRMING
+    if observation.quorum > 1 and agreeing(observation, required) < observation.quorum:
+        return Status.CONFIRMING
     return Status.CONFIRMED
+
+
+def contradict(views: tuple[EndpointView, ...]) -> bool:
+    """Two endpoints hold the tx in different blocks, or one holds it in a block at a height the
+    other has reached without holding it there. (One that has not reached that height yet lags:
+    no contradiction, and no agreement either.)"""
+    for a in views:
+        if a.block is None:
+            continue
+        for b in views:
+            if b.block is None and b.tip >= a.block.height:
+                return True
+            if b.block is not None and b.block.hash != a.block.hash:
+                return True
+    return False
+
+
+def agreeing(observation: Observation, required: int) -> int:
+    """Endpoints holding the tx in the observation's block with at least `required` confirmations."""
+    block = observation.block
+    return sum(
+        1 for v in observation.views
+        if block is not None and v.block is not None and v.block.hash == block.hash and v.confirmations >= required
+    )
 
 
 def _amount_asset(payments: tuple[Payment, ...], expectation: Expectation, native: Asset) -> Asset:
@@ -116,6 +159,8 @@ def decide(
         expected=expectation.amount,
         amount_status=amount_status,
         found_on=None if on_asked else observation.chain,
+        quorum=observation.quorum,
+        views=observation.views,
     )
 
 

@@ -1,6 +1,6 @@
 """The one interface every chain adapter offers. Adapters return facts and know no policy."""
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from deposit_check.models import Asset, Block, BlockRef, Observation
 
@@ -49,6 +49,10 @@ class Chain(Protocol):
 
     async def ready(self) -> None:
         """Raise NodeUnavailable unless a node answers and is fit to be asked (index, chain id)."""
+        ...
+
+    def endpoint_states(self) -> list[dict[str, Any]]:
+        """Each endpoint's health (circuit state, last error), credentials masked, for /readyz."""
         ...
 
     async def aclose(self) -> None: ...

@@ -16,7 +16,9 @@ import aiohttp
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from deposit_check.chains import evm_parse
+from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 from deposit_check.chains.evm_parse import TRANSFER_TOPIC, PaymentParser, hex_int, parse_address
+from deposit_check.chains.quorum import combine
 from deposit_check.config import EvmChainConfig
 from deposit_check.errors import InvalidAddress, InvalidTxHash, NodeUnavailable, UnknownBlock
 from deposit_check.models import Asset, Block, BlockRef, Observation
@@ -29,20 +31,20 @@ _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
 _BLOCK_TIMES_KEPT = 4096
 
 
-class _NodeFailure(Exception):
+class _NodeFailure(EndpointFailure):
     """This node's answer cannot be used: ask the next one."""
 
 
 @dataclass
 class _Node:
-    label: str  # scheme://host:port: safe in messages, unlike the URL (keys in paths, passwords)
     w3: AsyncWeb3[AsyncHTTPProvider]
     secrets: tuple[str, ...]  # parts of the URL to scrub from library messages
     session: aiohttp.ClientSession | None = field(default=None)
 
 
 class EvmChain:
-    """A `Chain` backed by Ethereum JSON-RPC nodes, tried in order."""
+    """A `Chain` backed by Ethereum JSON-RPC nodes, tried in order (`EndpointPool`), or with a quorum
+    asked `quorum` at a time (observations only; `tip`, `head` and `block` ask the first that answers)."""
 
     family = "evm"
     observe_chunk = 100  # items per request in observe_many: 2 calls each, ~200 per batch
@@ -67,15 +69,20 @@ class EvmChain:
             raise ValueError(f"chain {name!r}: two assets share a symbol")
         self._payments = PaymentParser(self.native, self._tokens)
         self._timeout = aiohttp.ClientTimeout(total=config.timeout_seconds)
-        self._nodes = [self._node(url) for url in config.rpc_urls]
+        self._pool: EndpointPool[_Node] = EndpointPool(
+            name,
+            [(url, self._node(url)) for url in config.rpc_urls],
+            timeout_seconds=config.timeout_seconds,
+            breaker_failures=config.breaker_failures,
+            breaker_reset_seconds=config.breaker_reset_seconds,
+        )
         self._block_times: OrderedDict[str, datetime] = OrderedDict()  # LRU; block hashes never change
 
     def _node(self, url: str) -> _Node:
         parts = urlsplit(url)
-        label = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         secrets = tuple(s for s in (parts.password, parts.username, parts.query, parts.path) if s and s != "/")
         provider = AsyncHTTPProvider(url, request_kwargs={"timeout": self._timeout})
-        return _Node(label, AsyncWeb3(provider), (url, *secrets))
+        return _Node(AsyncWeb3(provider), (url, *secrets))
 
     def assets(self) -> dict[str, Asset]:
         return dict(self._assets)
@@ -101,6 +108,8 @@ class EvmChain:
         One JSON-RPC batch per chunk of at most `observe_chunk` items (tx and receipt per item,
         one eth_blockNumber, one eth_chainId), chunks one after the other. Mined txs whose block
         time is neither on the receipt (older nodes) nor cached cost one more batch per chunk.
+        With a quorum, each chunk goes to `quorum` endpoints concurrently and every observation
+        carries each endpoint's view (chains/quorum.py).
         """
         seen: list[Observation] = []
         for start in range(0, len(items), self.observe_chunk):
@@ -109,26 +118,39 @@ class EvmChain:
         return seen
 
     async def _observe_chunk(self, chunk: list[tuple[str, str]]) -> list[Observation]:
-        return await self._first(lambda node: self._observe_on(node, chunk))
+        """The chunk on one endpoint (failing over), or with a quorum on that many endpoints at once."""
+        ask = _guarded(lambda node: self._observe_on(node, chunk))
+        if self.config.quorum == 1:
+            return await self._pool.first(ask)
+        return combine(await self._pool.several(self.config.quorum, ask), self.config.quorum)
 
     async def tip(self) -> int:
-        return await self._first(self._tip_on)
+        return await self._pool.first(_guarded(self._tip_on))
 
     async def head(self) -> BlockRef:
-        return await self._first(self._head_on)
+        return await self._pool.first(_guarded(self._head_on))
 
     async def block(self, block_hash: str) -> Block:
         """The block with its txs; anvil forgets the blocks a reorg or a revert took off its chain."""
         match = _TX_HASH.fullmatch(block_hash.strip().lower())
         if match is None:
             raise UnknownBlock(f"{self.name}: {block_hash!r} is no block hash", block_hash)
-        return await self._first(lambda node: self._block_on(node, "0x" + match.group(1)))
+        return await self._pool.first(_guarded(lambda node: self._block_on(node, "0x" + match.group(1))))
 
     async def ready(self) -> None:
-        await self.tip()  # the tip batch checks the chain id too
+        """Ask every endpoint (not those whose circuit is open); NodeUnavailable when none is fit."""
+        answers = await self._pool.each(_guarded(self._tip_on))  # the tip batch checks the chain id too
+        if all(isinstance(answer, EndpointFailure) for _, answer in answers):
+            failures = "; ".join(f"{label}: {answer}" for label, answer in answers)
+            raise NodeUnavailable(f"{self.name}: no node answered usefully ({failures})", chain=self.name)
+
+    def endpoint_states(self) -> list[dict[str, Any]]:
+        """Each endpoint's circuit state and last error, credentials masked (for /readyz)."""
+        return self._pool.states()
 
     async def aclose(self) -> None:
-        for node in self._nodes:
+        for endpoint in self._pool.endpoints:
+            node = endpoint.client
             await node.w3.provider.disconnect()
             if node.session is not None:
                 await node.session.close()
@@ -231,18 +253,6 @@ class EvmChain:
 
     # --- transport ---
 
-    async def _first(self, ask: Callable[[_Node], Awaitable[T]]) -> T:
-        """`ask` the nodes in order; the first useful answer wins, else NodeUnavailable naming each failure."""
-        failures: list[str] = []
-        for node in self._nodes:
-            try:
-                return await ask(node)
-            except _NodeFailure as exc:
-                failures.append(f"{node.label}: {exc}")
-            except (KeyError, TypeError, ValueError) as exc:  # a tx or receipt missing fields we need
-                failures.append(f"{node.label}: malformed answer ({type(exc).__name__}: {exc})")
-        raise NodeUnavailable(f"{self.name}: no node answered usefully ({'; '.join(failures)})", chain=self.name)
-
     async def _batch(self, node: _Node, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """One HTTP request; the results in order (None for a null). Any failure raises _NodeFailure."""
         provider = node.w3.provider
@@ -274,6 +284,18 @@ class EvmChain:
                 raise _NodeFailure(f"{method}: reply without a result")
             results.append(reply.get("result"))
         return results
+
+
+def _guarded(ask: Callable[[_Node], Awaitable[T]]) -> Callable[[_Node], Awaitable[T]]:
+    """`ask`, with an answer missing fields we need (KeyError, TypeError, ValueError) as that node's failure."""
+
+    async def guarded(node: _Node) -> T:
+        try:
+            return await ask(node)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _NodeFailure(f"malformed answer ({type(exc).__name__}: {exc})") from None
+
+    return guarded
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:

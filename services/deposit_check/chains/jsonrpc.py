@@ -1,4 +1,4 @@
-"""A tiny async JSON-RPC client for Bitcoin-Core-like nodes: batches, keep-alive, failover over URLs.
+"""A tiny async JSON-RPC client for Bitcoin-Core-like nodes: batches, keep-alive, failover over endpoints.
 
 Written here rather than taken from a library: the libraries that speak this RPC (bitcoinlib,
 python-bitcoinrpc) are sync or open a connection per call, and we need one batch per check.
@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from deposit_check.errors import NodeUnavailable
+from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ class RpcError(Exception):
         self.message = message
 
 
-class BadAnswer(Exception):
+class BadAnswer(EndpointFailure):
     """This node's answer cannot be used: ask the next one."""
 
 
@@ -65,7 +65,7 @@ def _encode(value: Any) -> Any:
 
 
 class JsonRpcClient:
-    """Batched JSON-RPC over one keep-alive httpx client, trying each URL in turn."""
+    """Batched JSON-RPC over one keep-alive httpx client, failing over between endpoints (`EndpointPool`)."""
 
     def __init__(
         self,
@@ -73,9 +73,18 @@ class JsonRpcClient:
         urls: Sequence[str],
         timeout_seconds: float,
         transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        breaker_failures: int = 3,
+        breaker_reset_seconds: float = 30.0,
     ) -> None:
         self.chain = chain
-        self.endpoints = [Endpoint.parse(u) for u in urls]
+        self.pool: EndpointPool[Endpoint] = EndpointPool(
+            chain,
+            [(u, Endpoint.parse(u)) for u in urls],
+            timeout_seconds=timeout_seconds,
+            breaker_failures=breaker_failures,
+            breaker_reset_seconds=breaker_reset_seconds,
+        )
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), transport=transport)
 
     async def batch(
@@ -84,18 +93,16 @@ class JsonRpcClient:
         """Send `calls` as one batch and return `interpret(replies)` from the first node that suits.
 
         Transport errors, HTTP errors, malformed bodies and `BadAnswer` raised by `interpret`
-        move on to the next URL; when none is left, raise NodeUnavailable listing each failure.
+        move on to the next endpoint; when none is left, raise NodeUnavailable listing each failure.
         Any other exception from `interpret` (e.g. UnknownBlock: an answer, not a failure) is raised as is.
         """
-        failures: list[str] = []
-        for endpoint in self.endpoints:
-            try:
-                return interpret(await self._send(endpoint, calls))
-            except BadAnswer as exc:
-                failures.append(f"{endpoint.url}: {exc}")
-            except httpx.HTTPError as exc:
-                failures.append(f"{endpoint.url}: {type(exc).__name__} {exc}".rstrip())
-        raise NodeUnavailable(f"{self.chain}: no node answered usefully ({'; '.join(failures)})", chain=self.chain)
+        return await self.pool.first(lambda endpoint: self.batch_on(endpoint, calls, interpret))
+
+    async def batch_on(
+        self, endpoint: Endpoint, calls: Sequence[tuple[str, Sequence[Any]]], interpret: Callable[[list[Reply]], T]
+    ) -> T:
+        """`batch` on that endpoint only: BadAnswer (an EndpointFailure) when it cannot be used."""
+        return interpret(await self._send(endpoint, calls))
 
     async def call(self, method: str, *params: Any) -> Any:
         """One call; an RPC error counts as a bad answer and moves on to the next URL."""
@@ -106,12 +113,15 @@ class JsonRpcClient:
             [{"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)} for i, (m, p) in enumerate(calls)],
             default=_encode,
         )
-        response = await self._http.post(
-            endpoint.url,
-            content=body,
-            auth=endpoint.auth or httpx.USE_CLIENT_DEFAULT,
-            headers={"content-type": "application/json"},
-        )
+        try:
+            response = await self._http.post(
+                endpoint.url,
+                content=body,
+                auth=endpoint.auth or httpx.USE_CLIENT_DEFAULT,
+                headers={"content-type": "application/json"},
+            )
+        except httpx.HTTPError as exc:  # its message names no URL (it is in exc.request)
+            raise BadAnswer(f"{type(exc).__name__} {exc}".rstrip()) from None
         if response.status_code in (401, 403):
             raise BadAnswer(f"HTTP {response.status_code}: the node refused the RPC credentials")
         if response.status_code != 200:

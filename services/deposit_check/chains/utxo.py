@@ -2,16 +2,19 @@
 
 import re
 from dataclasses import replace
+from functools import partial
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from deposit_check.chains.jsonrpc import BadAnswer, JsonRpcClient, Reply, RpcError, result
+from deposit_check.chains.endpoints import EndpointFailure
+from deposit_check.chains.jsonrpc import BadAnswer, Endpoint, JsonRpcClient, Reply, RpcError, result
+from deposit_check.chains.quorum import combine
 from deposit_check.chains.utxo_address import params_for_chain, parse_address
 from deposit_check.config import UtxoChainConfig
-from deposit_check.errors import InvalidTxHash, UnknownBlock
+from deposit_check.errors import InvalidTxHash, NodeUnavailable, UnknownBlock
 from deposit_check.models import Asset, Block, BlockRef, BlockTx, Observation, Payment
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
@@ -23,7 +26,12 @@ _CORE_CHAIN = {"mainnet": "main", "testnet": "test", "regtest": "regtest"}  # ge
 
 
 class UtxoChain:
-    """A `Chain` backed by the JSON-RPC of Bitcoin Core or a fork of it (needs -txindex)."""
+    """A `Chain` backed by the JSON-RPC of Bitcoin Core or a fork of it (needs -txindex).
+
+    Endpoints are tried in order, each behind a circuit breaker (chains/endpoints.py). With a
+    quorum, observations are asked of `quorum` endpoints at once; `tip`, `head` and `block` (the
+    watcher's calls) ask the first endpoint that answers.
+    """
 
     family = "utxo"
     observe_chunk = 200  # items per request in observe_many: bounded request and answer sizes
@@ -40,7 +48,10 @@ class UtxoChain:
         if symbol is None:
             raise ValueError(f"chain {name!r}: set symbol, there is no built-in one for {self.address_params.coin}")
         self.native = Asset(symbol=symbol.upper(), decimals=config.decimals)
-        self._rpc = JsonRpcClient(name, config.rpc_urls, config.timeout_seconds, transport)
+        self._rpc = JsonRpcClient(
+            name, config.rpc_urls, config.timeout_seconds, transport,
+            breaker_failures=config.breaker_failures, breaker_reset_seconds=config.breaker_reset_seconds,
+        )
 
     def assets(self) -> dict[str, Asset]:
         return {self.native.symbol: self.native}
@@ -64,6 +75,8 @@ class UtxoChain:
         One JSON-RPC batch per chunk of at most `observe_chunk` items (`getrawtransaction` per
         item and one `getblockcount`), sent one chunk after the other. A chunk holding txs whose
         block left the best chain costs one more batch (`getmempoolentry` for those txs only).
+        With a quorum, each chunk goes to `quorum` endpoints concurrently and every observation
+        carries each endpoint's view (chains/quorum.py).
         """
         scripts = [parse_address(address, self.address_params).script_pubkey for _, address in items]
         hashes = [tx_hash for tx_hash, _ in items]
@@ -74,6 +87,15 @@ class UtxoChain:
         return seen
 
     async def _observe_chunk(self, hashes: list[str], scripts: list[str]) -> list[Observation]:
+        """The chunk on one endpoint (failing over), or with a quorum on that many endpoints at once."""
+        ask = partial(self._observe_on, hashes=hashes, scripts=scripts)
+        if self.config.quorum == 1:
+            return await self._rpc.pool.first(ask)
+        return combine(await self._rpc.pool.several(self.config.quorum, ask), self.config.quorum)
+
+    async def _observe_on(self, endpoint: Endpoint, hashes: list[str], scripts: list[str]) -> list[Observation]:
+        """The chunk's observations as one endpoint sees them (its batches all go to that endpoint)."""
+
         def interpret(replies: list[Reply]) -> list[tuple[Observation, bool]]:
             # Parsed here, so that a malformed answer moves on to the next node.
             txs, tip = _txs_and_tip(replies)
@@ -83,9 +105,9 @@ class UtxoChain:
             ]
 
         calls = [("getrawtransaction", [tx_hash, True]) for tx_hash in hashes]
-        seen = await self._rpc.batch([*calls, ("getblockcount", [])], interpret)
+        seen = await self._rpc.batch_on(endpoint, [*calls, ("getblockcount", [])], interpret)
         stale = [obs.tx_hash for obs, off_best in seen if off_best]
-        in_mempool = await self._in_mempool(stale) if stale else set()
+        in_mempool = await self._in_mempool(endpoint, stale) if stale else set()
         # A tx whose block left the best chain counts as mined nowhere: found only if back in the mempool.
         return [replace(obs, found=obs.tx_hash in in_mempool) if off_best else obs for obs, off_best in seen]
 
@@ -116,8 +138,8 @@ class UtxoChain:
             raise BadAnswer(f"output value not exact in base units: {exc}") from None
         return (Payment(asset=self.native, amount=amount),)
 
-    async def _in_mempool(self, hashes: list[str]) -> set[str]:
-        """Those of `hashes` in the node's mempool (one batch)."""
+    async def _in_mempool(self, endpoint: Endpoint, hashes: list[str]) -> set[str]:
+        """Those of `hashes` in the endpoint's mempool (one batch)."""
 
         def interpret(replies: list[Reply]) -> set[str]:
             present = set()
@@ -128,7 +150,7 @@ class UtxoChain:
                 present.add(tx_hash)
             return present
 
-        return await self._rpc.batch([("getmempoolentry", [h]) for h in hashes], interpret)
+        return await self._rpc.batch_on(endpoint, [("getmempoolentry", [h]) for h in hashes], interpret)
 
     async def tip(self) -> int:
         return int(await self._rpc.call("getblockcount"))
@@ -153,6 +175,7 @@ class UtxoChain:
         return await self._rpc.batch([("getblock", [block_hash, 2])], interpret)
 
     async def ready(self) -> None:
+        """Ask every endpoint (not those whose circuit is open); NodeUnavailable when none is fit."""
         expected = _CORE_CHAIN[self.config.network]
 
         def interpret(replies: list[Reply]) -> None:
@@ -168,7 +191,15 @@ class UtxoChain:
             if not txindex.get("synced"):
                 raise BadAnswer("the node's transaction index is still syncing")
 
-        await self._rpc.batch([("getblockchaininfo", []), ("getindexinfo", [])], interpret)
+        calls: list[tuple[str, list[Any]]] = [("getblockchaininfo", []), ("getindexinfo", [])]
+        answers = await self._rpc.pool.each(lambda endpoint: self._rpc.batch_on(endpoint, calls, interpret))
+        if all(isinstance(answer, EndpointFailure) for _, answer in answers):
+            failures = "; ".join(f"{label}: {answer}" for label, answer in answers)
+            raise NodeUnavailable(f"{self.name}: no node answered usefully ({failures})", chain=self.name)
+
+    def endpoint_states(self) -> list[dict[str, Any]]:
+        """Each endpoint's circuit state and last error, credentials masked (for /readyz)."""
+        return self._rpc.pool.states()
 
     async def aclose(self) -> None:
         await self._rpc.aclose()

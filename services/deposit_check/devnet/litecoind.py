@@ -10,7 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -212,6 +212,60 @@ class Litecoind:
         if reply.get("error"):
             raise RpcCallError(method, int(reply["error"]["code"]), str(reply["error"]["message"]))
         return reply["result"]
+
+    # --- peers: two nodes on one chain, forked off and joined again ---
+
+    @property
+    def p2p_address(self) -> str:
+        return f"127.0.0.1:{self.p2p_port}"
+
+    def peers(self) -> list[str]:
+        """Addresses of the connected peers (inbound ones show the peer's outgoing port, not its p2p port)."""
+        return [str(p["addr"]) for p in self.cli("getpeerinfo")]
+
+    def connect(self, other: "Litecoind", timeout: float = 30) -> None:
+        """Connect to `other` (one try, not kept: a disconnect stays one) and wait for the handshake."""
+        self.cli("addnode", other.p2p_address, "onetry")
+        self._wait(lambda: any(p["addr"] == other.p2p_address and p.get("version", 0) > 0
+                               for p in self.cli("getpeerinfo")), timeout, f"no connection to {other.p2p_address}")
+
+    def disconnect(self, other: "Litecoind", timeout: float = 30) -> None:
+        """Drop the connection this node opened to `other` (see `connect`) and wait until both see it gone
+        (`other` must have no other peers: a two-node setup)."""
+        try:
+            self.cli("disconnectnode", other.p2p_address)
+        except RpcCallError as exc:
+            if exc.code != -29:  # not connected
+                raise
+        self._wait(lambda: other.p2p_address not in self.peers() and not other.cli("getpeerinfo"), timeout,
+                   "the peers did not disconnect")
+
+    def set_network_active(self, active: bool, timeout: float = 30) -> None:
+        """Off: drop every peer (waits until they are gone) and make no connection: a node forked off
+        the network until turned on again (then `connect` it: the helpers' connections are not kept)."""
+        self.cli("setnetworkactive", active)
+        if not active:
+            self._wait(lambda: not self.cli("getpeerinfo"), timeout, "peers still connected")
+
+    def wait_synced(self, *others: "Litecoind", timeout: float = 30) -> str:
+        """Wait until every node has this node's best block; returns its hash."""
+        def synced() -> bool:
+            best = self.cli("getbestblockhash")
+            return all(o.cli("getbestblockhash") == best for o in others)
+
+        self._wait(synced, timeout, "the nodes did not reach the same best block")
+        return str(self.cli("getbestblockhash"))
+
+    def wait_in_mempool(self, txid: str, timeout: float = 30) -> None:
+        self._wait(lambda: txid in self.cli("getrawmempool"), timeout, f"{txid} did not reach the mempool")
+
+    @staticmethod
+    def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise DevnetError(f"{what} within {timeout} s")
+            time.sleep(0.05)
 
     # --- wallet helpers (use self.wallet) ---
 

@@ -133,8 +133,15 @@ class Follower:
         if mined:
             for w, obs in zip(mined, await self.chain.observe_many([(w.tx_hash, w.address) for w in mined]), strict=True):
                 self._observed(changes, w, obs, now)
-        for w in await self._load(t.decode() for t in ripe):
-            self._change(changes, w, w, "status", tip=block.height, now=now)
+        ripe_watches = await self._load(t.decode() for t in ripe)
+        # With a quorum the nodes must agree at this depth too: ask them again (one batched call).
+        again = [w for w in ripe_watches if w.observation.quorum > 1]
+        if again:
+            for w, obs in zip(again, await self.chain.observe_many([(w.tx_hash, w.address) for w in again]), strict=True):
+                self._observed(changes, w, obs, now)
+        for w in ripe_watches:
+            if w.observation.quorum == 1:
+                self._change(changes, w, w, "status", tip=block.height, now=now)
         for w in await self._load(t.decode() for t in old):
             changes.drop(w)
         await self._commit(changes)

@@ -11,7 +11,7 @@ from deposit_check.watch.changes import Changes, commit
 from deposit_check.watch.state import Watch
 
 # Statuses worth following: not settled yet, or confirmed (still watched for reorgs for a while).
-WATCHABLE = frozenset({Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Status.CONFIRMED})
+WATCHABLE = frozenset({Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Status.CONFIRMED, Status.DISPUTED})
 
 
 class Registry:

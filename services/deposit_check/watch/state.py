@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from deposit_check.models import Asset, BlockRef, Observation, Payment
+from deposit_check.models import Asset, BlockRef, EndpointView, Observation, Payment
 
 
 def observation_to_dict(o: Observation) -> dict[str, Any]:
@@ -24,6 +24,9 @@ def observation_to_dict(o: Observation) -> dict[str, Any]:
         "reverted": o.reverted,
         "spends": list(o.spends),
         "sender_nonce": o.sender_nonce,
+        # A chain with a quorum: without the views, a later tip alone would read as "confirmed".
+        "quorum": o.quorum,
+        "views": [[v.endpoint, v.found, [v.block.height, v.block.hash] if v.block else None, v.tip] for v in o.views],
     }
 
 
@@ -39,6 +42,8 @@ def observation_from_dict(d: dict[str, Any]) -> Observation:
         reverted=d["reverted"],
         spends=tuple(d["spends"]),
         sender_nonce=d["sender_nonce"],
+        quorum=d.get("quorum", 1),
+        views=tuple(EndpointView(e, f, BlockRef(*b) if b else None, t) for e, f, b, t in d.get("views", [])),
     )
 
 

@@ -1,0 +1,19 @@
+"""deposit_check's OpenAPI document (served at /openapi.json, browsable at /docs) is complete."""
+
+from deposit_check.app import create_app
+from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
+from tests.openapi import load, problems
+
+
+async def test_every_operation_error_body_and_field_is_documented() -> None:
+    app = create_app(AppConfig(file=parse_config(DEFAULT_CONFIG, env={}), redis_url=None, source="test"))
+    spec, docs = await load(app)
+    assert "swagger-ui" in docs.lower()
+    assert problems(spec, may_be_unavailable={"/v1/checks", "/readyz"}) == []
+    check = spec["paths"]["/v1/checks"]["post"]
+    assert check["security"] == [{"ApiKey": []}]
+    assert {"utxo", "evm_token", "watch"} <= set(check["requestBody"]["content"]["application/json"]["examples"])
+    assert "Retry-After" in check["responses"]["429"]["headers"]
+    unavailable = check["responses"]["503"]["content"]["application/json"]
+    assert unavailable["example"]["status"] == "unavailable"
+    assert unavailable["schema"] == {"$ref": "#/components/schemas/UnavailableResponse"}
