@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -59,6 +60,10 @@ def render_note(
     watcher gave up on a tx that never got into a block; the verdict is its last state).
     `previous_status` is the status before the event. While the verdict says `watching` and is
     not final, the note promises a follow-up note; otherwise it does not.
+
+    The verdict's `note` (deposit_check's English sentence for agents, set when a chain with a
+    quorum of nodes says `disputed` or holds a tx at `confirming`) is quoted whatever the status.
+    A `disputed` note opens with a warning listing each node's view from `dispute.endpoints`.
     """
     verdict = verdict or {}
     claimed_tx, claimed_address = _claimed(claim)
@@ -89,6 +94,7 @@ def render_note(
         and not context["final"]
         and event != "expired"
         and status not in ("replaced", "unavailable", "not_checked"),
+        views=_views(verdict) if status == "disputed" else [],
     )
     if status == "replaced" or event == "expired":
         # Nothing arrives with a tx that was replaced or never mined: no "received" amount to show.
@@ -134,6 +140,7 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
     received = _text(verdict.get("received_amount"))
     expected = _text(verdict.get("expected_amount"))
     payments = [p for p in verdict.get("payments") or [] if isinstance(p, Mapping)]
+    required = _int(verdict.get("required_confirmations"))
     received_text: str | None = f"{received} {asset}" if received is not None and asset else None
     if received_text is None:  # no amount check asked for: say what arrived, asset by asset
         received_text = ", ".join(f"{p.get('amount')} {p.get('asset')}" for p in payments) or None
@@ -145,7 +152,7 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "tx_hash": str(verdict.get("tx_hash") or ""),
         "address": verdict.get("address"),
         "confirmations": _int(verdict.get("confirmations")),
-        "required": _int(verdict.get("required_confirmations")),
+        "required": required,
         "block_height": verdict.get("block_height"),
         "block_time": _utc(verdict.get("block_time")),
         "checked_at": _utc(verdict.get("checked_at")),
@@ -158,7 +165,43 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "final": bool(verdict.get("final")),
         "watching": bool(verdict.get("watching")),
         "replaced_by": str(verdict.get("replaced_by") or "") or None,
+        "note": " ".join(str(verdict.get("note") or "").split()) or None,
+        # Enough confirmations yet still confirming: a quorum holds it until more nodes agree.
+        "held": verdict.get("status") == "confirming" and 0 < required <= _int(verdict.get("confirmations")),
     }
+
+
+def _views(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each node's view in a `disputed` verdict, for the note: host, found, block (height and short hash), tip."""
+    dispute = verdict.get("dispute")
+    endpoints = dispute.get("endpoints") if isinstance(dispute, Mapping) else None
+    views = []
+    for view in endpoints if isinstance(endpoints, list) else []:
+        if not isinstance(view, Mapping):
+            continue
+        height = view.get("block_height")
+        height = height if isinstance(height, int) and not isinstance(height, bool) else None
+        block_hash = _short_hash(str(view.get("block_hash") or ""))
+        tip = view.get("tip")
+        block = None  # "204 (5e1a5e1a…1a5e1a)": the block the node holds the tx in, if any
+        if height is not None or block_hash:
+            block = f"{'?' if height is None else height}{f' ({block_hash})' if block_hash else ''}"
+        views.append({
+            "host": _host(str(view.get("endpoint") or "")) or "?",
+            "found": bool(view.get("found")) or block is not None,
+            "block": block,
+            "tip": tip if isinstance(tip, int) and not isinstance(tip, bool) else None,
+        })
+    return views
+
+
+def _host(endpoint: str) -> str:
+    """`http://node-a.internal:9332` -> `node-a.internal:9332` (never credentials, path or query)."""
+    try:
+        netloc = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}").netloc
+    except ValueError:
+        return ""
+    return netloc.rpartition("@")[2]
 
 
 def _text(value: object) -> str | None:

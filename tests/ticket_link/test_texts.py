@@ -13,12 +13,26 @@ from ticket_link.texts import LANGUAGES, render_note, render_player_message
 
 TX = "9f2c" + "1a" * 30
 REPLACING = "7b3d" + "2e" * 30
-STATUSES = ["not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network", "replaced"]
+STATUSES = [
+    "not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network", "replaced", "disputed",
+]
+DISPUTE_NOTE = (
+    "The 2 nodes asked disagree on the block of this transaction (see dispute): not confirmed until 2 of them agree."
+)
+# docs/api.md's shape: node A holds the tx in block 204, node B reached 207 without it.
+DISPUTE = {
+    "endpoints": [
+        {"endpoint": "http://ltc-a.nodes.internal:9332", "found": True, "block_height": 204,
+         "block_hash": "5e1a" * 16, "confirmations": 4, "tip": 207},
+        {"endpoint": "https://ltc-b.nodes.internal:9332", "found": False, "block_height": None,
+         "block_hash": None, "confirmations": 0, "tip": 207},
+    ]
+}
 
 
 def verdict(status: str, **changes: Any) -> dict[str, Any]:
     """A verdict as deposit_check's JSON says it (docs/api.md's example, by status)."""
-    in_block = status in ("confirming", "confirmed", "failed", "wrong_address")
+    in_block = status in ("confirming", "confirmed", "failed", "wrong_address", "disputed")
     paid = status in ("pending", "confirming", "confirmed")
     body: dict[str, Any] = {
         "status": status,
@@ -42,6 +56,8 @@ def verdict(status: str, **changes: Any) -> dict[str, Any]:
         "replaced_by": REPLACING if status == "replaced" else None,
         "checked_at": "2026-11-24T09:13:00Z",
         "summary": "(deposit_check's English sentence)",
+        "note": DISPUTE_NOTE if status == "disputed" else None,
+        "dispute": DISPUTE if status == "disputed" else None,
     }
     body.update(changes)
     return body
@@ -53,25 +69,28 @@ NEXT_STEP = {
         "not_found": "wallet's history", "pending": "nothing to do yet", "confirming": "nothing to do yet",
         "confirmed": "credit it, if not already", "failed": "no funds moved",
         "wrong_address": "which address they sent to", "wrong_network": "it went to ethereum",
-        "replaced": "do not credit this transaction",
+        "replaced": "do not credit this transaction", "disputed": "do not credit this deposit while our nodes disagree",
     },
     "fr": {
         "not_found": "historique de son portefeuille", "pending": "rien à faire pour l'instant",
         "confirming": "rien à faire pour l'instant", "confirmed": "créditez le dépôt",
         "failed": "aucun fonds n'a donc été transféré", "wrong_address": "à quelle adresse il a envoyé",
         "wrong_network": "envoyée sur ethereum", "replaced": "ne créditez pas cette transaction",
+        "disputed": "ne créditez pas ce dépôt tant que nos nœuds sont en désaccord",
     },
     "pl": {
         "not_found": "z historii jego portfela", "pending": "na razie nic nie trzeba robić",
         "confirming": "na razie nic nie trzeba robić", "confirmed": "zaksięguj wpłatę",
         "failed": "żadne środki nie zostały przelane", "wrong_address": "na jaki adres zostały wysłane",
         "wrong_network": "trafiła do sieci ethereum", "replaced": "nie księguj tej transakcji",
+        "disputed": "nie księguj tej wpłaty, dopóki nasze węzły się nie zgadzają",
     },
     "ru": {
         "not_found": "из истории его кошелька", "pending": "пока ничего делать не нужно",
         "confirming": "пока ничего делать не нужно", "confirmed": "зачислите депозит",
         "failed": "средства не переводились", "wrong_address": "на какой адрес он их отправил",
         "wrong_network": "ушла в сеть ethereum", "replaced": "не зачисляйте эту транзакцию",
+        "disputed": "не зачисляйте этот депозит, пока наши узлы расходятся",
     },
 }
 HEADER = {
@@ -521,3 +540,170 @@ def test_first_check_note_is_unchanged_by_the_new_keywords() -> None:
     v = verdict("confirming", watching=True)
     assert render_note(v, language="en") == render_note(v, language="en", event=None, previous_status=None)
     assert render_note(v, language="en", event="", previous_status="") == render_note(v, language="en")
+
+
+# --- Quorum: `disputed` (our nodes contradict each other) and `confirming` held for a second node. ---
+
+# (warning opening, "found in block", "not found", tip label, escalate, note label)
+DISPUTED = {
+    "en": ("NODES DISAGREE:", "found in block 204 (5e1a5e1a…1a5e1a)", "not found", "its tip: 207",
+           "If the disagreement persists, escalate", "Note (deposit_check): "),
+    "fr": ("NŒUDS EN DÉSACCORD :", "trouvée dans le bloc 204 (5e1a5e1a…1a5e1a)", "introuvable", "hauteur du nœud : 207",
+           "Si le désaccord persiste, transmettez", "Remarque (deposit_check) : "),
+    "pl": ("WĘZŁY SIĘ NIE ZGADZAJĄ:", "znaleziona w bloku 204 (5e1a5e1a…1a5e1a)", "nieznaleziona", "wysokość węzła: 207",
+           "Jeśli rozbieżność się utrzymuje, przekaż", "Uwaga (deposit_check): "),
+    "ru": ("УЗЛЫ РАСХОДЯТСЯ:", "найдена в блоке 204 (5e1a5e1a…1a5e1a)", "не найдена", "высота узла: 207",
+           "Если расхождение сохраняется, передайте", "Примечание (deposit_check): "),
+}
+RESOLVES = {  # it usually resolves within a few blocks
+    "en": "usually resolves within a few blocks",
+    "fr": "se résout généralement en quelques blocs",
+    "pl": "rozwiązuje się to w ciągu kilku bloków",
+    "ru": "разрешается в течение нескольких блоков",
+}
+CREDITED_AT = {  # the ordinary confirming next step: "credited at N confirmations"
+    "en": "It will be credited at",
+    "fr": "Le dépôt sera crédité à",
+    "pl": "Wpłata zostanie zaksięgowana, gdy",
+    "ru": "Депозит будет зачислен, когда",
+}
+HELD = {  # (status line, next step)
+    "en": ("Status: confirming, on hold (confirmations: 6/6)", "held until a second node confirms it"),
+    "fr": ("Statut : en cours de confirmation, en attente (confirmations : 6/6)",
+           "jusqu'à ce qu'un second nœud le confirme"),
+    "pl": ("Status: w trakcie potwierdzania, wstrzymana (potwierdzenia: 6/6)", "dopóki drugi węzeł jej nie potwierdzi"),
+    "ru": ("Статус: подтверждается, задержана (подтверждений: 6/6)", "пока второй узел его не подтвердит"),
+}
+HELD_NOTE = "6 of 6 confirmations but only one node answered; waiting for a second"
+PLAYER_DISPUTED = {
+    "en": "We are verifying your transaction 9f2c1a1a…1a1a1a with the network; please wait a few minutes.",
+    "fr": "Nous vérifions votre transaction 9f2c1a1a…1a1a1a auprès du réseau ; veuillez patienter quelques minutes.",
+    "pl": "Weryfikujemy Twoją transakcję 9f2c1a1a…1a1a1a w sieci; prosimy poczekać kilka minut.",
+    "ru": "Мы проверяем вашу транзакцию 9f2c1a1a…1a1a1a в сети; пожалуйста, подождите несколько минут.",
+}
+PLAYER_CREDITED_ONCE = {  # the ordinary confirming message: "credited once it reaches N"
+    "en": "it is credited once it reaches", "fr": "il sera crédité dès qu'il en",
+    "pl": "zostanie zaksięgowana, gdy liczba", "ru": "будет зачислен, когда число",
+}
+NODE_WORDS = ("node", "nœud", "noeud", "węz", "узел", "узл", "ltc-a", "ltc-b", "5e1a", "quorum", "dispute", "deposit_check")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("watching", [True, False])
+def test_disputed_note_warns_lists_each_node_and_says_not_to_credit(language: str, watching: bool) -> None:
+    note = render_note(verdict("disputed", watching=watching), language=language,
+                       explorer_url="https://litecoinspace.org/tx/{tx_hash}")
+    assert_clean(note)
+    opening, in_block, not_found, tip, escalate, note_label = DISPUTED[language]
+    paragraphs = note.split("\n\n")
+    assert paragraphs[1].startswith(opening)  # the warning heads the note, like a reorg
+    warning = paragraphs[1].splitlines()
+    # one line per node: host and port only (no scheme), found or not, block height and short hash, tip
+    colon, semicolon = (" : ", " ; ") if language == "fr" else (": ", "; ")
+    assert warning[1] == f"- ltc-a.nodes.internal:9332{colon}{in_block}{semicolon}{tip}"
+    assert warning[2] == f"- ltc-b.nodes.internal:9332{colon}{not_found}{semicolon}{tip}"
+    assert len(warning) == 3
+    assert "http" not in paragraphs[1] and "5e1a" * 16 not in note
+    assert note_label + DISPUTE_NOTE in note  # deposit_check's note, as it said it
+    next_step = paragraphs[-2]
+    assert NEXT_STEP[language]["disputed"] in next_step.lower()
+    assert RESOLVES[language] in next_step and escalate in next_step
+    watched, unwatched, generic = FOLLOWING[language]
+    assert (watched in next_step) == watching and (unwatched in next_step) == (not watching)
+    assert generic not in note  # the follow-up is promised once, in the next step
+    assert CREDITED_AT[language] not in note and NEXT_STEP[language]["confirmed"] not in note.lower()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_disputed_views_render_whatever_the_dispute_body_holds(language: str) -> None:
+    opening = DISPUTED[language][0]
+    for dispute in (None, {}, {"endpoints": []}, {"endpoints": "junk"}):
+        note = render_note(verdict("disputed", dispute=dispute, note=None), language=language)
+        assert_clean(note)
+        assert note.split("\n\n")[1].startswith(opening) and "\n- " not in note
+        assert DISPUTED[language][5] not in note  # no note, no note line
+    odd = {"endpoints": [
+        {"endpoint": "user:secret@10.0.0.7:9332", "found": True, "block_height": None, "block_hash": None, "tip": 205},
+        {"endpoint": "http://[::1]:9332/rpc?key=secret", "found": True, "block_height": 203,
+         "block_hash": "0x" + "ab" * 32},
+        "junk",
+    ]}
+    note = render_note(verdict("disputed", dispute=odd), language=language)
+    assert_clean(note)
+    assert "- 10.0.0.7:9332" in note and "- [::1]:9332" in note and "secret" not in note and "rpc" not in note
+    assert "203 (0xabababab…ababab)" in note
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_disputed_after_a_reorg_keeps_both_warnings_in_order(language: str) -> None:
+    note = render_note(verdict("disputed", watching=True), language=language, event="reorg", previous_status="confirmed")
+    paragraphs = note.split("\n\n")
+    assert paragraphs[1].startswith(REORG[language][0]) and paragraphs[2].startswith(DISPUTED[language][0])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", ["pending", "confirming", "confirmed", "failed", "not_found"])
+def test_a_verdict_note_is_shown_whatever_the_status(language: str, status: str) -> None:
+    label = DISPUTED[language][5]
+    with_note = render_note(verdict(status, note="  Something the\nagent should know.  "), language=language)
+    assert_clean(with_note)
+    assert label + "Something the agent should know." in with_note.splitlines()
+    assert label not in render_note(verdict(status), language=language)
+    assert label not in render_note(verdict(status, note=""), language=language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("watching", [True, False])
+def test_confirming_held_for_a_second_node_is_not_pending_credit(language: str, watching: bool) -> None:
+    held = verdict("confirming", confirmations=6, note=HELD_NOTE, watching=watching)
+    note = render_note(held, language=language)
+    assert_clean(note)
+    status_line, next_phrase = HELD[language]
+    assert status_line in note.splitlines()
+    assert DISPUTED[language][5] + HELD_NOTE in note
+    next_step = note.split("\n\n")[-2]
+    assert next_phrase in next_step
+    assert CREDITED_AT[language] not in note and NEXT_STEP[language]["pending"] not in note.lower()
+    watched, unwatched, _ = FOLLOWING[language]
+    assert (watched in next_step) == watching and (unwatched in next_step) == (not watching)
+    # more confirmations than required, or no note at all: still held (confirming at 6/6 means held)
+    assert next_phrase in render_note(dict(held, confirmations=9), language=language)
+    assert next_phrase in render_note(dict(held, note=None), language=language)
+    # an ordinary confirming, even with a note, is credited at N as before
+    ordinary = render_note(verdict("confirming", note="something"), language=language)
+    assert CREDITED_AT[language] in ordinary and next_phrase not in ordinary
+    assert HELD[language][0].split("(")[0] not in ordinary
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_player_message_for_disputed_is_neutral(language: str) -> None:
+    v = verdict("disputed", watching=True)
+    message = render_player_message(v, language=language)
+    assert_clean(message)
+    assert message == PLAYER_DISPUTED[language]
+    assert not any(word in message.lower() for word in NODE_WORDS)
+    assert "204" not in message  # no block details either
+    bare = render_player_message({"status": "disputed"}, language=language)
+    assert_clean(bare)
+    assert "…" not in bare and "  " not in bare and not any(word in bare.lower() for word in NODE_WORDS)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_player_message_for_a_held_confirming_does_not_promise_credit_at_n(language: str) -> None:
+    message = render_player_message(verdict("confirming", confirmations=6, note=HELD_NOTE), language=language)
+    assert_clean(message)
+    assert "0.5 LTC" in message and "litecoin" in message
+    assert PLAYER_CREDITED_ONCE[language] not in message
+    assert not any(word in message.lower() for word in NODE_WORDS)
+    under = verdict("confirming", confirmations=6, note=HELD_NOTE, expected_amount="0.6", amount_status="under")
+    assert "0.1 LTC" in render_player_message(under, language=language)
+    # an ordinary confirming is unchanged
+    assert PLAYER_CREDITED_ONCE[language] in render_player_message(verdict("confirming"), language=language)
+
+
+def test_english_held_player_message() -> None:
+    v = verdict("confirming", confirmations=6, note=HELD_NOTE)
+    assert render_player_message(v, language="en") == (
+        "Your deposit of 0.5 LTC has the 6 confirmations it needs on litecoin; we are verifying it with the "
+        "network before it is credited. Please wait a few minutes."
+    )
