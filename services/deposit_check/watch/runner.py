@@ -5,6 +5,7 @@ them at a time, and another takes over within `lease_seconds` when that one dies
 """
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -31,6 +32,9 @@ async def run_followers(config: AppConfig, stop: asyncio.Event) -> None:
     chains = {name: build_chain(name, c) for name, c in config.file.chains.items()}
     owner = owner_id()
     followers = [Follower(chain, client, config.file.watch, owner) for chain in chains.values()]
+    # Long-lived start-up objects out of the collector's way: full collections took ~70 ms (bench).
+    gc.collect()
+    gc.freeze()
     log.info("watcher %s following %s", owner, ", ".join(chains))
     try:
         await asyncio.gather(*(f.run(stop) for f in followers))
