@@ -6,12 +6,12 @@ tx hash and address in its description, and django-helpdesk sends its new-ticket
 
 - webhook received: a tiny ASGI middleware around ticket_link's app (served in this process) notes
   when a POST to /v1/webhooks/... reaches the app, and the ticket id in its body;
-- note committed: a read-only sqlite reader of the desk's database, every 5 ms, sees the internal
-  follow-up row (what any reader of the desk, its REST API included, can see from then on);
-- note visible: the first answer of django-helpdesk's REST API (GET /helpdesk/api/tickets/{id}/) that
-  holds the internal note. Pollers ask for a ticket only once its note is committed, then every
-  20 ms until an answer shows it: so polling adds one GET per ticket to the desk's load, not 50
-  pollers' worth, and a burst's waiting tickets do not queue behind each other's polls;
+- note committed / visible: an observer, a process of its own (this one hosts ticket_link and its
+  threads would delay the observer's by 10-20 ms), reads the desk's sqlite database read-only every
+  5 ms: a new internal follow-up row is "committed" (any reader of the desk can see it from then on);
+  it then reads the note through django-helpdesk's REST API, every 20 ms until an answer shows it:
+  "visible". Reading once the row is there costs the desk about one GET per note, so polling does
+  not load the desk, and a burst's notes do not queue behind each other's polls;
 - in between, from saq's jobs (each state read as saq publishes it, payloads unsealed with
   ticket_link's secret): enrich job queued, started; note job queued, started, completed; and the
   follow-up's own `date` (django-helpdesk sets it when it builds the follow-up, before saving it).
@@ -27,6 +27,7 @@ import platform
 import signal
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,15 +42,24 @@ from typing import Any
 
 import httpx
 import redis
-
-from bench.stack import Asgi, LtcDeposit, NoteStack, note_stack
 from ticket_link.delivery import QUEUE_NAME
 from ticket_link.privacy import Pseudonymizer
+
+from bench.stack import Asgi, LtcDeposit, NoteStack, note_stack
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_S = 1.0
 WARMUP = 3  # tickets through the whole path before measuring: connections, imports, caches
 DB_POLL_S = 0.005
+
+
+@dataclass(frozen=True)
+class Options:
+    tickets: int = 50
+    gap_s: float = 0.02  # between an observer thread's REST reads
+    pollers: int = 4  # observer threads reading notes through the REST API
+    threads: int = 4  # creating tickets in the burst
+    rest: str = "followup"  # or "ticket": what the observer reads
 
 
 @dataclass
@@ -121,33 +131,6 @@ class Watcher(threading.Thread):
         self.join(timeout=10)
 
 
-class CommitWatcher(Watcher):
-    """Reads the desk's sqlite database (read-only) every 5 ms for new internal follow-ups."""
-
-    def __init__(self, stack: NoteStack) -> None:
-        super().__init__("commit-watcher")
-        self.db = sqlite3.connect(f"file:{stack.desk.base_dir / 'devdesk.sqlite3'}?mode=ro", uri=True,
-                                  check_same_thread=False)
-        self.last_id = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM helpdesk_followup").fetchone()[0]
-        self.committed: dict[int, float] = {}  # ticket id -> first seen (time.time())
-        self.followup: dict[int, int] = {}  # ticket id -> its first internal follow-up's id
-
-    def step(self) -> None:
-        rows = self.db.execute(
-            "SELECT id, ticket_id FROM helpdesk_followup WHERE id > ? AND public = 0 ORDER BY id", (self.last_id,)
-        ).fetchall()
-        now = time.time()
-        for row_id, ticket in rows:
-            if ticket not in self.committed:
-                self.committed[ticket], self.followup[ticket] = now, row_id
-            self.last_id = row_id
-        self.stop.wait(DB_POLL_S)
-
-    def close(self) -> None:
-        super().close()
-        self.db.close()
-
-
 class JobWatcher(Watcher):
     """Every state of every saq job, read as saq announces it (it publishes each status change).
 
@@ -191,106 +174,135 @@ class JobWatcher(Watcher):
         return first
 
 
-@dataclass
-class Seen:
-    visible: float  # the REST answer that showed the note came back (time.time())
-    created: float  # the follow-up's `date`, set by django-helpdesk
-
-
-def followup_path(commits: CommitWatcher) -> Callable[[int], str]:
-    """The note itself: GET /helpdesk/api/followups/{id}/ (~6 ms, whatever the desk holds)."""
-    return lambda ticket: f"/helpdesk/api/followups/{commits.followup[ticket]}/"
-
-
-def ticket_path(ticket: int) -> str:
-    """The ticket with its follow-ups, as DevDesk.followups reads it: GET /helpdesk/api/tickets/{id}/.
-    django-helpdesk 2.6 runs set_custom_field_values() on every ticket of the desk for this one (its
-    TicketViewSet.get_queryset), so it costs ~0.75 ms per ticket in the desk, and loads the desk."""
-    return f"/helpdesk/api/tickets/{ticket}/"
-
-
 def internal_note(answer: dict[str, Any]) -> dict[str, Any] | None:
-    """The first internal follow-up in a ticket or follow-up answer."""
+    """The first internal follow-up in a ticket or a follow-up as the REST API answers them."""
     followups = answer.get("followup_set", [answer] if "comment" in answer else [])
     return next((f for f in followups if f.get("public") is False), None)
 
 
-class NotePoller:
-    """Polls tickets through the desk's REST API: `threads` pollers, each one request at a time and
-    `gap` seconds between its requests; the ticket that waited longest goes first; a ticket only once
-    `ready(ticket)`; `path(ticket)` is what is read.
+def observe(db_path: str, base_url: str, rest: str, gap: float, readers: int) -> None:
+    """The observer process: prints one JSON line per ticket's first internal note, forever.
 
-    A new connection per request: on a kept-alive connection `runserver` answers ~40 ms late (it
-    writes headers and body apart, without TCP_NODELAY, and meets the client's delayed ACK).
+    `rest` "followup" reads GET /helpdesk/api/followups/{id}/ (~6 ms, whatever the desk holds);
+    "ticket" reads GET /helpdesk/api/tickets/{id}/ as DevDesk.followups does: django-helpdesk 2.6
+    runs set_custom_field_values() on every ticket of the desk for it (TicketViewSet.get_queryset).
     """
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    # A new connection per request: on a kept-alive one `runserver` answers ~40 ms late (it writes
+    # headers and body apart, without TCP_NODELAY, and meets the client's delayed ACK).
+    client = httpx.Client(base_url=base_url, auth=(os.environ["DESK_USER"], os.environ["DESK_PASSWORD"]),
+                          timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+    out = threading.Lock()
 
-    def __init__(
-        self, stack: NoteStack, gap: float, ready: Callable[[int], bool], path: Callable[[int], str], threads: int
-    ) -> None:
-        desk = stack.desk
-        self.client = httpx.Client(
-            base_url=desk.base_url, auth=(desk.username, desk.password), timeout=10,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
-        self.gap = gap
-        self.ready = ready
-        self.path = path
-        self.pending: dict[int, None] = {}  # insertion-ordered: polled (or watched) longest ago first
-        self.busy: set[int] = set()
-        self.seen: dict[int, Seen] = {}
-        self.request_seconds: list[float] = []
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._poll, name=f"poller-{i}", daemon=True) for i in range(threads)]
+    def report(line: dict[str, Any]) -> None:
+        with out:
+            print(json.dumps(line), flush=True)
 
-    def start(self) -> None:
-        for thread in self.threads:
-            thread.start()
-
-    def close(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=10)
-        self.client.close()
-
-    def watch(self, ticket: int) -> None:
-        with self.lock:
-            self.pending[ticket] = None
-
-    def _next(self) -> int | None:
-        with self.lock:
-            ticket = next((t for t in self.pending if t not in self.busy and self.ready(t)), None)
-            if ticket is not None:
-                self.busy.add(ticket)
-            return ticket
-
-    def _poll(self) -> None:
-        while not self.stop.is_set():
-            ticket = self._next()
-            if ticket is None:
-                time.sleep(0.002)
-                continue
-            start = time.time()
-            response = self.client.get(self.path(ticket))
-            now = time.time()
-            note = internal_note(response.json()) if response.status_code == 200 else None
-            with self.lock:
-                self.request_seconds.append(now - start)
-                self.busy.discard(ticket)
-                del self.pending[ticket]
+    def read(ticket: int, followup: int, committed: float) -> None:
+        path = f"/helpdesk/api/followups/{followup}/" if rest == "followup" else f"/helpdesk/api/tickets/{ticket}/"
+        reads = []
+        try:
+            while True:
+                start = time.time()
+                response = client.get(path)
+                now = time.time()
+                reads.append(now - start)
+                note = internal_note(response.json()) if response.status_code == 200 else None
                 if note is not None:
-                    self.seen[ticket] = Seen(now, datetime.fromisoformat(note["date"]).timestamp())
+                    created = datetime.fromisoformat(note["date"]).timestamp()
+                    return report({"ticket": ticket, "followup": followup, "committed": committed, "visible": now,
+                                   "created": created, "reads": reads})
+                time.sleep(gap)
+        except Exception as exc:  # noqa: BLE001 - reported to the bench, which stops on it
+            report({"ticket": ticket, "error": repr(exc)})
+
+    noted: set[int] = set()
+    last = db.execute("SELECT COALESCE(MAX(id), 0) FROM helpdesk_followup").fetchone()[0]
+    report({"ready": True})
+    with ThreadPoolExecutor(readers) as pool:
+        while True:
+            rows = db.execute(
+                "SELECT id, ticket_id FROM helpdesk_followup WHERE id > ? AND public = 0 ORDER BY id", (last,)
+            ).fetchall()
+            now = time.time()
+            for followup, ticket in rows:
+                if ticket not in noted:
+                    noted.add(ticket)
+                    pool.submit(read, ticket, followup, now)
+                last = followup
+            time.sleep(DB_POLL_S)
+
+
+@dataclass
+class Seen:
+    committed: float  # the observer saw the follow-up row (time.time())
+    visible: float  # the REST answer that showed the note came back
+    created: float  # the follow-up's `date`, set by django-helpdesk
+    followup: int
+    reads: list[float]  # seconds of each REST read it took
+
+
+class Observer:
+    """Runs `observe` in a process of its own and collects what it reports."""
+
+    def __init__(self, stack: NoteStack, opts: Options) -> None:
+        desk = stack.desk
+        args = [sys.executable, "-m", "bench.note_latency", "--observe", str(desk.base_dir / "devdesk.sqlite3"),
+                desk.base_url, "--rest", opts.rest, "--poll-gap-ms", str(opts.gap_s * 1000),
+                "--pollers", str(opts.pollers)]
+        env = {**os.environ, "DESK_USER": desk.username, "DESK_PASSWORD": desk.password}
+        self.log = stack.workdir / "observer.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.seen: dict[int, Seen] = {}
+        self.errors: list[str] = []
+        self.ready = False
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._collect, name="observer", daemon=True)
+        self.thread.start()
+        try:
+            self._wait(lambda: self.ready, 30, "the observer did not start")
+        except BaseException:
+            self.close()
+            raise
+
+    def _collect(self) -> None:
+        assert self.proc.stdout is not None
+        for text in self.proc.stdout:
+            line = json.loads(text)
+            with self.changed:
+                if line.get("ready"):
+                    self.ready = True
+                elif "error" in line:
+                    self.errors.append(f"ticket {line['ticket']}: {line['error']}")
                 else:
-                    self.pending[ticket] = None  # to the back of the line
-            self.stop.wait(self.gap)
+                    self.seen[line["ticket"]] = Seen(
+                        line["committed"], line["visible"], line["created"], line["followup"], line["reads"]
+                    )
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()
+
+    def _wait(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not done():
+                if self.errors or self.proc.poll() is not None or time.monotonic() > deadline:
+                    log = self.log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"{what}; {self.errors[:3]}\n{log}")
+                self.changed.wait(0.1)
 
     def wait_for(self, tickets: Sequence[int], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not all(t in self.seen for t in tickets):
-            if time.monotonic() > deadline or not any(t.is_alive() for t in self.threads):
-                missing = [t for t in tickets if t not in self.seen]
-                raise RuntimeError(f"no note within {timeout:.0f} s for tickets {missing[:10]}")
-            time.sleep(0.005)
+        self._wait(lambda: all(t in self.seen for t in tickets), timeout, f"not all {len(tickets)} notes seen")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.thread.join(timeout=10)
 
 
 def create(stack: NoteStack, deposit: LtcDeposit, i: int) -> int:
@@ -301,25 +313,19 @@ def create(stack: NoteStack, deposit: LtcDeposit, i: int) -> int:
     )
 
 
-def run_sequential(stack: NoteStack, poller: NotePoller, deposits: Sequence[LtcDeposit]) -> list[int]:
+def run_sequential(stack: NoteStack, observer: Observer, deposits: Sequence[LtcDeposit]) -> list[int]:
     tickets = []
     for i, deposit in enumerate(deposits):
         ticket = create(stack, deposit, i)
-        poller.watch(ticket)
-        poller.wait_for([ticket], timeout=20)
+        observer.wait_for([ticket], timeout=20)
         tickets.append(ticket)
     return tickets
 
 
-def run_burst(stack: NoteStack, poller: NotePoller, deposits: Sequence[LtcDeposit], threads: int) -> list[int]:
-    def one(item: tuple[int, LtcDeposit]) -> int:
-        ticket = create(stack, item[1], 1000 + item[0])
-        poller.watch(ticket)
-        return ticket
-
+def run_burst(stack: NoteStack, observer: Observer, deposits: Sequence[LtcDeposit], threads: int) -> list[int]:
     with ThreadPoolExecutor(threads) as pool:
-        tickets = list(pool.map(one, enumerate(deposits)))
-    poller.wait_for(tickets, timeout=60)
+        tickets = list(pool.map(lambda item: create(stack, item[1], 1000 + item[0]), enumerate(deposits)))
+    observer.wait_for(tickets, timeout=60)
     return tickets
 
 
@@ -327,6 +333,8 @@ def run_burst(stack: NoteStack, poller: NotePoller, deposits: Sequence[LtcDeposi
 TOTALS = [
     ("**webhook received → note visible (REST API)**", "received", "visible"),
     ("webhook received → note committed (desk DB)", "received", "committed"),
+    ("webhook received → note job start (ticket_link, saq, deposit_check)", "received", "note_started"),
+    ("note job start → note visible (the desk)", "note_started", "visible"),
 ]
 STAGES = [
     ("webhook received → enrich job queued", "received", "enrich_queued"),
@@ -341,7 +349,7 @@ STAGES = [
 ]
 
 
-def timelines(tickets: Sequence[int], clock: WebhookClock, commits: CommitWatcher, poller: NotePoller,
+def timelines(tickets: Sequence[int], clock: WebhookClock, observer: Observer,
               jobs: dict[int, dict[str, dict[str, Any]]]) -> list[dict[str, float]]:
     arrivals = clock.first_new()
     result = []
@@ -352,7 +360,8 @@ def timelines(tickets: Sequence[int], clock: WebhookClock, commits: CommitWatche
             "enrich_queued": enrich["queued"] / 1000, "enrich_started": enrich["started"] / 1000,
             "note_queued": note["queued"] / 1000, "note_started": note["started"] / 1000,
             "note_completed": note["completed"] / 1000,
-            "created": poller.seen[t].created, "committed": commits.committed[t], "visible": poller.seen[t].visible,
+            "created": observer.seen[t].created, "committed": observer.seen[t].committed,
+            "visible": observer.seen[t].visible,
         })
     return result
 
@@ -396,7 +405,8 @@ def table(runs: Sequence[Run]) -> str:
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores ({cpu}), {system}"
 
 
 def verdict(run: Run) -> str:
@@ -405,22 +415,13 @@ def verdict(run: Run) -> str:
     return f"{run.name}: p50 {s.p50:.0f} ms, p95 {s.p95:.0f} ms, max {s.max:.0f} ms, goal {met}"
 
 
-@dataclass(frozen=True)
-class Options:
-    tickets: int = 50
-    gap_s: float = 0.02
-    pollers: int = 4
-    threads: int = 4  # creating tickets in the burst
-    rest: str = "followup"  # or "ticket": what the pollers read
-
-
 def read_costs(stack: NoteStack, ticket: int, followup: int) -> dict[str, float]:
     """Median ms of 10 reads of each REST path, the desk idle, at the end of the run."""
     desk = stack.desk
     costs = {}
     with httpx.Client(base_url=desk.base_url, auth=(desk.username, desk.password), timeout=10,
                       limits=httpx.Limits(max_keepalive_connections=0)) as client:
-        for path in (ticket_path(ticket), f"/helpdesk/api/followups/{followup}/"):
+        for path in (f"/helpdesk/api/tickets/{ticket}/", f"/helpdesk/api/followups/{followup}/"):
             seconds = []
             for _ in range(10):
                 start = time.perf_counter()
@@ -435,6 +436,7 @@ def markdown(runs: Sequence[Run], opts: Options, costs: dict[str, float], desk_t
     counts = "; ".join(r.name + ": " + ", ".join(f"{k} {v}" for k, v in r.counts.items()) for r in runs)
     read = "GET /helpdesk/api/followups/{id}/" if opts.rest == "followup" else "GET /helpdesk/api/tickets/{id}/"
     cost_text = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in costs.items())
+    gap_ms, read_ms = opts.gap_s * 1000, statistics.median(polls) * 1000
     return f"""# Note latency (issue 3): webhook received → note visible in the helpdesk
 
 Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.note_latency` on {machine()};
@@ -453,12 +455,14 @@ its new-ticket webhook to ticket_link while it creates the ticket. {WARMUP} warm
 are not counted.
 
 - *webhook received*: the webhook POST reaches ticket_link's ASGI app (a middleware of the bench);
-- *note committed*: a read-only sqlite reader of the desk's database, every {DB_POLL_S * 1000:.0f} ms, sees the
-  internal follow-up row (from then on any reader of the desk can);
-- *note visible*: the first `{read}` answer holding the internal note is back. {opts.pollers} pollers,
-  one request at a time each, {opts.gap_s * 1000:.0f} ms apart, a new connection per request ({len(polls)} requests,
-  median {statistics.median(polls) * 1000:.0f} ms); a ticket is asked for once its note is committed, so polling
-  costs the desk about one read per ticket and no ticket waits behind the polls of others;
+- *note committed*: an observer process of its own reads the desk's sqlite database (read-only) every
+  {DB_POLL_S * 1000:.0f} ms and sees the internal follow-up row: from then on any reader of the desk can see it;
+- *note visible*: the observer then reads the note through the REST API, `{read}`, until an
+  answer holds it ({opts.pollers} threads, {gap_ms:.0f} ms between a thread's reads, a new connection per
+  read); visible is when that answer is back. {len(polls)} reads in all (median {read_ms:.0f} ms): reading
+  once the row is there costs the desk about one read per note, so the polling does not load the
+  desk, and notes of a burst do not wait behind each other's polls. (Observing from the bench
+  process itself, which hosts ticket_link, added 10-20 ms of waiting for Python's GIL to "visible".)
 - stages: saq's job records, read as saq publishes each state change (ms resolution), and the
   follow-up's own `date`; every clock is this machine's wall clock.
 
@@ -471,9 +475,34 @@ anything else running on the machine shows in the burst first.
 
 {table(runs)}
 
-One read of each REST path afterwards, the desk idle with {desk_tickets} tickets: {cost_text}
-(django-helpdesk 2.6's ticket detail runs `set_custom_field_values()` on every ticket of the desk).
+One read of each REST path afterwards, the desk idle with {desk_tickets} tickets: {cost_text}.
+
+## Reading the numbers
+
+- Our side (webhook to note job start: webhook handling, two saq hops, the deposit_check call) is
+  {ours(runs)}; the rest is the desk taking the note and serving it. saq's worker does not poll:
+  it blocks on Redis (`BLMOVE`, `dequeue_timeout` 0), so a queued job starts within a few ms; there
+  is no sleep on the path. In the burst the desk (one `runserver` process, sqlite) is what queues.
+- Each posted note makes django-helpdesk call its follow-up webhook, and ticket_link enqueues the
+  ticket's enrich job again (saq reuses a finished job's key: only queued or active jobs block it),
+  so every ticket is checked twice (see "enrich jobs run" above); the second note is stopped only by
+  the posted marker. Harmless for latency at this load, wasted work (a deposit_check call, two jobs).
+- django-helpdesk answers the note POST only after that follow-up webhook and its e-mails, and on a
+  kept-alive connection `runserver` answers ~40 ms late (delayed ACK): the worker's job ends well
+  after the note is visible.
+- Reading the whole ticket (`--rest ticket`, as `DevDesk.followups` does) measures the desk, not us:
+  django-helpdesk 2.6's ticket detail runs `set_custom_field_values()` on every ticket of the desk
+  (`TicketViewSet.get_queryset`), so it costs ~0.7 ms per ticket in the desk, and a burst's 50 reads
+  queue in its one process for seconds.
 """
+
+
+def ours(runs: Sequence[Run]) -> str:
+    parts = []
+    for run in runs:
+        mine, total = run.summary("received", "note_started"), run.summary("received", "visible")
+        parts.append(f"{mine.p50:.0f} ms of {total.p50:.0f} ms at the median ({run.name})")
+    return ", ".join(parts)
 
 
 def measure(opts: Options, out: Path | None) -> list[Run]:
@@ -486,46 +515,47 @@ def measure(opts: Options, out: Path | None) -> list[Run]:
 
     n = opts.tickets
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench-notes-") as tmp, note_stack(Path(tmp), WARMUP + 2 * n, wrap) as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-notes-") as tmp,
+        note_stack(Path(tmp), WARMUP + 2 * n, wrap) as stack,
+    ):
         assert clock is not None
         print(f"stack up; {len(stack.deposits)} confirmed deposits", flush=True)
-        jobs, commits = JobWatcher(stack), CommitWatcher(stack)
-        path = followup_path(commits) if opts.rest == "followup" else ticket_path
-        poller = NotePoller(stack, opts.gap_s, commits.committed.__contains__, path, opts.pollers)
-        for part in (jobs, commits, poller):
-            part.start()
+        jobs = JobWatcher(stack)
+        jobs.start()
+        observer = Observer(stack, opts)
         try:
             deposits = stack.deposits
-            run_sequential(stack, poller, deposits[:WARMUP])
+            run_sequential(stack, observer, deposits[:WARMUP])
             runs = []
             for name, go, batch in (
-                ("sequential", lambda d: run_sequential(stack, poller, d), deposits[WARMUP:WARMUP + n]),
-                ("burst", lambda d: run_burst(stack, poller, d, opts.threads), deposits[WARMUP + n:]),
+                ("sequential", lambda d: run_sequential(stack, observer, d), deposits[WARMUP:WARMUP + n]),
+                ("burst", lambda d: run_burst(stack, observer, d, opts.threads), deposits[WARMUP + n:]),
             ):
-                polls_before = len(poller.request_seconds)
                 start = time.monotonic()
                 tickets = go(batch)
                 wall = time.monotonic() - start
                 time.sleep(0.5)  # let the last note jobs record "completed"
-                lines = timelines(tickets, clock, commits, poller, jobs.first_jobs())
+                lines = timelines(tickets, clock, observer, jobs.first_jobs())
                 kinds = [f for (t, f, _) in jobs.runs() if t in tickets]
                 counts = {
                     "tickets": len(tickets),
-                    "follow-up webhooks": sum(1 for a in clock.arrivals if a.ticket in tickets and a.kind == "followup"),
+                    "follow-up webhooks": sum(a.ticket in tickets and a.kind == "followup" for a in clock.arrivals),
                     "enrich jobs run": kinds.count("enrich"),
                     "deliver_note jobs run": kinds.count("deliver_note"),
                 }
-                runs.append(Run(name, lines, wall, poller.request_seconds[polls_before:], counts))
+                reads = [r for t in tickets for r in observer.seen[t].reads]
+                runs.append(Run(name, lines, wall, reads, counts))
                 print(f"{name}: {wall:.1f} s; " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
             bad = [a for a in clock.arrivals if a.status != 202]
             if bad:
                 raise RuntimeError(f"{len(bad)} webhooks not accepted: {bad[:3]}")
             last = tickets[-1]
-            costs = read_costs(stack, last, commits.followup[last])
+            costs = read_costs(stack, last, observer.seen[last].followup)
             desk_tickets = len(clock.first_new())
         finally:
-            for part in (poller, commits, jobs):
-                part.close()
+            observer.close()
+            jobs.close()
     print()
     print(table(runs))
     print("\nidle reads, ms: " + ", ".join(f"{p} {ms:.0f}" for p, ms in costs.items()))
@@ -542,13 +572,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.note_latency", description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=50)
     parser.add_argument("--poll-gap-ms", type=float, default=20)
-    parser.add_argument("--pollers", type=int, default=4, help="REST polling threads (one request at a time each)")
+    parser.add_argument("--pollers", type=int, default=4, help="observer threads reading notes through the REST API")
     parser.add_argument("--threads", type=int, default=4, help="threads creating tickets in the burst")
     parser.add_argument("--rest", choices=["followup", "ticket"], default="followup",
                         help="read the note (followups/{id}) or the ticket (tickets/{id}, as DevDesk.followups)")
     parser.add_argument("--markdown", type=Path, default=REPO / "docs" / "benchmarks-notes.md")
     parser.add_argument("--no-markdown", action="store_true")
+    parser.add_argument("--observe", nargs=2, metavar=("DB", "URL"), help=argparse.SUPPRESS)  # the observer process
     args = parser.parse_args(argv)
+    if args.observe:
+        db, url = args.observe
+        observe(db, url, args.rest, args.poll_gap_ms / 1000, args.pollers)
+        return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind as on Ctrl-C: every process is stopped
     opts = Options(args.tickets, args.poll_gap_ms / 1000, args.pollers, args.threads, args.rest)
     measure(opts, None if args.no_markdown else args.markdown)

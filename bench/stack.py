@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-
-from bench.nodes import LTC_CONFIRMATIONS, SENDS_PER_BLOCK, RedisServer, wait_for_port
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
+
+from bench.nodes import LTC_CONFIRMATIONS, SENDS_PER_BLOCK, RedisServer, wait_for_port
 
 BIN = Path(sys.executable).parent
 HELPDESK = "desk"  # the helpdesk's name in ticket_link's config

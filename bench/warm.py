@@ -57,6 +57,7 @@ def app_config(ltc_url: str, evm_url: str, chain_id: int, token: str) -> str:
 [[api.keys]]
 name = "bench"
 sha256 = "{digest}"
+rate_limit = "100000000/minute"
 
 [cache]
 final_ttl_seconds = 3600

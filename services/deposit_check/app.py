@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
+from deposit_check.dependencies import build_gate
 from deposit_check.errors import DepositCheckError
 from deposit_check.router import router
 from deposit_check.service import CheckService
@@ -26,19 +27,19 @@ log = logging.getLogger(__name__)
 
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DepositCheckError)
-    return error_response(exc.code, exc.message, exc.status_code)
+    return error_response(exc.code, exc.message, exc.status_code, exc.headers)
 
 
 def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
     """The API; with `run_watcher` (one-box deployments, the demo) the chain followers run in-process too."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gate = build_gate(config)  # first: a bad [[api.keys]] entry stops start-up before anything opens
         chains = {name: build_chain(name, chain_config) for name, chain_config in config.file.chains.items()}
         store = open_store(config.redis_url)
         watch_redis = redis.Redis.from_url(config.redis_url, socket_timeout=2.0) if config.redis_url else None
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
         app.state.service = CheckService(chains, store, config.file.cache, registry)
-        app.state.api_keys = {key.sha256: key.name for key in config.file.api.keys}
         stop = asyncio.Event()
         watcher = asyncio.create_task(run_followers(config, stop)) if run_watcher else None
         # Start-up leaves ~160k long-lived objects (web3, pydantic); without freezing them every
@@ -55,6 +56,7 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
             for chain in chains.values():
                 await chain.aclose()
             await store.aclose()
+            await app.state.gate.aclose()
             if watch_redis is not None:
                 await watch_redis.aclose()
 

@@ -3,49 +3,117 @@
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from deposit_check.dependencies import get_service, require_api_key
+from deposit_check.dependencies import check_caller, get_service
 from deposit_check.errors import NodeUnavailable
-from deposit_check.schemas import CheckRequest, CheckResponse, ErrorResponse, UnavailableResponse
+from deposit_check.schemas import CheckRequest, CheckResponse, ReadyResponse
 from deposit_check.service import CheckService
 from deposit_check.store import StoreUnavailable
+from desk_common.auth import Caller
+from desk_common.http import auth_error_docs, error_doc
 
 router = APIRouter()
 
 READY_TIMEOUT_SECONDS = 5.0
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "Missing or invalid API key."},
-    422: {"model": ErrorResponse, "description": "Malformed hash or address, unknown chain or asset."},
-    503: {"model": UnavailableResponse, "description": "No node of the chain answered: the truth is unknown."},
+_CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The verdict.",
+        "headers": {"X-Cache": {"description": "`hit` when the verdict came from the cache, else `miss`.", "schema": {"type": "string"}}},
+    },
+    **auth_error_docs('The key\'s `scopes` lack `check`, or lack `watch` for a request with `"watch": true`.'),
+    422: error_doc(
+        "A field is missing or malformed (`invalid_request`), the hash or address is not of the chain's kind "
+        "(`invalid_tx_hash`, `invalid_address`), or the chain or asset is not configured (`unknown_chain`, `unknown_asset`).",
+        "invalid_address", "address 'rltc1qxyz': bad bech32 checksum",
+    ),
+    503: error_doc(
+        "No node of the chain answered: the truth is unknown (never answered as `not_found`).",
+        "unavailable", "litecoin: no node answered (http://127.0.0.1:19443: ConnectError)",
+    ),
+}
+
+_CHECK_EXAMPLES: dict[str, Any] = {
+    "utxo": {
+        "summary": "Litecoin deposit with an expected amount",
+        "value": {
+            "tx_hash": "9f2c4e1d7a0b3c5e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6",
+            "address": "ltc1qjl5hy7gfctede9c6syzapjmr7dphx7j6zx9hlj",
+            "chain": "litecoin",
+            "expected_amount": "0.5",
+        },
+    },
+    "evm_token": {
+        "summary": "USDT (ERC-20) on an EVM chain",
+        "value": {
+            "tx_hash": "0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060",
+            "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "chain": "ethereum",
+            "asset": "USDT",
+            "expected_amount": "250.00",
+        },
+    },
+    "any_chain": {
+        "summary": "No chain named: the address format decides",
+        "value": {"tx_hash": " 0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060 ",
+                  "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"},
+    },
+    "watch": {
+        "summary": "Check and follow until it settles (scope `watch`)",
+        "value": {
+            "tx_hash": "9f2c4e1d7a0b3c5e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6",
+            "address": "ltc1qjl5hy7gfctede9c6syzapjmr7dphx7j6zx9hlj",
+            "watch": True,
+        },
+    },
 }
 
 
 @router.post(
     "/v1/checks",
     response_model=CheckResponse,
-    responses=_ERRORS,
+    responses=_CHECK_RESPONSES,
     summary="Check a transaction against a deposit address",
 )
 async def create_check(
-    body: CheckRequest,
+    body: Annotated[CheckRequest, Body(openapi_examples=_CHECK_EXAMPLES)],
     service: Annotated[CheckService, Depends(get_service)],
-    _caller: Annotated[str, Depends(require_api_key)],
+    _caller: Annotated[Caller, Depends(check_caller)],
 ) -> Response:
+    """Ask the chain's node(s) about the transaction and judge it against the deposit address: found or
+    not, confirmations, what reached the address and whether that matches the expected amount.
+
+    Needs an API key with scope `check` (`watch` with `"watch": true`). A verdict may come from a short
+    cache (header `X-Cache: hit`); a cached verdict never claims more progress than the chain had.
+    """
     payload, cached = await service.check_json(body)
     # The service already produced the validated JSON; re-validating it here would only cost time.
     return Response(payload, media_type="application/json", headers={"X-Cache": "hit" if cached else "miss"})
 
 
-@router.get("/healthz", summary="The process is up")
+@router.get("/healthz", summary="The process is up", response_description="Always `{\"status\": \"ok\"}`.")
 async def healthz() -> dict[str, str]:
+    """Liveness: answers while the process runs, whatever the nodes and the store do. No key needed."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Every node and the store answer", responses={503: {"description": "Something is not ready."}})
+@router.get(
+    "/readyz",
+    summary="Every node and the store answer",
+    response_model=ReadyResponse,
+    response_description="Ready: every chain's node and the store answered.",
+    responses={503: {
+        "model": ReadyResponse,
+        "description": "Something is not ready; `checks` says what and why.",
+        "content": {"application/json": {"example": {
+            "status": "not_ready", "checks": {"chain:litecoin": "unavailable: node has no tx index (-txindex=1)", "store:redis": "ok"},
+        }}},
+    }},
+)
 async def readyz(request: Request, service: Annotated[CheckService, Depends(get_service)]) -> JSONResponse:
+    """Readiness: asks every chain's node (tx index on, right chain id) and the store, within 5 s. No key needed."""
     async def probe(name: str, check: Any) -> tuple[str, str]:
         try:
             await asyncio.wait_for(check(), READY_TIMEOUT_SECONDS)

@@ -182,7 +182,12 @@ class CheckService:
         if self.registry is None:
             return None
         for target, _ in unknown:
-            watch = await self.registry.watched(target.chain.name, target.tx_hash)
+            try:
+                watch = await self.registry.watched(target.chain.name, target.tx_hash)
+            except (redis.RedisError, OSError) as exc:
+                # Without Redis we cannot know of a replacement: the node's word stands.
+                log.warning("watch state unavailable: %s", exc)
+                return None
             if watch is not None and watch.replaced_by:
                 return verdict_of(target.chain, watch)
         return None

@@ -1,11 +1,63 @@
-"""Bearer API keys, kept as SHA-256 digests; loopback-only when none are configured."""
+"""Bearer API keys (kept as SHA-256 digests), their scopes and their rate limits.
+
+With no keys configured only loopback callers get in, with every scope and no limit (dev mode).
+Rate limits are counted by the `limits` package: in Redis when there is one (shared by every API
+process), else in this process's memory.
+"""
 
 import hashlib
 import ipaddress
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import redis.asyncio as redis
+from limits import RateLimitItem, parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+
+from desk_common.config import ApiKey
+
+log = logging.getLogger(__name__)
+
+LIMITER_TIMEOUT_SECONDS = 1.0
 
 
-class AuthFailed(Exception):
-    """The caller is not let in; the message says why (never echoes the key)."""
+class AccessDenied(Exception):
+    """Base of why a caller is turned away; messages never echo the key."""
+
+
+class AuthFailed(AccessDenied):
+    """No key, or not one of ours (401)."""
+
+
+class MissingScope(AccessDenied):
+    """A known key asked for something its scopes do not allow (403)."""
+
+
+class RateLimited(AccessDenied):
+    """The key used up its rate limit (429); `retry_after` is whole seconds until a request fits."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, what they may do, and the rate they are held to (None: not limited)."""
+
+    name: str
+    scopes: frozenset[str]
+    limit: RateLimitItem | None = None
+    bucket: str = ""
+
+    def require(self, scope: str, purpose: str) -> None:
+        if scope not in self.scopes:
+            raise MissingScope(f"this API key lacks the scope {scope!r} ({purpose})")
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -17,23 +69,85 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def authenticate(keys: dict[str, str], authorization: str, client_host: str | None) -> str:
-    """Return the caller's key name (`keys` maps digest -> name).
+class Gate:
+    """Lets callers in (401), holds them to their rate (429); endpoints then check scopes (403).
 
-    A dict lookup on the digest of the presented key leaks nothing useful through timing: the
-    attacker controls the pre-image, not the digest being compared.
+    `scopes` maps each scope of the service to the scopes it grants (itself included), e.g.
+    `{"check": {"check"}, "post": {"check", "post"}}`. A key without `scopes` gets them all.
     """
-    if not keys:
-        if _is_loopback(client_host):
-            return "loopback"
-        raise AuthFailed("no API keys are configured: the API only answers on loopback")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise AuthFailed("missing API key: send 'Authorization: Bearer <key>'")
-    name = keys.get(hashlib.sha256(token.strip().encode()).hexdigest())
-    if name is None:
-        raise AuthFailed("invalid API key")
-    return name
+
+    def __init__(self, keys: Iterable[ApiKey], scopes: Mapping[str, Iterable[str]], redis_url: str | None, prefix: str) -> None:
+        every = frozenset(s for granted in scopes.values() for s in granted) | frozenset(scopes)
+        self._callers: dict[str, Caller] = {}
+        for key in keys:
+            unknown = sorted(set(key.scopes or ()) - set(scopes))
+            if unknown:
+                raise ValueError(f"API key {key.name!r}: unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}")
+            granted = every if key.scopes is None else frozenset(s for name in key.scopes for s in (name, *scopes[name]))
+            # The digest names the bucket: unique per key, and reveals nothing (the key is random).
+            self._callers[key.sha256] = Caller(key.name, granted, parse(key.rate_limit), key.sha256[:16])
+        self._loopback = Caller("loopback", every)
+        self._pool: redis.ConnectionPool | None = None
+        if redis_url is not None:
+            # Our own pool, so it can be closed; short timeouts, since a slow limiter must not stall the API.
+            self._pool = redis.ConnectionPool.from_url(
+                redis_url, socket_timeout=LIMITER_TIMEOUT_SECONDS, socket_connect_timeout=LIMITER_TIMEOUT_SECONDS
+            )
+            storage = storage_from_string(
+                f"async+{redis_url}", implementation="redispy", key_prefix=f"{prefix}:ratelimit", wrap_exceptions=True,
+                connection_pool=self._pool,  # type: ignore[arg-type]  # typed narrowly; redis-py's bridge takes a pool
+            )
+        else:
+            storage = storage_from_string("async+memory://")
+        self.storage_kind = "redis" if redis_url else "memory"
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._warned_at = 0.0
+
+    def authenticate(self, token: str | None, client_host: str | None) -> Caller:
+        """The caller a bearer token (None: no or another scheme) stands for.
+
+        A dict lookup on the digest of the presented key leaks nothing useful through timing: the
+        attacker controls the pre-image, not the digest being compared.
+        """
+        if not self._callers:
+            if _is_loopback(client_host):
+                return self._loopback
+            raise AuthFailed("no API keys are configured: the API only answers on loopback")
+        if not token or not token.strip():
+            raise AuthFailed("missing API key: send 'Authorization: Bearer <key>'")
+        caller = self._callers.get(hashlib.sha256(token.strip().encode()).hexdigest())
+        if caller is None:
+            raise AuthFailed("invalid API key")
+        return caller
+
+    async def throttle(self, caller: Caller) -> None:
+        """Count one request against the caller's limit; RateLimited when it is used up.
+
+        If the limiter's Redis fails, the request goes through (logged): an outage of the counter
+        must not turn into an outage of the API.
+        """
+        if caller.limit is None:
+            return
+        try:
+            if await self._limiter.hit(caller.limit, caller.bucket):
+                return
+            stats = await self._limiter.get_window_stats(caller.limit, caller.bucket)
+        except StorageError as exc:
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                log.warning("rate limiter unavailable, requests are not limited: %s", type(exc.storage_error).__name__)
+            return
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(f"rate limit of {caller.limit} for this API key reached; retry in {retry_after} s", retry_after)
+
+    async def admit(self, token: str | None, client_host: str | None) -> Caller:
+        caller = self.authenticate(token, client_host)
+        await self.throttle(caller)
+        return caller
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 def new_key(name: str) -> str:
@@ -44,5 +158,7 @@ def new_key(name: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()
     return (
         f"API key (give it to the caller; it is not stored): {key}\n"
-        f'Add to the config file:\n[[api.keys]]\nname = "{name}"\nsha256 = "{digest}"'
+        f'Add to the config file:\n[[api.keys]]\nname = "{name}"\nsha256 = "{digest}"\n'
+        '# scopes = [...]            # default: every scope (see docs/configuration.md)\n'
+        '# rate_limit = "120/minute" # the default'
     )

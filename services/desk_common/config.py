@@ -4,7 +4,8 @@ import re
 import tomllib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from limits import parse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NAME_PATTERN = r"[a-z][a-z0-9_-]{0,31}"
@@ -19,6 +20,20 @@ class Strict(BaseModel):
 class ApiKey(Strict):
     name: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the key")
+    # None: every scope the service has (configs written before scopes existed keep working).
+    scopes: tuple[str, ...] | None = Field(default=None, description="what the key may do; each service names its own")
+    rate_limit: str = Field(default="120/minute", description="e.g. \"60/minute\", \"1000/hour\"; a moving window")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            item = parse(value)
+        except ValueError:
+            raise ValueError(f"rate_limit {value!r}: write e.g. \"60/minute\" or \"1000/hour\"") from None
+        if item.amount < 1:
+            raise ValueError(f"rate_limit {value!r}: at least 1 request per period")
+        return value
 
 
 def expand_env(value: Any, env: dict[str, str]) -> Any:

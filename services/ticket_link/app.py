@@ -11,31 +11,34 @@ from fastapi.responses import JSONResponse
 from desk_common.http import AccessLog, error_response, on_validation_error
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
+from ticket_link.dependencies import build_gate
 from ticket_link.errors import TicketLinkError
 from ticket_link.router import router
+from ticket_link.web import install_web
 
 log = logging.getLogger(__name__)
 
 
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TicketLinkError)
-    return error_response(exc.code, exc.message, exc.status_code)
+    return error_response(exc.code, exc.message, exc.status_code, exc.headers)
 
 
 def create_app(config: AppConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.gate = build_gate(config)  # first: a bad [[api.keys]] entry stops start-up before anything opens
         components = build_components(config)
         await components.queue.connect()
         app.state.components = components
         app.state.service = components.service
         app.state.helpdesks = components.helpdesks
-        app.state.api_keys = {key.sha256: key.name for key in config.file.api.keys}
         log.info("ticket_link ready: helpdesks %s, config from %s", ", ".join(components.helpdesks), config.source)
         try:
             yield
         finally:
             await components.aclose()
+            await app.state.gate.aclose()
 
     app = FastAPI(
         title="ticket_link",
@@ -44,6 +47,7 @@ def create_app(config: AppConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    install_web(app, config.file.web)  # the agent form (router, session, headers); off without [web]
     app.add_middleware(AccessLog, logger_name="ticket_link.access")
     app.add_exception_handler(TicketLinkError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -1,7 +1,8 @@
-"""`ticket-link`: serve the API, run the note worker, make API keys."""
+"""`ticket-link`: serve the API, run the note worker, make API keys, hash web-form passwords."""
 
 import argparse
 import asyncio
+import getpass
 import sys
 
 import uvicorn
@@ -36,6 +37,23 @@ def _new_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hash_password(_: argparse.Namespace) -> int:
+    from ticket_link.web.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return 1
+    else:  # piped in: the first line
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 12:
+        print("use a password of at least 12 characters", file=sys.stderr)
+        return 1
+    print(f'password_hash = "{hash_password(password)}"')
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticket-link", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("new-key", help="make an API key and print its config entry")
     key.add_argument("name")
     key.set_defaults(func=_new_key)
+
+    hashed = sub.add_parser("hash-password", help="hash a web-form agent's password (read from the terminal or stdin)")
+    hashed.set_defaults(func=_hash_password)
 
     return parser
 

@@ -86,6 +86,28 @@ class DeliveryConfig(_Strict):
     max_retry_delay_seconds: float = Field(default=600.0, ge=1)
 
 
+class WebUser(_Strict):
+    name: str = Field(min_length=1, max_length=64)
+    password_hash: str = Field(pattern=r"^scrypt\$", description="made by `ticket-link hash-password`")
+
+
+class WebConfig(_Strict):
+    """The agent web form; without this section it is off (404)."""
+
+    session_secret: SecretStr = Field(description="Signs the session cookie; at least 32 characters")
+    users: list[WebUser] = Field(min_length=1)
+    cookie_secure: bool = True  # send the cookie over HTTPS only; false only for local http
+    session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
+    refresh_seconds: float = Field(default=5.0, gt=0)  # how often an open card re-asks deposit_check
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < 32:
+            raise ValueError("web.session_secret must be at least 32 characters")
+        return secret
+
+
 class FileConfig(_Strict):
     secret: SecretStr = Field(description="Key for ticket-reference hashes and for encrypting queued jobs")
     deposit_check: DepositCheckConfig = DepositCheckConfig()
@@ -93,6 +115,7 @@ class FileConfig(_Strict):
     notes: NotesConfig = NotesConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     helpdesks: dict[str, HelpdeskConfig] = {}
+    web: WebConfig | None = None
 
     @field_validator("secret")
     @classmethod

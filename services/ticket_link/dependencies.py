@@ -4,25 +4,60 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from desk_common.auth import AuthFailed, authenticate
-from ticket_link.errors import InvalidRequest, Unauthorized, UnknownHelpdesk
+from desk_common import auth
+from ticket_link.config import AppConfig
+from ticket_link.errors import Forbidden, InvalidRequest, RateLimited, Unauthorized, UnknownHelpdesk
 from ticket_link.helpdesks.base import Helpdesk
+from ticket_link.links import PREFIX
+from ticket_link.schemas import DepositClaim
 from ticket_link.service import TicketService
 
 MAX_WEBHOOK_BYTES = 1_000_000
+
+# Each scope and what it grants: whoever may post a note may also just check.
+SCOPES = {"check": {"check"}, "post": {"check", "post"}}
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key whose SHA-256 is in `[[api.keys]]` (`ticket-link new-key NAME`).",
+)
 
 
 async def get_service(request: Request) -> TicketService:
     return request.app.state.service
 
 
-async def require_api_key(request: Request) -> str:
-    client = request.client.host if request.client else None
+def build_gate(config: AppConfig) -> auth.Gate:
+    """Keys, scopes and rate limits, counted in ticket_link's Redis (shared by every API process)."""
+    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, PREFIX)
+
+
+async def api_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> auth.Caller:
+    """The caller behind the bearer key (401), within its rate limit (429)."""
+    gate: auth.Gate = request.app.state.gate
     try:
-        return authenticate(request.app.state.api_keys, request.headers.get("authorization", ""), client)
-    except AuthFailed as exc:
+        return await gate.admit(credentials.credentials if credentials else None, request.client.host if request.client else None)
+    except auth.RateLimited as exc:
+        raise RateLimited(str(exc), exc.retry_after) from None
+    except auth.AuthFailed as exc:
         raise Unauthorized(str(exc)) from None
+
+
+async def claim_caller(body: DepositClaim, caller: Annotated[auth.Caller, Depends(api_caller)]) -> auth.Caller:
+    """A caller whose key may make this claim: `post` to note it in the ticket, `check` to only check (403)."""
+    try:
+        if body.post_note:
+            caller.require("post", 'posting a note; send "post_note": false to only check')
+        else:
+            caller.require("check", "checking a deposit")
+    except auth.MissingScope as exc:
+        raise Forbidden(str(exc)) from None
+    return caller
 
 
 async def _read_bounded(request: Request) -> bytes:

@@ -6,6 +6,7 @@ class TicketLinkError(Exception):
 
     status_code = 500
     code = "internal_error"
+    headers: dict[str, str] | None = None  # extra response headers (Retry-After)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -24,6 +25,24 @@ class Unauthorized(TicketLinkError):
 
     status_code = 401
     code = "unauthorized"
+
+
+class Forbidden(TicketLinkError):
+    """A valid API key whose scopes do not allow the request."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class RateLimited(TicketLinkError):
+    """The API key used up its rate limit; Retry-After says when to come back."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class UnknownHelpdesk(TicketLinkError):

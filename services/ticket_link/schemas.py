@@ -23,47 +23,102 @@ class DepositClaim(BaseModel):
         },
     )
 
-    tx_hash: str = Field(min_length=1, max_length=200)
+    tx_hash: str = Field(min_length=1, max_length=200, description="Transaction hash (txid) as the player gave it.")
     address: str = Field(min_length=1, max_length=200, description="The casino's deposit address.")
-    chain: str | None = Field(default=None, max_length=32)
-    expected_amount: str | None = Field(default=None, pattern=DECIMAL_STRING, max_length=80)
+    chain: str | None = Field(
+        default=None, max_length=32, description="deposit_check's chain name; omit to let the address format decide."
+    )
+    expected_amount: str | None = Field(
+        default=None, pattern=DECIMAL_STRING, max_length=80, description='Expected amount as a decimal string, e.g. "0.015".'
+    )
     lang: str | None = Field(default=None, max_length=16, description="Language of player_message: en, fr, pl, ru.")
     helpdesk: str | None = Field(
         default=None, max_length=32, description="Configured helpdesk name; may be omitted when only one is configured."
     )
+    post_note: bool = Field(
+        default=True,
+        description="Post the verdict as an internal note in the ticket and follow the deposit (scope `post`). "
+        "`false` only checks and answers (scope `check` is enough): nothing is written to the ticket.",
+    )
 
 
 class NoteOutcome(BaseModel):
-    status: Literal["queued", "already_posted"]
+    status: Literal["queued", "already_posted"] = Field(
+        description="`queued`: the note is queued now (or was already waiting); `already_posted`: "
+        "the same note for this ticket, tx and status was posted before."
+    )
 
 
 class DuplicateClaim(BaseModel):
     ticket: str = Field(description="The earlier ticket that claimed this transaction, as agents know it.")
 
 
-class DepositClaimResponse(BaseModel):
-    """deposit_check's verdict (every field of it), plus what ticket_link adds."""
+class PaymentOut(BaseModel):
+    asset: str = Field(description="Symbol of what was paid.")
+    amount: str = Field(description="Decimal string in the asset's units.")
+    contract: str | None = Field(default=None, description="Token contract; null for the native coin.")
 
+
+class DepositClaimResponse(BaseModel):
+    """deposit_check's verdict (every field of it, as `/v1/checks` answers), plus what ticket_link adds."""
+
+    # Fields deposit_check adds later pass through untouched.
     model_config = ConfigDict(extra="allow")
 
-    status: str
-    tx_hash: str
-    summary: str
-    player_message: str
-    note: NoteOutcome
-    duplicate_claim: DuplicateClaim | None = None
+    status: str = Field(
+        description="The verdict: not_found, pending, confirming, confirmed, failed, wrong_address, wrong_network, "
+        "replaced, disputed."
+    )
+    chain: str | None = Field(default=None, description="The chain the verdict is about.")
+    tx_hash: str = Field(description="Normalized transaction hash.")
+    address: str | None = Field(default=None, description="Normalized deposit address.")
+    confirmations: int | None = Field(default=None, description="Confirmations at check time.")
+    required_confirmations: int | None = Field(default=None, description="Confirmations required for `confirmed`.")
+    block_height: int | None = Field(default=None, description="Height of the tx's block; null in the mempool.")
+    block_hash: str | None = Field(default=None, description="Hash of the tx's block; null in the mempool.")
+    block_time: str | None = Field(default=None, description="Time of the tx's block (ISO 8601, UTC).")
+    payments: list[PaymentOut] = Field(default=[], description="What reached the address in this tx.")
+    asset: str | None = Field(default=None, description="The asset the amount fields are about.")
+    received_amount: str | None = Field(default=None, description="Decimal string: how much reached the address.")
+    expected_amount: str | None = Field(default=None, description="The expected amount as asked.")
+    amount_status: Literal["exact", "under", "over"] | None = Field(
+        default=None, description="exact, under or over; null without an expected amount."
+    )
+    found_on: str | None = Field(default=None, description="With wrong_network: the chain where the tx is.")
+    replaced_by: str | None = Field(default=None, description="With replaced: the tx that took its place.")
+    chains_checked: list[str] = Field(default=[], description="The chains deposit_check asked.")
+    final: bool | None = Field(default=None, description="True when only a deep reorg could change the verdict.")
+    checked_at: str | None = Field(default=None, description="When the chain was asked (ISO 8601, UTC).")
+    summary: str = Field(description="deposit_check's one English sentence about the verdict.")
+    watching: bool | None = Field(default=None, description="deposit_check follows the deposit; the ticket hears of each change.")
+    player_message: str = Field(description="The verdict for the player, in `lang`; never names another ticket.")
+    ticket_note: NoteOutcome | None = Field(description="The internal note; null with `\"post_note\": false`.")
+    duplicate_claim: DuplicateClaim | None = Field(
+        default=None, description="Another ticket claimed this tx first (agents only); null otherwise or without a note."
+    )
 
 
 class WebhookAccepted(BaseModel):
     accepted: int = Field(description="How many (tx hash, address) claims were found in the ticket and queued.")
 
 
+class ReadyResponse(BaseModel):
+    status: Literal["ready", "not_ready"] = Field(description="`ready` when every check is `ok`.")
+    checks: dict[str, str] = Field(description="Per part (`redis`, `deposit_check`): `ok`, or `unavailable: <why>`.")
+
+
+_OWN_FIELDS = frozenset({"player_message", "ticket_note", "duplicate_claim"})
+
+
 def claim_response(
-    verdict: dict[str, Any], player_message: str, queued: bool, earlier: str | None
+    verdict: dict[str, Any], player_message: str, queued: bool | None, earlier: str | None
 ) -> DepositClaimResponse:
+    """`queued` None: no note was asked for."""
+    # ticket_link's own fields win over same-named verdict fields, should deposit_check ever add one.
+    verdict = {k: v for k, v in verdict.items() if k not in _OWN_FIELDS}
     return DepositClaimResponse(
         **verdict,
         player_message=player_message,
-        note=NoteOutcome(status="queued" if queued else "already_posted"),
+        ticket_note=None if queued is None else NoteOutcome(status="queued" if queued else "already_posted"),
         duplicate_claim=DuplicateClaim(ticket=earlier) if earlier else None,
     )

@@ -48,12 +48,18 @@ class TicketService:
         return TicketRef(helpdesk, number)
 
     async def claim(self, ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
-        """The bot and form flow: check now, answer the caller, and queue the internal note."""
+        """The bot and form flow: check now, answer the caller, and queue the internal note.
+
+        With `post_note` false it only checks and answers: no link, no note, no watch (nobody
+        would hear of the changes), so nothing about the ticket is stored.
+        """
         verdict = await self.checker.check(
-            req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount
+            req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
         )
-        queued, earlier = await self._note(ref, verdict)
         message = render_player_message(verdict, language=req.lang or "en")
+        if not req.post_note:
+            return claim_response(verdict, message, None, None)
+        queued, earlier = await self._note(ref, verdict)
         return claim_response(verdict, message, queued, earlier.label if earlier else None)
 
     async def claim_later(self, ref: TicketRef, req: DepositClaim) -> None:

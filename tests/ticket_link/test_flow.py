@@ -150,14 +150,14 @@ def test_bot_api_answers_with_verdict_and_player_message_and_notes_once(stack: S
     assert first.status_code == 200, first.text
     answer = first.json()
     assert (answer["status"], answer["confirmations"], answer["amount_status"]) == ("confirming", 2, "under")
-    assert answer["note"] == {"status": "queued"} and answer["duplicate_claim"] is None
+    assert answer["ticket_note"] == {"status": "queued"} and answer["duplicate_claim"] is None
     assert "0.2" in answer["player_message"] and answer["player_message"] != answer["summary"]  # in French
     twice = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
-    assert twice["note"]["status"] in ("queued", "already_posted")  # still queued, or posted meanwhile
+    assert twice["ticket_note"]["status"] in ("queued", "already_posted")  # still queued, or posted meanwhile
     notes = wait_for_notes(stack.desk, ticket)
     assert len(notes) == 1 and "2/6" in notes[0]["comment"].replace(" ", "")
     again = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
-    assert again["note"] == {"status": "already_posted"}
+    assert again["ticket_note"] == {"status": "already_posted"}
     assert len(wait_for_notes(stack.desk, ticket)) == 1
 
 
@@ -185,7 +185,7 @@ def test_helpdesk_down_three_tickets_each_get_exactly_one_note(stack: Stack) -> 
             response = httpx.post(
                 f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
             )
-            assert response.status_code == 200 and response.json()["note"]["status"] == "queued"
+            assert response.status_code == 200 and response.json()["ticket_note"]["status"] == "queued"
         time.sleep(2)  # the worker tries, fails and backs off meanwhile
     finally:
         stack.desk.start()

@@ -122,7 +122,7 @@ def test_killed_mid_post_the_note_is_posted_once(
     log = work / "worker-a.log"
     with run_worker(config_path, redis_server.url, log) as worker_a:
         response = httpx.post(f"{url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30)
-        assert response.json()["note"]["status"] == "queued"
+        assert response.json()["ticket_note"]["status"] == "queued"
         assert proxy.held.wait(20), "the worker never posted"
         deadline = time.monotonic() + 10
         while not internal_notes(desk, ticket) and time.monotonic() < deadline:

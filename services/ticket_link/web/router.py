@@ -1,0 +1,159 @@
+"""HTTP only: the form's pages, its POSTs (each checked for the session's CSRF token), the live card."""
+
+from collections.abc import AsyncIterable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.datastructures import FormData
+
+from ticket_link.errors import DepositCheckUnavailable, TicketLinkError
+from ticket_link.schemas import DECIMAL_STRING
+from ticket_link.service import TicketService
+from ticket_link.texts import DEFAULT_LANGUAGE, LANGUAGES
+from ticket_link.web import desk
+from ticket_link.web.auth import csrf_ok, csrf_token, start_session
+from ticket_link.web.card import Card, build_card
+from ticket_link.web.dependencies import Agent, Service, Web, WebContext, required_agent
+from ticket_link.web.follow import Deposit, follow
+from ticket_link.web.forms import DepositForm, read_deposit_form
+
+router = APIRouter(include_in_schema=False)
+
+SIGN_IN = "/web/sign-in"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "pl": "Polski", "ru": "Русский"}
+EXPIRED = "This form has expired or did not come from this page. Please try again."
+_EMPTY = DepositForm(tx_hash="", address="")
+
+
+def _page(request: Request, web: WebContext, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context["csrf"] = csrf_token(request.session)
+    return web.templates.TemplateResponse(request, f"web/{template}", context, status_code=status_code)
+
+
+def _deposit_page(
+    request: Request, web: WebContext, service: TicketService, agent: str, *, form: DepositForm = _EMPTY,
+    errors: list[str] | None = None, card: Card | None = None, posted: desk.Posted | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return _page(
+        request, web, "form.html", status_code,
+        agent=agent, form=form, errors=errors or [], card=card, posted=posted,
+        events_url=f"/web/events?{urlencode(card.follow)}" if card and card.follow else None,
+        helpdesks=service.helpdesk_names, languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+    )
+
+
+def _card(service: TicketService, verdict: dict[str, Any], lang: str) -> Card:
+    return build_card(verdict, lang=lang, explorer_urls=service.notes.explorer_tx_urls)
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form(max_files=0, max_fields=20)
+
+
+def _to_sign_in() -> RedirectResponse:
+    return RedirectResponse(SIGN_IN, status_code=303)
+
+
+@router.get("/")
+@router.get("/check")
+async def form_page(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+    if agent is None:
+        return _to_sign_in()
+    return _deposit_page(request, web, service, agent)
+
+
+@router.post("/check")
+async def check_deposit(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+    data = await _form(request)
+    if agent is None:
+        return _to_sign_in()
+    if not csrf_ok(request.session, data):
+        return _deposit_page(request, web, service, agent, errors=[EXPIRED], status_code=403)
+    form, errors = read_deposit_form(data)
+    if errors:
+        return _deposit_page(request, web, service, agent, form=form, errors=errors, status_code=422)
+    try:
+        verdict = await desk.check(service, form)
+    except TicketLinkError as exc:
+        return _deposit_page(request, web, service, agent, form=form, errors=[exc.message], status_code=exc.status_code)
+    return _deposit_page(request, web, service, agent, form=form, card=_card(service, verdict, form.lang))
+
+
+@router.post("/web/post")
+async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+    data = await _form(request)
+    if agent is None:
+        return _to_sign_in()
+    if not csrf_ok(request.session, data):
+        return _deposit_page(request, web, service, agent, errors=[EXPIRED], status_code=403)
+    form, errors = read_deposit_form(data)
+    if errors:
+        return _deposit_page(request, web, service, agent, form=form, errors=errors, status_code=422)
+    try:
+        posted = await desk.post(service, form)
+    except TicketLinkError as exc:
+        return _deposit_page(request, web, service, agent, form=form, errors=[exc.message], status_code=exc.status_code)
+    card = _card(service, posted.verdict, form.lang) if posted.verdict else None
+    status_code = DepositCheckUnavailable.status_code if posted.note == "later" else 200
+    return _deposit_page(request, web, service, agent, form=form, card=card, posted=posted, status_code=status_code)
+
+
+@router.get("/web/events", response_class=EventSourceResponse)
+async def card_events(
+    web: Web,
+    service: Service,
+    _agent: Annotated[str, Depends(required_agent)],
+    tx_hash: Annotated[str, Query(min_length=1, max_length=200)],
+    address: Annotated[str, Query(min_length=1, max_length=200)],
+    chain: Annotated[str | None, Query(max_length=32)] = None,
+    expected_amount: Annotated[str | None, Query(max_length=80, pattern=DECIMAL_STRING)] = None,
+    lang: Annotated[str, Query(max_length=16)] = DEFAULT_LANGUAGE,
+) -> AsyncIterable[ServerSentEvent]:
+    """The card, re-rendered each time the deposit changes; then `end` (final, or followed long enough)."""
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    template = web.templates.get_template("web/_card.html")
+    ask = desk.asker(service, tx_hash, address, chain, expected_amount)
+    final = False
+    async for verdict in follow(
+        service.links.redis, Deposit(tx_hash, chain), ask, refresh_seconds=web.config.refresh_seconds
+    ):
+        final = bool(verdict.get("final"))
+        yield ServerSentEvent(event="card", raw_data=template.render(card=_card(service, verdict, lang)), retry=5000)
+    yield ServerSentEvent(event="end", raw_data="final" if final else "stopped")
+
+
+@router.get(SIGN_IN)
+async def sign_in_page(request: Request, web: Web, agent: Agent) -> Response:
+    if agent is not None:
+        return RedirectResponse("/", status_code=303)
+    return _page(request, web, "sign_in.html", agent=None, error=None, name="")
+
+
+@router.post(SIGN_IN)
+async def sign_in(request: Request, web: Web) -> Response:
+    data = await _form(request)
+    name = str(data.get("name") or "").strip()[:64]
+    password = str(data.get("password") or "")[:1024]
+    if not csrf_ok(request.session, data):
+        return _page(request, web, "sign_in.html", 403, agent=None, error=EXPIRED, name=name)
+    client = request.client.host if request.client else "unknown"
+    if web.agents.limited(name, client):
+        error = "Too many failed sign-ins. Wait a minute, then try again."
+        return _page(request, web, "sign_in.html", 429, agent=None, error=error, name=name)
+    if not await web.agents.sign_in(name, password, client):
+        return _page(request, web, "sign_in.html", 401, agent=None, error="Wrong name or password.", name=name)
+    start_session(request.session, name)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/web/sign-out")
+async def sign_out(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+    data = await _form(request)
+    if agent is not None and not csrf_ok(request.session, data):
+        return _deposit_page(request, web, service, agent, errors=[EXPIRED], status_code=403)
+    request.session.clear()
+    return _to_sign_in()
