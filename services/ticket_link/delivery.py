@@ -15,7 +15,8 @@ from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
 
 QUEUE_NAME = "ticket_link"
-# saq keeps a finished job (and so blocks its key) this long; our own marker covers the rest.
+# How long saq keeps a finished job's record. Its key blocks a duplicate only while the job is
+# queued, running or waiting to retry: after that, the "posted" marker (links.py) does.
 JOB_TTL_SECONDS = 86_400
 
 

@@ -66,6 +66,12 @@ def _read(data: Any) -> TicketText | None:
     if tid is None:
         return None
     followups = ticket.get("followup_set")
+    trigger = payload.field(data, "followup_id")
+    if trigger is not None and isinstance(followups, list):
+        # A webhook for an internal follow-up (our own notes, agents' notes) brings no new player text.
+        for f in followups:
+            if isinstance(f, dict) and f.get("id") == trigger and f.get("public") is not True:
+                return TicketText(tid, "")
     comments = [
         f.get("comment")
         for f in (followups if isinstance(followups, list) else [])

@@ -148,3 +148,20 @@ async def test_followup_webhook_leaves_out_internal_notes(devdesk: DevDesk, webh
     assert result.ticket_id == str(ticket)
     assert "0xaaa" in result.text and "0xccc" in result.text
     assert "0xbbb" not in result.text
+
+
+async def test_webhook_for_an_internal_followup_brings_no_text(devdesk: DevDesk, webhook_receiver: WebhookReceiver) -> None:
+    """Our own notes fire django-helpdesk's follow-up webhook: that must not re-check the ticket."""
+    ticket = devdesk.create_ticket("Deposit", "tx 0xddd", EMAIL, NAME)
+    desk = adapter(devdesk, secret=webhook_receiver.secret)
+    await desk.post_note(str(ticket), "internal: only for agents")
+    received = webhook_receiver.wait_for(
+        lambda r: (
+            json.loads(r.body).get("followup_id") is not None
+            and json.loads(r.body)["ticket"]["id"] == ticket
+            and any(f["comment"] == "internal: only for agents" for f in json.loads(r.body)["ticket"]["followup_set"])
+        )
+    )
+    result = desk.read_webhook(received.body)
+    await desk.aclose()
+    assert (result.ticket_id, result.text) == (str(ticket), "")
