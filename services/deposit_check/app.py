@@ -20,13 +20,15 @@ from deposit_check.service import CheckService
 from deposit_check.store import open_store
 from deposit_check.watch.registry import Registry
 from deposit_check.watch.runner import run_followers
-from desk_common.http import error_response, on_validation_error
+from desk_common.auth import AccessDenied
+from desk_common.http import BodyLimit, error_response, on_validation_error
+from desk_common.metrics import install_metrics
 
 log = logging.getLogger(__name__)
 
 
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DepositCheckError)
+    assert isinstance(exc, (DepositCheckError, AccessDenied))
     return error_response(exc.code, exc.message, exc.status_code, exc.headers)
 
 
@@ -67,6 +69,9 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    install_metrics(app)  # GET /metrics, no key: keep it off the public side (docs/operations.md)
+    app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes
     app.add_exception_handler(DepositCheckError, _on_domain_error)
+    app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
     app.add_exception_handler(RequestValidationError, on_validation_error)
     return app

@@ -44,31 +44,6 @@ class UnknownAsset(InvalidRequest):
     code = "unknown_asset"
 
 
-class Unauthorized(DepositCheckError):
-    """No valid API key."""
-
-    status_code = 401
-    code = "unauthorized"
-
-
-class Forbidden(DepositCheckError):
-    """A valid API key whose scopes do not allow the request."""
-
-    status_code = 403
-    code = "forbidden"
-
-
-class RateLimited(DepositCheckError):
-    """The API key used up its rate limit; Retry-After says when to come back."""
-
-    status_code = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.headers = {"Retry-After": str(retry_after)}
-
-
 class NodeUnavailable(DepositCheckError):
     """No node of the chain answered usefully; the truth is unknown, never 'not found'."""
 

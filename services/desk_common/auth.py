@@ -12,8 +12,11 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
 import redis.asyncio as redis
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
@@ -27,11 +30,22 @@ LIMITER_TIMEOUT_SECONDS = 1.0
 
 
 class AccessDenied(Exception):
-    """Base of why a caller is turned away; messages never echo the key."""
+    """Base of why a caller is turned away; messages never echo the key. Each app answers it as HTTP."""
+
+    status_code = 403
+    code = "forbidden"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class AuthFailed(AccessDenied):
     """No key, or not one of ours (401)."""
+
+    status_code = 401
+    code = "unauthorized"
 
 
 class MissingScope(AccessDenied):
@@ -41,9 +55,13 @@ class MissingScope(AccessDenied):
 class RateLimited(AccessDenied):
     """The key used up its rate limit (429); `retry_after` is whole seconds until a request fits."""
 
+    status_code = 429
+    code = "rate_limited"
+
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 @dataclass(frozen=True)
@@ -162,3 +180,19 @@ def new_key(name: str) -> str:
         '# scopes = [...]            # default: every scope (see docs/configuration.md)\n'
         '# rate_limit = "120/minute" # the default'
     )
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key whose SHA-256 is in `[[api.keys]]` (make one with the service's `new-key` command).",
+)
+
+
+async def api_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Caller:
+    """The caller behind the bearer key (401), within its rate limit (429); the app's `state.gate` decides."""
+    gate: Gate = request.app.state.gate
+    return await gate.admit(credentials.credentials if credentials else None, request.client.host if request.client else None)
+

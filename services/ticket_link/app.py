@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from desk_common.http import AccessLog, error_response, on_validation_error
+from desk_common.auth import AccessDenied
+from desk_common.http import AccessLog, BodyLimit, error_response, on_validation_error
+from desk_common.metrics import install_metrics
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
 from ticket_link.dependencies import build_gate
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TicketLinkError)
+    assert isinstance(exc, (TicketLinkError, AccessDenied))
     return error_response(exc.code, exc.message, exc.status_code, exc.headers)
 
 
@@ -47,8 +49,11 @@ def create_app(config: AppConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    install_metrics(app)  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     install_web(app, config.file.web)  # the agent form (router, session, headers); off without [web]
+    app.add_middleware(BodyLimit, exempt_prefixes=("/v1/webhooks/",))  # webhooks keep their 1 MB cap
     app.add_middleware(AccessLog, logger_name="ticket_link.access")
     app.add_exception_handler(TicketLinkError, _on_domain_error)
+    app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
     app.add_exception_handler(RequestValidationError, on_validation_error)
     return app

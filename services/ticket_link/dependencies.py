@@ -4,11 +4,10 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from desk_common import auth
 from ticket_link.config import AppConfig
-from ticket_link.errors import Forbidden, InvalidRequest, RateLimited, Unauthorized, UnknownHelpdesk
+from ticket_link.errors import InvalidRequest, UnknownHelpdesk
 from ticket_link.helpdesks.base import Helpdesk
 from ticket_link.links import PREFIX
 from ticket_link.schemas import DepositClaim
@@ -19,13 +18,6 @@ MAX_WEBHOOK_BYTES = 1_000_000
 # Each scope and what it grants: whoever may post a note may also just check.
 SCOPES = {"check": {"check"}, "post": {"check", "post"}}
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="ApiKey",
-    description="An API key whose SHA-256 is in `[[api.keys]]` (`ticket-link new-key NAME`).",
-)
-
-
 async def get_service(request: Request) -> TicketService:
     return request.app.state.service
 
@@ -35,28 +27,12 @@ def build_gate(config: AppConfig) -> auth.Gate:
     return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, PREFIX)
 
 
-async def api_caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> auth.Caller:
-    """The caller behind the bearer key (401), within its rate limit (429)."""
-    gate: auth.Gate = request.app.state.gate
-    try:
-        return await gate.admit(credentials.credentials if credentials else None, request.client.host if request.client else None)
-    except auth.RateLimited as exc:
-        raise RateLimited(str(exc), exc.retry_after) from None
-    except auth.AuthFailed as exc:
-        raise Unauthorized(str(exc)) from None
-
-
-async def claim_caller(body: DepositClaim, caller: Annotated[auth.Caller, Depends(api_caller)]) -> auth.Caller:
+async def claim_caller(body: DepositClaim, caller: Annotated[auth.Caller, Depends(auth.api_caller)]) -> auth.Caller:
     """A caller whose key may make this claim: `post` to note it in the ticket, `check` to only check (403)."""
-    try:
-        if body.post_note:
-            caller.require("post", 'posting a note; send "post_note": false to only check')
-        else:
-            caller.require("check", "checking a deposit")
-    except auth.MissingScope as exc:
-        raise Forbidden(str(exc)) from None
+    if body.post_note:
+        caller.require("post", 'posting a note; send "post_note": false to only check')
+    else:
+        caller.require("check", "checking a deposit")
     return caller
 
 

@@ -27,24 +27,6 @@ class Unauthorized(TicketLinkError):
     code = "unauthorized"
 
 
-class Forbidden(TicketLinkError):
-    """A valid API key whose scopes do not allow the request."""
-
-    status_code = 403
-    code = "forbidden"
-
-
-class RateLimited(TicketLinkError):
-    """The API key used up its rate limit; Retry-After says when to come back."""
-
-    status_code = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.headers = {"Retry-After": str(retry_after)}
-
-
 class UnknownHelpdesk(TicketLinkError):
     """The helpdesk named in the URL is not configured."""
 
