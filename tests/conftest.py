@@ -57,7 +57,8 @@ def fake_usdt(anvil: Anvil) -> str:
 class RedisServer:
     """A redis-server of the tests' own, so tests may flush, stop and restart it."""
 
-    def __init__(self) -> None:
+    def __init__(self, appendonly: bool = False) -> None:
+        self.appendonly = appendonly  # with "yes", what was written survives a stop and start (same dir, same port)
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="test-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
@@ -71,7 +72,7 @@ class RedisServer:
         if binary is None:
             raise RuntimeError("redis-server not found: run scripts/setup.sh --test")
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes" if self.appendonly else "no",
              "--dir", self.dir],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -103,3 +104,7 @@ def redis_server() -> Iterator[RedisServer]:
     finally:
         server.stop()
         shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fuzz: schemathesis against a running service (runs in CI; bounded to minutes)")

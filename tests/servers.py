@@ -38,13 +38,16 @@ def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def run_worker(config_path: Path, redis_url: str, log_path: Path, concurrency: int = 10) -> Iterator[subprocess.Popen[bytes]]:
+def run_worker(
+    config_path: Path, redis_url: str, log_path: Path, concurrency: int = 10, metrics_port: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`ticket-link worker` as its own process (as in production); its log goes to `log_path`."""
+    metrics = ["--metrics-port", str(metrics_port)] if metrics_port else []
     env = {**os.environ, "TICKET_LINK_CONFIG": str(config_path), "REDIS_URL": redis_url}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "ticket-link"), "worker", "--concurrency", str(concurrency),
-             "--log-level", "debug"],
+             "--log-level", "debug", *metrics],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
     try:

@@ -69,10 +69,12 @@ confirmations = 6
 
 
 @contextmanager
-def bot_stack(litecoind: Litecoind, redis_server: RedisServer, db: int, keys: list[Key]) -> Iterator[BotStack]:
-    """deposit_check (ticket_link's own key there has scope `watch`) and ticket_link with `keys`."""
+def bot_stack(
+    litecoind: Litecoind, redis_server: RedisServer, db: int, keys: list[Key], own_rate_limit: str | None = None
+) -> Iterator[BotStack]:
+    """deposit_check (ticket_link's own key there has scope `watch`, and `own_rate_limit`) and ticket_link with `keys`."""
     redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
-    own = Key("ticket-link", scopes=("watch",))
+    own = Key("ticket-link", scopes=("watch",), rate_limit=own_rate_limit)
     with serve(create_deposit_check(deposit_check_config(litecoind, redis_url, [own]))) as dc_url:
         text = f"""
 secret = "{secrets.token_urlsafe(32)}"

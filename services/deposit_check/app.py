@@ -69,7 +69,7 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
-    install_metrics(app)  # GET /metrics, no key: keep it off the public side (docs/operations.md)
+    install_metrics(app, "deposit_check")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes
     app.add_exception_handler(DepositCheckError, _on_domain_error)
     app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate

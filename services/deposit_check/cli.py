@@ -9,6 +9,7 @@ from deposit_check.app import create_app
 from deposit_check.config import Settings, load_config
 from desk_common.auth import new_key
 from desk_common.logging import configure_logging
+from desk_common.metrics import add_metrics_arguments, serve_metrics
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -34,6 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _watch(args: argparse.Namespace) -> int:
     from deposit_check.watch.runner import main as watch_main
 
+    serve_metrics(args.metrics_port, args.metrics_host)
     watch_main(load_config())
     return 0
 
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     watch = sub.add_parser("watch", help="follow the chains block by block and announce status changes (needs REDIS_URL)")
     watch.add_argument("--log-level", default="info")
+    add_metrics_arguments(watch, 9101)
     watch.set_defaults(func=_watch)
 
     key = sub.add_parser("new-key", help="make an API key and print its config entry")

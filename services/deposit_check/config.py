@@ -33,6 +33,9 @@ class _ChainBase(_Strict):
     # An endpoint failing this many times in a row is skipped for breaker_reset_seconds, then probed again.
     breaker_failures: int = Field(default=3, ge=1)
     breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    # Requests in flight per endpoint; more wait in this process. A node has a bounded work queue
+    # (bitcoind/litecoind: 16 by default, 4 RPC threads) and answers 500 past it.
+    max_requests_in_flight: int = Field(default=8, ge=1)
 
     @model_validator(mode="after")
     def _quorum_fits(self) -> "_ChainBase":

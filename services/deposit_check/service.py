@@ -4,13 +4,16 @@ Routes call `CheckService.check_json`; everything about chains and caching stays
 """
 
 import asyncio
+import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import redis.asyncio as redis
 
+from deposit_check import metrics
 from deposit_check.chains import Chain
 from deposit_check.config import CacheConfig
 from deposit_check.errors import (
@@ -22,10 +25,10 @@ from deposit_check.errors import (
     UnknownAsset,
     UnknownChain,
 )
-from deposit_check.models import Asset, Observation
-from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.keys import ChainKeys
 from deposit_check.keys import check as check_key
+from deposit_check.models import Asset, Observation
+from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.store import Store, StoreUnavailable
 from deposit_check.verdict import Expectation, Verdict, decide, not_found
 from deposit_check.watch.judge import verdict_of
@@ -238,6 +241,24 @@ class CheckService:
 
         With `watch`, the cache is not read: the watch is registered from a fresh observation.
         """
+        started = time.perf_counter()
+        chain = req.chain if req.chain in self.chains else "none"  # a label: only configured names
+        try:
+            body, cached = await self._check_json(req)
+        except NodeUnavailable as exc:
+            metrics.CHECKS.labels(exc.chain if exc.chain in self.chains else chain, "unavailable", "miss").inc()
+            raise
+        except DepositCheckError:
+            metrics.CHECKS.labels(chain, "invalid", "miss").inc()
+            raise
+        cache = "hit" if cached else "miss"
+        answer = json.loads(body)  # small; the status and chain of a cached answer are only in its JSON
+        chain = answer.get("chain") or answer.get("found_on") or chain
+        metrics.CHECKS.labels(chain if chain in self.chains else "none", answer.get("status", "unknown"), cache).inc()
+        metrics.CHECK_SECONDS.labels(cache).observe(time.perf_counter() - started)
+        return body, cached
+
+    async def _check_json(self, req: CheckRequest) -> tuple[bytes, bool]:
         plan = self.plan(req)
         first = plan.targets[0]
         key = check_key(plan.asked_chain, first.tx_hash, first.address, plan.asset_symbol, req.expected_amount)

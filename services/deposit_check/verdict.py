@@ -158,7 +158,7 @@ def decide(
         received=received,
         expected=expectation.amount,
         amount_status=amount_status,
-        found_on=None if on_asked else observation.chain,
+        found_on=observation.chain if status is Status.WRONG_NETWORK else None,  # not when it was not found there
         quorum=observation.quorum,
         views=observation.views,
     )

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from desk_common.auth import AccessDenied
 from desk_common.http import AccessLog, BodyLimit, error_response, on_validation_error
@@ -24,6 +25,16 @@ log = logging.getLogger(__name__)
 async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, (TicketLinkError, AccessDenied))
     return error_response(exc.code, exc.message, exc.status_code, exc.headers)
+
+
+async def _on_redis_error(_: Request, exc: Exception) -> JSONResponse:
+    """Redis (links, outbox, queue) failed mid-request: never answer as if the note were queued. Part of it
+    may have been written (the outbox then delivers it); a retry is safe, notes are keyed."""
+    log.warning("redis unavailable: %s", type(exc).__name__)
+    return error_response(
+        "unavailable", "ticket_link's Redis is unavailable: the note could not be queued for sure; retry later "
+        "(a retry never posts a note twice)", 503,
+    )
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -49,11 +60,12 @@ def create_app(config: AppConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
-    install_metrics(app)  # GET /metrics, no key: keep it off the public side (docs/operations.md)
+    install_metrics(app, "ticket_link")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     install_web(app, config.file.web)  # the agent form (router, session, headers); off without [web]
     app.add_middleware(BodyLimit, exempt_prefixes=("/v1/webhooks/",))  # webhooks keep their 1 MB cap
     app.add_middleware(AccessLog, logger_name="ticket_link.access")
     app.add_exception_handler(TicketLinkError, _on_domain_error)
+    app.add_exception_handler(RedisError, _on_redis_error)
     app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
     app.add_exception_handler(RequestValidationError, on_validation_error)
     return app

@@ -9,6 +9,7 @@ import uvicorn
 
 from desk_common.auth import new_key
 from desk_common.logging import configure_logging
+from desk_common.metrics import add_metrics_arguments, serve_metrics
 from ticket_link.config import load_config
 
 
@@ -27,6 +28,7 @@ def _worker(args: argparse.Namespace) -> int:
     from ticket_link.worker import build_worker
 
     worker = build_worker(load_config(), concurrency=args.concurrency)
+    serve_metrics(args.metrics_port, args.metrics_host)
     # saq's worker stops cleanly on SIGTERM/SIGINT: in-flight jobs finish or go back to the queue.
     asyncio.run(worker.start())
     return 0
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the worker that checks webhooks' claims and delivers notes")
     worker.add_argument("--concurrency", type=int, default=10)
     worker.add_argument("--log-level", default="info")
+    add_metrics_arguments(worker, 9102)
     worker.set_defaults(func=_worker)
 
     key = sub.add_parser("new-key", help="make an API key and print its config entry")

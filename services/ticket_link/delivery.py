@@ -46,7 +46,10 @@ class Delivery:
         The note goes into the outbox first: whatever becomes of the job (a worker killed, a job
         aborted by the queue), the outbox keeps the note until it is posted (see `requeue_stale`).
         """
-        payload = self.privacy.seal({"helpdesk": ref.helpdesk, "ticket_id": ref.ticket_id, "key": key, "body": body})
+        payload = self.privacy.seal(
+            # queued_at: for the delivery-lag metric; it stays when the outbox queues the note again
+            {"helpdesk": ref.helpdesk, "ticket_id": ref.ticket_id, "key": key, "body": body, "queued_at": time.time()}
+        )
         await self.links.outbox_add(key, payload)
         return await self._enqueue_note(key, payload)
 

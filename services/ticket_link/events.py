@@ -11,6 +11,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from ticket_link import metrics
 from ticket_link.service import TicketService
 
 log = logging.getLogger(__name__)
@@ -69,4 +70,5 @@ class EventConsumer:
             event = {k.decode(): v.decode() for k, v in fields.items()}
             await self.service.on_event(event)
             await self.redis.xack(stream, GROUP, entry_id)
+            metrics.EVENTS.labels(event.get("chain", "unknown"), event.get("type", "unknown")).inc()
         return len(entries)

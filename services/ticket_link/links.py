@@ -90,6 +90,9 @@ class Links:
         payloads = await self.redis.hmget(f"{PREFIX}:outbox:payloads", keys)
         return [(k, p.decode()) for k, p in zip(keys, payloads, strict=True) if p is not None]
 
+    async def outbox_size(self) -> int:
+        return int(await self.redis.zcard(f"{PREFIX}:outbox"))
+
     async def outbox_touch(self, key: str) -> None:
         await self.redis.zadd(f"{PREFIX}:outbox", {key: time.time()}, xx=True)
 

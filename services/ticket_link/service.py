@@ -5,10 +5,16 @@ import json
 import logging
 from typing import Any
 
+from ticket_link import metrics
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import NotesConfig
 from ticket_link.delivery import Delivery
-from ticket_link.errors import InvalidRequest, UnknownHelpdesk
+from ticket_link.errors import (
+    DepositCheckUnavailable,
+    InvalidRequest,
+    TicketLinkError,
+    UnknownHelpdesk,
+)
 from ticket_link.extract import extract
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
@@ -53,19 +59,27 @@ class TicketService:
         With `post_note` false it only checks and answers: no link, no note, no watch (nobody
         would hear of the changes), so nothing about the ticket is stored.
         """
-        verdict = await self.checker.check(
-            req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
-        )
+        try:
+            verdict = await self.checker.check(
+                req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
+            )
+        except DepositCheckUnavailable:
+            if not req.post_note:  # with a note asked for, the router queues it: counted in claim_later
+                metrics.CLAIMS.labels("unavailable").inc()
+            raise
         message = render_player_message(verdict, language=req.lang or "en")
         if not req.post_note:
+            metrics.CLAIMS.labels("checked").inc()
             return claim_response(verdict, message, None, None)
         queued, earlier = await self._note(ref, verdict)
+        metrics.CLAIMS.labels("noted" if queued else "duplicate").inc()
         return claim_response(verdict, message, queued, earlier.label if earlier else None)
 
     async def claim_later(self, ref: TicketRef, req: DepositClaim) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""
         claim = {"tx_hash": req.tx_hash, "address": req.address, "chain": req.chain, "expected_amount": req.expected_amount}
         await self.delivery.enqueue_enrich(ref, [claim], enrich_key(self.links.ticket_key(ref), [claim]))
+        metrics.CLAIMS.labels("deferred").inc()
 
     async def enrich(self, ref: TicketRef, claims: list[dict[str, Any]]) -> None:
         """Run by a worker: check every claim of a ticket and queue its note.
@@ -117,7 +131,12 @@ class TicketService:
 
     async def accept_webhook(self, helpdesk: Helpdesk, body: bytes) -> int:
         """A verified webhook: keep the ticket id and the claims found in its text, drop the rest, queue."""
-        ticket = helpdesk.read_webhook(body)
+        try:
+            ticket = helpdesk.read_webhook(body)
+        except TicketLinkError:
+            metrics.WEBHOOKS.labels(helpdesk.name, "rejected").inc()
+            raise
+        metrics.WEBHOOKS.labels(helpdesk.name, "accepted").inc()
         ref = self.ticket(helpdesk.name, ticket.ticket_id)
         claims = [{"tx_hash": c.tx_hash, "address": c.address} for c in extract(ticket.text)]
         del ticket, body  # nothing of the payload outlives this line but the ticket id and the claims

@@ -8,14 +8,16 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from typing import Any
 
 from saq import Worker
 
+from ticket_link import metrics
 from ticket_link.bootstrap import Components, build_components
 from ticket_link.config import AppConfig
-from ticket_link.events import EventConsumer
 from ticket_link.errors import HelpdeskError, HelpdeskRateLimited, HelpdeskRejected
+from ticket_link.events import EventConsumer
 from ticket_link.links import TicketRef
 
 log = logging.getLogger(__name__)
@@ -38,23 +40,36 @@ async def deliver_note(ctx: dict[str, Any], *, payload: str) -> str:
     if job.attempts > 1 or note.get("recovered"):
         if await helpdesk.has_note(note["ticket_id"], note["body"], public=public):
             await _posted(c, note["key"])
+            _delivered(helpdesk.name, note)
             return "already there"
     try:
         await helpdesk.post_note(note["ticket_id"], note["body"], public=public)
     except HelpdeskRateLimited as exc:
         job.retry_delay, job.retry_backoff = exc.retry_after, False  # honour Retry-After exactly
+        metrics.NOTES.labels(helpdesk.name, "retried" if job.attempts < job.retries else "failed").inc()
         raise
     except HelpdeskRejected as exc:
         job.retries = job.attempts  # retrying a 401/404/422 cannot help
         await c.links.record_failure(helpdesk.name, note["key"], exc.message)
         await c.links.outbox_done(note["key"])
+        metrics.NOTES.labels(helpdesk.name, "failed").inc()
         raise
     except HelpdeskError as exc:
         if job.attempts >= job.retries:
             await c.links.record_failure(helpdesk.name, note["key"], exc.message)
+            metrics.NOTES.labels(helpdesk.name, "failed").inc()
+        else:
+            metrics.NOTES.labels(helpdesk.name, "retried").inc()
         raise
     await _posted(c, note["key"])
+    _delivered(helpdesk.name, note)
     return "posted"
+
+
+def _delivered(helpdesk: str, note: dict[str, Any]) -> None:
+    metrics.NOTES.labels(helpdesk, "delivered").inc()
+    if "queued_at" in note:  # notes queued before this field existed have no lag to tell
+        metrics.NOTE_LAG.labels(helpdesk).observe(max(0.0, time.time() - float(note["queued_at"])))
 
 
 async def _posted(c: Components, key: str) -> None:
@@ -69,6 +84,7 @@ async def _reconcile(c: Components, stop: asyncio.Event, every: float) -> None:
             requeued = await c.service.delivery.requeue_stale(older_than_seconds=every)
             if requeued:
                 log.warning("outbox: queued %d note(s) again", requeued)
+            metrics.OUTBOX.set(await c.links.outbox_size())
         except Exception as exc:  # noqa: BLE001 - keep reconciling whatever one round hit
             log.warning("outbox reconcile failed: %s", exc)
         try:

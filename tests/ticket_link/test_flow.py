@@ -24,6 +24,8 @@ from deposit_check.devnet.litecoind import Litecoind, free_port
 from deposit_check.models import Asset
 from desk_common.logging import quiet_libraries
 from tests.conftest import RedisServer
+from tests.metrics_scrape import assert_no_secret_in_labels, scrape
+from tests.metrics_scrape import value as metric_value
 from tests.servers import run_worker, serve
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
@@ -41,6 +43,7 @@ class Stack:
     config: AppConfig
     litecoind: Litecoind
     worker_log: Path
+    worker_metrics: str  # the worker's /metrics (--metrics-port)
 
 
 def ticket_link_config(deposit_check_url: str, desk: DevDesk) -> str:
@@ -101,8 +104,12 @@ decimals = 6
             config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
             config_path.write_text(ticket_link_config(dc_url, desk))
             config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test")
-            with serve(create_ticket_link(config), port=port) as url, run_worker(config_path, redis_server.url, worker_log):
-                yield Stack(desk, url, redis_server, config, litecoind, worker_log)
+            metrics_port = free_port()
+            with (
+                serve(create_ticket_link(config), port=port) as url,
+                run_worker(config_path, redis_server.url, worker_log, metrics_port=metrics_port),
+            ):
+                yield Stack(desk, url, redis_server, config, litecoind, worker_log, f"http://127.0.0.1:{metrics_port}/metrics")
     finally:
         desk.close()
 
@@ -295,3 +302,55 @@ def test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmati
     assert "confirmed" in notes[4]["comment"].lower()
     time.sleep(1.5)
     assert len([f for f in stack.desk.followups(ticket) if not f["public"]]) == 5  # one note per change, no repeats
+
+
+def test_metrics_of_the_api_and_the_worker_move_with_claims_webhooks_notes_and_events(stack: Stack) -> None:
+    deadline = time.monotonic() + 20
+    while True:  # the worker process may still be starting
+        try:
+            worker_before = scrape(stack.worker_metrics)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the worker's metrics port did not open"
+            time.sleep(0.2)
+    api_before = scrape(f"{stack.url}/metrics")  # no key needed
+    node = stack.litecoind
+    ticket = stack.desk.create_ticket("metrics", "hello", "m@mail.example")  # its webhook: accepted
+    address = node.new_address("bech32")
+    txid = node.send(address, Decimal("0.44"))
+    claim = f"{stack.url}/v1/tickets/{ticket}/deposits"
+    checked = httpx.post(claim, json={"tx_hash": txid, "address": address, "post_note": False}, timeout=30)
+    noted = httpx.post(claim, json={"tx_hash": txid, "address": address}, timeout=30)
+    assert checked.status_code == noted.status_code == 200 and noted.json()["ticket_note"] == {"status": "queued"}
+    rejected = httpx.post(f"{stack.url}/v1/webhooks/desk/not-the-secret", json={"ticket": {"id": 1}}, timeout=10)
+    assert rejected.status_code == 401
+    wait_for_notes(stack.desk, ticket, 1)
+    node.mine(1)  # the watcher's event: consumed by the worker, a second note
+    wait_for_notes(stack.desk, ticket, 2)
+    api_after = scrape(f"{stack.url}/metrics")
+
+    def api_delta(name: str, **labels: str) -> float:
+        return metric_value(api_after, name, **labels) - metric_value(api_before, name, **labels)
+
+    assert api_delta("ticket_link_claims_total", outcome="checked") >= 1
+    assert api_delta("ticket_link_claims_total", outcome="noted") >= 1
+    assert api_delta("ticket_link_webhooks_total", helpdesk="desk", result="accepted") >= 1
+    assert api_delta("ticket_link_webhooks_total", helpdesk="desk", result="rejected") >= 1
+    assert api_delta("desk_http_responses_total", app="ticket_link", route="/v1/webhooks/{helpdesk}/{secret}", status="401") >= 1
+    def worker_delta(name: str, **labels: str) -> float:
+        return metric_value(worker_after, name, **labels) - metric_value(worker_before, name, **labels)
+
+    deadline = time.monotonic() + 10
+    worker_after = scrape(stack.worker_metrics)
+    # The worker counts a note once it has marked it posted: just after the desk has it.
+    while worker_delta("ticket_link_notes_total", helpdesk="desk", result="delivered") < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        worker_after = scrape(stack.worker_metrics)
+    assert worker_delta("ticket_link_notes_total", helpdesk="desk", result="delivered") >= 2
+    assert worker_delta("ticket_link_note_delivery_lag_seconds_count", helpdesk="desk") >= 2
+    assert worker_delta("ticket_link_events_consumed_total", chain="litecoin", type="status") >= 1
+    assert ("ticket_link_outbox_notes", ()) in worker_after
+    ticket_ids = [str(ticket), *(str(t) for t in range(48213951, ticket + 1))]
+    assert_no_secret_in_labels(
+        [*api_after, *worker_after], [txid, address, WEBHOOK_SECRET, stack.desk.password, *ticket_ids]
+    )

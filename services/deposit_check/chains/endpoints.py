@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from deposit_check import metrics
 from deposit_check.errors import DepositCheckError, NodeUnavailable
 
 C = TypeVar("C")  # an adapter's per-endpoint client
@@ -135,10 +136,13 @@ class EndpointPool(Generic[C]):
         timeout_seconds: float,
         breaker_failures: int,
         breaker_reset_seconds: float,
+        max_in_flight: int = 8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`clients`: (URL, client) pairs; the URL only names the endpoint (masked)."""
         self.chain = chain
+        self.max_in_flight = max_in_flight
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self.timeout_seconds = timeout_seconds
         self.endpoints: list[Endpoint[C]] = []
         seen: dict[str, int] = {}
@@ -148,6 +152,7 @@ class EndpointPool(Generic[C]):
             if seen[label] > 1:  # same host and port, another path: still tell them apart
                 label = f"{label}#{seen[label]}"
             self.endpoints.append(Endpoint(label, client, Breaker(breaker_failures, breaker_reset_seconds, clock)))
+        metrics.track_pool(self)
 
     def states(self) -> list[dict[str, Any]]:
         return [e.state() for e in self.endpoints]
@@ -214,29 +219,38 @@ class EndpointPool(Generic[C]):
 
     async def _attempt(self, endpoint: Endpoint[C], ask: Callable[[C], Awaitable[T]]) -> T:
         """One call to one endpoint (admitted by its breaker), bounded in time; the breaker hears how it went."""
+        slots = self._slots.setdefault(endpoint.label, asyncio.Semaphore(self.max_in_flight))
+        async with slots:  # waiting for a slot is ours, not the node's: outside its timeout and breaker
+            return await self._ask(endpoint, ask)
+
+    async def _ask(self, endpoint: Endpoint[C], ask: Callable[[C], Awaitable[T]]) -> T:
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 answer = await ask(endpoint.client)
         except TimeoutError:
-            self._failed(endpoint, f"no answer within {self.timeout_seconds:g} s")
+            self._failed(endpoint, f"no answer within {self.timeout_seconds:g} s", started)
             raise EndpointFailure(f"no answer within {self.timeout_seconds:g} s") from None
         except EndpointFailure as exc:
-            self._failed(endpoint, str(exc))
+            self._failed(endpoint, str(exc), started)
             raise
         except DepositCheckError:
-            self._ok(endpoint)  # the node answered (e.g. "no such block"): it works
+            self._ok(endpoint, started)  # the node answered (e.g. "no such block"): it works
             raise
         except BaseException:
             endpoint.breaker.released()  # cancelled (or a bug of ours): says nothing about the node
             raise
-        self._ok(endpoint)
+        self._ok(endpoint, started)
         return answer
 
-    def _ok(self, endpoint: Endpoint[C]) -> None:
+    def _ok(self, endpoint: Endpoint[C], started: float) -> None:
+        metrics.NODE_SECONDS.labels(self.chain, endpoint.label, "ok").observe(time.perf_counter() - started)
         endpoint.breaker.succeeded()
         endpoint.last_ok_at = datetime.now(UTC)
 
-    def _failed(self, endpoint: Endpoint[C], error: str) -> None:
+    def _failed(self, endpoint: Endpoint[C], error: str, started: float) -> None:
+        metrics.NODE_SECONDS.labels(self.chain, endpoint.label, "error").observe(time.perf_counter() - started)
+        metrics.NODE_ERRORS.labels(self.chain, endpoint.label).inc()
         endpoint.breaker.failed()
         endpoint.last_error = error
         endpoint.last_error_at = datetime.now(UTC)

@@ -75,6 +75,7 @@ class EvmChain:
             timeout_seconds=config.timeout_seconds,
             breaker_failures=config.breaker_failures,
             breaker_reset_seconds=config.breaker_reset_seconds,
+            max_in_flight=config.max_requests_in_flight,
         )
         self._block_times: OrderedDict[str, datetime] = OrderedDict()  # LRU; block hashes never change
 

@@ -76,6 +76,7 @@ class JsonRpcClient:
         *,
         breaker_failures: int = 3,
         breaker_reset_seconds: float = 30.0,
+        max_in_flight: int = 8,
     ) -> None:
         self.chain = chain
         self.pool: EndpointPool[Endpoint] = EndpointPool(
@@ -84,6 +85,7 @@ class JsonRpcClient:
             timeout_seconds=timeout_seconds,
             breaker_failures=breaker_failures,
             breaker_reset_seconds=breaker_reset_seconds,
+            max_in_flight=max_in_flight,
         )
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), transport=transport)
 

@@ -51,6 +51,7 @@ class UtxoChain:
         self._rpc = JsonRpcClient(
             name, config.rpc_urls, config.timeout_seconds, transport,
             breaker_failures=config.breaker_failures, breaker_reset_seconds=config.breaker_reset_seconds,
+            max_in_flight=config.max_requests_in_flight,
         )
 
     def assets(self) -> dict[str, Asset]:

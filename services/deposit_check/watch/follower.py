@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 import redis.asyncio as redis
 
+from deposit_check import metrics
 from deposit_check.chains import Chain
 from deposit_check.config import WatchConfig
 from deposit_check.errors import DepositCheckError
@@ -60,6 +61,8 @@ class Follower:
                 except TimeoutError:
                     pass
         finally:
+            metrics.LEASE_HELD.labels(self.chain.name).set(0)
+            metrics.WATCHED.remove(self.chain.name)
             try:
                 await self.lease.release()
             except (redis.RedisError, OSError):
@@ -67,8 +70,12 @@ class Follower:
 
     async def step(self) -> bool:
         """One round: follow the chain to its tip, then look again at deposits not yet mined."""
-        if not await self.lease.hold():
+        held = await self.lease.hold()
+        metrics.LEASE_HELD.labels(self.chain.name).set(1 if held else 0)
+        if not held:
+            metrics.WATCHED.remove(self.chain.name)  # only the lease holder reports it: one series per chain
             return False
+        metrics.WATCHED.labels(self.chain.name).set(await self.redis.hlen(self.k.watches))  # one HLEN a round
         head = await self.chain.head()
         cursor = await self._cursor()
         if cursor is None:
@@ -102,6 +109,12 @@ class Follower:
             await self._process(block)
 
     async def _process(self, block: Block) -> None:
+        started = time.perf_counter()
+        await self._process_block(block)
+        metrics.BLOCKS.labels(self.chain.name).inc()
+        metrics.BLOCK_SECONDS.labels(self.chain.name).observe(time.perf_counter() - started)
+
+    async def _process_block(self, block: Block) -> None:
         now = self.clock()
         required = self.chain.required_confirmations
         spends = [s for tx in block.txs for s in tx.spends]
@@ -160,6 +173,7 @@ class Follower:
         for w, obs in zip(watches, observations, strict=True):
             self._observed(changes, w, obs, now, reorg=True)
         await self._commit(changes)
+        metrics.REORGS.labels(self.chain.name).inc()
 
     # -- deposits not yet mined ---------------------------------------------------------------
 
@@ -237,3 +251,5 @@ class Follower:
 
     async def _commit(self, changes: Changes) -> None:
         await commit(self.redis, self.k, self.owner, changes, self.clock() + self.config.recheck_seconds)
+        for event in changes.events:  # counted once written: a block done again after LostLease is not
+            metrics.EVENTS.labels(self.chain.name, event["type"]).inc()

@@ -13,11 +13,13 @@ from typing import Any, ClassVar
 
 import httpx
 
+from ticket_link import metrics
 from ticket_link.config import HelpdeskConfig, WebhookScheme
 from ticket_link.errors import (
     HelpdeskRateLimited,
     HelpdeskRejected,
     HelpdeskUnavailable,
+    WebhookRejected,
 )
 from ticket_link.helpdesks import webhooks
 
@@ -119,16 +121,20 @@ class HttpHelpdesk:
         return False  # adapters that can read a ticket's notes back say better
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, path_secret: str | None, now: float) -> None:
-        webhooks.verify(
-            self.webhook_scheme,
-            self._webhook_secret,
-            headers,
-            body,
-            path_secret,
-            now,
-            self.config.webhook_tolerance_seconds,
-            helpdesk=self.name,
-        )
+        try:
+            webhooks.verify(
+                self.webhook_scheme,
+                self._webhook_secret,
+                headers,
+                body,
+                path_secret,
+                now,
+                self.config.webhook_tolerance_seconds,
+                helpdesk=self.name,
+            )
+        except WebhookRejected:
+            metrics.WEBHOOKS.labels(self.name, "rejected").inc()  # accepted ones are counted by the service
+            raise
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -204,3 +204,20 @@ def test_config_refuses_an_impossible_quorum(fields: dict[str, object], complain
 def test_config_defaults() -> None:
     config = UtxoChainConfig.model_validate({"family": "utxo", "rpc_urls": ["http://a:1"], "confirmations": 6})
     assert (config.quorum, config.breaker_failures, config.breaker_reset_seconds) == (1, 3, 30.0)
+
+
+async def test_requests_in_flight_per_endpoint_are_bounded() -> None:
+    """More callers than slots wait in the process instead of overflowing the node's work queue."""
+    p = EndpointPool("c", [("http://h:1", 1)], timeout_seconds=5, breaker_failures=3, breaker_reset_seconds=30, max_in_flight=3)
+    in_flight = peak = 0
+
+    async def ask(_: int) -> int:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return 7
+
+    results = await asyncio.gather(*(p.first(ask) for _ in range(20)))
+    assert results == [7] * 20 and peak == 3

@@ -1,0 +1,79 @@
+"""Prometheus exposition for both services: `/metrics` on an app, or a port of its own for a worker.
+
+One registry per process (prometheus_client's default): each process is scraped on its own, so no
+multiprocess mode. `/metrics` needs no API key; keep it off the public side (bind, proxy rules).
+"""
+
+import argparse
+
+from fastapi import FastAPI
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    generate_latest,
+    start_http_server,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+RESPONSES = Counter(
+    "desk_http_responses_total", "HTTP responses by app, route template (never the raw path) and status code",
+    ["app", "route", "status"],
+)
+
+
+class ResponseMetrics:
+    """Counts responses by route template: 401/403/429/503 per route, for alerts. Raw paths carry
+    ticket ids and webhook secrets, so they are never a label (as in desk_common.http.AccessLog)."""
+
+    def __init__(self, app: ASGIApp, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path_format", None) or "(unmatched)"
+            RESPONSES.labels(self.name, route, str(status)).inc()
+
+
+async def _metrics(_: Request) -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: FastAPI, name: str) -> None:
+    """`GET /metrics` (not in the OpenAPI document: it is for the scraper, not for callers), and
+    responses counted by route and status under the app's `name`."""
+    app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    app.add_middleware(ResponseMetrics, name=name)
+
+
+def add_metrics_arguments(parser: argparse.ArgumentParser, example_port: int) -> None:
+    """`--metrics-port` (default off) and `--metrics-host` for a process that has no API."""
+    parser.add_argument(
+        "--metrics-port", type=int, default=None,
+        help=f"serve Prometheus metrics at http://HOST:PORT/metrics, e.g. {example_port} (default: off)",
+    )
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address to bind the metrics port to (default: 127.0.0.1)"
+    )
+
+
+def serve_metrics(port: int | None, host: str = "127.0.0.1") -> None:
+    """Expose this process's metrics on `host:port` in a background thread (for processes without an API)."""
+    if port:
+        start_http_server(port, addr=host)

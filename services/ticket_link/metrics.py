@@ -1,0 +1,25 @@
+"""ticket_link's Prometheus metrics, in one place so names and labels stay consistent.
+
+Labels are bounded: configured helpdesk names, outcomes, event types and chains. Never a ticket
+id, a tx hash or an address.
+"""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CLAIMS = Counter(
+    "ticket_link_claims_total",
+    "Bot/agent claims by outcome: noted (note queued), duplicate (already queued or posted), checked "
+    "(check only), deferred (deposit_check unavailable, queued for later), unavailable (check only, not answered)",
+    ["outcome"],
+)
+WEBHOOKS = Counter("ticket_link_webhooks_total", "Webhooks by helpdesk and result (accepted, rejected)", ["helpdesk", "result"])
+NOTES = Counter(
+    "ticket_link_notes_total", "Note delivery attempts by helpdesk and result (delivered, retried, failed)",
+    ["helpdesk", "result"],
+)
+NOTE_LAG = Histogram(
+    "ticket_link_note_delivery_lag_seconds", "From the note's enqueue to its posting", ["helpdesk"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
+OUTBOX = Gauge("ticket_link_outbox_notes", "Notes accepted and not yet posted or refused (read once per reconcile round)")
+EVENTS = Counter("ticket_link_events_consumed_total", "deposit_check events handled and acknowledged", ["chain", "type"])

@@ -1,0 +1,125 @@
+"""Properties of `verdict.decide` over generated observations (single-endpoint chains; the quorum
+rules have their own tests in test_verdict_quorum.py)."""
+
+import dataclasses
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deposit_check.models import AmountStatus, Asset, BlockRef, Observation, Payment, Status
+from deposit_check.verdict import Expectation, Verdict, decide
+
+LTC = Asset("LTC", 8)
+ETH = Asset("ETH", 18)
+USDT = Asset("USDT", 6, "0x" + "11" * 20)
+ASSETS = (LTC, ETH, USDT)
+CHAINS = ("litecoin", "ethereum")
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
+PAYING = {Status.PENDING, Status.CONFIRMING, Status.CONFIRMED}
+
+
+@st.composite
+def observations(draw: st.DrawFn) -> Observation:
+    tip = draw(st.integers(0, 2_000))
+    block = draw(st.none() | st.integers(0, tip + 5).map(lambda h: BlockRef(h, f"{h:064x}")))
+    payments = draw(st.lists(st.builds(Payment, st.sampled_from(ASSETS), st.integers(1, 10**24)), max_size=3))
+    return Observation(
+        chain=draw(st.sampled_from(CHAINS)), tx_hash="ab" * 32, found=draw(st.booleans()), tip=tip, block=block,
+        block_time=T0 if block is not None else None, payments=tuple(payments), reverted=draw(st.booleans()),
+    )
+
+
+amounts = st.decimals(min_value=0, max_value=10**9, places=6, allow_nan=False, allow_infinity=False)
+expectations = st.builds(Expectation, st.none() | st.sampled_from(ASSETS), st.none() | amounts)
+asked_chains = st.none() | st.sampled_from((*CHAINS, "bsc"))
+requireds = st.integers(1, 64)
+
+
+def judge(o: Observation, required: int, expectation: Expectation, asked: str | None) -> Verdict:
+    return decide(o, address="addr", required=required, native=LTC, expectation=expectation, asked_chain=asked)
+
+
+@settings(max_examples=500)
+@given(observations(), requireds, expectations, asked_chains)
+def test_confirmed_only_with_everything_in_place(o: Observation, required: int, e: Expectation, asked: str | None) -> None:
+    v = judge(o, required, e, asked)
+    if v.status is Status.CONFIRMED:
+        assert o.found and asked in (None, o.chain)
+        assert o.block is not None and v.block == o.block
+        assert v.confirmations >= required and not o.reverted and o.payments
+
+
+@settings(max_examples=500)
+@given(observations(), requireds, expectations, asked_chains)
+def test_each_status_has_its_reason(o: Observation, required: int, e: Expectation, asked: str | None) -> None:
+    v = judge(o, required, e, asked)
+    if not o.found:
+        assert v.status is Status.NOT_FOUND and v.confirmations == 0
+    elif asked is not None and asked != o.chain:
+        assert v.status is Status.WRONG_NETWORK and v.found_on == o.chain and v.chain == asked
+    elif o.reverted:
+        assert v.status is Status.FAILED
+    elif not o.payments:
+        assert v.status is Status.WRONG_ADDRESS
+    elif o.block is None:
+        assert v.status is Status.PENDING and v.confirmations == 0
+    else:
+        assert v.status is (Status.CONFIRMED if o.confirmations >= required else Status.CONFIRMING)
+    assert v.found_on is None or v.status is Status.WRONG_NETWORK
+    assert 0 <= v.confirmations and (o.block is None or v.confirmations <= max(0, o.tip - o.block.height + 1))
+
+
+@settings(max_examples=500)
+@given(observations(), requireds, expectations, asked_chains)
+def test_amount_status_matches_received_and_expected(o: Observation, required: int, e: Expectation, asked: str | None) -> None:
+    v = judge(o, required, e, asked)
+    if v.status not in PAYING:
+        assert v.received is None and v.amount_status is None
+        return
+    assert v.asset is not None
+    assert v.received == v.asset.to_decimal(sum(p.amount for p in o.payments if p.asset == v.asset))
+    if e.asset is not None:
+        assert v.asset == e.asset
+    if e.amount is None:
+        assert v.amount_status is None
+    else:
+        expected = AmountStatus.EXACT if v.received == e.amount else (
+            AmountStatus.UNDER if v.received < e.amount else AmountStatus.OVER
+        )
+        assert v.amount_status is expected
+        assert v.expected == e.amount
+
+
+@settings(max_examples=500)
+@given(observations(), requireds, expectations, asked_chains, st.integers(0, 5_000))
+def test_final_holds_for_every_later_block_without_a_reorg(
+    o: Observation, required: int, e: Expectation, asked: str | None, later: int
+) -> None:
+    v = judge(o, required, e, asked)
+    after = judge(dataclasses.replace(o, tip=o.tip + later), required, e, asked)  # same block: no reorg
+    if v.final:
+        assert after.final and after.status is v.status
+    # Without a reorg progress only grows: confirming may become confirmed, never the reverse.
+    if v.status is Status.CONFIRMED:
+        assert after.status is Status.CONFIRMED
+    if v.status is Status.CONFIRMING:
+        assert after.status in (Status.CONFIRMING, Status.CONFIRMED)
+    assert after.confirmations >= v.confirmations
+
+
+@settings(max_examples=300)
+@given(observations(), requireds, expectations, asked_chains)
+def test_decide_is_pure(o: Observation, required: int, e: Expectation, asked: str | None) -> None:
+    snapshot = dataclasses.replace(o)
+    first = judge(o, required, e, asked)
+    assert judge(o, required, e, asked) == first
+    assert o == snapshot
+
+
+def test_amount_strategy_reaches_exact_under_and_over() -> None:
+    """Guard that the generators above can produce each amount status (not a vacuous property)."""
+    o = Observation("litecoin", "ab" * 32, True, 10, BlockRef(5, "00" * 32), T0, (Payment(LTC, 150_000_000),))
+    seen = {judge(o, 6, Expectation(amount=Decimal(x)), None).amount_status for x in ("1.5", "2", "1")}
+    assert seen == {AmountStatus.EXACT, AmountStatus.UNDER, AmountStatus.OVER}
