@@ -10,6 +10,7 @@ import redis.asyncio as redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
@@ -21,7 +22,7 @@ from deposit_check.store import open_store
 from deposit_check.watch.registry import Registry
 from deposit_check.watch.runner import run_followers
 from desk_common.auth import AccessDenied
-from desk_common.http import BodyLimit, error_response, on_validation_error
+from desk_common.http import BodyLimit, error_response, on_http_error, on_validation_error
 from desk_common.metrics import install_metrics
 
 log = logging.getLogger(__name__)
@@ -74,4 +75,5 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
     app.add_exception_handler(DepositCheckError, _on_domain_error)
     app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     return app

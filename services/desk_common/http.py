@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,6 +69,19 @@ def auth_error_docs(forbidden: str) -> dict[int | str, dict[str, Any]]:
             {"Retry-After": {"description": "Seconds until a request fits in the limit again.", "schema": {"type": "integer"}}},
         ),
     }
+
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+
+
+async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (a body that is not JSON: 400; no such route: 404) in our error shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if exc.status_code == 400 and "pars" in message.lower():
+        message = "the request body is not valid JSON"
+    return error_response(code, message, exc.status_code, dict(exc.headers) if exc.headers else None)
 
 
 async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:

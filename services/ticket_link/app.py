@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from redis.exceptions import RedisError
 
 from desk_common.auth import AccessDenied
-from desk_common.http import AccessLog, BodyLimit, error_response, on_validation_error
+from desk_common.http import AccessLog, BodyLimit, error_response, on_http_error, on_validation_error
 from desk_common.metrics import install_metrics
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
@@ -68,4 +69,5 @@ def create_app(config: AppConfig) -> FastAPI:
     app.add_exception_handler(RedisError, _on_redis_error)
     app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
     return app

@@ -96,3 +96,18 @@ def test_ticket_link_webhooks_keep_their_1_mb_cap(stack: BotStack) -> None:
     assert httpx.post(url, content=b"x" * 200_000, timeout=30).status_code == 401
     over = httpx.post(url, content=b"x" * 1_100_000, timeout=30)
     assert over.status_code in (401, 422) and over.status_code != 413
+
+
+async def test_a_body_that_is_not_json_gets_our_error_shape() -> None:
+    from deposit_check.app import create_app
+    from deposit_check.config import AppConfig, parse_config
+
+    text = '[chains.litecoin]\nfamily = "utxo"\nnetwork = "regtest"\nrpc_urls = ["http://u:p@127.0.0.1:9"]\nconfirmations = 6\n'
+    app = create_app(AppConfig(file=parse_config(text, env={}), redis_url=None, source="test"))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            bad = await client.post("/v1/checks", content=b"{not json", headers={"content-type": "application/json"})
+            missing = await client.get("/v1/nothing-here")
+    assert bad.status_code in (400, 422) and "error" in bad.json() and "detail" not in bad.json()
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
