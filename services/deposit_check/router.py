@@ -1,18 +1,16 @@
 """HTTP only: parse, call the service, answer. No rules live here."""
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from deposit_check.dependencies import check_caller, get_service
-from deposit_check.errors import NodeUnavailable
 from deposit_check.schemas import CheckRequest, CheckResponse, ReadyResponse
 from deposit_check.service import CheckService
-from deposit_check.store import StoreUnavailable
 from desk_common.auth import Caller
-from desk_common.http import auth_error_docs, error_doc
+from desk_common.http import auth_error_docs, error_doc, readiness
 
 router = APIRouter()
 
@@ -114,17 +112,6 @@ async def healthz() -> dict[str, str]:
 )
 async def readyz(request: Request, service: Annotated[CheckService, Depends(get_service)]) -> JSONResponse:
     """Readiness: asks every chain's node (tx index on, right chain id) and the store, within 5 s. No key needed."""
-    async def probe(name: str, check: Any) -> tuple[str, str]:
-        try:
-            await asyncio.wait_for(check(), READY_TIMEOUT_SECONDS)
-            return name, "ok"
-        except (NodeUnavailable, StoreUnavailable) as exc:
-            return name, f"unavailable: {getattr(exc, 'message', str(exc))}"
-        except TimeoutError:
-            return name, "unavailable: timed out"
-
-    probes = [probe(f"chain:{name}", chain.ready) for name, chain in service.chains.items()]
-    probes.append(probe(f"store:{service.store.kind}", service.store.ping))
-    results = dict(await asyncio.gather(*probes))
-    ready = all(v == "ok" for v in results.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503)
+    probes: dict[str, Callable[[], Awaitable[object]]] = {f"chain:{n}": c.ready for n, c in service.chains.items()}
+    probes[f"store:{service.store.kind}"] = service.store.ping
+    return await readiness(probes, READY_TIMEOUT_SECONDS)

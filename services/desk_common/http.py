@@ -1,8 +1,9 @@
 """The one error shape both services answer with: {"error": {"code", "message"}}."""
 
+import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from fastapi import Request
@@ -171,3 +172,21 @@ class AccessLog:
             route = scope.get("route")
             path = getattr(route, "path_format", None) or "(unmatched)"
             self.log.info("%s %s %d %.1fms", scope["method"], path, status, (time.perf_counter() - started) * 1000)
+
+
+async def readiness(probes: dict[str, Callable[[], Awaitable[object]]], timeout_seconds: float = 5.0) -> JSONResponse:
+    """Run every probe concurrently, each within `timeout_seconds`: 200 when all answered, else 503 saying which and why."""
+
+    async def run(name: str, probe: Callable[[], Awaitable[object]]) -> tuple[str, str]:
+        try:
+            await asyncio.wait_for(probe(), timeout_seconds)
+            return name, "ok"
+        except TimeoutError:
+            return name, "unavailable: timed out"
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            return name, f"unavailable: {getattr(exc, 'message', None) or str(exc) or type(exc).__name__}"
+
+    results = dict(await asyncio.gather(*(run(name, probe) for name, probe in probes.items())))
+    ready = all(v == "ok" for v in results.values())
+    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503)
+

@@ -1,13 +1,12 @@
 """HTTP only: parse, call the service, answer. No rules live here."""
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from desk_common.auth import Caller
-from desk_common.http import auth_error_docs, error_doc
+from desk_common.http import auth_error_docs, error_doc, readiness
 from ticket_link.dependencies import Webhook, claim_caller, get_service
 from ticket_link.errors import DepositCheckUnavailable
 from ticket_link.schemas import DepositClaim, DepositClaimResponse, ReadyResponse, WebhookAccepted
@@ -195,15 +194,4 @@ async def healthz() -> dict[str, str]:
 )
 async def readyz(request: Request, service: Annotated[TicketService, Depends(get_service)]) -> JSONResponse:
     """Readiness: pings Redis and asks deposit_check's `/readyz`, within 5 s. No key needed."""
-    async def probe(name: str, check: Any) -> tuple[str, str]:
-        try:
-            await asyncio.wait_for(check(), 5.0)
-            return name, "ok"
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure as "not ready"
-            return name, f"unavailable: {getattr(exc, 'message', type(exc).__name__)}"
-
-    results = dict(
-        await asyncio.gather(probe("redis", service.links.redis.ping), probe("deposit_check", service.checker.ready))
-    )
-    ready = all(v == "ok" for v in results.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503)
+    return await readiness({"redis": service.links.redis.ping, "deposit_check": service.checker.ready})
