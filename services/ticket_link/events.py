@@ -68,6 +68,8 @@ class EventConsumer:
     async def _handle(self, stream: str, entries: list[Any]) -> int:
         for entry_id, fields in entries:
             event = {k.decode(): v.decode() for k, v in fields.items()}
+            # A stream id starts with the ms it was written: lets the service drop news older than a link.
+            event["written_ms"] = (entry_id.decode() if isinstance(entry_id, bytes) else entry_id).split("-")[0]
             await self.service.on_event(event)
             await self.redis.xack(stream, GROUP, entry_id)
             metrics.EVENTS.labels(event.get("chain", "unknown"), event.get("type", "unknown")).inc()

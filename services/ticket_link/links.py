@@ -51,6 +51,7 @@ class Links:
             pipe.hsetnx(claim_key, "at", int(time.time()))
             pipe.hmget(claim_key, ["ticket", "ref"])
             pipe.hset(f"{PREFIX}:deposit:{tx_hash}:tickets", mine, sealed)
+            pipe.hsetnx(f"{PREFIX}:deposit:{tx_hash}:linked_ms", mine, int(time.time() * 1000))
             pipe.sadd(f"{PREFIX}:ticket:{mine}:deposits", tx_hash)
             results = await pipe.execute()
         owner, owner_ref = results[3]
@@ -59,10 +60,13 @@ class Links:
         helpdesk, ticket_id = self.privacy.unseal(owner_ref.decode())
         return TicketRef(helpdesk, ticket_id)
 
-    async def tickets_for(self, tx_hash: str) -> list[TicketRef]:
-        """Every ticket that linked this deposit (for status-change notes)."""
-        sealed = await self.redis.hvals(f"{PREFIX}:deposit:{tx_hash}:tickets")
-        return [TicketRef(*self.privacy.unseal(s.decode())) for s in sealed]
+    async def tickets_for(self, tx_hash: str) -> list[tuple[TicketRef, int]]:
+        """Every ticket that linked this deposit, with when it did (Unix ms), for status-change notes."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(f"{PREFIX}:deposit:{tx_hash}:tickets")
+            pipe.hgetall(f"{PREFIX}:deposit:{tx_hash}:linked_ms")
+            sealed, linked = await pipe.execute()
+        return [(TicketRef(*self.privacy.unseal(s.decode())), int(linked.get(k, 0))) for k, s in sealed.items()]
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
         members = await self.redis.smembers(f"{PREFIX}:ticket:{self.ticket_key(ref)}:deposits")

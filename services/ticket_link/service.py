@@ -110,7 +110,12 @@ class TicketService:
         # Generation 0 shares its keys with the first check's notes: one note per status, whichever came first.
         key_status = status if generation == 0 else f"{status}#{generation}"
         refs = await self.links.tickets_for(tx_hash)
-        for ref in refs:
+        written_ms = int(event.get("written_ms") or 0)
+        for ref, linked_ms in refs:
+            if written_ms and written_ms < linked_ms:
+                # The change happened before this ticket claimed the tx: its first note, from a
+                # fresher check, already says more. A late consumer must not post stale news after it.
+                continue
             key = note_key(self.links.ticket_key(ref), tx_hash, key_status)
             if await self.links.was_posted(key):
                 continue
