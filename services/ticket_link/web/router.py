@@ -66,8 +66,8 @@ async def form_page(request: Request, web: Web, agent: Agent, service: Service) 
     return _deposit_page(request, web, service, agent)
 
 
-@router.post("/check")
-async def check_deposit(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+async def _posted_form(request: Request, web: Web, agent: Agent, service: Service) -> DepositForm | Response:
+    """The submitted deposit form of a signed-in agent, or the page that says why not (sign-in, CSRF, 422)."""
     data = await _form(request)
     if agent is None:
         return _to_sign_in()
@@ -76,6 +76,14 @@ async def check_deposit(request: Request, web: Web, agent: Agent, service: Servi
     form, errors = read_deposit_form(data)
     if errors:
         return _deposit_page(request, web, service, agent, form=form, errors=errors, status_code=422)
+    return form
+
+
+@router.post("/check")
+async def check_deposit(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+    form = await _posted_form(request, web, agent, service)
+    if isinstance(form, Response):
+        return form
     try:
         verdict = await desk.check(service, form)
     except TicketLinkError as exc:
@@ -85,14 +93,9 @@ async def check_deposit(request: Request, web: Web, agent: Agent, service: Servi
 
 @router.post("/web/post")
 async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Service) -> Response:
-    data = await _form(request)
-    if agent is None:
-        return _to_sign_in()
-    if not csrf_ok(request.session, data):
-        return _deposit_page(request, web, service, agent, errors=[EXPIRED], status_code=403)
-    form, errors = read_deposit_form(data)
-    if errors:
-        return _deposit_page(request, web, service, agent, form=form, errors=errors, status_code=422)
+    form = await _posted_form(request, web, agent, service)
+    if isinstance(form, Response):
+        return form
     try:
         posted = await desk.post(service, form)
     except TicketLinkError as exc:
