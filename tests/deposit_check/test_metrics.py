@@ -13,10 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis as redis_lib
 
 from deposit_check.app import create_app
 from deposit_check.config import AppConfig, parse_config
 from deposit_check.devnet.litecoind import Litecoind, free_port
+from deposit_check.keys import ChainKeys
 from tests.conftest import RedisServer
 from tests.metrics_scrape import assert_no_secret_in_labels, scrape, value
 from tests.servers import serve
@@ -126,6 +128,11 @@ def test_watch_process_serves_metrics_on_its_own_port(litecoind: Litecoind, redi
                 return False
 
         wait_for(holds_lease)
+        # The lease is reported before the follower reads the tip it starts from: a block mined in
+        # between would be that starting point, never processed. Mine once the start is recorded.
+        cursor = ChainKeys("ltc-metrics-watch").cursor
+        with redis_lib.Redis.from_url(redis_server.url) as r:
+            wait_for(lambda: r.exists(cursor) == 1)
         litecoind.mine(1)
         wait_for(lambda: value(scrape(f"http://127.0.0.1:{port}/metrics"), "deposit_check_watch_blocks_total", chain="ltc-metrics-watch") >= 1)
     finally:
