@@ -5,6 +5,8 @@
   one GET (redis.asyncio) of the key derived from it, answer the stored bytes as JSON.
 - `ours_gc_frozen`, `baseline_gc_frozen` (diagnostic, `--gc-freeze`): the same with `gc.freeze()`
   once start-up is done.
+- `ours_unthrottled` (diagnostic, `--no-limiter`): ours with the API key's rate limiter skipped
+  (keys, scopes and everything else as deployed), to show what the limiter's Redis round trip costs.
 """
 
 import gc
@@ -81,3 +83,20 @@ def ours_gc_frozen() -> FastAPI:
 
 def baseline_gc_frozen() -> FastAPI:
     return frozen_after_startup(baseline())
+
+
+def ours_unthrottled() -> FastAPI:
+    app = ours()
+    startup = app.router.lifespan_context
+
+    async def unlimited(caller: object) -> None:
+        return None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with startup(app):
+            app.state.gate.throttle = unlimited  # the key is still authenticated; only counting is skipped
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -74,6 +74,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--gc-freeze", action="store_true",
         help="also load both apps with gc.freeze() after start-up (a diagnostic, see docs/benchmarks.md)",
     )
+    parser.add_argument(
+        "--no-limiter", action="store_true",
+        help="also load ours with the API key's rate limiter skipped (a diagnostic: what the limiter costs)",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     return parser.parse_args(argv)
 
@@ -103,7 +107,9 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> tuple[list[Series], lis
     settings = warm.WrkSettings(duration_s=args.duration, pairs=args.pairs)
     warm_series, warm_ratios, limits = _timed(
         "warm API",
-        lambda: warm.run(ltc[:half] + evm[: WARM_REQUESTS - half], redis_server.url, config, settings, args.gc_freeze),
+        lambda: warm.run(
+            ltc[:half] + evm[: WARM_REQUESTS - half], redis_server.url, config, settings, args.gc_freeze, args.no_limiter
+        ),
     )
     return utxo_series + evm_series + warm_series, utxo_ratios + evm_ratios + warm_ratios, limits
 

@@ -191,10 +191,12 @@ BASELINE = "baseline"
 OURS = "ours"
 OURS_FROZEN = "ours_gc_frozen"  # diagnostic variants, see bench/apps.py
 BASELINE_FROZEN = "baseline_gc_frozen"
+OURS_UNTHROTTLED = "ours_unthrottled"
 
 
 def run(
-    deposits: Sequence[Deposit], redis_url: str, config_text: str, settings: WrkSettings, gc_frozen: bool = False
+    deposits: Sequence[Deposit], redis_url: str, config_text: str, settings: WrkSettings, gc_frozen: bool = False,
+    no_limiter: bool = False,
 ) -> tuple[list[Series], list[Ratio], list[Limit]]:
     """Serve the apps, pre-warm, alternate wrk runs; return req/s, p50 and p99 series, ratios and bounds."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-warm-"))
@@ -205,7 +207,7 @@ def run(
         bodies = request_bodies(deposits)
         script.write_text(lua_script(bodies))
         env = {"DEPOSIT_CHECK_CONFIG": str(config), "REDIS_URL": redis_url}
-        names = [BASELINE, OURS] + ([BASELINE_FROZEN, OURS_FROZEN] if gc_frozen else [])
+        names = [BASELINE, OURS] + ([BASELINE_FROZEN, OURS_FROZEN] if gc_frozen else []) + ([OURS_UNTHROTTLED] if no_limiter else [])
         with ExitStack() as stack:
             urls = {name: stack.enter_context(serving(name, env)) for name in names}
             prewarm(urls[OURS], bodies, redis_url)
@@ -238,6 +240,8 @@ def _alternate(
     ratios = [ratio(OURS, BASELINE, "warm API: ours / bare FastAPI+Redis, req/s")]
     if OURS_FROZEN in urls:
         ratios.append(ratio(OURS_FROZEN, BASELINE_FROZEN, "warm API, diagnostic: both with gc.freeze(), req/s"))
+    if OURS_UNTHROTTLED in urls:
+        ratios.append(ratio(OURS_UNTHROTTLED, BASELINE, "warm API, diagnostic: ours without the rate limiter, req/s"))
     # Every app's p99 against the bound: whether a bare FastAPI app on this machine can meet it at all.
     limits = [Limit(series[app, "p99"], P99_BOUND_MS) for app in urls]
     return list(series.values()), ratios, limits

@@ -1,8 +1,6 @@
 """Request dependencies: who may call (key, rate, scope), and the service instance."""
 
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request
 
 from deposit_check import keys
 from deposit_check.config import AppConfig
@@ -23,10 +21,9 @@ async def get_service(request: Request) -> CheckService:
     return request.app.state.service
 
 
-async def check_caller(body: CheckRequest, caller: Annotated[auth.Caller, Depends(auth.api_caller)]) -> auth.Caller:
-    """A caller whose key may make this check: scope `check`, or `watch` with `"watch": true` (403)."""
+def require_check_scope(caller: auth.Caller, body: CheckRequest) -> None:
+    """The caller's key may make this check: scope `check`, or `watch` with `"watch": true` (403)."""
     if body.watch:
         caller.require("watch", 'asking for "watch": true')
     else:
         caller.require("check", "checking a deposit")
-    return caller

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from deposit_check.dependencies import check_caller, get_service
+from deposit_check.dependencies import get_service, require_check_scope
 from deposit_check.schemas import CheckRequest, CheckResponse, ReadyResponse
 from deposit_check.service import CheckService
-from desk_common.auth import Caller
+from desk_common.auth import Caller, api_caller
 from desk_common.http import auth_error_docs, error_doc, readiness
 
 router = APIRouter()
@@ -76,9 +76,9 @@ _CHECK_EXAMPLES: dict[str, Any] = {
     summary="Check a transaction against a deposit address",
 )
 async def create_check(
+    request: Request,
     body: Annotated[CheckRequest, Body(openapi_examples=_CHECK_EXAMPLES)],
-    service: Annotated[CheckService, Depends(get_service)],
-    _caller: Annotated[Caller, Depends(check_caller)],
+    caller: Annotated[Caller, Depends(api_caller)],
 ) -> Response:
     """Ask the chain's node(s) about the transaction and judge it against the deposit address: found or
     not, confirmations, what reached the address and whether that matches the expected amount.
@@ -86,6 +86,10 @@ async def create_check(
     Needs an API key with scope `check` (`watch` with `"watch": true`). A verdict may come from a short
     cache (header `X-Cache: hit`); a cached verdict never claims more progress than the chain had.
     """
+    # The key was checked (401, 429) before the body was read; its scope needs the body (403).
+    # No dependency for either step: FastAPI resolves each one again per request (docs/benchmarks.md).
+    require_check_scope(caller, body)
+    service: CheckService = request.app.state.service
     payload, cached = await service.check_json(body)
     # The service already produced the validated JSON; re-validating it here would only cost time.
     return Response(payload, media_type="application/json", headers={"X-Cache": "hit" if cached else "miss"})
