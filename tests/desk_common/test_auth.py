@@ -1,12 +1,16 @@
 """The shared gate: keys, implied scopes, limits; counted in memory here (Redis: the API tests)."""
 
+import asyncio
 import hashlib
+import shutil
+from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
 
 from desk_common.auth import AuthFailed, Gate, MissingScope, RateLimited
 from desk_common.config import ApiKey
+from tests.conftest import RedisServer
 
 SCOPES = {"check": {"check"}, "post": {"check", "post"}}
 
@@ -54,3 +58,78 @@ def test_rate_limit_is_checked_with_the_config(bad: str) -> None:
 def test_unknown_scope_is_refused() -> None:
     with pytest.raises(ValueError, match="'x': unknown scope pots; known: check, post"):
         Gate([key("x", "x", scopes=["pots"])], SCOPES, None, "t")
+
+
+@pytest.mark.parametrize(("limit", "batch"), [("120/minute", 1), ("199/minute", 1), ("1000/hour", 10), ("100000/minute", 100)])
+def test_busy_keys_take_their_requests_in_batches(limit: str, batch: int) -> None:
+    gate = Gate([key("k", "k", rate_limit=limit)], SCOPES, None, "t")
+    assert gate.authenticate("k", None).batch == batch
+
+
+@pytest.mark.parametrize("limit", [1000, 1005])
+async def test_batches_let_exactly_the_limit_through_in_one_process(limit: int) -> None:
+    gate = Gate([key("k", "k", rate_limit=f"{limit}/hour")], SCOPES, None, "t")
+    for _ in range(limit):  # the last 5 of 1005 do not fit a batch of 10: taken one by one
+        await gate.admit("k", None)
+    with pytest.raises(RateLimited):
+        await gate.admit("k", None)
+
+
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[RedisServer]:
+    """A Redis of this module's own: its command counts are this module's alone."""
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def limiter_calls(server: RedisServer) -> int:
+    with server.client() as client:
+        stats = client.info("commandstats")
+    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
+
+
+async def test_two_processes_share_a_busy_key_in_redis_with_a_round_trip_per_batch(own_redis: RedisServer) -> None:
+    keys = [key("bot", "bot", rate_limit="1000/hour")]
+    first, second = (Gate(keys, SCOPES, own_redis.url, "shared") for _ in range(2))
+    try:
+        before = limiter_calls(own_redis)
+        passed = 0
+        refused = {first: False, second: False}
+        while not all(refused.values()):  # two API processes, requests alternating between them
+            for gate in (first, second):
+                if refused[gate]:
+                    continue
+                try:
+                    await gate.admit("bot", None)
+                    passed += 1
+                except RateLimited:
+                    refused[gate] = True
+        assert passed == 1000  # each used what it took: the shared window let exactly the limit through
+        calls = limiter_calls(own_redis) - before
+        # A round trip per batch of 10 (100), three per refusal (batch, single, stats) and the
+        # scripts' first loading; one per request would be over 1,000.
+        assert calls <= 100 + 2 * 3 + 4
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_a_batch_taken_is_not_used_after_its_window(own_redis: RedisServer) -> None:
+    gate = Gate([key("fast", "fast", rate_limit="1000/second")], SCOPES, own_redis.url, "window")
+    try:
+        await gate.admit("fast", None)  # takes a batch of 10
+        before = limiter_calls(own_redis)
+        for _ in range(9):
+            await gate.admit("fast", None)
+        assert limiter_calls(own_redis) == before  # the rest of the batch: no round trip
+        await gate.admit("fast", None)
+        assert limiter_calls(own_redis) == before + 1  # used up: the next batch
+        await asyncio.sleep(1.1)  # the window moved on: what is left of that batch is void
+        await gate.admit("fast", None)
+        assert limiter_calls(own_redis) == before + 2
+    finally:
+        await gate.aclose()
