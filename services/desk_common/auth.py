@@ -141,7 +141,7 @@ class Gate:
         self._limiter = MovingWindowRateLimiter(storage)
         self._warned_at = 0.0
         self._taken: dict[str, _Taken] = {}  # per bucket: requests this process took ahead (batch > 1)
-        self._taking: dict[str, asyncio.Lock] = {}  # per bucket: one batch asked for at a time
+        self._asking: dict[str, asyncio.Event] = {}  # per bucket: set when the batch asked for lands
 
     def authenticate(self, token: str | None, client_host: str | None) -> Caller:
         """The caller a bearer token (None: no or another scheme) stands for.
@@ -171,12 +171,21 @@ class Gate:
         if caller.batch == 1:
             await self._hit(caller)
             return
-        if self._take(caller.bucket):
-            return
-        async with self._taking.setdefault(caller.bucket, asyncio.Lock()):
-            if self._take(caller.bucket):  # another request took a batch while this one waited
+        while True:
+            if self._take(caller.bucket):
                 return
+            asking = self._asking.get(caller.bucket)
+            if asking is None:
+                break
+            # Another request of this key is asking for the next batch: wait for it, all waiters at
+            # once (a lock would hand over one by one, a queue of them on every batch: a p99 tail).
+            await asking.wait()
+        asking = self._asking[caller.bucket] = asyncio.Event()
+        try:
             await self._hit(caller)
+        finally:
+            del self._asking[caller.bucket]
+            asking.set()  # refused or let through alone, the waiters each try for themselves
 
     def _take(self, bucket: str) -> bool:
         taken = self._taken.get(bucket)

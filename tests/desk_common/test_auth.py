@@ -87,9 +87,11 @@ def own_redis() -> Iterator[RedisServer]:
 
 
 def limiter_calls(server: RedisServer) -> int:
+    """Scripts run by the limiter so far (a first NOSCRIPT attempt, before the script is loaded, is not one)."""
     with server.client() as client:
         stats = client.info("commandstats")
-    return sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
+    runs = [stats.get(f"cmdstat_{name}", {}) for name in ("evalsha", "eval")]
+    return sum(s.get("calls", 0) - s.get("failed_calls", 0) for s in runs)
 
 
 async def test_two_processes_share_a_busy_key_in_redis_with_a_round_trip_per_batch(own_redis: RedisServer) -> None:
@@ -131,5 +133,17 @@ async def test_a_batch_taken_is_not_used_after_its_window(own_redis: RedisServer
         await asyncio.sleep(1.1)  # the window moved on: what is left of that batch is void
         await gate.admit("fast", None)
         assert limiter_calls(own_redis) == before + 2
+    finally:
+        await gate.aclose()
+
+
+async def test_concurrent_requests_wait_for_one_batch_instead_of_each_asking(own_redis: RedisServer) -> None:
+    gate = Gate([key("bot", "bot", rate_limit="1000/hour")], SCOPES, own_redis.url, "concurrent")
+    try:
+        before = limiter_calls(own_redis)
+        await asyncio.gather(*(gate.admit("bot", None) for _ in range(10)))
+        assert limiter_calls(own_redis) == before + 1  # one asked, nine waited for its batch of 10
+        await asyncio.gather(*(gate.admit("bot", None) for _ in range(25)))
+        assert limiter_calls(own_redis) == before + 4  # 25 more: three batches, asked one after another
     finally:
         await gate.aclose()
