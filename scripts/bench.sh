@@ -3,6 +3,7 @@
 # everything `scripts/setup.sh --test` installs (reusing an existing .venv), plus wrk (Debian).
 #   scripts/bench.sh                    the whole bench, ~2-3 minutes, loads only 127.0.0.1
 #   scripts/bench.sh --gc-freeze        also a diagnostic variant of the API (see docs/benchmarks.md)
+#   scripts/bench.sh --no-limiter       also ours without the rate limiter (what it costs)
 #   scripts/bench.sh --markdown FILE    also write the printed tables to FILE
 # Other options: .venv/bin/python -m bench.checks --help
 set -euo pipefail
