@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import redis.asyncio as redis
 from fastapi import Request
 from fastapi.security import HTTPBearer
@@ -96,6 +96,14 @@ class _Taken:
     until: float
 
 
+@dataclass
+class _Asking:
+    """A batch being asked for: `done` when it landed; `unavailable` when the limiter did not answer."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    unavailable: bool = False
+
+
 def _is_loopback(host: str | None) -> bool:
     if host is None:
         return False
@@ -141,7 +149,7 @@ class Gate:
         self._limiter = MovingWindowRateLimiter(storage)
         self._warned_at = 0.0
         self._taken: dict[str, _Taken] = {}  # per bucket: requests this process took ahead (batch > 1)
-        self._asking: dict[str, asyncio.Event] = {}  # per bucket: set when the batch asked for lands
+        self._asking: dict[str, _Asking] = {}  # per bucket: the batch being asked for
 
     def authenticate(self, token: str | None, client_host: str | None) -> Caller:
         """The caller a bearer token (None: no or another scheme) stands for.
@@ -179,13 +187,15 @@ class Gate:
                 break
             # Another request of this key is asking for the next batch: wait for it, all waiters at
             # once (a lock would hand over one by one, a queue of them on every batch: a p99 tail).
-            await asking.wait()
-        asking = self._asking[caller.bucket] = asyncio.Event()
+            await asking.done.wait()
+            if asking.unavailable:
+                return  # the limiter's store did not answer it: let these through as well
+        asking = self._asking[caller.bucket] = _Asking()
         try:
-            await self._hit(caller)
+            asking.unavailable = not await self._hit(caller)
         finally:
             del self._asking[caller.bucket]
-            asking.set()  # refused or let through alone, the waiters each try for themselves
+            asking.done.set()  # refused or let through alone, the waiters each try for themselves
 
     def _take(self, bucket: str) -> bool:
         taken = self._taken.get(bucket)
@@ -194,7 +204,8 @@ class Gate:
         taken.left -= 1
         return True
 
-    async def _hit(self, caller: Caller) -> None:
+    async def _hit(self, caller: Caller) -> bool:
+        """Count the request (RateLimited when it does not fit); False when the limiter did not answer."""
         assert caller.limit is not None
         try:
             # A whole batch when the window has room for it (this request and the next batch - 1),
@@ -203,15 +214,15 @@ class Gate:
                 # Used within one window only: taken now and used after the window moved on, a
                 # request would be counted in no window.
                 self._taken[caller.bucket] = _Taken(caller.batch - 1, time.monotonic() + caller.limit.get_expiry())
-                return
+                return True
             if await self._limiter.hit(caller.limit, caller.bucket):
-                return
+                return True
             stats = await self._limiter.get_window_stats(caller.limit, caller.bucket)
         except StorageError as exc:
             if time.monotonic() - self._warned_at > 60:
                 self._warned_at = time.monotonic()
                 log.warning("rate limiter unavailable, requests are not limited: %s", type(exc.storage_error).__name__)
-            return
+            return False
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(f"rate limit of {caller.limit} for this API key reached; retry in {retry_after} s", retry_after)
 

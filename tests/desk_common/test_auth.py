@@ -3,12 +3,13 @@
 import asyncio
 import hashlib
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
 
-from desk_common.auth import AuthFailed, Gate, MissingScope, RateLimited
+from desk_common.auth import LIMITER_TIMEOUT_SECONDS, AuthFailed, Gate, MissingScope, RateLimited
 from desk_common.config import ApiKey
 from tests.conftest import RedisServer
 
@@ -147,3 +148,22 @@ async def test_concurrent_requests_wait_for_one_batch_instead_of_each_asking(own
         assert limiter_calls(own_redis) == before + 4  # 25 more: three batches, asked one after another
     finally:
         await gate.aclose()
+
+
+async def test_a_limiter_store_that_hangs_lets_waiting_requests_through_together() -> None:
+    """Requests waiting for a batch from a Redis that never answers pass with the one that asked,
+    after one timeout, not one timeout after another."""
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)  # takes the command, never answers
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    gate = Gate([key("bot", "bot", rate_limit="1000/hour")], SCOPES, f"redis://127.0.0.1:{port}/0", "hung")
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(gate.admit("bot", None) for _ in range(8)))
+        assert time.monotonic() - started < 3 * LIMITER_TIMEOUT_SECONDS  # eight in a row would take 8 s
+    finally:
+        await gate.aclose()
+        server.close()
