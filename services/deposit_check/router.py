@@ -86,8 +86,9 @@ async def create_check(
     Needs an API key with scope `check` (`watch` with `"watch": true`). A verdict may come from a short
     cache (header `X-Cache: hit`); a cached verdict never claims more progress than the chain had.
     """
-    # The key was checked (401, 429) before the body was read; its scope needs the body (403).
-    # No dependency for either step: FastAPI resolves each one again per request (docs/benchmarks.md).
+    # The key was admitted (401, 429) before the body was read; its scope needs the body (403). The
+    # scope and the service take no dependency of their own: FastAPI resolves each dependency again
+    # on every request (docs/benchmarks.md).
     require_check_scope(caller, body)
     service: CheckService = request.app.state.service
     payload, cached = await service.check_json(body)

@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
 import redis.asyncio as redis
 from fastapi import Request
 from fastapi.security import HTTPBearer
