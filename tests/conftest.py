@@ -96,14 +96,19 @@ class RedisServer:
         return redis.Redis.from_url(self.url)
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
+def running_redis() -> Iterator[RedisServer]:
+    """A redis-server of its own for as long as the fixture built on this lasts, then gone with its files."""
     server = RedisServer().start()
     try:
         yield server
     finally:
         server.stop()
         shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    yield from running_redis()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -11,7 +10,7 @@ from pydantic import ValidationError
 
 from desk_common.auth import LIMITER_TIMEOUT_SECONDS, AuthFailed, Gate, MissingScope, RateLimited
 from desk_common.config import ApiKey
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, running_redis
 
 SCOPES = {"check": {"check"}, "post": {"check", "post"}}
 
@@ -79,12 +78,7 @@ async def test_batches_let_exactly_the_limit_through_in_one_process(limit: int) 
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[RedisServer]:
     """A Redis of this module's own: its command counts are this module's alone."""
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.dir, ignore_errors=True)
+    yield from running_redis()
 
 
 def limiter_calls(server: RedisServer) -> int:
