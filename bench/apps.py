@@ -12,7 +12,7 @@
 import gc
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis.asyncio as redis
@@ -58,45 +58,42 @@ def baseline() -> FastAPI:
     return app
 
 
-def frozen_after_startup(app: FastAPI) -> FastAPI:
-    """`app` with `gc.freeze()` once its start-up is done (diagnostic: what the collector costs).
-
-    Our start-up leaves ~160k objects (web3, eth-*, bitcoinlib, pydantic schemas) that every full
-    collection walks; frozen, a full collection only sees what requests left behind.
-    """
+def after_startup(app: FastAPI, step: Callable[[FastAPI], None]) -> FastAPI:
+    """`app` with `step(app)` run once its own start-up is done (for the diagnostic variants)."""
     startup = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with startup(app):
-            gc.collect()
-            gc.freeze()
+            step(app)
             yield
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def _freeze(app: FastAPI) -> None:
+    """Diagnostic: what the collector costs. Our start-up leaves ~160k objects (web3, eth-*,
+    bitcoinlib, pydantic schemas) that every full collection walks; frozen, a full collection only
+    sees what requests left behind."""
+    gc.collect()
+    gc.freeze()
 
 
 def ours_gc_frozen() -> FastAPI:
-    return frozen_after_startup(ours())
+    return after_startup(ours(), _freeze)
 
 
 def baseline_gc_frozen() -> FastAPI:
-    return frozen_after_startup(baseline())
+    return after_startup(baseline(), _freeze)
 
 
-def ours_unthrottled() -> FastAPI:
-    app = ours()
-    startup = app.router.lifespan_context
-
+def _skip_limiter(app: FastAPI) -> None:
     async def unlimited(caller: object) -> None:
         return None
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with startup(app):
-            app.state.gate.throttle = unlimited  # the key is still authenticated; only counting is skipped
-            yield
+    app.state.gate.throttle = unlimited  # the key is still authenticated; only counting is skipped
 
-    app.router.lifespan_context = lifespan
-    return app
+
+def ours_unthrottled() -> FastAPI:
+    return after_startup(ours(), _skip_limiter)

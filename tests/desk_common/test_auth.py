@@ -1,4 +1,5 @@
-"""The shared gate: keys, implied scopes, limits; counted in memory here (Redis: the API tests)."""
+"""The shared gate: keys, implied scopes, limits; counted in memory, and in a Redis of this module's own
+for the batches (the API tests count in the session's Redis)."""
 
 import asyncio
 import hashlib
