@@ -17,13 +17,14 @@ from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
 from deposit_check.errors import DepositCheckError
 from deposit_check.router import router
+from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
 from deposit_check.store import open_store
 from deposit_check.watch.registry import Registry
 from deposit_check.watch.runner import run_followers
-from desk_common.auth import AccessDenied
-from desk_common.http import BodyLimit, error_response, on_http_error, on_validation_error
-from desk_common.metrics import install_metrics
+from desk_common.auth import AccessDenied, api_caller
+from desk_common.http import BodyLimit, document_components, error_response, on_http_error, on_validation_error
+from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
         version="0.1.0",
         description="Verify a deposit: a transaction hash against a deposit address, on UTXO and EVM chains.",
         lifespan=lifespan,
+        telemetry=NO_OPENTELEMETRY,  # Prometheus instead, at /metrics
     )
     app.include_router(router)
+    document_components(app, [CheckRequest], security=[api_caller])  # what the check route reads itself
     install_metrics(app, "deposit_check")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes
     app.add_exception_handler(DepositCheckError, _on_domain_error)

@@ -10,9 +10,12 @@ PREFIX = "dc:v1"
 
 
 def check(chain: str | None, tx_hash: str, address: str, asset: str | None, expected: str | None) -> str:
-    """Cache key of one check request (the request is normalized before it gets here)."""
+    """Cache key of one check request (the request is normalized before it gets here).
+
+    The value is the answer with its metric labels on a first line (`service.Answer`); answers
+    cached as bare JSON by earlier versions were under `check:` and are not read."""
     raw = "\x1f".join((chain or "*", tx_hash, address, asset or "", expected or ""))
-    return f"{PREFIX}:check:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+    return f"{PREFIX}:answer:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
 
 
 class ChainKeys:

@@ -4,6 +4,7 @@ Labels are bounded: configured chain names, endpoint labels (scheme://host:port,
 credentials), verdict statuses, event types. Never a tx hash or an address.
 """
 
+import functools
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,22 @@ CHECK_SECONDS = Histogram(
     "deposit_check_check_seconds", "Time to answer a check (cache hits included)", ["cache"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+
+
+@functools.cache
+def _check_children(chain: str, status: str, cache: str) -> tuple[Any, Any]:
+    # labels() validates and locks on every call; the label sets are few (chains x statuses x 2)
+    return CHECKS.labels(chain, status, cache), CHECK_SECONDS.labels(cache)
+
+
+def checked(chain: str, status: str, cache: str, seconds: float | None = None) -> None:
+    """Count one answered check; `seconds` (the time to answer it) when it was answered."""
+    count, timing = _check_children(chain, status, cache)
+    count.inc()
+    if seconds is not None:
+        timing.observe(seconds)
+
+
 NODE_SECONDS = Histogram(
     "deposit_check_node_request_seconds", "One call to one node endpoint, by outcome", ["chain", "endpoint", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),

@@ -4,7 +4,6 @@ Routes call `CheckService.check_json`; everything about chains and caching stays
 """
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from decimal import Decimal
 
 import redis.asyncio as redis
 
-from deposit_check import metrics
+from deposit_check import keys, metrics
 from deposit_check.chains import Chain
 from deposit_check.config import CacheConfig
 from deposit_check.errors import (
@@ -26,7 +25,6 @@ from deposit_check.errors import (
     UnknownChain,
 )
 from deposit_check.keys import ChainKeys
-from deposit_check.keys import check as check_key
 from deposit_check.models import Asset, Observation
 from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.store import Store, StoreUnavailable
@@ -52,6 +50,30 @@ class Plan:
     asked_chain: str | None  # None when the address format picked the chains
     asset_symbol: str | None
     expected: Decimal | None
+    cache_key: str  # the verdict cached for this request
+    reorg_marks: tuple[str, ...]  # set by the watcher when a reorg took a target's status back
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A check's answer: the response JSON, and the metric labels it is counted under."""
+
+    body: bytes
+    status: str
+    chain: str  # a configured chain's name, or "none"
+    cached: bool
+
+    def stored(self) -> bytes:
+        """As cached: the labels on a first line, so a hit is counted without parsing its JSON."""
+        return f"{self.status} {self.chain}\n".encode() + self.body
+
+    @classmethod
+    def from_stored(cls, value: bytes) -> "Answer | None":
+        head, newline, body = value.partition(b"\n")  # compact JSON holds no raw newline
+        labels = head.split(b" ")
+        if not newline or len(labels) != 2:
+            return None  # not written by this version: a miss
+        return cls(body, labels[0].decode(), labels[1].decode(), cached=True)
 
 
 PLANS_KEPT = 4096
@@ -108,7 +130,11 @@ class CheckService:
                     asset.to_base_units(expected)
                 except ValueError as exc:
                     raise InvalidRequest(f"expected_amount: {exc}") from exc
-        return Plan(targets, req.chain, req.asset.upper() if req.asset else None, expected)
+        asset_symbol = req.asset.upper() if req.asset else None
+        first = targets[0]
+        cache_key = keys.check(req.chain, first.tx_hash, first.address, asset_symbol, req.expected_amount)
+        marks = tuple(ChainKeys(t.chain.name).reorged(t.tx_hash) for t in targets)
+        return Plan(targets, req.chain, asset_symbol, expected, cache_key, marks)
 
     def _target(self, chain: Chain, req: CheckRequest) -> Target:
         return Target(chain, chain.normalize_tx_hash(req.tx_hash), chain.normalize_address(req.address))
@@ -242,47 +268,45 @@ class CheckService:
         With `watch`, the cache is not read: the watch is registered from a fresh observation.
         """
         started = time.perf_counter()
-        chain = req.chain if req.chain in self.chains else "none"  # a label: only configured names
         try:
-            body, cached = await self._check_json(req)
+            answer = await self._answer(req)
         except NodeUnavailable as exc:
-            metrics.CHECKS.labels(exc.chain if exc.chain in self.chains else chain, "unavailable", "miss").inc()
+            asked = exc.chain if exc.chain in self.chains else req.chain
+            metrics.checked(asked if asked in self.chains else "none", "unavailable", "miss")
             raise
         except DepositCheckError:
-            metrics.CHECKS.labels(chain, "invalid", "miss").inc()
+            metrics.checked(req.chain if req.chain in self.chains else "none", "invalid", "miss")
             raise
-        cache = "hit" if cached else "miss"
-        answer = json.loads(body)  # small; the status and chain of a cached answer are only in its JSON
-        chain = answer.get("chain") or answer.get("found_on") or chain
-        metrics.CHECKS.labels(chain if chain in self.chains else "none", answer.get("status", "unknown"), cache).inc()
-        metrics.CHECK_SECONDS.labels(cache).observe(time.perf_counter() - started)
-        return body, cached
+        cache = "hit" if answer.cached else "miss"
+        metrics.checked(answer.chain, answer.status, cache, time.perf_counter() - started)
+        return answer.body, answer.cached
 
-    async def _check_json(self, req: CheckRequest) -> tuple[bytes, bool]:
+    async def _answer(self, req: CheckRequest) -> Answer:
         plan = self.plan(req)
-        first = plan.targets[0]
-        key = check_key(plan.asked_chain, first.tx_hash, first.address, plan.asset_symbol, req.expected_amount)
         if not req.watch:
             # One round trip: the cached answer, and whether a reorg has since taken any status back.
-            marks = [ChainKeys(t.chain.name).reorged(t.tx_hash) for t in plan.targets]
             try:
-                cached, *reorged = await self.store.get_many([key, *marks])
+                cached, *reorged = await self.store.get_many([plan.cache_key, *plan.reorg_marks])
             except StoreUnavailable as exc:
                 log.warning("cache unavailable, checking without it: %s", exc)
                 cached, reorged = None, []
-            if cached is not None and not any(reorged):
-                return cached, True
+            answer = Answer.from_stored(cached) if cached is not None and not any(reorged) else None
+            if answer is not None:
+                return answer
         verdict, observed = await self._evaluate(plan)
         response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
         if req.watch:
             response.watching = await self._watch(plan, verdict, observed)
-        body = response.model_dump_json().encode()
+        about = verdict.chain or verdict.found_on or req.chain
+        answer = Answer(
+            response.model_dump_json().encode(), verdict.status.value, about if about in self.chains else "none", cached=False
+        )
         ttl = self.cache.final_ttl_seconds if verdict.final else self.cache.pending_ttl_seconds
         try:
-            await self.store.set(key, body, ttl)
+            await self.store.set(plan.cache_key, answer.stored(), ttl)
         except StoreUnavailable as exc:
             log.warning("cache unavailable, verdict not cached: %s", exc)
-        return body, False
+        return answer
 
     async def _watch(self, plan: Plan, verdict: Verdict, observed: list[tuple[Target, Observation]]) -> bool:
         """Ask the watcher to follow the deposit on each chain it may be on; False when it cannot."""

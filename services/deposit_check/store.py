@@ -3,6 +3,7 @@
 Key names come from keys.py.
 """
 
+import asyncio
 import time
 from typing import Protocol
 
@@ -31,38 +32,48 @@ class Store(Protocol):
 class RedisStore:
     kind = "redis"
 
-    def __init__(self, url: str) -> None:
-        # Short timeouts: a dead Redis must turn into "degraded", not a hung request.
-        self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+    def __init__(self, url: str, timeout_seconds: float = 1.0) -> None:
+        # A dead or hung Redis must turn into "degraded" (a check without the cache), not a hung
+        # request: each call is bounded as a whole, retries included. The bound is an asyncio
+        # timeout around the call, not redis-py's socket_timeout (5 s by default), which on Python
+        # 3.11 spawns a task per command to time its write (asyncio.wait_for): a tenth of a cached
+        # check's cost. A call cut short leaves no half-read reply behind: redis-py drops that
+        # connection.
+        self._redis = redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=timeout_seconds)
+        self._timeout = timeout_seconds
 
     async def get(self, key: str) -> bytes | None:
-        try:
-            return await self._redis.get(key)
-        except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return (await self.get_many([key]))[0]
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         try:
-            return await self._redis.mget(keys)
-        except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            async with asyncio.timeout(self._timeout):
+                return await self._redis.mget(keys)
+        except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
+            raise StoreUnavailable(_reason(exc)) from exc
 
     async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
         if ttl_seconds <= 0:  # a TTL of 0 means "do not cache"
             return
         try:
-            await self._redis.set(key, value, ex=ttl_seconds)
+            async with asyncio.timeout(self._timeout):
+                await self._redis.set(key, value, ex=ttl_seconds)
         except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(_reason(exc)) from exc
 
     async def ping(self) -> None:
         try:
-            await self._redis.ping()
+            async with asyncio.timeout(self._timeout):
+                await self._redis.ping()
         except (redis.RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(_reason(exc)) from exc
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or f"{type(exc).__name__} (no answer in time)"
 
 
 class MemoryStore:

@@ -5,8 +5,11 @@ multiprocess mode. `/metrics` needs no API key; keep it off the public side (bin
 """
 
 import argparse
+import functools
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -18,10 +21,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# For FastAPI(telemetry=...): its native OpenTelemetry off. The services export Prometheus, and ship
+# no OpenTelemetry SDK that could give it a provider; left on, it asks on every request whether one
+# was configured meanwhile, a few percent of a cached check (docs/benchmarks.md).
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
 RESPONSES = Counter(
     "desk_http_responses_total", "HTTP responses by app, route template (never the raw path) and status code",
     ["app", "route", "status"],
 )
+
+
+@functools.cache
+def _responses(app: str, route: str, status: int) -> Any:
+    # labels() validates and locks on every call; routes are templates and statuses few: a small set
+    return RESPONSES.labels(app, route, str(status))
 
 
 class ResponseMetrics:
@@ -48,7 +62,7 @@ class ResponseMetrics:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = getattr(scope.get("route"), "path_format", None) or "(unmatched)"
-            RESPONSES.labels(self.name, route, str(status)).inc()
+            _responses(self.name, route, status).inc()
 
 
 async def _metrics(_: Request) -> Response:

@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from desk_common.auth import AccessDenied
 from desk_common.http import AccessLog, BodyLimit, error_response, on_http_error, on_validation_error
-from desk_common.metrics import install_metrics
+from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
 from ticket_link.dependencies import build_gate
@@ -59,6 +59,7 @@ def create_app(config: AppConfig) -> FastAPI:
         version="0.1.0",
         description="Takes tx hashes from tickets, checks them with deposit_check, posts the verdict as an internal note.",
         lifespan=lifespan,
+        telemetry=NO_OPENTELEMETRY,  # Prometheus instead, at /metrics
     )
     app.include_router(router)
     install_metrics(app, "ticket_link")  # GET /metrics, no key: keep it off the public side (docs/operations.md)

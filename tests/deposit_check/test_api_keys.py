@@ -55,6 +55,18 @@ class TestCreateCheck:
         assert response.status_code == 401 and "Bearer" in response.json()["error"]["message"]
         assert check(url, None, nonsense=1).status_code == 401  # before validation
 
+    def test_key_then_body_then_scope(self, url: str, address: str) -> None:
+        # A key lacking `watch` with a bad body: the body is judged first (422), then the scope (403).
+        assert check(url, CHECKER, watch=True, nonsense=1).status_code == 422
+        assert check(url, CHECKER, tx_hash="ab" * 32, address=address, watch=True).status_code == 403
+        # The bearer scheme is read as HTTP says (any case); another scheme is no key at all.
+        headers = {"authorization": CHECKER.headers["Authorization"].replace("Bearer", "bEaReR")}
+        plain = httpx.post(f"{url}/v1/checks", json={"tx_hash": "ab" * 32, "address": address}, headers=headers, timeout=30)
+        assert plain.status_code == 200
+        token = CHECKER.headers["Authorization"].split(" ", 1)[1]
+        basic = httpx.post(f"{url}/v1/checks", json={}, headers={"authorization": f"Basic {token}"}, timeout=30)
+        assert basic.status_code == 401 and "Bearer" in basic.json()["error"]["message"]
+
     def test_missing_scope(self, url: str, address: str) -> None:
         response = check(url, CHECKER, tx_hash="ab" * 32, address=address, watch=True)
         assert response.status_code == 403

@@ -112,7 +112,7 @@ def test_answers_are_cached_in_redis(api: httpx.Client, litecoind: Litecoind, re
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
     assert first.json() == second.json() and first.json()["status"] == "confirmed"
     client = redis_server.client()
-    ttls = [client.ttl(k) for k in client.scan_iter("dc:v1:check:*")]
+    ttls = [client.ttl(k) for k in client.scan_iter("dc:v1:answer:*")]
     assert any(300 < t <= 600 for t in ttls)  # a final verdict, kept for final_ttl_seconds
 
 

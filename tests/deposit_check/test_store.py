@@ -1,12 +1,16 @@
 """The store against real Redis (the machine's, on a private key prefix) and the in-process one."""
 
 import asyncio
+import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from deposit_check.keys import check as check_key
+from deposit_check.service import Answer
 from deposit_check.store import MemoryStore, RedisStore, StoreUnavailable
+from tests.conftest import RedisServer, running_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -49,9 +53,47 @@ async def test_dead_redis_raises_store_unavailable() -> None:
     await s.aclose()
 
 
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[RedisServer]:
+    """A Redis of this module's own, to pause."""
+    yield from running_redis()
+
+
+async def test_a_redis_that_does_not_answer_is_unavailable_within_the_timeout(own_redis: RedisServer) -> None:
+    """Each call is bounded as a whole (redis-py's own socket timeout is off), and the connection a
+    call was cut short on is not reused: the next call gets its own answer, not the late one."""
+    store = RedisStore(own_redis.url, timeout_seconds=0.5)
+    admin = own_redis.client()
+    try:
+        await store.set("a", b"A", 60)
+        await store.set("b", b"B", 60)
+        admin.execute_command("CLIENT", "PAUSE", 1500, "ALL")  # Redis holds every client's command for 1.5 s
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.get_many(["a"])
+        assert time.monotonic() - started < 1.2
+        with pytest.raises(StoreUnavailable):
+            await store.set("c", b"C", 60)
+        await asyncio.sleep(1.2)  # the pause is over; the replies to "a" and "c" were on dropped connections
+        assert await store.get_many(["b", "a"]) == [b"B", b"A"]
+        assert await store.get("c") in (b"C", None)  # written or not, never another command's reply
+    finally:
+        admin.close()
+        await store.aclose()
+
+
+def test_an_answer_is_cached_with_its_metric_labels() -> None:
+    answer = Answer(b'{"status":"confirmed","chain":"litecoin"}', "confirmed", "litecoin", cached=False)
+    back = Answer.from_stored(answer.stored())
+    assert back == Answer(answer.body, "confirmed", "litecoin", cached=True)
+    # What an earlier version cached under another key (bare JSON), or anything else, is a miss.
+    assert Answer.from_stored(answer.body) is None
+    assert Answer.from_stored(b"confirmed\n{}") is None
+
+
 def test_check_key_separates_requests() -> None:
     a = check_key("litecoin", "ab", "addr", None, None)
-    assert a.startswith("dc:v1:check:")
+    assert a.startswith("dc:v1:answer:")
     assert a != check_key(None, "ab", "addr", None, None)
     assert a != check_key("litecoin", "ab", "addr", "LTC", None)
     assert a != check_key("litecoin", "ab", "addr", None, "1")

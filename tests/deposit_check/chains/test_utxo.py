@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from deposit_check.chains.utxo import UtxoChain
