@@ -4,11 +4,16 @@ Written here rather than taken from a library: the libraries that speak this RPC
 python-bitcoinrpc) are sync or open a connection per call, and we need one batch per check.
 Every request is sent as a batch, so the node answers HTTP 200 with one reply per call and a
 per-call error (Bitcoin Core answers single calls that fail with HTTP 404/500).
+
+Requests go straight to httpx's transport (its connection pool, HTTP/1.1 and timeouts), not
+through `httpx.AsyncClient`: a node's RPC needs none of the client's cookies, redirects or auth
+flows, and on a cold check they were a third of our CPU per request (docs/benchmarks.md).
 """
 
+import base64
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -41,7 +46,14 @@ class Endpoint:
     """A node URL with its credentials split off, so that messages never carry them."""
 
     url: str
-    auth: tuple[str, str] | None
+    auth: tuple[str, str] | None = field(repr=False)
+    headers: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # of each request, auth included
+
+    def __post_init__(self) -> None:
+        self.headers["content-type"] = "application/json"
+        if self.auth is not None:
+            user, password = (part.encode() for part in self.auth)
+            self.headers["authorization"] = "Basic " + base64.b64encode(user + b":" + password).decode()
 
     @classmethod
     def parse(cls, url: str) -> "Endpoint":
@@ -87,7 +99,8 @@ class JsonRpcClient:
             breaker_reset_seconds=breaker_reset_seconds,
             max_in_flight=max_in_flight,
         )
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_seconds), transport=transport)
+        self._transport = transport or httpx.AsyncHTTPTransport()
+        self._timeout = httpx.Timeout(timeout_seconds).as_dict()
 
     async def batch(
         self, calls: Sequence[tuple[str, Sequence[Any]]], interpret: Callable[[list[Reply]], T]
@@ -115,22 +128,24 @@ class JsonRpcClient:
             [{"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)} for i, (m, p) in enumerate(calls)],
             default=_encode,
         )
+        request = httpx.Request(
+            "POST", endpoint.url, content=body, headers=endpoint.headers, extensions={"timeout": self._timeout}
+        )
         try:
-            response = await self._http.post(
-                endpoint.url,
-                content=body,
-                auth=endpoint.auth or httpx.USE_CLIENT_DEFAULT,
-                headers={"content-type": "application/json"},
-            )
+            response = await self._transport.handle_async_request(request)
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:  # its message names no URL (it is in exc.request)
             raise BadAnswer(f"{type(exc).__name__} {exc}".rstrip()) from None
         if response.status_code in (401, 403):
             raise BadAnswer(f"HTTP {response.status_code}: the node refused the RPC credentials")
         if response.status_code != 200:
-            raise BadAnswer(f"HTTP {response.status_code}: {response.text[:200]!r}")
+            raise BadAnswer(f"HTTP {response.status_code}: {content[:200].decode(errors='replace')!r}")
         try:
             # Amounts must stay exact: never let them become floats.
-            items = json.loads(response.content, parse_float=Decimal)
+            items = json.loads(content, parse_float=Decimal)
         except ValueError as exc:
             raise BadAnswer(f"not JSON: {exc}") from None
         if not isinstance(items, list):
@@ -149,7 +164,7 @@ class JsonRpcClient:
         return replies
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
 
 def result(reply: Reply) -> Any:

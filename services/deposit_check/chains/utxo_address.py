@@ -4,6 +4,7 @@ bitcoinlib decodes (base58check, bech32/bech32m); the network check is ours beca
 ignores the network for bech32 and has wrong base58 prefixes for regtest.
 """
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -89,8 +90,12 @@ class Address:
     kind: str  # p2pkh | p2sh | witness_v0_keyhash | witness_v0_scripthash | witness_v1_taproot | witness_vN
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(address: str, params: AddressParams) -> Address:
-    """Decode `address` for the network of `params`; raise InvalidAddress naming the reason."""
+    """Decode `address` for the network of `params`; raise InvalidAddress naming the reason.
+
+    Remembered (a valid one; an invalid one raises each time): bitcoinlib's pure-Python base58 and
+    bech32 cost a tenth of a cold check, and each check and watched deposit decodes its address."""
     text = address.strip()
     if not text:
         raise InvalidAddress(f"the address is empty; expected a {params.label} address")

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from deposit_check.chains.jsonrpc import Endpoint
 from deposit_check.chains.utxo import UtxoChain
 from tests.helpers import CountingTransport
 from deposit_check.devnet.litecoind import Litecoind, free_port
@@ -113,6 +114,16 @@ async def test_one_http_request_per_observe(litecoind: Litecoind, make_utxo_chai
     await chain.observe(txid, address)
     await chain.observe(UNKNOWN_TXID, address)
     assert transport.requests == 2
+
+
+async def test_wrong_rpc_credentials_are_named_and_never_shown(litecoind: Litecoind, make_utxo_chain: MakeUtxoChain) -> None:
+    wrong = litecoind.rpc_url.replace(f":{litecoind.rpc_password}@", ":not-the-p%40ssword@")
+    chain = make_utxo_chain(wrong)
+    with pytest.raises(NodeUnavailable) as refused:
+        await chain.observe(UNKNOWN_TXID, litecoind.new_address())
+    assert "refused the RPC credentials" in refused.value.message
+    assert "p@ssword" not in refused.value.message and "p%40ssword" not in refused.value.message
+    assert "not-the" not in repr(Endpoint.parse(wrong))  # nor in an endpoint's repr (a log line, a traceback)
 
 
 async def test_tip_and_ready(litecoind: Litecoind, chain: UtxoChain) -> None:
