@@ -53,7 +53,7 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    packages = ", ".join(f"{p} {version(p)}" for p in ("bitcoinlib", "web3", "fastapi", "uvicorn", "httpx", "redis"))
+    packages = ", ".join(f"{p} {version(p)}" for p in ("bitcoinlib", "web3", "fastapi", "uvicorn", "uvloop", "httptools", "httpx", "redis"))
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; {os.cpu_count()} CPUs ({cpu}); "
         f"Python {platform.python_version()}; {packages}"
