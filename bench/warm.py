@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import redis
 
+from bench import warm_cpu
 from bench.apps import bare_key
 from bench.nodes import ETH_CONFIRMATIONS, LTC_CONFIRMATIONS, TOKEN_DECIMALS, TOKEN_SYMBOL, Deposit, wait_for_port
 from bench.report import Limit, Ratio, Series
@@ -211,7 +212,9 @@ def run(
         with ExitStack() as stack:
             urls = {name: stack.enter_context(serving(name, env)) for name in names}
             prewarm(urls[OURS], bodies, redis_url)
-            return _alternate(urls, script, settings)
+            series, ratios, limits = _alternate(urls, script, settings)
+        cpu_series, cpu_ratios = warm_cpu.run(bodies, env, API_KEY)  # the servers are gone: this process alone
+        return series + cpu_series, ratios + cpu_ratios, limits
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
