@@ -7,7 +7,8 @@ per-call error (Bitcoin Core answers single calls that fail with HTTP 404/500).
 
 Requests go straight to httpx's transport (its connection pool, HTTP/1.1 and timeouts), not
 through `httpx.AsyncClient`: a node's RPC needs none of the client's cookies, redirects or auth
-flows, and on a cold check they were a third of our CPU per request (docs/benchmarks.md).
+flows, and on a cold check they were a third of our CPU per request (docs/benchmarks.md). Nodes
+are reached directly, with no proxy from the environment (as web3's aiohttp session does for EVM).
 """
 
 import base64

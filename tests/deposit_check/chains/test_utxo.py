@@ -126,6 +126,18 @@ async def test_wrong_rpc_credentials_are_named_and_never_shown(litecoind: Liteco
     assert "not-the" not in repr(Endpoint.parse(wrong))  # nor in an endpoint's repr (a log line, a traceback)
 
 
+async def test_nodes_are_reached_directly_whatever_the_proxy_variables(
+    litecoind: Litecoind, make_utxo_chain: MakeUtxoChain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_proxy = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    chain = make_utxo_chain(litecoind.rpc_url)
+    assert await chain.tip() == litecoind.cli("getblockcount")
+
+
 async def test_tip_and_ready(litecoind: Litecoind, chain: UtxoChain) -> None:
     assert await chain.tip() == litecoind.cli("getblockcount")
     await chain.ready()
