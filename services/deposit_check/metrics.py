@@ -4,7 +4,6 @@ Labels are bounded: configured chain names, endpoint labels (scheme://host:port,
 credentials), verdict statuses, event types. Never a tx hash or an address.
 """
 
-import functools
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from desk_common.metrics import labelled
 
 if TYPE_CHECKING:
     from deposit_check.chains.endpoints import EndpointPool
@@ -26,18 +27,11 @@ CHECK_SECONDS = Histogram(
 )
 
 
-@functools.cache
-def _check_children(chain: str, status: str, cache: str) -> tuple[Any, Any]:
-    # labels() validates and locks on every call; the label sets are few (chains x statuses x 2)
-    return CHECKS.labels(chain, status, cache), CHECK_SECONDS.labels(cache)
-
-
 def checked(chain: str, status: str, cache: str, seconds: float | None = None) -> None:
     """Count one answered check; `seconds` (the time to answer it) when it was answered."""
-    count, timing = _check_children(chain, status, cache)
-    count.inc()
+    labelled(CHECKS, chain, status, cache).inc()
     if seconds is not None:
-        timing.observe(seconds)
+        labelled(CHECK_SECONDS, cache).observe(seconds)
 
 
 NODE_SECONDS = Histogram(

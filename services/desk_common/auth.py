@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as redis
 from fastapi import Request
-from starlette.requests import HTTPConnection
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
+from starlette.requests import HTTPConnection
 
 from desk_common.config import ApiKey
 

@@ -17,6 +17,7 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
+from prometheus_client.metrics import MetricWrapperBase
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,9 +34,10 @@ RESPONSES = Counter(
 
 
 @functools.cache
-def _responses(app: str, route: str, status: int) -> Any:
-    # labels() validates and locks on every call; routes are templates and statuses few: a small set
-    return RESPONSES.labels(app, route, str(status))
+def labelled(metric: MetricWrapperBase, *values: str) -> Any:
+    """`metric.labels(*values)`, looked up once per label set: `labels()` validates and takes a lock
+    on every call, which showed on the cached-check path. For bounded label sets only."""
+    return metric.labels(*values)
 
 
 class ResponseMetrics:
@@ -62,7 +64,7 @@ class ResponseMetrics:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = getattr(scope.get("route"), "path_format", None) or "(unmatched)"
-            _responses(self.name, route, status).inc()
+            labelled(RESPONSES, self.name, route, str(status)).inc()
 
 
 async def _metrics(_: Request) -> Response:

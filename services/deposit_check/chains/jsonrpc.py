@@ -12,6 +12,7 @@ are reached directly, with no proxy from the environment (as web3's aiohttp sess
 """
 
 import base64
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,13 +49,15 @@ class Endpoint:
 
     url: str
     auth: tuple[str, str] | None = field(repr=False)
-    headers: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # of each request, auth included
 
-    def __post_init__(self) -> None:
-        self.headers["content-type"] = "application/json"
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """Of each request to this node, basic auth included (built once, on the first request)."""
+        headers = {"content-type": "application/json"}
         if self.auth is not None:
             user, password = (part.encode() for part in self.auth)
-            self.headers["authorization"] = "Basic " + base64.b64encode(user + b":" + password).decode()
+            headers["authorization"] = "Basic " + base64.b64encode(user + b":" + password).decode()
+        return headers
 
     @classmethod
     def parse(cls, url: str) -> "Endpoint":
