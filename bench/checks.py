@@ -53,7 +53,10 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    packages = ", ".join(f"{p} {version(p)}" for p in ("bitcoinlib", "web3", "fastapi", "uvicorn", "uvloop", "httptools", "httpx", "redis"))
+    packages = ", ".join(
+        f"{p} {version(p)}"
+        for p in ("bitcoinlib", "web3", "fastapi", "uvicorn", "uvloop", "httptools", "httpx", "redis")
+    )
     return (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; {os.cpu_count()} CPUs ({cpu}); "
         f"Python {platform.python_version()}; {packages}"
@@ -71,11 +74,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
     parser.add_argument("--pairs", type=int, default=3, help="(baseline, ours) wrk runs (median)")
     parser.add_argument(
-        "--gc-freeze", action="store_true",
+        "--gc-freeze",
+        action="store_true",
         help="also load both apps with gc.freeze() after start-up (a diagnostic, see docs/benchmarks.md)",
     )
     parser.add_argument(
-        "--no-limiter", action="store_true",
+        "--no-limiter",
+        action="store_true",
         help="also load ours with the API key's rate limiter skipped (a diagnostic: what the limiter costs)",
     )
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
@@ -108,7 +113,12 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> tuple[list[Series], lis
     warm_series, warm_ratios, limits = _timed(
         "warm API",
         lambda: warm.run(
-            ltc[:half] + evm[: WARM_REQUESTS - half], redis_server.url, config, settings, args.gc_freeze, args.no_limiter
+            ltc[:half] + evm[: WARM_REQUESTS - half],
+            redis_server.url,
+            config,
+            settings,
+            args.gc_freeze,
+            args.no_limiter,
         ),
     )
     return utxo_series + evm_series + warm_series, utxo_ratios + evm_ratios + warm_ratios, limits
@@ -123,12 +133,14 @@ def _timed(label: str, step: Callable[[], T]) -> T:
 
 
 def report(series: list[Series], ratios: list[Ratio], limits: list[Limit], about: str, elapsed: float) -> str:
-    return "\n\n".join([
-        f"Machine: {about}",
-        series_table(series),
-        ratio_table(ratios, limits),
-        f"Total run time: {elapsed:.0f} s",
-    ])
+    return "\n\n".join(
+        [
+            f"Machine: {about}",
+            series_table(series),
+            ratio_table(ratios, limits),
+            f"Total run time: {elapsed:.0f} s",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

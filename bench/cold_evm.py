@@ -59,8 +59,12 @@ def naive_check(w3: AsyncWeb3[Any], token: str) -> Check:
             if receipt["status"] == 1:
                 for log in receipt["logs"]:
                     topics = log["topics"]
-                    if log["address"].lower() == contract and len(topics) == 3 and topics[0] == topic \
-                            and topics[2][-20:].hex() == to[2:]:
+                    if (
+                        log["address"].lower() == contract
+                        and len(topics) == 3
+                        and topics[0] == topic
+                        and topics[2][-20:].hex() == to[2:]
+                    ):
                         paid += int.from_bytes(log["data"], "big")
         return tip - receipt["blockNumber"] + 1, paid
 
@@ -97,9 +101,17 @@ async def run(
         await w3.provider.disconnect()
     c = f"c={CONCURRENCY}"
     ratios = [
-        Ratio("cold EVM: ours sequential / naive web3 sequential",
-              series["ours, sequential"], series["naive web3, sequential"], TARGET),
-        Ratio(f"cold EVM: ours {c} / naive web3 {c}",
-              series[f"ours, gather {c}"], series[f"naive web3, gather {c}"], TARGET),
+        Ratio(
+            "cold EVM: ours sequential / naive web3 sequential",
+            series["ours, sequential"],
+            series["naive web3, sequential"],
+            TARGET,
+        ),
+        Ratio(
+            f"cold EVM: ours {c} / naive web3 {c}",
+            series[f"ours, gather {c}"],
+            series[f"naive web3, gather {c}"],
+            TARGET,
+        ),
     ]
     return list(series.values()), ratios

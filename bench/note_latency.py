@@ -42,10 +42,10 @@ from typing import Any
 
 import httpx
 import redis
-from ticket_link.delivery import QUEUE_NAME
-from ticket_link.privacy import Pseudonymizer
 
 from bench.stack import Asgi, LtcDeposit, NoteStack, note_stack
+from ticket_link.delivery import QUEUE_NAME
+from ticket_link.privacy import Pseudonymizer
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_S = 1.0
@@ -190,8 +190,12 @@ def observe(db_path: str, base_url: str, rest: str, gap: float, readers: int) ->
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     # A new connection per request: on a kept-alive one `runserver` answers ~40 ms late (it writes
     # headers and body apart, without TCP_NODELAY, and meets the client's delayed ACK).
-    client = httpx.Client(base_url=base_url, auth=(os.environ["DESK_USER"], os.environ["DESK_PASSWORD"]),
-                          timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+    client = httpx.Client(
+        base_url=base_url,
+        auth=(os.environ["DESK_USER"], os.environ["DESK_PASSWORD"]),
+        timeout=10,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
     out = threading.Lock()
 
     def report(line: dict[str, Any]) -> None:
@@ -210,10 +214,18 @@ def observe(db_path: str, base_url: str, rest: str, gap: float, readers: int) ->
                 note = internal_note(response.json()) if response.status_code == 200 else None
                 if note is not None:
                     created = datetime.fromisoformat(note["date"]).timestamp()
-                    return report({"ticket": ticket, "followup": followup, "committed": committed, "visible": now,
-                                   "created": created, "reads": reads})
+                    return report(
+                        {
+                            "ticket": ticket,
+                            "followup": followup,
+                            "committed": committed,
+                            "visible": now,
+                            "created": created,
+                            "reads": reads,
+                        }
+                    )
                 time.sleep(gap)
-        except Exception as exc:  # noqa: BLE001 - reported to the bench, which stops on it
+        except Exception as exc:
             report({"ticket": ticket, "error": repr(exc)})
 
     noted: set[int] = set()
@@ -247,9 +259,20 @@ class Observer:
 
     def __init__(self, stack: NoteStack, opts: Options) -> None:
         desk = stack.desk
-        args = [sys.executable, "-m", "bench.note_latency", "--observe", str(desk.base_dir / "devdesk.sqlite3"),
-                desk.base_url, "--rest", opts.rest, "--poll-gap-ms", str(opts.gap_s * 1000),
-                "--pollers", str(opts.pollers)]
+        args = [
+            sys.executable,
+            "-m",
+            "bench.note_latency",
+            "--observe",
+            str(desk.base_dir / "devdesk.sqlite3"),
+            desk.base_url,
+            "--rest",
+            opts.rest,
+            "--poll-gap-ms",
+            str(opts.gap_s * 1000),
+            "--pollers",
+            str(opts.pollers),
+        ]
         env = {**os.environ, "DESK_USER": desk.username, "DESK_PASSWORD": desk.password}
         self.log = stack.workdir / "observer.log"
         with self.log.open("ab") as log:
@@ -349,20 +372,27 @@ STAGES = [
 ]
 
 
-def timelines(tickets: Sequence[int], clock: WebhookClock, observer: Observer,
-              jobs: dict[int, dict[str, dict[str, Any]]]) -> list[dict[str, float]]:
+def timelines(
+    tickets: Sequence[int], clock: WebhookClock, observer: Observer, jobs: dict[int, dict[str, dict[str, Any]]]
+) -> list[dict[str, float]]:
     arrivals = clock.first_new()
     result = []
     for t in tickets:
         enrich, note = jobs[t]["enrich"], jobs[t]["deliver_note"]
-        result.append({
-            "received": arrivals[t].received, "answered": arrivals[t].answered,
-            "enrich_queued": enrich["queued"] / 1000, "enrich_started": enrich["started"] / 1000,
-            "note_queued": note["queued"] / 1000, "note_started": note["started"] / 1000,
-            "note_completed": note["completed"] / 1000,
-            "created": observer.seen[t].created, "committed": observer.seen[t].committed,
-            "visible": observer.seen[t].visible,
-        })
+        result.append(
+            {
+                "received": arrivals[t].received,
+                "answered": arrivals[t].answered,
+                "enrich_queued": enrich["queued"] / 1000,
+                "enrich_started": enrich["started"] / 1000,
+                "note_queued": note["queued"] / 1000,
+                "note_started": note["started"] / 1000,
+                "note_completed": note["completed"] / 1000,
+                "created": observer.seen[t].created,
+                "committed": observer.seen[t].committed,
+                "visible": observer.seen[t].visible,
+            }
+        )
     return result
 
 
@@ -403,8 +433,14 @@ def table(runs: Sequence[Run]) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
     return f"{os.cpu_count()} cores ({cpu}), {system}"
 
@@ -419,8 +455,12 @@ def read_costs(stack: NoteStack, ticket: int, followup: int) -> dict[str, float]
     """Median ms of 10 reads of each REST path, the desk idle, at the end of the run."""
     desk = stack.desk
     costs = {}
-    with httpx.Client(base_url=desk.base_url, auth=(desk.username, desk.password), timeout=10,
-                      limits=httpx.Limits(max_keepalive_connections=0)) as client:
+    with httpx.Client(
+        base_url=desk.base_url,
+        auth=(desk.username, desk.password),
+        timeout=10,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    ) as client:
         for path in (f"/helpdesk/api/tickets/{ticket}/", f"/helpdesk/api/followups/{followup}/"):
             seconds = []
             for _ in range(10):
@@ -529,8 +569,8 @@ def measure(opts: Options, out: Path | None) -> list[Run]:
             run_sequential(stack, observer, deposits[:WARMUP])
             runs = []
             for name, go, batch in (
-                ("sequential", lambda d: run_sequential(stack, observer, d), deposits[WARMUP:WARMUP + n]),
-                ("burst", lambda d: run_burst(stack, observer, d, opts.threads), deposits[WARMUP + n:]),
+                ("sequential", lambda d: run_sequential(stack, observer, d), deposits[WARMUP : WARMUP + n]),
+                ("burst", lambda d: run_burst(stack, observer, d, opts.threads), deposits[WARMUP + n :]),
             ):
                 start = time.monotonic()
                 tickets = go(batch)
@@ -574,8 +614,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-gap-ms", type=float, default=20)
     parser.add_argument("--pollers", type=int, default=4, help="observer threads reading notes through the REST API")
     parser.add_argument("--threads", type=int, default=4, help="threads creating tickets in the burst")
-    parser.add_argument("--rest", choices=["followup", "ticket"], default="followup",
-                        help="read the note (followups/{id}) or the ticket (tickets/{id}, as DevDesk.followups)")
+    parser.add_argument(
+        "--rest",
+        choices=["followup", "ticket"],
+        default="followup",
+        help="read the note (followups/{id}) or the ticket (tickets/{id}, as DevDesk.followups)",
+    )
     parser.add_argument("--markdown", type=Path, default=REPO / "docs" / "benchmarks-notes.md")
     parser.add_argument("--no-markdown", action="store_true")
     parser.add_argument("--observe", nargs=2, metavar=("DB", "URL"), help=argparse.SUPPRESS)  # the observer process

@@ -52,9 +52,19 @@ class Load:
         if roll < 0.55:
             kind, url, body, ok = "check", f"{self.dc}/v1/checks", {"tx_hash": d.tx_hash, "address": d.address}, {200}
         elif roll < 0.65:
-            kind, url, body, ok = "check unknown", f"{self.dc}/v1/checks", {"tx_hash": secrets.token_hex(32), "address": d.address}, {200}
+            kind, url, body, ok = (
+                "check unknown",
+                f"{self.dc}/v1/checks",
+                {"tx_hash": secrets.token_hex(32), "address": d.address},
+                {200},
+            )
         elif roll < 0.70:
-            kind, url, body, ok = "check malformed", f"{self.dc}/v1/checks", {"tx_hash": "nope", "address": d.address}, {422}
+            kind, url, body, ok = (
+                "check malformed",
+                f"{self.dc}/v1/checks",
+                {"tx_hash": "nope", "address": d.address},
+                {422},
+            )
         elif roll < 0.90:
             ticket = random.choice(self.tickets)
             kind, url, ok = "claim", f"{self.tl}/v1/tickets/{ticket}/deposits", {200}
@@ -62,7 +72,14 @@ class Load:
         else:
             ticket = random.choice(self.tickets)
             kind, url, ok = "webhook", self.webhook, {202}
-            body = {"ticket": {"id": ticket, "title": "deposit", "description": f"tx {d.tx_hash} to {d.address}", "followup_set": []}}
+            body = {
+                "ticket": {
+                    "id": ticket,
+                    "title": "deposit",
+                    "description": f"tx {d.tx_hash} to {d.address}",
+                    "followup_set": [],
+                }
+            }
         try:
             response = await client.post(url, json=body)
             if response.status_code not in ok:
@@ -107,9 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         deposits = confirmed_deposits(node, args.deposits)
         dc_port, tl_port = free_port(), free_port()
         (work / "dc.toml").write_text(_deposit_check_config(node.rpc_url) + "\n[watch]\npoll_seconds = 1\n")
-        dc = stack.enter_context(process(
-            [str(BIN / "deposit-check"), "serve", "--watch", "--port", str(dc_port), "--log-level", "warning"],
-            {"DEPOSIT_CHECK_CONFIG": str(work / "dc.toml"), "REDIS_URL": redis.url}, work / "dc.log"))
+        dc = stack.enter_context(
+            process(
+                [str(BIN / "deposit-check"), "serve", "--watch", "--port", str(dc_port), "--log-level", "warning"],
+                {"DEPOSIT_CHECK_CONFIG": str(work / "dc.toml"), "REDIS_URL": redis.url},
+                work / "dc.log",
+            )
+        )
         wait_for_port(dc_port, 30, dc)
         webhook_secret, secret = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
         desk = DevDesk(base_dir=work / "desk")  # no webhooks from the desk: the load sends its own
@@ -118,21 +139,39 @@ def main(argv: list[str] | None = None) -> int:
         tickets = [desk.create_ticket(f"soak {i}", "deposit?", f"soak{i}@mail.example") for i in range(args.tickets)]
         (work / "tl.toml").write_text(_ticket_link_config(secret, f"http://127.0.0.1:{dc_port}", desk, webhook_secret))
         env = {"TICKET_LINK_CONFIG": str(work / "tl.toml"), "REDIS_URL": redis.url}
-        tl = stack.enter_context(process(
-            [str(BIN / "ticket-link"), "serve", "--port", str(tl_port), "--log-level", "warning"], env, work / "tl.log"))
+        tl = stack.enter_context(
+            process(
+                [str(BIN / "ticket-link"), "serve", "--port", str(tl_port), "--log-level", "warning"],
+                env,
+                work / "tl.log",
+            )
+        )
         wait_for_port(tl_port, 30, tl)
-        worker = stack.enter_context(process([str(BIN / "ticket-link"), "worker", "--log-level", "warning"], env, work / "worker.log"))
+        worker = stack.enter_context(
+            process([str(BIN / "ticket-link"), "worker", "--log-level", "warning"], env, work / "worker.log")
+        )
         procs = {"deposit_check": dc.pid, "ticket_link": tl.pid, "worker": worker.pid}
 
-        load = Load(f"http://127.0.0.1:{dc_port}", f"http://127.0.0.1:{tl_port}",
-                    f"http://127.0.0.1:{tl_port}/v1/webhooks/{HELPDESK}/{webhook_secret}", deposits, tickets)
+        load = Load(
+            f"http://127.0.0.1:{dc_port}",
+            f"http://127.0.0.1:{tl_port}",
+            f"http://127.0.0.1:{tl_port}/v1/webhooks/{HELPDESK}/{webhook_secret}",
+            deposits,
+            tickets,
+        )
         seconds = args.minutes * 60
         started = time.monotonic()
-        samples = asyncio.run(drive(load, args.clients, seconds, lambda: {n: rss_kib(p) for n, p in procs.items()}, max(2.0, seconds / 100)))
+        samples = asyncio.run(
+            drive(
+                load, args.clients, seconds, lambda: {n: rss_kib(p) for n, p in procs.items()}, max(2.0, seconds / 100)
+            )
+        )
         elapsed = time.monotonic() - started
 
     total = sum(load.counts.values())
-    print(f"\nsoak: {elapsed:.0f} s, {args.clients} clients, {total} requests ({total / elapsed:.0f}/s): {dict(sorted(load.counts.items()))}")
+    print(
+        f"\nsoak: {elapsed:.0f} s, {args.clients} clients, {total} requests ({total / elapsed:.0f}/s): {dict(sorted(load.counts.items()))}"
+    )
     print(f"errors: {len(load.errors)}" + (f"; first: {load.errors[:5]}" if load.errors else ""))
     fifth = max(1, len(samples) // 5)
     flat = True

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from bench.nodes import LTC_CONFIRMATIONS, SENDS_PER_BLOCK, RedisServer, wait_for_port
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
-
-from bench.nodes import LTC_CONFIRMATIONS, SENDS_PER_BLOCK, RedisServer, wait_for_port
 
 BIN = Path(sys.executable).parent
 HELPDESK = "desk"  # the helpdesk's name in ticket_link's config
@@ -148,11 +148,13 @@ def note_stack(
 
         dc_config, dc_port = workdir / "deposit-check.toml", free_port()
         dc_config.write_text(_deposit_check_config(node.rpc_url))
-        dc = stack.enter_context(process(
-            [str(BIN / "deposit-check"), "serve", "--port", str(dc_port), "--log-level", "warning"],
-            {"DEPOSIT_CHECK_CONFIG": str(dc_config), "REDIS_URL": redis.url},
-            workdir / "deposit-check.log",
-        ))
+        dc = stack.enter_context(
+            process(
+                [str(BIN / "deposit-check"), "serve", "--port", str(dc_port), "--log-level", "warning"],
+                {"DEPOSIT_CHECK_CONFIG": str(dc_config), "REDIS_URL": redis.url},
+                workdir / "deposit-check.log",
+            )
+        )
         wait_for_port(dc_port, 30, dc)
         dc_url = f"http://127.0.0.1:{dc_port}"
 
@@ -168,9 +170,11 @@ def note_stack(
         tl_config.write_text(_ticket_link_config(secret, dc_url, desk, webhook_secret))
         config = AppConfig(file=parse_config(tl_config.read_text(), env={}), redis_url=redis.url, source="bench")
         tl_url = stack.enter_context(serve_in_thread(wrap(create_ticket_link(config)), tl_port))
-        stack.enter_context(process(
-            [str(BIN / "ticket-link"), "worker", "--concurrency", str(worker_concurrency), "--log-level", "info"],
-            {"TICKET_LINK_CONFIG": str(tl_config), "REDIS_URL": redis.url},
-            workdir / "worker.log",
-        ))
+        stack.enter_context(
+            process(
+                [str(BIN / "ticket-link"), "worker", "--concurrency", str(worker_concurrency), "--log-level", "info"],
+                {"TICKET_LINK_CONFIG": str(tl_config), "REDIS_URL": redis.url},
+                workdir / "worker.log",
+            )
+        )
         yield NoteStack(desk, tl_url, dc_url, redis.url, secret, made, workdir)

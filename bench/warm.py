@@ -116,9 +116,20 @@ def serving(factory: str, env: dict[str, str]) -> Iterator[str]:
     """Run `bench.apps:<factory>` under uvicorn (one worker, no access log); yield its base URL."""
     port = free_port()
     args = [
-        sys.executable, "-m", "uvicorn", f"bench.apps:{factory}", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"bench.apps:{factory}",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     proc = subprocess.Popen(args, cwd=REPO, env={**os.environ, **env})
     try:
@@ -179,8 +190,16 @@ def run_wrk(url: str, script: Path, settings: WrkSettings, duration_s: int) -> W
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk not found (Debian: apt-get install -y wrk; scripts/bench.sh does it)")
-    args = [wrk, f"-t{settings.threads}", f"-c{settings.connections}", f"-d{duration_s}s", "--latency",
-            "-s", str(script), f"{url}/v1/checks"]
+    args = [
+        wrk,
+        f"-t{settings.threads}",
+        f"-c{settings.connections}",
+        f"-d{duration_s}s",
+        "--latency",
+        "-s",
+        str(script),
+        f"{url}/v1/checks",
+    ]
     done = subprocess.run(args, capture_output=True, text=True, check=True, timeout=duration_s + 30)
     result = parse_wrk(done.stdout)
     if result.errors:
@@ -196,7 +215,11 @@ OURS_UNTHROTTLED = "ours_unthrottled"
 
 
 def run(
-    deposits: Sequence[Deposit], redis_url: str, config_text: str, settings: WrkSettings, gc_frozen: bool = False,
+    deposits: Sequence[Deposit],
+    redis_url: str,
+    config_text: str,
+    settings: WrkSettings,
+    gc_frozen: bool = False,
     no_limiter: bool = False,
 ) -> tuple[list[Series], list[Ratio], list[Limit]]:
     """Serve the apps, pre-warm, alternate wrk runs; return req/s, p50 and p99 series, ratios and bounds."""
@@ -208,7 +231,11 @@ def run(
         bodies = request_bodies(deposits)
         script.write_text(lua_script(bodies))
         env = {"DEPOSIT_CHECK_CONFIG": str(config), "REDIS_URL": redis_url}
-        names = [BASELINE, OURS] + ([BASELINE_FROZEN, OURS_FROZEN] if gc_frozen else []) + ([OURS_UNTHROTTLED] if no_limiter else [])
+        names = (
+            [BASELINE, OURS]
+            + ([BASELINE_FROZEN, OURS_FROZEN] if gc_frozen else [])
+            + ([OURS_UNTHROTTLED] if no_limiter else [])
+        )
         with ExitStack() as stack:
             urls = {name: stack.enter_context(serving(name, env)) for name in names}
             prewarm(urls[OURS], bodies, redis_url)

@@ -24,13 +24,25 @@ SECTION = "warm in-process"
 
 def _scope(body: bytes, api_key: str) -> dict[str, Any]:
     headers = [
-        (b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
-        (b"authorization", f"Bearer {api_key}".encode()), (b"content-length", str(len(body)).encode()),
+        (b"host", b"127.0.0.1"),
+        (b"content-type", b"application/json"),
+        (b"authorization", f"Bearer {api_key}".encode()),
+        (b"content-length", str(len(body)).encode()),
     ]
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/v1/checks", "raw_path": b"/v1/checks", "query_string": b"", "root_path": "", "headers": headers,
-        "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8080), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/checks",
+        "raw_path": b"/v1/checks",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8080),
+        "state": {},
     }
 
 
@@ -91,7 +103,9 @@ async def _measure(bodies: Sequence[bytes], api_key: str, rounds: int, requests:
         return series
 
 
-def run(bodies: Sequence[bytes], env: Mapping[str, str], api_key: str, rounds: int = 15, requests: int = 500) -> tuple[list[Series], list[Ratio]]:
+def run(
+    bodies: Sequence[bytes], env: Mapping[str, str], api_key: str, rounds: int = 15, requests: int = 500
+) -> tuple[list[Series], list[Ratio]]:
     """Requests per CPU-second of each app (median of `rounds`), and ours' as a share of the bare
     app's (a diagnostic: the issue's target is on served throughput)."""
     with _environment(env):

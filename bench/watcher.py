@@ -45,6 +45,8 @@ from typing import Any
 import httpcore
 import httpx
 import redis.asyncio as redis
+
+from bench.nodes import LTC_CONFIRMATIONS, RedisServer, make_utxo_deposits
 from deposit_check.chains.jsonrpc import Endpoint
 from deposit_check.chains.utxo import UtxoChain
 from deposit_check.config import CacheConfig, UtxoChainConfig, WatchConfig
@@ -58,8 +60,6 @@ from deposit_check.watch.changes import Changes, commit
 from deposit_check.watch.follower import RECHECK_BATCH, Follower
 from deposit_check.watch.registry import Registry
 from deposit_check.watch.state import Watch
-
-from bench.nodes import LTC_CONFIRMATIONS, RedisServer, make_utxo_deposits
 
 TARGET_CALLS = 3  # issue 4: node calls per block constant, at most 3
 TARGET_MS = 100.0  # issue 4: processing under 100 ms per block at 100,000 watched
@@ -230,9 +230,15 @@ def synthetic_watches(chain: str, mix: Mix, addresses: list[str], tip: int, rng:
         amount = obs.payments[0].amount if obs.payments else rng.randrange(100_000, 50_000_000)
         with_amount = rng.random() < 0.6
         return Watch(
-            chain=chain, tx_hash=obs.tx_hash, address=rng.choice(addresses), observation=obs, status=status,
-            asset="LTC" if with_amount else None, expected=str(LTC.to_decimal(amount)) if with_amount else None,
-            registered_at=now - rng.uniform(0, 3600), expires_at=expires_at,
+            chain=chain,
+            tx_hash=obs.tx_hash,
+            address=rng.choice(addresses),
+            observation=obs,
+            status=status,
+            asset="LTC" if with_amount else None,
+            expected=str(LTC.to_decimal(amount)) if with_amount else None,
+            registered_at=now - rng.uniform(0, 3600),
+            expires_at=expires_at,
         )
 
     def paid() -> tuple[Payment, ...]:
@@ -251,8 +257,14 @@ def synthetic_watches(chain: str, mix: Mix, addresses: list[str], tip: int, rng:
         for height in heights:
             for _ in range(mix.per_height):
                 obs = Observation(
-                    chain=chain, tx_hash=_hex(rng), found=True, tip=max(tip, height), payments=paid(),
-                    block=BlockRef(height, _hex(rng)), block_time=block_time, spends=spends(),
+                    chain=chain,
+                    tx_hash=_hex(rng),
+                    found=True,
+                    tip=max(tip, height),
+                    payments=paid(),
+                    block=BlockRef(height, _hex(rng)),
+                    block_time=block_time,
+                    spends=spends(),
                 )
                 yield watch(obs, status, None)
 
@@ -263,7 +275,7 @@ async def populate(client: redis.Redis, chain: str, watches: Iterator[Watch]) ->
     recheck_at = time.time() + CONFIG.recheck_seconds  # unmined: next look-up a day away
     while True:
         chunk: dict[str, tuple[Watch | None, Watch]] = {
-            w.tx_hash: (None, w) for _, w in zip(range(WRITE_CHUNK), watches)
+            w.tx_hash: (None, w) for _, w in zip(range(WRITE_CHUNK), watches, strict=False)
         }
         if not chunk:
             return written
@@ -306,9 +318,15 @@ class Size:
         return f"{self.size:,}" + (" (quick-ACK client, diagnostic)" if self.quickack else "")
 
     async def register(self, tx_hash: str, address: str, expected: Decimal) -> None:
-        body, _ = await self.service.check_json(CheckRequest(
-            tx_hash=tx_hash, address=address, chain=self.chain.name, expected_amount=str(expected), watch=True,
-        ))
+        body, _ = await self.service.check_json(
+            CheckRequest(
+                tx_hash=tx_hash,
+                address=address,
+                chain=self.chain.name,
+                expected_amount=str(expected),
+                watch=True,
+            )
+        )
         answer = json.loads(body)
         if not answer["watching"]:
             raise RuntimeError(f"{self.chain.name}: {tx_hash} not watched: {answer['status']}")
@@ -463,8 +481,11 @@ async def run(args: argparse.Namespace, node: Litecoind, redis_url: str, about: 
             s.populate_seconds = time.monotonic() - start
             s.memory_bytes = await used_memory(client) - before
             assert written == s.mix.synthetic
-            print(f"{s.chain.name}: {written:,} synthetic watches written in {s.populate_seconds:.1f} s, "
-                  f"{s.memory_bytes / 2**20:.1f} MiB", flush=True)
+            print(
+                f"{s.chain.name}: {written:,} synthetic watches written in {s.populate_seconds:.1f} s, "
+                f"{s.memory_bytes / 2**20:.1f} MiB",
+                flush=True,
+            )
             await s.follower.step()  # the cursor starts at the current tip
         gc.collect()
         heap_objects = len(gc.get_objects())
@@ -516,12 +537,15 @@ async def run(args: argparse.Namespace, node: Litecoind, redis_url: str, about: 
                 await naive.round()
                 print(f"naive round {len(naive.result.individual)}/{NAIVE_ROUNDS} done", flush=True)
             if record and (i - args.warmup + 1) % 5 == 0:
-                print(f"{i - args.warmup + 1}/{args.blocks} blocks: " + ", ".join(
-                    f"{s.chain.name}: {statistics.median(s.ms):.1f} ms" for s in sizes), flush=True)
+                print(
+                    f"{i - args.warmup + 1}/{args.blocks} blocks: "
+                    + ", ".join(f"{s.chain.name}: {statistics.median(s.ms):.1f} ms" for s in sizes),
+                    flush=True,
+                )
         for s in sizes:
             s.watches_at_end = await client.hlen(s.keys.watches)
         return Results(
-            about, args, sizes, naive.result, len(sample), found, real_count, block_txs[args.warmup:], heap_objects
+            about, args, sizes, naive.result, len(sample), found, real_count, block_txs[args.warmup :], heap_objects
         )
     finally:
         if naive is not None:
@@ -574,9 +598,11 @@ def tables(r: Results) -> Report:
     largest = max(main, key=lambda s: s.size)
 
     ours = [
-        ("| watched | mix: not found / pending / confirming / confirmed (ripen per block) | Redis memory | "
-        "step ms: median | p95 | max | of it node wait, median | rest (Redis + Python), median | "
-        "node calls per block | events per block, median | steps with a full GC |"),
+        (
+            "| watched | mix: not found / pending / confirming / confirmed (ripen per block) | Redis memory | "
+            "step ms: median | p95 | max | of it node wait, median | rest (Redis + Python), median | "
+            "node calls per block | events per block, median | steps with a full GC |"
+        ),
         "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for s in r.sizes:
@@ -592,8 +618,10 @@ def tables(r: Results) -> Report:
 
     at_sizes = " / ".join(f"{s.size:,}" for s in main)
     naive = [
-        (f"| naive poller | timed on | per tx: median | rounds | node calls per block | "
-        f"s per block at {at_sizes} (extrapolated) |"),
+        (
+            f"| naive poller | timed on | per tx: median | rounds | node calls per block | "
+            f"s per block at {at_sizes} (extrapolated) |"
+        ),
         "|---|---|---:|---|---|---|",
     ]
     for k, (how, on, calls) in NAIVE_WAYS.items():
@@ -603,9 +631,11 @@ def tables(r: Results) -> Report:
         naive.append(f"| {how} | {on_text} | {per_tx[k] * 1e6:,.0f} µs | {rounds} | {calls} | {at} |")
 
     ratios = [
-        ("| watched | node calls per block: ours (max) / naive individual / naive batched | "
-        "ms per block: ours (median) | "
-        "s per block: naive individual / naive batched | naive / ours: individual / batched |"),
+        (
+            "| watched | node calls per block: ours (max) / naive individual / naive batched | "
+            "ms per block: ours (median) | "
+            "s per block: naive individual / naive batched | naive / ours: individual / batched |"
+        ),
         "|---|---|---:|---|---|",
     ]
     for s in r.sizes:
@@ -621,16 +651,23 @@ def tables(r: Results) -> Report:
 
     med, top = statistics.median(largest.ms), p95(largest.ms)
     verdicts = [
-        (f"node calls per block constant, <= {TARGET_CALLS}", all(max(s.calls) <= TARGET_CALLS for s in main),
-         "max " + ", ".join(f"{max(s.calls)} at {s.size:,}" for s in main)),
-        (f"processing under {TARGET_MS:g} ms per block at {largest.size:,}", top < TARGET_MS,
-         f"median {_ms(med)} ms, p95 {_ms(top)} ms, max {_ms(max(largest.ms))} ms (p95 is what is judged)"),
+        (
+            f"node calls per block constant, <= {TARGET_CALLS}",
+            all(max(s.calls) <= TARGET_CALLS for s in main),
+            "max " + ", ".join(f"{max(s.calls)} at {s.size:,}" for s in main),
+        ),
+        (
+            f"processing under {TARGET_MS:g} ms per block at {largest.size:,}",
+            top < TARGET_MS,
+            f"median {_ms(med)} ms, p95 {_ms(top)} ms, max {_ms(max(largest.ms))} ms (p95 is what is judged)",
+        ),
     ]
     targets = ["| target (issue 4) | status | measured |", "|---|---|---|"]
     for what, met, measured in verdicts:
         targets.append(f"| {what} | **{'met' if met else 'NOT met'}** | {measured} |")
-    return Report("\n".join(ours), "\n".join(naive), "\n".join(ratios), "\n".join(targets),
-                  all(met for _, met, _ in verdicts))
+    return Report(
+        "\n".join(ours), "\n".join(naive), "\n".join(ratios), "\n".join(targets), all(met for _, met, _ in verdicts)
+    )
 
 
 def markdown(r: Results) -> str:
@@ -826,11 +863,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--blocks", type=int, default=20, help="measured blocks")
     parser.add_argument("--warmup", type=int, default=2, help="blocks stepped before measuring")
     parser.add_argument("--sample", type=int, default=2000, help="watched txs the naive poller is timed on")
-    parser.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=[1000, 10_000, 100_000],
-                        help="watched deposits per chain, comma-separated")
+    parser.add_argument(
+        "--sizes",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1000, 10_000, 100_000],
+        help="watched deposits per chain, comma-separated",
+    )
     parser.add_argument("--txs-per-block", type=int, default=12, help="real txs per block (watched ones included)")
     parser.add_argument(
-        "--no-quickack-diagnostic", dest="quickack_diagnostic", action="store_false",
+        "--no-quickack-diagnostic",
+        dest="quickack_diagnostic",
+        action="store_false",
         help="skip the diagnostic follower (largest size again, node connection with TCP_QUICKACK)",
     )
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
@@ -857,8 +900,24 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(run(args, node, redis_server.url, about))
     results.elapsed = time.monotonic() - start
     t = tables(results)
-    print("\n".join(["", f"Machine: {about}", "", t.ours, "", t.naive, "", t.ratios, "", t.targets, "",
-                     f"Total run time: {results.elapsed:.0f} s"]))
+    print(
+        "\n".join(
+            [
+                "",
+                f"Machine: {about}",
+                "",
+                t.ours,
+                "",
+                t.naive,
+                "",
+                t.ratios,
+                "",
+                t.targets,
+                "",
+                f"Total run time: {results.elapsed:.0f} s",
+            ]
+        )
+    )
     if args.markdown is not None:
         args.markdown.write_text(markdown(results))
         print(f"written: {args.markdown}")

@@ -27,7 +27,10 @@ class FuzzReport:
 
 
 def fuzz(
-    base_url: str, examples: dict[str, int], default: int = 20, conformance: bool = False,
+    base_url: str,
+    examples: dict[str, int],
+    default: int = 20,
+    conformance: bool = False,
     path_parameters: dict[str, dict[str, str]] | None = None,
 ) -> FuzzReport:
     """Run `examples[operation label]` cases per mode (positive and negative) for each operation
@@ -51,14 +54,19 @@ def fuzz(
 
             @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
             @settings(
-                max_examples=examples.get(label, default), deadline=None, database=None,
-                phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck),
+                max_examples=examples.get(label, default),
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate, Phase.shrink],
+                suppress_health_check=list(HealthCheck),
             )
             def run(case: schemathesis.Case) -> None:
                 response = case.call(base_url=base_url, timeout=30)
-                report.cases[label] += 1
+                report.cases[label] += 1  # noqa: B023 - run() is called within this iteration only
                 report.statuses[response.status_code] += 1
-                report.samples.setdefault(response.status_code, f"{case.method} {case.formatted_path}: {response.text[:160]}")
+                report.samples.setdefault(
+                    response.status_code, f"{case.method} {case.formatted_path}: {response.text[:160]}"
+                )
                 if response.status_code == 503 and response.json().get("error", {}).get("code") in DOCUMENTED_503:
                     report.unavailable[response.json()["error"]["message"][:120]] += 1
                     return

@@ -22,7 +22,9 @@ def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def assert_no_secret_in_labels(samples: Iterable[tuple[str, tuple[tuple[str, str], ...]]], secrets: Iterable[str]) -> None:
+def assert_no_secret_in_labels(
+    samples: Iterable[tuple[str, tuple[tuple[str, str], ...]]], secrets: Iterable[str]
+) -> None:
     """No label value of any sample contains one of `secrets` (credentials, tx hashes, ticket ids, addresses)."""
     forbidden = [s.lower() for s in secrets if s]
     for name, labels in samples:

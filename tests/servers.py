@@ -46,9 +46,18 @@ def run_worker(
     env = {**os.environ, "TICKET_LINK_CONFIG": str(config_path), "REDIS_URL": redis_url}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "ticket-link"), "worker", "--concurrency", str(concurrency),
-             "--log-level", "debug", *metrics],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(Path(sys.executable).parent / "ticket-link"),
+                "worker",
+                "--concurrency",
+                str(concurrency),
+                "--log-level",
+                "debug",
+                *metrics,
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield proc

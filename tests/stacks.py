@@ -40,7 +40,11 @@ class Key:
         return {"Authorization": f"Bearer {self.secret}"}
 
     def toml(self) -> str:
-        lines = ["[[api.keys]]", f'name = "{self.name}"', f'sha256 = "{hashlib.sha256(self.secret.encode()).hexdigest()}"']
+        lines = [
+            "[[api.keys]]",
+            f'name = "{self.name}"',
+            f'sha256 = "{hashlib.sha256(self.secret.encode()).hexdigest()}"',
+        ]
         if self.scopes is not None:
             lines.append("scopes = [" + ", ".join(f'"{s}"' for s in self.scopes) + "]")
         if self.rate_limit is not None:
@@ -56,7 +60,9 @@ class BotStack:
 
 
 def deposit_check_config(litecoind: Litecoind, redis_url: str | None, keys: list[Key]) -> DepositCheckConfig:
-    text = "".join(k.toml() for k in keys) + f"""
+    text = (
+        "".join(k.toml() for k in keys)
+        + f"""
 [cache]
 pending_ttl_seconds = 1
 [chains.litecoin]
@@ -65,6 +71,7 @@ network = "regtest"
 rpc_urls = ["{litecoind.rpc_url}"]
 confirmations = 6
 """
+    )
     return DepositCheckConfig(file=parse_deposit_check(text, env={}), redis_url=redis_url, source="test")
 
 

@@ -48,7 +48,12 @@ def test_example_configs_parse() -> None:
     from ticket_link.config import parse_config
 
     text = (ROOT / "config" / "ticket-link.example.toml").read_text()
-    env = {"TICKET_LINK_SECRET": "s" * 40, "DEPOSIT_CHECK_API_KEY": "k", "DESK_PASSWORD": "p", "DESK_WEBHOOK_SECRET": "w"}
+    env = {
+        "TICKET_LINK_SECRET": "s" * 40,
+        "DEPOSIT_CHECK_API_KEY": "k",
+        "DESK_PASSWORD": "p",
+        "DESK_WEBHOOK_SECRET": "w",
+    }
     assert "desk" in parse_config(text, env=env).helpdesks
 
 

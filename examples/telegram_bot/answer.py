@@ -22,15 +22,13 @@ _ADDRESSES = (
 _TICKET = re.compile(r"(?:\bticket\s*(?:no\.?|nr\.?|number)?\s*#?\s*:?\s*|#)([0-9]{1,20})\b", re.IGNORECASE)
 
 ASK_HASH = (
-    "Please send the transaction hash (TXID) of your deposit and the deposit address you paid to, "
-    "both in one message."
+    "Please send the transaction hash (TXID) of your deposit and the deposit address you paid to, both in one message."
 )
 ASK_ADDRESS = "Thanks! Please send the transaction hash again together with the deposit address you paid to."
 ASK_TICKET = 'Which ticket is this about? Please send your ticket number with the hash and address, e.g. "ticket 4521".'
 TRY_LATER = "Too many checks right now; please try again in {seconds} seconds."
 UNAVAILABLE = (
-    "We cannot reach the blockchain right now. Your ticket has been updated, and we will check again "
-    "automatically."
+    "We cannot reach the blockchain right now. Your ticket has been updated, and we will check again automatically."
 )
 NOT_VALID = "That transaction hash or address does not look right. Please copy both again from your wallet."
 BROKEN = "Sorry, I cannot check deposits at the moment. A support agent will answer you here."

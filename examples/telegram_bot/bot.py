@@ -11,7 +11,6 @@ import os
 import httpx
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import Message
-
 from answer import answer
 
 
@@ -47,7 +46,9 @@ def ticket_link_client(url: str, api_key: str) -> httpx.AsyncClient:
 async def main() -> None:
     logging.basicConfig(level=logging.INFO)
     tickets = chat_tickets(os.environ.get("CHAT_TICKETS", ""))
-    async with ticket_link_client(os.environ.get("TICKET_LINK_URL", "http://127.0.0.1:8090"), os.environ["TICKET_LINK_API_KEY"]) as client:
+    async with ticket_link_client(
+        os.environ.get("TICKET_LINK_URL", "http://127.0.0.1:8090"), os.environ["TICKET_LINK_API_KEY"]
+    ) as client:
         bot = Bot(os.environ["TELEGRAM_BOT_TOKEN"])
         dispatcher = Dispatcher()
         dispatcher.include_router(build_router(client, tickets))

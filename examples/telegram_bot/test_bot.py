@@ -12,7 +12,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import Chat, Message, Update, User
-
 from answer import ASK_HASH
 from bot import build_router, chat_tickets
 
@@ -30,7 +29,9 @@ class RecordingSession(BaseSession):
     async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
         self.sent.append(method)
         assert isinstance(method, SendMessage)
-        return Message(message_id=2, date=datetime.now(UTC), chat=Chat(id=method.chat_id, type="private"), text=method.text)
+        return Message(
+            message_id=2, date=datetime.now(UTC), chat=Chat(id=method.chat_id, type="private"), text=method.text
+        )
 
     async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - not used
         raise NotImplementedError
@@ -41,7 +42,9 @@ class RecordingSession(BaseSession):
 
 def update(chat_id: int, text: str) -> Update:
     user = User(id=7, is_bot=False, first_name="P", language_code="fr")
-    message = Message(message_id=1, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), from_user=user, text=text)
+    message = Message(
+        message_id=1, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), from_user=user, text=text
+    )
     return Update(update_id=1, message=message)
 
 

@@ -36,6 +36,7 @@ async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
 
 def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
     """The API; with `run_watcher` (one-box deployments, the demo) the chain followers run in-process too."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.gate = build_gate(config)  # first: a bad [[api.keys]] entry stops start-up before anything opens
@@ -50,7 +51,9 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
         # full collection walks them all, a 60-90 ms pause under load (docs/benchmarks.md).
         gc.collect()
         gc.freeze()
-        log.info("deposit_check ready: chains %s, store %s, config from %s", ", ".join(chains), store.kind, config.source)
+        log.info(
+            "deposit_check ready: chains %s, store %s, config from %s", ", ".join(chains), store.kind, config.source
+        )
         try:
             yield
         finally:

@@ -25,7 +25,13 @@ def _serve(args: argparse.Namespace) -> int:
         if args.watch and not config.redis_url:
             raise SystemExit("--watch needs REDIS_URL: the watcher keeps its state and events in Redis")
         run_watcher = args.watch or (args.demo and config.redis_url is not None)
-        uvicorn.run(create_app(config, run_watcher=run_watcher), host=args.host, port=args.port, log_config=None, log_level=args.log_level)
+        uvicorn.run(
+            create_app(config, run_watcher=run_watcher),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            log_level=args.log_level,
+        )
     finally:
         if demo is not None:
             demo.stop()
@@ -54,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
-        "--demo", action="store_true", help="also start local dev chains (litecoind regtest, anvil) with sample deposits"
+        "--demo",
+        action="store_true",
+        help="also start local dev chains (litecoind regtest, anvil) with sample deposits",
     )
     serve.add_argument(
         "--watch", action="store_true", help="also run the chain followers in this process (needs REDIS_URL)"
@@ -62,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo-dir", default=None, help="where the demo keeps its chains' data (default: a temp dir)")
     serve.set_defaults(func=_serve)
 
-    watch = sub.add_parser("watch", help="follow the chains block by block and announce status changes (needs REDIS_URL)")
+    watch = sub.add_parser(
+        "watch", help="follow the chains block by block and announce status changes (needs REDIS_URL)"
+    )
     watch.add_argument("--log-level", default="info")
     add_metrics_arguments(watch, 9101)
     watch.set_defaults(func=_watch)

@@ -63,14 +63,14 @@ class EvmChainConfig(_ChainBase):
     chain_id: int = Field(ge=1)
     symbol: str = "ETH"
     decimals: int = 18
-    tokens: list[TokenConfig] = []
+    tokens: list[TokenConfig] = Field(default_factory=list)
 
 
 ChainConfig = Annotated[UtxoChainConfig | EvmChainConfig, Field(discriminator="family")]
 
 
 class ApiConfig(_Strict):
-    keys: list[ApiKey] = []
+    keys: list[ApiKey] = Field(default_factory=list)
 
 
 class CacheConfig(_Strict):
@@ -83,7 +83,9 @@ class WatchConfig(_Strict):
     """The watcher (needs REDIS_URL)."""
 
     poll_seconds: float = Field(default=2.0, gt=0, description="how often each follower asks for the tip")
-    recheck_seconds: float = Field(default=15.0, gt=0, description="how often a tx not yet in a block is looked up again")
+    recheck_seconds: float = Field(
+        default=15.0, gt=0, description="how often a tx not yet in a block is looked up again"
+    )
     not_found_hours: float = Field(default=6.0, gt=0, description="how long a hash nobody knows is looked for")
     pending_hours: float = Field(default=72.0, gt=0, description="how long a mempool tx is followed before giving up")
     reorg_window_blocks: int = Field(default=100, ge=1, description="blocks a final deposit stays watched for reorgs")
@@ -94,7 +96,7 @@ class FileConfig(_Strict):
     api: ApiConfig = ApiConfig()
     cache: CacheConfig = CacheConfig()
     watch: WatchConfig = WatchConfig()
-    chains: dict[str, ChainConfig] = {}
+    chains: dict[str, ChainConfig] = Field(default_factory=dict)
 
     @field_validator("chains")
     @classmethod

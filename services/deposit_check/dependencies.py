@@ -11,6 +11,7 @@ from desk_common import auth
 # Each scope and what it grants: a watch is a check that is followed afterwards.
 SCOPES = {"check": {"check"}, "watch": {"check", "watch"}}
 
+
 def build_gate(config: AppConfig) -> auth.Gate:
     """Keys, scopes and rate limits; counted in Redis when REDIS_URL is set, else in memory."""
     return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.PREFIX)
@@ -18,7 +19,8 @@ def build_gate(config: AppConfig) -> auth.Gate:
 
 async def get_service(request: Request) -> CheckService:
     # async on purpose: FastAPI runs a sync dependency in a worker thread, a thread hand-off per request.
-    return request.app.state.service
+    service: CheckService = request.app.state.service
+    return service
 
 
 def require_check_scope(caller: auth.Caller, body: CheckRequest) -> None:

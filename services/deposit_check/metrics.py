@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from deposit_check.chains.endpoints import EndpointPool
 
 CHECKS = Counter(
-    "deposit_check_checks_total", "Checks answered, by chain, verdict status and cache use",
+    "deposit_check_checks_total",
+    "Checks answered, by chain, verdict status and cache use",
     ["chain", "status", "cache"],
 )
 CHECK_SECONDS = Histogram(
-    "deposit_check_check_seconds", "Time to answer a check (cache hits included)", ["cache"],
+    "deposit_check_check_seconds",
+    "Time to answer a check (cache hits included)",
+    ["cache"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
@@ -35,21 +38,31 @@ def checked(chain: str, status: str, cache: str, seconds: float | None = None) -
 
 
 NODE_SECONDS = Histogram(
-    "deposit_check_node_request_seconds", "One call to one node endpoint, by outcome", ["chain", "endpoint", "outcome"],
+    "deposit_check_node_request_seconds",
+    "One call to one node endpoint, by outcome",
+    ["chain", "endpoint", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 NODE_ERRORS = Counter(
-    "deposit_check_node_errors_total", "Node calls that failed (timeout, transport, unusable answer)", ["chain", "endpoint"]
+    "deposit_check_node_errors_total",
+    "Node calls that failed (timeout, transport, unusable answer)",
+    ["chain", "endpoint"],
 )
 BLOCKS = Counter("deposit_check_watch_blocks_total", "Blocks the watcher processed", ["chain"])
 BLOCK_SECONDS = Histogram(
-    "deposit_check_watch_block_seconds", "Processing one block (node calls, Redis, commit)", ["chain"],
+    "deposit_check_watch_block_seconds",
+    "Processing one block (node calls, Redis, commit)",
+    ["chain"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 EVENTS = Counter("deposit_check_watch_events_total", "Events written to the chain's stream, by type", ["chain", "type"])
 REORGS = Counter("deposit_check_watch_reorgs_total", "Reorgs the watcher walked back", ["chain"])
-LEASE_HELD = Gauge("deposit_check_watch_lease_held", "1 while this process follows the chain (holds its lease)", ["chain"])
-WATCHED = Gauge("deposit_check_watch_deposits", "Deposits watched on the chain (as seen by the lease holder)", ["chain"])
+LEASE_HELD = Gauge(
+    "deposit_check_watch_lease_held", "1 while this process follows the chain (holds its lease)", ["chain"]
+)
+WATCHED = Gauge(
+    "deposit_check_watch_deposits", "Deposits watched on the chain (as seen by the lease holder)", ["chain"]
+)
 
 _BREAKER_CODES = {"closed": 0, "half_open": 1, "open": 2}
 
@@ -66,7 +79,8 @@ class _BreakerCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
-            "deposit_check_endpoint_circuit_state", "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
+            "deposit_check_endpoint_circuit_state",
+            "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
             labels=["chain", "endpoint"],
         )
         worst: dict[tuple[str, str], int] = {}

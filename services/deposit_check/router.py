@@ -19,17 +19,24 @@ READY_TIMEOUT_SECONDS = 5.0
 _CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The verdict.",
-        "headers": {"X-Cache": {"description": "`hit` when the verdict came from the cache, else `miss`.", "schema": {"type": "string"}}},
+        "headers": {
+            "X-Cache": {
+                "description": "`hit` when the verdict came from the cache, else `miss`.",
+                "schema": {"type": "string"},
+            }
+        },
     },
     **auth_error_docs('The key\'s `scopes` lack `check`, or lack `watch` for a request with `"watch": true`.'),
     422: error_doc(
         "A field is missing or malformed (`invalid_request`), the hash or address is not of the chain's kind "
         "(`invalid_tx_hash`, `invalid_address`), or the chain or asset is not configured (`unknown_chain`, `unknown_asset`).",
-        "invalid_address", "address 'rltc1qxyz': bad bech32 checksum",
+        "invalid_address",
+        "address 'rltc1qxyz': bad bech32 checksum",
     ),
     503: error_doc(
         "No node of the chain answered: the truth is unknown (never answered as `not_found`).",
-        "unavailable", "litecoin: no node answered (http://127.0.0.1:19443: ConnectError)",
+        "unavailable",
+        "litecoin: no node answered (http://127.0.0.1:19443: ConnectError)",
     ),
 }
 
@@ -55,8 +62,10 @@ _CHECK_EXAMPLES: dict[str, Any] = {
     },
     "any_chain": {
         "summary": "No chain named: the address format decides",
-        "value": {"tx_hash": " 0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060 ",
-                  "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"},
+        "value": {
+            "tx_hash": " 0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060 ",
+            "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        },
     },
     "watch": {
         "summary": "Check and follow until it settles (scope `watch`)",
@@ -75,7 +84,10 @@ _CHECK_EXAMPLES: dict[str, Any] = {
     responses=_CHECK_RESPONSES,
     summary="Check a transaction against a deposit address",
     # The route reads its own key and body (below); this tells OpenAPI what FastAPI cannot see.
-    openapi_extra={"requestBody": json_body_doc(CheckRequest, _CHECK_EXAMPLES), "security": [{api_caller.scheme_name: []}]},
+    openapi_extra={
+        "requestBody": json_body_doc(CheckRequest, _CHECK_EXAMPLES),
+        "security": [{api_caller.scheme_name: []}],
+    },
 )
 async def create_check(request: Request) -> Response:
     """Ask the chain's node(s) about the transaction and judge it against the deposit address: found or
@@ -96,7 +108,7 @@ async def create_check(request: Request) -> Response:
     return Response(payload, media_type="application/json", headers={"X-Cache": "hit" if cached else "miss"})
 
 
-@router.get("/healthz", summary="The process is up", response_description="Always `{\"status\": \"ok\"}`.")
+@router.get("/healthz", summary="The process is up", response_description='Always `{"status": "ok"}`.')
 async def healthz() -> dict[str, str]:
     """Liveness: answers while the process runs, whatever the nodes and the store do. No key needed."""
     return {"status": "ok"}
@@ -107,13 +119,23 @@ async def healthz() -> dict[str, str]:
     summary="Every node and the store answer",
     response_model=ReadyResponse,
     response_description="Ready: every chain's node and the store answered.",
-    responses={503: {
-        "model": ReadyResponse,
-        "description": "Something is not ready; `checks` says what and why.",
-        "content": {"application/json": {"example": {
-            "status": "not_ready", "checks": {"chain:litecoin": "unavailable: node has no tx index (-txindex=1)", "store:redis": "ok"},
-        }}},
-    }},
+    responses={
+        503: {
+            "model": ReadyResponse,
+            "description": "Something is not ready; `checks` says what and why.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "not_ready",
+                        "checks": {
+                            "chain:litecoin": "unavailable: node has no tx index (-txindex=1)",
+                            "store:redis": "ok",
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def readyz(request: Request, service: Annotated[CheckService, Depends(get_service)]) -> JSONResponse:
     """Readiness: asks every chain's node (tx index on, right chain id) and the store, within 5 s. No key needed."""

@@ -39,7 +39,7 @@ class CheckRequest(BaseModel):
         default=None,
         pattern=DECIMAL_STRING,
         max_length=80,
-        description="Expected amount as a decimal string in the asset's units, e.g. \"0.015\".",
+        description='Expected amount as a decimal string in the asset\'s units, e.g. "0.015".',
     )
     watch: bool = Field(
         default=False,
@@ -72,7 +72,9 @@ class CheckResponse(BaseModel):
         "`wrong_address`, `wrong_network` (see `found_on`), `replaced` (see `replaced_by`), `disputed` (the chain's "
         "endpoints contradict each other)."
     )
-    chain: str | None = Field(description="The chain the verdict is about; null when no chain was named and several were searched.")
+    chain: str | None = Field(
+        description="The chain the verdict is about; null when no chain was named and several were searched."
+    )
     tx_hash: str = Field(description="Normalized transaction hash (lower case; EVM hashes keep `0x`).")
     address: str = Field(description="Normalized deposit address (EIP-55 checksummed EVM address; lower-case bech32).")
     confirmations: int = Field(description="Confirmations at check time (0 in the mempool or not found).")
@@ -95,7 +97,8 @@ class CheckResponse(BaseModel):
     summary: str = Field(description="One plain English sentence an agent can paste to the player.")
     watching: bool = Field(default=False, description="The watcher follows this deposit and announces its changes.")
     note: str | None = Field(
-        default=None, description="For agents: why a chain whose nodes must agree (quorum) says disputed or holds at confirming."
+        default=None,
+        description="For agents: why a chain whose nodes must agree (quorum) says disputed or holds at confirming.",
     )
     dispute: DisputeOut | None = Field(default=None, description="With disputed: each node's view of the tx.")
 
@@ -112,7 +115,9 @@ class CheckResponse(BaseModel):
             block_hash=v.block.hash if v.block else None,
             block_time=v.block_time,
             payments=[
-                PaymentOut(asset=p.asset.symbol, amount=format_amount(p.asset.to_decimal(p.amount)), contract=p.asset.contract)
+                PaymentOut(
+                    asset=p.asset.symbol, amount=format_amount(p.asset.to_decimal(p.amount)), contract=p.asset.contract
+                )
                 for p in v.payments
             ],
             asset=v.asset.symbol if v.asset else None,
@@ -133,13 +138,19 @@ class CheckResponse(BaseModel):
 def _dispute(v: Verdict) -> DisputeOut | None:
     if v.status is not Status.DISPUTED:
         return None
-    return DisputeOut(endpoints=[
-        EndpointViewOut(
-            endpoint=e.endpoint, found=e.found, block_height=e.block.height if e.block else None,
-            block_hash=e.block.hash if e.block else None, confirmations=e.confirmations, tip=e.tip,
-        )
-        for e in v.views
-    ])
+    return DisputeOut(
+        endpoints=[
+            EndpointViewOut(
+                endpoint=e.endpoint,
+                found=e.found,
+                block_height=e.block.height if e.block else None,
+                block_hash=e.block.hash if e.block else None,
+                confirmations=e.confirmations,
+                tip=e.tip,
+            )
+            for e in v.views
+        ]
+    )
 
 
 class ReadyResponse(BaseModel):

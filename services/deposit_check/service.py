@@ -157,8 +157,7 @@ class CheckService:
             raise hash_error
         known = ", ".join(sorted(self.chains)) or "none"
         raise InvalidAddress(
-            f"{req.address!r} is not an address of any configured chain ({known}); "
-            "check it, or name the chain"
+            f"{req.address!r} is not an address of any configured chain ({known}); check it, or name the chain"
         )
 
     @staticmethod
@@ -241,7 +240,11 @@ class CheckService:
                 continue
             try:
                 others.append(
-                    Target(chain, chain.normalize_tx_hash(plan.targets[0].tx_hash), chain.normalize_address(plan.targets[0].address))
+                    Target(
+                        chain,
+                        chain.normalize_tx_hash(plan.targets[0].tx_hash),
+                        chain.normalize_address(plan.targets[0].address),
+                    )
                 )
             except DepositCheckError:
                 continue
@@ -256,7 +259,10 @@ class CheckService:
             address=target.address,
             required=target.chain.required_confirmations,
             native=target.chain.native,
-            expectation=Expectation(asset=self._asset(target.chain, plan.asset_symbol) if asked_chain is None else None, amount=plan.expected),
+            expectation=Expectation(
+                asset=self._asset(target.chain, plan.asset_symbol) if asked_chain is None else None,
+                amount=plan.expected,
+            ),
             asked_chain=asked_chain,
         )
 
@@ -299,7 +305,10 @@ class CheckService:
             response.watching = await self._watch(plan, verdict, observed)
         about = verdict.chain or verdict.found_on or req.chain
         answer = Answer(
-            response.model_dump_json().encode(), verdict.status.value, about if about in self.chains else "none", cached=False
+            response.model_dump_json().encode(),
+            verdict.status.value,
+            about if about in self.chains else "none",
+            cached=False,
         )
         ttl = self.cache.final_ttl_seconds if verdict.final else self.cache.pending_ttl_seconds
         try:

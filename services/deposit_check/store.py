@@ -9,6 +9,7 @@ from typing import Protocol
 
 import redis.asyncio as redis
 
+
 class StoreUnavailable(Exception):
     """The store did not answer."""
 
@@ -48,7 +49,8 @@ class RedisStore:
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._redis.mget(keys)
+                values: list[bytes | None] = await self._redis.mget(keys)  # type: ignore[assignment]  # no decode_responses: bytes
+                return values
         except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
             raise StoreUnavailable(_reason(exc)) from exc
 

@@ -43,7 +43,9 @@ def note(v: Verdict) -> str | None:
         )
     if v.awaiting_quorum:
         block_hash = v.block.hash if v.block else None
-        agree = sum(1 for e in v.views if e.block and e.block.hash == block_hash and e.confirmations >= v.required_confirmations)
+        agree = sum(
+            1 for e in v.views if e.block and e.block.hash == block_hash and e.confirmations >= v.required_confirmations
+        )
         return (
             f"Held at confirming: {v.quorum} nodes must see {v.required_confirmations} confirmations in the same "
             f"block, {agree} of the {len(v.views)} that answered do."

@@ -102,7 +102,8 @@ def agreeing(observation: Observation, required: int) -> int:
     """Endpoints holding the tx in the observation's block with at least `required` confirmations."""
     block = observation.block
     return sum(
-        1 for v in observation.views
+        1
+        for v in observation.views
         if block is not None and v.block is not None and v.block.hash == block.hash and v.confirmations >= required
     )
 
@@ -164,9 +165,7 @@ def decide(
     )
 
 
-def not_found(
-    tx_hash: str, address: str, chain: str | None, required: int, expected: Decimal | None = None
-) -> Verdict:
+def not_found(tx_hash: str, address: str, chain: str | None, required: int, expected: Decimal | None = None) -> Verdict:
     """The verdict when every node asked answered and none knows the tx."""
     return Verdict(
         status=Status.NOT_FOUND,

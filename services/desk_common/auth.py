@@ -123,14 +123,20 @@ class Gate:
     `{"check": {"check"}, "post": {"check", "post"}}`. A key without `scopes` gets them all.
     """
 
-    def __init__(self, keys: Iterable[ApiKey], scopes: Mapping[str, Iterable[str]], redis_url: str | None, prefix: str) -> None:
+    def __init__(
+        self, keys: Iterable[ApiKey], scopes: Mapping[str, Iterable[str]], redis_url: str | None, prefix: str
+    ) -> None:
         every = frozenset(s for granted in scopes.values() for s in granted) | frozenset(scopes)
         self._callers: dict[str, Caller] = {}
         for key in keys:
             unknown = sorted(set(key.scopes or ()) - set(scopes))
             if unknown:
-                raise ValueError(f"API key {key.name!r}: unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}")
-            granted = every if key.scopes is None else frozenset(s for name in key.scopes for s in (name, *scopes[name]))
+                raise ValueError(
+                    f"API key {key.name!r}: unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}"
+                )
+            granted = (
+                every if key.scopes is None else frozenset(s for name in key.scopes for s in (name, *scopes[name]))
+            )
             # The digest names the bucket: unique per key, and reveals nothing (the key is random).
             limit = parse(key.rate_limit)
             batch = max(1, min(MAX_BATCH, limit.amount // BATCH_SHARE))
@@ -143,7 +149,10 @@ class Gate:
                 redis_url, socket_timeout=LIMITER_TIMEOUT_SECONDS, socket_connect_timeout=LIMITER_TIMEOUT_SECONDS
             )
             storage = storage_from_string(
-                f"async+{redis_url}", implementation="redispy", key_prefix=f"{prefix}:ratelimit", wrap_exceptions=True,
+                f"async+{redis_url}",
+                implementation="redispy",
+                key_prefix=f"{prefix}:ratelimit",
+                wrap_exceptions=True,
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed narrowly; redis-py's bridge takes a pool
             )
         else:
@@ -227,7 +236,9 @@ class Gate:
                 log.warning("rate limiter unavailable, requests are not limited: %s", type(exc.storage_error).__name__)
             return False
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        raise RateLimited(f"rate limit of {caller.limit} for this API key reached; retry in {retry_after} s", retry_after)
+        raise RateLimited(
+            f"rate limit of {caller.limit} for this API key reached; retry in {retry_after} s", retry_after
+        )
 
     async def admit(self, token: str | None, client_host: str | None) -> Caller:
         caller = self.authenticate(token, client_host)
@@ -248,7 +259,7 @@ def new_key(name: str) -> str:
     return (
         f"API key (give it to the caller; it is not stored): {key}\n"
         f'Add to the config file:\n[[api.keys]]\nname = "{name}"\nsha256 = "{digest}"\n'
-        '# scopes = [...]            # default: every scope (see docs/configuration.md)\n'
+        "# scopes = [...]            # default: every scope (see docs/configuration.md)\n"
         '# rate_limit = "120/minute" # the default'
     )
 

@@ -22,7 +22,7 @@ class ApiKey(Strict):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the key")
     # None: every scope the service has (configs written before scopes existed keep working).
     scopes: tuple[str, ...] | None = Field(default=None, description="what the key may do; each service names its own")
-    rate_limit: str = Field(default="120/minute", description="e.g. \"60/minute\", \"1000/hour\"; a moving window")
+    rate_limit: str = Field(default="120/minute", description='e.g. "60/minute", "1000/hour"; a moving window')
 
     @field_validator("rate_limit")
     @classmethod
@@ -30,7 +30,7 @@ class ApiKey(Strict):
         try:
             item = parse(value)
         except ValueError:
-            raise ValueError(f"rate_limit {value!r}: write e.g. \"60/minute\" or \"1000/hour\"") from None
+            raise ValueError(f'rate_limit {value!r}: write e.g. "60/minute" or "1000/hour"') from None
         if item.amount < 1:
             raise ValueError(f"rate_limit {value!r}: at least 1 request per period")
         return value
@@ -39,6 +39,7 @@ class ApiKey(Strict):
 def expand_env(value: Any, env: dict[str, str]) -> Any:
     """Replace `${NAME}` in every string of `value` by env[NAME]; a missing NAME is an error naming it."""
     if isinstance(value, str):
+
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env:
@@ -54,7 +55,8 @@ def expand_env(value: Any, env: dict[str, str]) -> Any:
 
 
 def read_toml(text: str, env: dict[str, str]) -> dict[str, Any]:
-    return expand_env(tomllib.loads(text), env)
+    expanded: dict[str, Any] = expand_env(tomllib.loads(text), env)
+    return expanded
 
 
 def check_names(kind: str, names: Any) -> None:

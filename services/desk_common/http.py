@@ -9,10 +9,10 @@ from typing import Any, Literal, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.security.base import SecurityBase
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -26,7 +26,9 @@ def error_response(code: str, message: str, status_code: int, headers: Mapping[s
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable, machine-readable reason, e.g. `unauthorized`, `invalid_request`, `rate_limited`.")
+    code: str = Field(
+        description="Stable, machine-readable reason, e.g. `unauthorized`, `invalid_request`, `rate_limited`."
+    )
     message: str = Field(description="For people: what is wrong and, where it helps, what to do. Never echoes a key.")
 
 
@@ -50,7 +52,9 @@ def error_doc(description: str, code: str, example: str, headers: Mapping[str, A
     if code == "unavailable":
         body, model = {"status": "unavailable", **body}, UnavailableResponse
     doc: dict[str, Any] = {
-        "model": model, "description": description, "content": {"application/json": {"example": body}}
+        "model": model,
+        "description": description,
+        "content": {"application/json": {"example": body}},
     }
     if headers:
         doc["headers"] = dict(headers)
@@ -62,14 +66,21 @@ def auth_error_docs(forbidden: str) -> dict[int | str, dict[str, Any]]:
     return {
         401: error_doc(
             "No API key, an unknown one, or (with no keys configured) a caller not on loopback.",
-            "unauthorized", "missing API key: send 'Authorization: Bearer <key>'",
+            "unauthorized",
+            "missing API key: send 'Authorization: Bearer <key>'",
             {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
         ),
         403: error_doc(forbidden, "forbidden", "this API key lacks the scope 'check' (checking a deposit)"),
         429: error_doc(
             "The API key used up its rate limit (`rate_limit` in its config entry).",
-            "rate_limited", "rate limit of 120 per 1 minute for this API key reached; retry in 12 s",
-            {"Retry-After": {"description": "Seconds until a request fits in the limit again.", "schema": {"type": "integer"}}},
+            "rate_limited",
+            "rate limit of 120 per 1 minute for this API key reached; retry in 12 s",
+            {
+                "Retry-After": {
+                    "description": "Seconds until a request fits in the limit again.",
+                    "schema": {"type": "integer"},
+                }
+            },
         ),
     }
 
@@ -109,8 +120,12 @@ async def json_body(request: Request, model: type[Model]) -> Model:
     body is most of the work left, that is measurably cheaper (docs/benchmarks.md).
     """
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json" and not (media_type.startswith("application/") and media_type.endswith("+json")):
-        raise RequestValidationError([{"loc": ("body",), "msg": "send a JSON object with 'Content-Type: application/json'"}])
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "send a JSON object with 'Content-Type: application/json'"}]
+        )
     raw = await request.body()
     if not raw.strip():
         raise RequestValidationError([{"loc": ("body",), "msg": "the request body is empty: send a JSON object"}])
@@ -161,7 +176,9 @@ class BodyLimit:
     unbounded body and the 413 keeps the standard error shape. Paths under `exempt_prefixes` keep their
     own cap (ticket_link's webhooks: 1 MB, checked in their dependency)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY_BYTES, exempt_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_JSON_BODY_BYTES, exempt_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt_prefixes = exempt_prefixes
@@ -242,10 +259,11 @@ async def readiness(probes: dict[str, Callable[[], Awaitable[object]]], timeout_
             return name, "ok"
         except TimeoutError:
             return name, "unavailable: timed out"
-        except Exception as exc:  # noqa: BLE001 - readiness reports any failure as "not ready"
+        except Exception as exc:
             return name, f"unavailable: {getattr(exc, 'message', None) or str(exc) or type(exc).__name__}"
 
     results = dict(await asyncio.gather(*(run(name, probe) for name, probe in probes.items())))
     ready = all(v == "ok" for v in results.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503)
-
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503
+    )

@@ -10,7 +10,9 @@ import sys
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HEX_LONG = re.compile(r"\b(0x)?([0-9a-fA-F]{6})[0-9a-fA-F]{26,}([0-9a-fA-F]{4})\b")
-_BECH32 = re.compile(r"\b((?:bc|tb|bcrt|ltc|tltc|rltc)1[02-9ac-hj-np-z]{4})[02-9ac-hj-np-z]{20,}([02-9ac-hj-np-z]{4})\b", re.I)
+_BECH32 = re.compile(
+    r"\b((?:bc|tb|bcrt|ltc|tltc|rltc)1[02-9ac-hj-np-z]{4})[02-9ac-hj-np-z]{20,}([02-9ac-hj-np-z]{4})\b", re.I
+)
 _BASE58 = re.compile(r"\b([1-9A-HJ-NP-Za-km-z]{4})[1-9A-HJ-NP-Za-km-z]{21,}([1-9A-HJ-NP-Za-km-z]{4})\b")
 
 

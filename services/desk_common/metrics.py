@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 RESPONSES = Counter(
-    "desk_http_responses_total", "HTTP responses by app, route template (never the raw path) and status code",
+    "desk_http_responses_total",
+    "HTTP responses by app, route template (never the raw path) and status code",
     ["app", "route", "status"],
 )
 
@@ -81,7 +82,9 @@ def install_metrics(app: FastAPI, name: str) -> None:
 def add_metrics_arguments(parser: argparse.ArgumentParser, example_port: int) -> None:
     """`--metrics-port` (default off) and `--metrics-host` for a process that has no API."""
     parser.add_argument(
-        "--metrics-port", type=int, default=None,
+        "--metrics-port",
+        type=int,
+        default=None,
         help=f"serve Prometheus metrics at http://HOST:PORT/metrics, e.g. {example_port} (default: off)",
     )
     parser.add_argument(

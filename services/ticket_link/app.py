@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from desk_common.auth import AccessDenied
 from desk_common.http import AccessLog, BodyLimit, error_response, on_http_error, on_validation_error
@@ -33,8 +33,10 @@ async def _on_redis_error(_: Request, exc: Exception) -> JSONResponse:
     may have been written (the outbox then delivers it); a retry is safe, notes are keyed."""
     log.warning("redis unavailable: %s", type(exc).__name__)
     return error_response(
-        "unavailable", "ticket_link's Redis is unavailable: the note could not be queued for sure; retry later "
-        "(a retry never posts a note twice)", 503,
+        "unavailable",
+        "ticket_link's Redis is unavailable: the note could not be queued for sure; retry later "
+        "(a retry never posts a note twice)",
+        503,
     )
 
 

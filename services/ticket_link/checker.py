@@ -18,7 +18,12 @@ class DepositCheckClient:
         )
 
     async def check(
-        self, tx_hash: str, address: str, *, chain: str | None = None, expected_amount: str | None = None,
+        self,
+        tx_hash: str,
+        address: str,
+        *,
+        chain: str | None = None,
+        expected_amount: str | None = None,
         watch: bool = True,
     ) -> dict[str, Any]:
         """The verdict as deposit_check's JSON; InvalidRequest for a 422, DepositCheckUnavailable otherwise.
@@ -36,7 +41,8 @@ class DepositCheckClient:
         except httpx.HTTPError as exc:
             raise DepositCheckUnavailable(f"deposit_check did not answer: {type(exc).__name__}") from None
         if response.status_code == 200:
-            return response.json()
+            verdict: dict[str, Any] = response.json()
+            return verdict
         message = _message(response)
         if response.status_code == 422:
             raise InvalidRequest(message)

@@ -18,7 +18,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     # uvicorn's access log prints raw paths (ticket ids, webhook secrets): ours logs route templates.
     uvicorn.run(
-        create_app(load_config()), host=args.host, port=args.port, log_config=None, log_level=args.log_level,
+        create_app(load_config()),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=args.log_level,
         access_log=False,
     )
     return 0

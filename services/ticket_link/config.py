@@ -68,14 +68,14 @@ class DepositCheckConfig(_Strict):
 
 
 class ApiConfig(_Strict):
-    keys: list[ApiKey] = []
+    keys: list[ApiKey] = Field(default_factory=list)
 
 
 class NotesConfig(_Strict):
     language: Language = "en"  # the desk's language, for internal notes
     public: bool = False  # post as public replies: only if the operator really wants that
     # Link per chain for notes, "{tx_hash}" is replaced, e.g. {"litecoin": "https://.../tx/{tx_hash}"}
-    explorer_tx_urls: dict[str, str] = {}
+    explorer_tx_urls: dict[str, str] = Field(default_factory=dict)
 
 
 class DeliveryConfig(_Strict):
@@ -114,14 +114,16 @@ class FileConfig(_Strict):
     api: ApiConfig = ApiConfig()
     notes: NotesConfig = NotesConfig()
     delivery: DeliveryConfig = DeliveryConfig()
-    helpdesks: dict[str, HelpdeskConfig] = {}
+    helpdesks: dict[str, HelpdeskConfig] = Field(default_factory=dict)
     web: WebConfig | None = None
 
     @field_validator("secret")
     @classmethod
     def _long_enough(cls, secret: SecretStr) -> SecretStr:
         if len(secret.get_secret_value()) < 32:
-            raise ValueError("secret must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)")
+            raise ValueError(
+                "secret must be at least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
         return secret
 
     @field_validator("helpdesks")

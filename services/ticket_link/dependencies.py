@@ -18,8 +18,10 @@ MAX_WEBHOOK_BYTES = 1_000_000
 # Each scope and what it grants: whoever may post a note may also just check.
 SCOPES = {"check": {"check"}, "post": {"check", "post"}}
 
+
 async def get_service(request: Request) -> TicketService:
-    return request.app.state.service
+    service: TicketService = request.app.state.service
+    return service
 
 
 def build_gate(config: AppConfig) -> auth.Gate:

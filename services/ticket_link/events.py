@@ -7,10 +7,11 @@ leaves it pending, and another worker claims it after `CLAIM_IDLE_MS`.
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as redis
 
+from desk_common.redis_text import text
 from ticket_link import metrics
 from ticket_link.service import TicketService
 
@@ -40,18 +41,20 @@ class EventConsumer:
 
     async def step(self) -> int:
         """Claim stale events of dead consumers, then read new ones; returns how many were handled."""
-        streams = sorted(s.decode() for s in await self.redis.smembers(STREAMS_KEY))
+        streams = sorted(text(s) for s in await self.redis.smembers(STREAMS_KEY))
         if not streams:
             await asyncio.sleep(self.block_ms / 1000)
             return 0
         await self._ensure_groups(streams)
         handled = 0
         for stream in streams:
-            _, claimed, _ = await self.redis.xautoclaim(stream, GROUP, self.name, CLAIM_IDLE_MS, "0-0", count=BATCH)
-            handled += await self._handle(stream, claimed)
-        replies = await self.redis.xreadgroup(GROUP, self.name, {s: ">" for s in streams}, count=BATCH, block=self.block_ms)
-        for stream, entries in replies or []:
-            handled += await self._handle(stream.decode() if isinstance(stream, bytes) else stream, entries)
+            claim: list[Any] = await self.redis.xautoclaim(stream, GROUP, self.name, CLAIM_IDLE_MS, "0-0", count=BATCH)
+            handled += await self._handle(stream, claim[1])
+        replies = await self.redis.xreadgroup(
+            GROUP, self.name, {s: ">" for s in streams}, count=BATCH, block=self.block_ms
+        )
+        for name, entries in cast(list[tuple[bytes, list[Any]]], replies or []):
+            handled += await self._handle(text(name), entries)
         return handled
 
     async def _ensure_groups(self, streams: list[str]) -> None:

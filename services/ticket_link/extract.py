@@ -76,8 +76,7 @@ def extract(text: str, max_claims: int = 10) -> list[Claim]:
     only = {family: _only(hits) for family, hits in addresses.items()}
     starts = {family: [h.start for h in hits] for family, hits in addresses.items()}
     return [
-        Claim(h.value, only[h.family] or _nearest(h, addresses[h.family], starts[h.family]), h.family)
-        for h in hashes
+        Claim(h.value, only[h.family] or _nearest(h, addresses[h.family], starts[h.family]), h.family) for h in hashes
     ]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
+from desk_common.redis_text import text
 from ticket_link.privacy import Pseudonymizer
 
 PREFIX = "tl:v1"
@@ -66,11 +67,11 @@ class Links:
             pipe.hgetall(f"{PREFIX}:deposit:{tx_hash}:tickets")
             pipe.hgetall(f"{PREFIX}:deposit:{tx_hash}:linked_ms")
             sealed, linked = await pipe.execute()
-        return [(TicketRef(*self.privacy.unseal(s.decode())), int(linked.get(k, 0))) for k, s in sealed.items()]
+        return [(TicketRef(*self.privacy.unseal(text(s))), int(linked.get(k, 0))) for k, s in sealed.items()]
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
         members = await self.redis.smembers(f"{PREFIX}:ticket:{self.ticket_key(ref)}:deposits")
-        return {m.decode() for m in members}
+        return {text(m) for m in members}
 
     # -- the outbox: every note accepted, until it is posted or refused for good ------------------
 
@@ -88,11 +89,13 @@ class Links:
 
     async def outbox_stale(self, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
         """Notes accepted before `older_than` and still not posted: (key, sealed payload)."""
-        keys = [k.decode() for k in await self.redis.zrangebyscore(f"{PREFIX}:outbox", "-inf", older_than, start=0, num=limit)]
+        keys = [
+            text(k) for k in await self.redis.zrangebyscore(f"{PREFIX}:outbox", "-inf", older_than, start=0, num=limit)
+        ]
         if not keys:
             return []
         payloads = await self.redis.hmget(f"{PREFIX}:outbox:payloads", keys)
-        return [(k, p.decode()) for k, p in zip(keys, payloads, strict=True) if p is not None]
+        return [(k, text(p)) for k, p in zip(keys, payloads, strict=True) if p is not None]
 
     async def outbox_size(self) -> int:
         return int(await self.redis.zcard(f"{PREFIX}:outbox"))

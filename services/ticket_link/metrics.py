@@ -12,14 +12,23 @@ CLAIMS = Counter(
     "(check only), deferred (deposit_check unavailable, queued for later), unavailable (check only, not answered)",
     ["outcome"],
 )
-WEBHOOKS = Counter("ticket_link_webhooks_total", "Webhooks by helpdesk and result (accepted, rejected)", ["helpdesk", "result"])
+WEBHOOKS = Counter(
+    "ticket_link_webhooks_total", "Webhooks by helpdesk and result (accepted, rejected)", ["helpdesk", "result"]
+)
 NOTES = Counter(
-    "ticket_link_notes_total", "Note delivery attempts by helpdesk and result (delivered, retried, failed)",
+    "ticket_link_notes_total",
+    "Note delivery attempts by helpdesk and result (delivered, retried, failed)",
     ["helpdesk", "result"],
 )
 NOTE_LAG = Histogram(
-    "ticket_link_note_delivery_lag_seconds", "From the note's enqueue to its posting", ["helpdesk"],
+    "ticket_link_note_delivery_lag_seconds",
+    "From the note's enqueue to its posting",
+    ["helpdesk"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
-OUTBOX = Gauge("ticket_link_outbox_notes", "Notes accepted and not yet posted or refused (read once per reconcile round)")
-EVENTS = Counter("ticket_link_events_consumed_total", "deposit_check events handled and acknowledged", ["chain", "type"])
+OUTBOX = Gauge(
+    "ticket_link_outbox_notes", "Notes accepted and not yet posted or refused (read once per reconcile round)"
+)
+EVENTS = Counter(
+    "ticket_link_events_consumed_total", "deposit_check events handled and acknowledged", ["chain", "type"]
+)

@@ -14,21 +14,23 @@ from ticket_link.service import TicketService
 
 router = APIRouter()
 
-_UNKNOWN_HELPDESK = error_doc("No such helpdesk in the config.", "unknown_helpdesk", "unknown helpdesk 'zendesk'; configured: desk")
+_UNKNOWN_HELPDESK = error_doc(
+    "No such helpdesk in the config.", "unknown_helpdesk", "unknown helpdesk 'zendesk'; configured: desk"
+)
 _CLAIM_ERRORS: dict[int | str, dict[str, Any]] = {
-    **auth_error_docs(
-        'The key\'s `scopes` lack `post` (needed unless `"post_note": false`) or `check`.'
-    ),
+    **auth_error_docs('The key\'s `scopes` lack `post` (needed unless `"post_note": false`) or `check`.'),
     404: _UNKNOWN_HELPDESK,
     422: error_doc(
         "Bad input (the message says what): a missing or malformed field, a non-numeric ticket id, an unknown "
         "field, or deposit_check's own 422 (hash or address not of the chain's kind, unknown chain).",
-        "invalid_request", "ticket_ref must be the helpdesk's numeric ticket id",
+        "invalid_request",
+        "ticket_ref must be the helpdesk's numeric ticket id",
     ),
     503: error_doc(
         "deposit_check (or a chain node behind it) is unavailable. With a note asked for, the claim is queued "
         "all the same and the note follows when it answers.",
-        "unavailable", "deposit_check did not answer: ConnectError; the check is queued and the note will follow",
+        "unavailable",
+        "deposit_check did not answer: ConnectError; the check is queued and the note will follow",
     ),
 }
 
@@ -102,10 +104,15 @@ _WEBHOOK_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: error_doc(
         "Sender not verified: bad or missing signature, stale timestamp, wrong path secret, or webhooks not "
         "configured for this helpdesk.",
-        "webhook_rejected", "bad webhook signature",
+        "webhook_rejected",
+        "bad webhook signature",
     ),
     404: _UNKNOWN_HELPDESK,
-    422: error_doc("Body over 1 MB, not JSON, or without a ticket id and text.", "invalid_request", "webhook body over 1000000 bytes"),
+    422: error_doc(
+        "Body over 1 MB, not JSON, or without a ticket id and text.",
+        "invalid_request",
+        "webhook body over 1000000 bytes",
+    ),
 }
 
 _WEBHOOK_BODY: dict[str, Any] = {
@@ -124,15 +131,21 @@ _WEBHOOK_BODY: dict[str, Any] = {
                     "django_helpdesk": {
                         "summary": "django-helpdesk's own payload (abridged)",
                         "value": {
-                            "ticket": {"id": 48213951, "title": "Deposit not credited",
-                                       "description": "tx 9f2c4e1d… to ltc1qjl5h…", "followup_set": []},
+                            "ticket": {
+                                "id": 48213951,
+                                "title": "Deposit not credited",
+                                "description": "tx 9f2c4e1d… to ltc1qjl5h…",
+                                "followup_set": [],
+                            },
                             "queue_slug": "deposits",
                         },
                     },
                     "zammad": {
                         "summary": "Zammad's own payload (abridged)",
-                        "value": {"ticket": {"id": 3, "title": "Deposit missing"},
-                                  "article": {"body": "tx 9f2c4e1d… to ltc1qjl5h…", "internal": False}},
+                        "value": {
+                            "ticket": {"id": 3, "title": "Deposit missing"},
+                            "article": {"body": "tx 9f2c4e1d… to ltc1qjl5h…", "internal": False},
+                        },
                     },
                 },
             }
@@ -165,7 +178,9 @@ async def webhook(webhook: Webhook, service: Annotated[TicketService, Depends(ge
     summary="Helpdesk webhook (unsigned helpdesks: a secret in the path)",
     openapi_extra=_WEBHOOK_BODY,
 )
-async def webhook_with_secret(webhook: Webhook, service: Annotated[TicketService, Depends(get_service)]) -> JSONResponse:
+async def webhook_with_secret(
+    webhook: Webhook, service: Annotated[TicketService, Depends(get_service)]
+) -> JSONResponse:
     """For helpdesks that cannot sign (`path_secret`: django-helpdesk, Freshdesk, RT): the helpdesk's
     `webhook_secret` is the last path segment, checked before the body is even read. Otherwise as the
     signed webhook.
@@ -173,7 +188,7 @@ async def webhook_with_secret(webhook: Webhook, service: Annotated[TicketService
     return await _webhook(webhook, service)
 
 
-@router.get("/healthz", summary="The process is up", response_description="Always `{\"status\": \"ok\"}`.")
+@router.get("/healthz", summary="The process is up", response_description='Always `{"status": "ok"}`.')
 async def healthz() -> dict[str, str]:
     """Liveness: answers while the process runs. No key needed."""
     return {"status": "ok"}
@@ -184,13 +199,23 @@ async def healthz() -> dict[str, str]:
     summary="Redis and deposit_check answer",
     response_model=ReadyResponse,
     response_description="Ready: Redis and deposit_check answered.",
-    responses={503: {
-        "model": ReadyResponse,
-        "description": "Not ready; `checks` says what and why.",
-        "content": {"application/json": {"example": {
-            "status": "not_ready", "checks": {"redis": "ok", "deposit_check": "unavailable: deposit_check did not answer: ConnectError"},
-        }}},
-    }},
+    responses={
+        503: {
+            "model": ReadyResponse,
+            "description": "Not ready; `checks` says what and why.",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "status": "not_ready",
+                        "checks": {
+                            "redis": "ok",
+                            "deposit_check": "unavailable: deposit_check did not answer: ConnectError",
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
 async def readyz(request: Request, service: Annotated[TicketService, Depends(get_service)]) -> JSONResponse:
     """Readiness: pings Redis and asks deposit_check's `/readyz`, within 5 s. No key needed."""

@@ -29,7 +29,10 @@ class DepositClaim(BaseModel):
         default=None, max_length=32, description="deposit_check's chain name; omit to let the address format decide."
     )
     expected_amount: str | None = Field(
-        default=None, pattern=DECIMAL_STRING, max_length=80, description='Expected amount as a decimal string, e.g. "0.015".'
+        default=None,
+        pattern=DECIMAL_STRING,
+        max_length=80,
+        description='Expected amount as a decimal string, e.g. "0.015".',
     )
     lang: str | None = Field(default=None, max_length=16, description="Language of player_message: en, fr, pl, ru.")
     helpdesk: str | None = Field(
@@ -90,11 +93,14 @@ class DepositClaimResponse(BaseModel):
     final: bool | None = Field(default=None, description="True when only a deep reorg could change the verdict.")
     checked_at: str | None = Field(default=None, description="When the chain was asked (ISO 8601, UTC).")
     summary: str = Field(description="deposit_check's one English sentence about the verdict.")
-    watching: bool | None = Field(default=None, description="deposit_check follows the deposit; the ticket hears of each change.")
+    watching: bool | None = Field(
+        default=None, description="deposit_check follows the deposit; the ticket hears of each change."
+    )
     player_message: str = Field(description="The verdict for the player, in `lang`; never names another ticket.")
-    ticket_note: NoteOutcome | None = Field(description="The internal note; null with `\"post_note\": false`.")
+    ticket_note: NoteOutcome | None = Field(description='The internal note; null with `"post_note": false`.')
     duplicate_claim: DuplicateClaim | None = Field(
-        default=None, description="Another ticket claimed this tx first (agents only); null otherwise or without a note."
+        default=None,
+        description="Another ticket claimed this tx first (agents only); null otherwise or without a note.",
     )
 
 

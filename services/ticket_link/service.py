@@ -77,7 +77,12 @@ class TicketService:
 
     async def claim_later(self, ref: TicketRef, req: DepositClaim) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""
-        claim = {"tx_hash": req.tx_hash, "address": req.address, "chain": req.chain, "expected_amount": req.expected_amount}
+        claim = {
+            "tx_hash": req.tx_hash,
+            "address": req.address,
+            "chain": req.chain,
+            "expected_amount": req.expected_amount,
+        }
         await self.delivery.enqueue_enrich(ref, [claim], enrich_key(self.links.ticket_key(ref), [claim]))
         metrics.CLAIMS.labels("deferred").inc()
 
@@ -93,7 +98,9 @@ class TicketService:
                 continue
             try:
                 verdict = await self.checker.check(
-                    claim["tx_hash"], claim["address"], chain=claim.get("chain"),
+                    claim["tx_hash"],
+                    claim["address"],
+                    chain=claim.get("chain"),
                     expected_amount=claim.get("expected_amount"),
                 )
             except InvalidRequest as exc:
@@ -181,5 +188,7 @@ class TicketService:
 
 def enrich_key(ticket_key: str, claims: list[dict[str, Any]]) -> str:
     """Same ticket, same claims: the same job, however often the webhook is redelivered."""
-    text = ticket_key + "".join(f"|{c['tx_hash']}:{c['address']}:{c.get('chain')}:{c.get('expected_amount')}" for c in claims)
+    text = ticket_key + "".join(
+        f"|{c['tx_hash']}:{c['address']}:{c.get('chain')}:{c.get('expected_amount')}" for c in claims
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -186,12 +186,14 @@ def _views(verdict: Mapping[str, Any]) -> list[dict[str, Any]]:
         block = None  # "204 (5e1a5e1a…1a5e1a)": the block the node holds the tx in, if any
         if height is not None or block_hash:
             block = f"{'?' if height is None else height}{f' ({block_hash})' if block_hash else ''}"
-        views.append({
-            "host": _host(str(view.get("endpoint") or "")) or "?",
-            "found": bool(view.get("found")) or block is not None,
-            "block": block,
-            "tip": tip if isinstance(tip, int) and not isinstance(tip, bool) else None,
-        })
+        views.append(
+            {
+                "host": _host(str(view.get("endpoint") or "")) or "?",
+                "found": bool(view.get("found")) or block is not None,
+                "block": block,
+                "tip": tip if isinstance(tip, int) and not isinstance(tip, bool) else None,
+            }
+        )
     return views
 
 

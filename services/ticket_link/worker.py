@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from saq import Worker
+from saq.types import Context, PartialTimersDict
 
 from ticket_link import metrics
 from ticket_link.bootstrap import Components, build_components
@@ -23,11 +24,17 @@ from ticket_link.links import TicketRef
 log = logging.getLogger(__name__)
 
 
-def _components(ctx: dict[str, Any]) -> Components:
+class WorkerContext(Context, total=False):
+    """saq's job context with what `startup` puts in it."""
+
+    components: Components
+
+
+def _components(ctx: WorkerContext) -> Components:
     return ctx["components"]
 
 
-async def deliver_note(ctx: dict[str, Any], *, payload: str) -> str:
+async def deliver_note(ctx: WorkerContext, *, payload: str) -> str:
     c = _components(ctx)
     job = ctx["job"]
     note = c.privacy.unseal(payload)
@@ -37,11 +44,12 @@ async def deliver_note(ctx: dict[str, Any], *, payload: str) -> str:
     public = c.config.file.notes.public
     # A retry, or a note the outbox queued again, may follow an attempt that got the note in and
     # died before saying so (a killed worker, a lost answer): look before posting.
-    if job.attempts > 1 or note.get("recovered"):
-        if await helpdesk.has_note(note["ticket_id"], note["body"], public=public):
-            await _posted(c, note["key"])
-            _delivered(helpdesk.name, note)
-            return "already there"
+    if (job.attempts > 1 or note.get("recovered")) and await helpdesk.has_note(
+        note["ticket_id"], note["body"], public=public
+    ):
+        await _posted(c, note["key"])
+        _delivered(helpdesk.name, note)
+        return "already there"
     try:
         await helpdesk.post_note(note["ticket_id"], note["body"], public=public)
     except HelpdeskRateLimited as exc:
@@ -85,7 +93,7 @@ async def _reconcile(c: Components, stop: asyncio.Event, every: float) -> None:
             if requeued:
                 log.warning("outbox: queued %d note(s) again", requeued)
             metrics.OUTBOX.set(await c.links.outbox_size())
-        except Exception as exc:  # noqa: BLE001 - keep reconciling whatever one round hit
+        except Exception as exc:
             log.warning("outbox reconcile failed: %s", exc)
         try:
             await asyncio.wait_for(stop.wait(), every)
@@ -93,21 +101,21 @@ async def _reconcile(c: Components, stop: asyncio.Event, every: float) -> None:
             pass
 
 
-async def enrich(ctx: dict[str, Any], *, payload: str) -> str:
+async def enrich(ctx: WorkerContext, *, payload: str) -> str:
     c = _components(ctx)
     data = c.privacy.unseal(payload)
     await c.service.enrich(TicketRef(data["helpdesk"], data["ticket_id"]), data["claims"])
     return f"{len(data['claims'])} claims"
 
 
-def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool = True) -> Worker:
+def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool = True) -> Worker[WorkerContext]:
     """The saq worker; it also runs the consumer of deposit_check's events (one per process)."""
     components = build_components(config)
 
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
 
-    async def startup(ctx: dict[str, Any]) -> None:
+    async def startup(ctx: WorkerContext) -> None:
         ctx["components"] = components
         every = max(5.0, 2.0 * config.file.delivery.job_timeout_seconds)
         tasks.append(asyncio.create_task(_reconcile(components, stop, every), name="outbox"))
@@ -115,7 +123,7 @@ def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool 
             consumer = EventConsumer(components.redis, components.service, f"{socket.gethostname()}:{os.getpid()}")
             tasks.append(asyncio.create_task(consumer.run(stop), name="deposit-events"))
 
-    async def shutdown(ctx: dict[str, Any]) -> None:
+    async def shutdown(ctx: WorkerContext) -> None:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await components.aclose()
@@ -125,7 +133,8 @@ def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool 
         functions=[deliver_note, enrich],
         concurrency=concurrency,
         # Jobs of a killed worker are found by this sweep once past their timeout, and retried.
-        timers={"sweep": max(1, min(60, config.file.delivery.job_timeout_seconds // 2))},
+        # saq's PartialTimersDict (total=False) inherits TimersDict's required keys; its docstring says none are.
+        timers=PartialTimersDict(sweep=max(1, min(60, config.file.delivery.job_timeout_seconds // 2))),  # type: ignore[typeddict-item]
         startup=startup,
         shutdown=shutdown,
     )

@@ -46,14 +46,19 @@ def error(response: httpx.Response) -> tuple[int, str, str]:
         (b'{"tx_hash": "ab", "address": "x", "surprise": 1}', "application/json", "surprise: Extra inputs"),
     ],
 )
-async def test_a_body_it_cannot_use_is_a_422_saying_what_to_send(client, body: bytes, content_type: str | None, says: str) -> None:
+async def test_a_body_it_cannot_use_is_a_422_saying_what_to_send(
+    client, body: bytes, content_type: str | None, says: str
+) -> None:
     status, code, message = error(await post(client, body, content_type))
     assert (status, code) == (422, "invalid_request")
     assert says in message
     assert "ab" * 32 not in message  # the input is never echoed
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/problem+json"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/problem+json"],
+)
 async def test_json_of_any_spelling_is_read(client, content_type: str) -> None:
     # Read, validated and passed on: the node behind the chain is down, so 503, not a body error.
     response = await post(client, VALID, content_type)

@@ -141,15 +141,28 @@ def test_transfer_to_another_address_and_unknown_hash(api: httpx.Client, anvil: 
 @pytest.mark.parametrize(
     ("body", "code", "words"),
     [
-        ({"tx_hash": "0x1234", "address": "0x" + "11" * 20, "chain": "ethereum"}, "invalid_tx_hash", "0x followed by 64"),
+        (
+            {"tx_hash": "0x1234", "address": "0x" + "11" * 20, "chain": "ethereum"},
+            "invalid_tx_hash",
+            "0x followed by 64",
+        ),
         ({"tx_hash": "0x" + "ab" * 32, "address": "0x1234", "chain": "ethereum"}, "invalid_address", "40 hexadecimal"),
-        ({"tx_hash": "0x" + "ab" * 32, "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79c8", "chain": "ethereum"},
-         "invalid_address", "checksum"),
+        (
+            {"tx_hash": "0x" + "ab" * 32, "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79c8", "chain": "ethereum"},
+            "invalid_address",
+            "checksum",
+        ),
         ({"tx_hash": "0x" + "ab" * 32, "address": "0x" + "11" * 20, "asset": "DOGE"}, "unknown_asset", "USDT"),
-        ({"tx_hash": "0x" + "ab" * 32, "address": "0x" + "11" * 20, "chain": "bsc", "asset": "USDT"}, "unknown_asset",
-         "known: BNB"),
-        ({"tx_hash": "0x" + "ab" * 32, "address": "0x" + "11" * 20, "asset": "USDT", "expected_amount": "1.0000001"},
-         "invalid_request", "more than 6 decimals"),
+        (
+            {"tx_hash": "0x" + "ab" * 32, "address": "0x" + "11" * 20, "chain": "bsc", "asset": "USDT"},
+            "unknown_asset",
+            "known: BNB",
+        ),
+        (
+            {"tx_hash": "0x" + "ab" * 32, "address": "0x" + "11" * 20, "asset": "USDT", "expected_amount": "1.0000001"},
+            "invalid_request",
+            "more than 6 decimals",
+        ),
     ],
 )
 def test_bad_input_is_a_422_that_says_what_is_wrong(api: httpx.Client, body: dict, code: str, words: str) -> None:
@@ -175,7 +188,9 @@ confirmations = 64
     config = AppConfig(file=parse_config(text, env={}), redis_url=None, source="test")
     with serve(create_app(config)) as url:
         # Unknown on ethereum, polygon did not answer: it might be there, so we do not know.
-        response = httpx.post(f"{url}/v1/checks", json={"tx_hash": "0x" + "ef" * 32, "address": new_address()}, timeout=30)
+        response = httpx.post(
+            f"{url}/v1/checks", json={"tx_hash": "0x" + "ef" * 32, "address": new_address()}, timeout=30
+        )
         assert response.status_code == 503 and response.json()["status"] == "unavailable"
         # Found on ethereum: polygon being down does not matter.
         casino = new_address()

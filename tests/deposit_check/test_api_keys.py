@@ -61,7 +61,9 @@ class TestCreateCheck:
         assert check(url, CHECKER, tx_hash="ab" * 32, address=address, watch=True).status_code == 403
         # The bearer scheme is read as HTTP says (any case); another scheme is no key at all.
         headers = {"authorization": CHECKER.headers["Authorization"].replace("Bearer", "bEaReR")}
-        plain = httpx.post(f"{url}/v1/checks", json={"tx_hash": "ab" * 32, "address": address}, headers=headers, timeout=30)
+        plain = httpx.post(
+            f"{url}/v1/checks", json={"tx_hash": "ab" * 32, "address": address}, headers=headers, timeout=30
+        )
         assert plain.status_code == 200
         token = CHECKER.headers["Authorization"].split(" ", 1)[1]
         basic = httpx.post(f"{url}/v1/checks", json={}, headers={"authorization": f"Basic {token}"}, timeout=30)
@@ -90,7 +92,9 @@ class TestRateLimit:
         refused = check(two, TINY, tx_hash="ab" * 32, address=address)
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 60
-        assert refused.json()["error"]["code"] == "rate_limited" and "3 per 1 minute" in refused.json()["error"]["message"]
+        assert (
+            refused.json()["error"]["code"] == "rate_limited" and "3 per 1 minute" in refused.json()["error"]["message"]
+        )
         assert check(one, TINY, nonsense=1).status_code == 429  # counted before the body is looked at
         assert check(one, CHECKER, tx_hash="ab" * 32, address=address).status_code == 200  # other keys unaffected
 

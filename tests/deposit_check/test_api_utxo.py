@@ -36,9 +36,11 @@ confirmations = 6
 
 @pytest.fixture(scope="module")
 def api(litecoind: Litecoind, redis_server: RedisServer) -> Iterator[httpx.Client]:
-    with serve(create_app(make_config(litecoind.rpc_url, redis_server.url))) as url:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            yield client
+    with (
+        serve(create_app(make_config(litecoind.rpc_url, redis_server.url))) as url,
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        yield client
 
 
 def check(api: httpx.Client, **body: object) -> dict:
@@ -134,11 +136,21 @@ def test_cache_never_says_confirmed_before_the_chain_does(api: httpx.Client, lit
     ("body", "code", "words"),
     [
         ({"tx_hash": "xyz", "address": "rltc1qq", "chain": "litecoin"}, "invalid_tx_hash", "64 hexadecimal"),
-        ({"tx_hash": "ab" * 32, "address": "rltc1qnotanaddress", "chain": "litecoin"}, "invalid_address", "litecoin regtest"),
-        ({"tx_hash": "ab" * 32, "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "chain": "litecoin"},
-         "invalid_address", "litecoin regtest"),
-        ({"tx_hash": "ab" * 32, "address": "ltc1qg82dn7r2ruvdjvjmcvt8fc3wsxhrzrf4vphs3v"}, "invalid_address",
-         "configured chain"),
+        (
+            {"tx_hash": "ab" * 32, "address": "rltc1qnotanaddress", "chain": "litecoin"},
+            "invalid_address",
+            "litecoin regtest",
+        ),
+        (
+            {"tx_hash": "ab" * 32, "address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "chain": "litecoin"},
+            "invalid_address",
+            "litecoin regtest",
+        ),
+        (
+            {"tx_hash": "ab" * 32, "address": "ltc1qg82dn7r2ruvdjvjmcvt8fc3wsxhrzrf4vphs3v"},
+            "invalid_address",
+            "configured chain",
+        ),
         ({"tx_hash": "ab" * 32, "address": "x", "chain": "dogecoin"}, "unknown_chain", "configured chains: litecoin"),
         ({"tx_hash": "ab" * 32, "address": "x"}, "invalid_address", "not an address of any configured chain"),
         ({"address": "x"}, "invalid_request", "tx_hash: Field required"),
@@ -159,9 +171,7 @@ def test_unknown_asset_and_too_many_decimals_are_422(api: httpx.Client, litecoin
     asset = api.post("/v1/checks", json={"tx_hash": "ab" * 32, "address": address, "asset": "DOGE"})
     assert asset.status_code == 422 and asset.json()["error"]["code"] == "unknown_asset"
     assert "LTC" in asset.json()["error"]["message"]
-    decimals = api.post(
-        "/v1/checks", json={"tx_hash": "ab" * 32, "address": address, "expected_amount": "0.123456789"}
-    )
+    decimals = api.post("/v1/checks", json={"tx_hash": "ab" * 32, "address": address, "expected_amount": "0.123456789"})
     assert decimals.status_code == 422 and "more than 8 decimals" in decimals.json()["error"]["message"]
 
 
@@ -176,7 +186,12 @@ def test_no_node_reachable_is_503_unavailable_never_not_found(litecoind: Litecoi
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["chain:litecoin"].startswith("unavailable")
         # An unavailable answer is never cached: the next request asks the node again.
-        assert client.post("/v1/checks", json={"tx_hash": "ab" * 32, "address": litecoind.new_address("bech32")}).status_code == 503
+        assert (
+            client.post(
+                "/v1/checks", json={"tx_hash": "ab" * 32, "address": litecoind.new_address("bech32")}
+            ).status_code
+            == 503
+        )
 
 
 def test_health_and_readiness(api: httpx.Client) -> None:

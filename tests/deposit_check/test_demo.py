@@ -56,7 +56,9 @@ def test_serve_demo_answers_every_printed_sample(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     # The chains went down with the service.
-    assert not (tmp_path / "litecoin" / "regtest" / ".lock").exists() or _unlocked(tmp_path / "litecoin" / "regtest" / ".lock")
+    assert not (tmp_path / "litecoin" / "regtest" / ".lock").exists() or _unlocked(
+        tmp_path / "litecoin" / "regtest" / ".lock"
+    )
 
 
 def _unlocked(lock: Path) -> bool:

@@ -35,7 +35,9 @@ decimals = 6
 contract = "{usdt.contract}"
 """
     # No keys: loopback callers pass (dev mode). A database of its own for the watches fuzzing registers.
-    config = AppConfig(file=parse_config(text, env={}), redis_url=f"redis://127.0.0.1:{redis_server.port}/11", source="test")
+    config = AppConfig(
+        file=parse_config(text, env={}), redis_url=f"redis://127.0.0.1:{redis_server.port}/11", source="test"
+    )
     with serve(create_app(config)) as base:
         yield base
 

@@ -97,10 +97,18 @@ def test_metrics_count_checks_nodes_and_the_watcher(api: str, litecoind: Litecoi
     assert delta("deposit_check_checks_total", chain=CHAIN, status="confirming", cache="hit") >= 1
     assert delta("deposit_check_check_seconds_count", cache="miss") >= 1
     up = f"http://127.0.0.1:{litecoind.rpc_port}"
-    errors = {dict(ls)["endpoint"]: v for (n, ls), v in after.items() if n == "deposit_check_node_errors_total" and ("chain", CHAIN) in ls}
+    errors = {
+        dict(ls)["endpoint"]: v
+        for (n, ls), v in after.items()
+        if n == "deposit_check_node_errors_total" and ("chain", CHAIN) in ls
+    }
     assert errors and all(e.startswith("http://127.0.0.1:") and e != up for e in errors)  # the dead one only
     assert delta("deposit_check_node_request_seconds_count", chain=CHAIN, endpoint=up, outcome="ok") >= 1
-    states = {dict(ls)["endpoint"]: v for (n, ls), v in after.items() if n == "deposit_check_endpoint_circuit_state" and ("chain", CHAIN) in ls}
+    states = {
+        dict(ls)["endpoint"]: v
+        for (n, ls), v in after.items()
+        if n == "deposit_check_endpoint_circuit_state" and ("chain", CHAIN) in ls
+    }
     assert states[up] == 0 and max(states.values()) >= 1  # the dead endpoint is open (or half-open)
     assert delta("deposit_check_watch_blocks_total", chain=CHAIN) >= 1
     assert delta("deposit_check_watch_block_seconds_count", chain=CHAIN) >= 1
@@ -110,7 +118,9 @@ def test_metrics_count_checks_nodes_and_the_watcher(api: str, litecoind: Litecoi
     assert_no_secret_in_labels(after, [txid, address, DOWN_PASSWORD, "user:", litecoind.rpc_password, API_KEY])
 
 
-def test_watch_process_serves_metrics_on_its_own_port(litecoind: Litecoind, redis_server: RedisServer, tmp_path: Path) -> None:
+def test_watch_process_serves_metrics_on_its_own_port(
+    litecoind: Litecoind, redis_server: RedisServer, tmp_path: Path
+) -> None:
     config_path = tmp_path / "deposit-check.toml"
     config_path.write_text(config_text(litecoind, free_port(), "ltc-metrics-watch"))
     port = free_port()
@@ -118,12 +128,22 @@ def test_watch_process_serves_metrics_on_its_own_port(litecoind: Litecoind, redi
     with open(tmp_path / "watch.log", "wb") as log:
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "deposit-check"), "watch", "--metrics-port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
+
         def holds_lease() -> bool:
             try:
-                return value(scrape(f"http://127.0.0.1:{port}/metrics"), "deposit_check_watch_lease_held", chain="ltc-metrics-watch") == 1
+                return (
+                    value(
+                        scrape(f"http://127.0.0.1:{port}/metrics"),
+                        "deposit_check_watch_lease_held",
+                        chain="ltc-metrics-watch",
+                    )
+                    == 1
+                )
             except httpx.TransportError:
                 return False
 
@@ -134,7 +154,16 @@ def test_watch_process_serves_metrics_on_its_own_port(litecoind: Litecoind, redi
         with redis_lib.Redis.from_url(redis_server.url) as r:
             wait_for(lambda: r.exists(cursor) == 1)
         litecoind.mine(1)
-        wait_for(lambda: value(scrape(f"http://127.0.0.1:{port}/metrics"), "deposit_check_watch_blocks_total", chain="ltc-metrics-watch") >= 1)
+        wait_for(
+            lambda: (
+                value(
+                    scrape(f"http://127.0.0.1:{port}/metrics"),
+                    "deposit_check_watch_blocks_total",
+                    chain="ltc-metrics-watch",
+                )
+                >= 1
+            )
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, (tmp_path / "watch.log").read_text()

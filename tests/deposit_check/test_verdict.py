@@ -87,7 +87,12 @@ def test_no_amount_status_when_nothing_reached_the_address() -> None:
 
 def test_wrong_network_names_where_it_was_found() -> None:
     o = mined(100, Payment(ETH, 1), tip=200).__class__(
-        chain="bsc", tx_hash="0x" + "ab" * 32, found=True, tip=200, block=BlockRef(100, "x"), payments=(Payment(ETH, 1),)
+        chain="bsc",
+        tx_hash="0x" + "ab" * 32,
+        found=True,
+        tip=200,
+        block=BlockRef(100, "x"),
+        payments=(Payment(ETH, 1),),
     )
     v = decide(o, address="a", required=12, native=ETH, asked_chain="ethereum")
     assert (v.status, v.chain, v.found_on) == (Status.WRONG_NETWORK, "ethereum", "bsc")

@@ -26,8 +26,14 @@ def observations(draw: st.DrawFn) -> Observation:
     block = draw(st.none() | st.integers(0, tip + 5).map(lambda h: BlockRef(h, f"{h:064x}")))
     payments = draw(st.lists(st.builds(Payment, st.sampled_from(ASSETS), st.integers(1, 10**24)), max_size=3))
     return Observation(
-        chain=draw(st.sampled_from(CHAINS)), tx_hash="ab" * 32, found=draw(st.booleans()), tip=tip, block=block,
-        block_time=T0 if block is not None else None, payments=tuple(payments), reverted=draw(st.booleans()),
+        chain=draw(st.sampled_from(CHAINS)),
+        tx_hash="ab" * 32,
+        found=draw(st.booleans()),
+        tip=tip,
+        block=block,
+        block_time=T0 if block is not None else None,
+        payments=tuple(payments),
+        reverted=draw(st.booleans()),
     )
 
 
@@ -43,7 +49,9 @@ def judge(o: Observation, required: int, expectation: Expectation, asked: str | 
 
 @settings(max_examples=500)
 @given(observations(), requireds, expectations, asked_chains)
-def test_confirmed_only_with_everything_in_place(o: Observation, required: int, e: Expectation, asked: str | None) -> None:
+def test_confirmed_only_with_everything_in_place(
+    o: Observation, required: int, e: Expectation, asked: str | None
+) -> None:
     v = judge(o, required, e, asked)
     if v.status is Status.CONFIRMED:
         assert o.found and asked in (None, o.chain)
@@ -68,12 +76,14 @@ def test_each_status_has_its_reason(o: Observation, required: int, e: Expectatio
     else:
         assert v.status is (Status.CONFIRMED if o.confirmations >= required else Status.CONFIRMING)
     assert v.found_on is None or v.status is Status.WRONG_NETWORK
-    assert 0 <= v.confirmations and (o.block is None or v.confirmations <= max(0, o.tip - o.block.height + 1))
+    assert v.confirmations >= 0 and (o.block is None or v.confirmations <= max(0, o.tip - o.block.height + 1))
 
 
 @settings(max_examples=500)
 @given(observations(), requireds, expectations, asked_chains)
-def test_amount_status_matches_received_and_expected(o: Observation, required: int, e: Expectation, asked: str | None) -> None:
+def test_amount_status_matches_received_and_expected(
+    o: Observation, required: int, e: Expectation, asked: str | None
+) -> None:
     v = judge(o, required, e, asked)
     if v.status not in PAYING:
         assert v.received is None and v.amount_status is None
@@ -85,8 +95,10 @@ def test_amount_status_matches_received_and_expected(o: Observation, required: i
     if e.amount is None:
         assert v.amount_status is None
     else:
-        expected = AmountStatus.EXACT if v.received == e.amount else (
-            AmountStatus.UNDER if v.received < e.amount else AmountStatus.OVER
+        expected = (
+            AmountStatus.EXACT
+            if v.received == e.amount
+            else (AmountStatus.UNDER if v.received < e.amount else AmountStatus.OVER)
         )
         assert v.amount_status is expected
         assert v.expected == e.amount

@@ -17,8 +17,9 @@ A, B = "http://127.0.0.1:1", "http://127.0.0.1:2"
 
 
 def seen(block: BlockRef | None, tip: int, found: bool = True, **kw: object) -> Observation:
-    return Observation(chain="litecoin", tx_hash="ab" * 32, found=found, tip=tip, block=block,
-                       payments=PAID if found else (), **kw)  # type: ignore[arg-type]
+    return Observation(
+        chain="litecoin", tx_hash="ab" * 32, found=found, tip=tip, block=block, payments=PAID if found else (), **kw
+    )  # type: ignore[arg-type]
 
 
 def combined(*views: Observation, quorum: int = 2) -> Observation:
@@ -86,10 +87,12 @@ def test_response_of_a_dispute_names_each_endpoint_and_nothing_final() -> None:
     verdict = decide(combined(seen(X, 110), seen(None, 110, found=False)), address="rltc1q", required=6, native=LTC)
     assert verdict.status is Status.DISPUTED and not verdict.final and verdict.received is None
     body = CheckResponse.from_verdict(verdict, ["litecoin"], datetime.now(UTC)).model_dump(mode="json")
-    assert body["dispute"] == {"endpoints": [
-        {"endpoint": A, "found": True, "block_height": 105, "block_hash": X.hash, "confirmations": 6, "tip": 110},
-        {"endpoint": B, "found": False, "block_height": None, "block_hash": None, "confirmations": 0, "tip": 110},
-    ]}
+    assert body["dispute"] == {
+        "endpoints": [
+            {"endpoint": A, "found": True, "block_height": 105, "block_hash": X.hash, "confirmations": 6, "tip": 110},
+            {"endpoint": B, "found": False, "block_height": None, "block_hash": None, "confirmations": 0, "tip": 110},
+        ]
+    }
     assert "disagree" in body["note"] and "disagree" in body["summary"]
 
 

@@ -21,7 +21,9 @@ def key(name: str, secret: str, **extra: object) -> ApiKey:
 
 
 def test_scopes_default_to_all_and_imply_others() -> None:
-    gate = Gate([key("old", "a"), key("poster", "b", scopes=["post"]), key("checker", "c", scopes=["check"])], SCOPES, None, "t")
+    gate = Gate(
+        [key("old", "a"), key("poster", "b", scopes=["post"]), key("checker", "c", scopes=["check"])], SCOPES, None, "t"
+    )
     assert gate.authenticate("a", None).scopes == {"check", "post"}
     assert gate.authenticate("b", None).scopes == {"check", "post"}
     checker = gate.authenticate(" c ", None)
@@ -61,7 +63,9 @@ def test_unknown_scope_is_refused() -> None:
         Gate([key("x", "x", scopes=["pots"])], SCOPES, None, "t")
 
 
-@pytest.mark.parametrize(("limit", "batch"), [("120/minute", 1), ("199/minute", 1), ("1000/hour", 10), ("100000/minute", 100)])
+@pytest.mark.parametrize(
+    ("limit", "batch"), [("120/minute", 1), ("199/minute", 1), ("1000/hour", 10), ("100000/minute", 100)]
+)
 def test_busy_keys_take_their_requests_in_batches(limit: str, batch: int) -> None:
     gate = Gate([key("k", "k", rate_limit=limit)], SCOPES, None, "t")
     assert gate.authenticate("k", None).batch == batch
@@ -149,6 +153,7 @@ async def test_concurrent_requests_wait_for_one_batch_instead_of_each_asking(own
 async def test_a_limiter_store_that_hangs_lets_waiting_requests_through_together() -> None:
     """Requests waiting for a batch from a Redis that never answers pass with the one that asked,
     after one timeout, not one timeout after another."""
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read(1 << 16)  # takes the command, never answers
         await asyncio.sleep(30)

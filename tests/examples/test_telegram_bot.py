@@ -129,7 +129,10 @@ async def test_rate_limited_bot_tells_the_player_when_to_retry(stack: BotStack, 
 def test_find_claim_and_ticket() -> None:
     evm_tx, evm_address = "0x" + "5c" * 32, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
     assert bot.find_claim(f"hash: {evm_tx} wallet {evm_address}.") == (evm_tx, evm_address)
-    assert bot.find_claim("ab" * 32 + " mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef") == ("ab" * 32, "mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef")
+    assert bot.find_claim("ab" * 32 + " mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef") == (
+        "ab" * 32,
+        "mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef",
+    )
     assert bot.find_claim("nothing here") == (None, None)
     assert bot.find_ticket("my ticket number: 4521") == "4521"
     assert bot.find_ticket("see #77") == "77"

@@ -64,7 +64,9 @@ class TestClaimDeposit:
         response = claim(stack, 102, deposit, CHECKER)  # post_note defaults to true
         assert response.status_code == 403
         error = response.json()["error"]
-        assert error["code"] == "forbidden" and "'post'" in error["message"] and '"post_note": false' in error["message"]
+        assert (
+            error["code"] == "forbidden" and "'post'" in error["message"] and '"post_note": false' in error["message"]
+        )
         assert queued_jobs(stack) == before
 
     def test_valid_check_only(self, stack: BotStack, deposit: dict[str, str]) -> None:

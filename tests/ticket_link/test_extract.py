@@ -120,9 +120,29 @@ def test_hash_inside_explorer_urls(url: str) -> None:
 
 @pytest.mark.parametrize(
     "wrap",
-    ["`{}`", "**{}**", "({})", "[{}]", "<{}>", '"{}"', "'{}'", "«{}»", "{}.", "{},", "{}!", "{}?", ":{};",
-     "<code>{}</code>", "<a href=\"https://mempool.space/tx/{}\">link</a>", "```\n{}\n```", "txid={}&x=1",
-     "tx_hash:{}", "\u200b{}\u200b", "хэш:{}—", "{}\r\n"],
+    [
+        "`{}`",
+        "**{}**",
+        "({})",
+        "[{}]",
+        "<{}>",
+        '"{}"',
+        "'{}'",
+        "«{}»",
+        "{}.",
+        "{},",
+        "{}!",
+        "{}?",
+        ":{};",
+        "<code>{}</code>",
+        '<a href="https://mempool.space/tx/{}">link</a>',
+        "```\n{}\n```",
+        "txid={}&x=1",
+        "tx_hash:{}",
+        "\u200b{}\u200b",
+        "хэш:{}—",
+        "{}\r\n",
+    ],
 )
 def test_hash_next_to_punctuation_markup_and_quotes(wrap: str) -> None:
     assert claims(wrap.format(H1)) == [(H1, None, "utxo")]
@@ -218,7 +238,7 @@ def test_claim_is_frozen() -> None:
 
 # ---------------------------------------------------------------- properties
 
-SEPARATORS = list(" \n\t/?#&=:;,.!()[]{}<>\"'`*_|~-+—«»") + ["<br>", "</a>", "**", "\u00a0", "хэш"]
+SEPARATORS = [*" \n\t/?#&=:;,.!()[]{}<>\"'`*_|~-+—«»", "<br>", "</a>", "**", "\u00a0", "хэш"]
 hex_hash = st.binary(min_size=32, max_size=32).map(bytes.hex)
 any_hash = st.one_of(hex_hash, hex_hash.map(lambda h: "0x" + h), hex_hash.map(str.upper))
 separator = st.sampled_from(SEPARATORS)

@@ -67,7 +67,9 @@ webhook_secret = "{WEBHOOK_SECRET}"
 
 
 @pytest.fixture(scope="module")
-def stack(litecoind: Litecoind, anvil: Anvil, usdt: Asset, redis_server: RedisServer, tmp_path_factory) -> Iterator[Stack]:
+def stack(
+    litecoind: Litecoind, anvil: Anvil, usdt: Asset, redis_server: RedisServer, tmp_path_factory
+) -> Iterator[Stack]:
     dc_text = f"""
 [watch]
 poll_seconds = 0.2
@@ -103,13 +105,17 @@ decimals = 6
             work = tmp_path_factory.mktemp("ticket_link")
             config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
             config_path.write_text(ticket_link_config(dc_url, desk))
-            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test")
+            config = AppConfig(
+                file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test"
+            )
             metrics_port = free_port()
             with (
                 serve(create_ticket_link(config), port=port) as url,
                 run_worker(config_path, redis_server.url, worker_log, metrics_port=metrics_port),
             ):
-                yield Stack(desk, url, redis_server, config, litecoind, worker_log, f"http://127.0.0.1:{metrics_port}/metrics")
+                yield Stack(
+                    desk, url, redis_server, config, litecoind, worker_log, f"http://127.0.0.1:{metrics_port}/metrics"
+                )
     finally:
         desk.close()
 
@@ -123,7 +129,9 @@ def wait_for_notes(desk: DevDesk, ticket_id: int, count: int = 1, timeout: float
             time.sleep(0.5)
             return [f for f in desk.followups(ticket_id) if not f["public"]]
         time.sleep(0.1)
-    raise AssertionError(f"ticket {ticket_id}: {count} internal note(s) did not arrive; got {desk.followups(ticket_id)}")
+    raise AssertionError(
+        f"ticket {ticket_id}: {count} internal note(s) did not arrive; got {desk.followups(ticket_id)}"
+    )
 
 
 def confirmed_deposit(node: Litecoind, amount: str) -> tuple[str, str]:
@@ -336,14 +344,22 @@ def test_metrics_of_the_api_and_the_worker_move_with_claims_webhooks_notes_and_e
     assert api_delta("ticket_link_claims_total", outcome="noted") >= 1
     assert api_delta("ticket_link_webhooks_total", helpdesk="desk", result="accepted") >= 1
     assert api_delta("ticket_link_webhooks_total", helpdesk="desk", result="rejected") >= 1
-    assert api_delta("desk_http_responses_total", app="ticket_link", route="/v1/webhooks/{helpdesk}/{secret}", status="401") >= 1
+    assert (
+        api_delta(
+            "desk_http_responses_total", app="ticket_link", route="/v1/webhooks/{helpdesk}/{secret}", status="401"
+        )
+        >= 1
+    )
+
     def worker_delta(name: str, **labels: str) -> float:
         return metric_value(worker_after, name, **labels) - metric_value(worker_before, name, **labels)
 
     deadline = time.monotonic() + 10
     worker_after = scrape(stack.worker_metrics)
     # The worker counts a note once it has marked it posted: just after the desk has it.
-    while worker_delta("ticket_link_notes_total", helpdesk="desk", result="delivered") < 2 and time.monotonic() < deadline:
+    while (
+        worker_delta("ticket_link_notes_total", helpdesk="desk", result="delivered") < 2 and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
         worker_after = scrape(stack.worker_metrics)
     assert worker_delta("ticket_link_notes_total", helpdesk="desk", result="delivered") >= 2

@@ -6,7 +6,9 @@ from ticket_link.config import AppConfig, parse_config
 
 
 async def test_every_operation_error_body_and_field_is_documented() -> None:
-    config = AppConfig(file=parse_config('secret = "' + "s" * 40 + '"', env={}), redis_url="redis://127.0.0.1:9/0", source="test")
+    config = AppConfig(
+        file=parse_config('secret = "' + "s" * 40 + '"', env={}), redis_url="redis://127.0.0.1:9/0", source="test"
+    )
     spec, docs = await load(create_app(config))
     assert "swagger-ui" in docs.lower()
     assert problems(spec, may_be_unavailable={"/v1/tickets/{ticket_ref}/deposits", "/readyz"}) == []

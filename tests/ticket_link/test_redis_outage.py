@@ -81,7 +81,11 @@ def down(outage: Outage) -> Iterator[RedisServer]:
 
 def internal_notes(desk: DevDesk, ticket: int) -> list[dict]:
     """Our notes (django-helpdesk adds its own "Referenced in ticket #n" follow-ups)."""
-    return [f for f in desk.followups(ticket) if not f["public"] and (f["comment"] or "").startswith("[Automatic deposit check]")]
+    return [
+        f
+        for f in desk.followups(ticket)
+        if not f["public"] and (f["comment"] or "").startswith("[Automatic deposit check]")
+    ]
 
 
 def test_deposit_check_answers_without_its_cache(outage: Outage, litecoind: Litecoind, down: RedisServer) -> None:

@@ -14,7 +14,15 @@ from ticket_link.texts import LANGUAGES, render_note, render_player_message
 TX = "9f2c" + "1a" * 30
 REPLACING = "7b3d" + "2e" * 30
 STATUSES = [
-    "not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network", "replaced", "disputed",
+    "not_found",
+    "pending",
+    "confirming",
+    "confirmed",
+    "failed",
+    "wrong_address",
+    "wrong_network",
+    "replaced",
+    "disputed",
 ]
 DISPUTE_NOTE = (
     "The 2 nodes asked disagree on the block of this transaction (see dispute): not confirmed until 2 of them agree."
@@ -22,10 +30,22 @@ DISPUTE_NOTE = (
 # docs/api.md's shape: node A holds the tx in block 204, node B reached 207 without it.
 DISPUTE = {
     "endpoints": [
-        {"endpoint": "http://ltc-a.nodes.internal:9332", "found": True, "block_height": 204,
-         "block_hash": "5e1a" * 16, "confirmations": 4, "tip": 207},
-        {"endpoint": "https://ltc-b.nodes.internal:9332", "found": False, "block_height": None,
-         "block_hash": None, "confirmations": 0, "tip": 207},
+        {
+            "endpoint": "http://ltc-a.nodes.internal:9332",
+            "found": True,
+            "block_height": 204,
+            "block_hash": "5e1a" * 16,
+            "confirmations": 4,
+            "tip": 207,
+        },
+        {
+            "endpoint": "https://ltc-b.nodes.internal:9332",
+            "found": False,
+            "block_height": None,
+            "block_hash": None,
+            "confirmations": 0,
+            "tip": 207,
+        },
     ]
 }
 
@@ -66,30 +86,47 @@ def verdict(status: str, **changes: Any) -> dict[str, Any]:
 # A phrase of the next step, per language and status: proves the right branch was taken.
 NEXT_STEP = {
     "en": {
-        "not_found": "wallet's history", "pending": "nothing to do yet", "confirming": "nothing to do yet",
-        "confirmed": "credit it, if not already", "failed": "no funds moved",
-        "wrong_address": "which address they sent to", "wrong_network": "it went to ethereum",
-        "replaced": "do not credit this transaction", "disputed": "do not credit this deposit while our nodes disagree",
+        "not_found": "wallet's history",
+        "pending": "nothing to do yet",
+        "confirming": "nothing to do yet",
+        "confirmed": "credit it, if not already",
+        "failed": "no funds moved",
+        "wrong_address": "which address they sent to",
+        "wrong_network": "it went to ethereum",
+        "replaced": "do not credit this transaction",
+        "disputed": "do not credit this deposit while our nodes disagree",
     },
     "fr": {
-        "not_found": "historique de son portefeuille", "pending": "rien à faire pour l'instant",
-        "confirming": "rien à faire pour l'instant", "confirmed": "créditez le dépôt",
-        "failed": "aucun fonds n'a donc été transféré", "wrong_address": "à quelle adresse il a envoyé",
-        "wrong_network": "envoyée sur ethereum", "replaced": "ne créditez pas cette transaction",
+        "not_found": "historique de son portefeuille",
+        "pending": "rien à faire pour l'instant",
+        "confirming": "rien à faire pour l'instant",
+        "confirmed": "créditez le dépôt",
+        "failed": "aucun fonds n'a donc été transféré",
+        "wrong_address": "à quelle adresse il a envoyé",
+        "wrong_network": "envoyée sur ethereum",
+        "replaced": "ne créditez pas cette transaction",
         "disputed": "ne créditez pas ce dépôt tant que nos nœuds sont en désaccord",
     },
     "pl": {
-        "not_found": "z historii jego portfela", "pending": "na razie nic nie trzeba robić",
-        "confirming": "na razie nic nie trzeba robić", "confirmed": "zaksięguj wpłatę",
-        "failed": "żadne środki nie zostały przelane", "wrong_address": "na jaki adres zostały wysłane",
-        "wrong_network": "trafiła do sieci ethereum", "replaced": "nie księguj tej transakcji",
+        "not_found": "z historii jego portfela",
+        "pending": "na razie nic nie trzeba robić",
+        "confirming": "na razie nic nie trzeba robić",
+        "confirmed": "zaksięguj wpłatę",
+        "failed": "żadne środki nie zostały przelane",
+        "wrong_address": "na jaki adres zostały wysłane",
+        "wrong_network": "trafiła do sieci ethereum",
+        "replaced": "nie księguj tej transakcji",
         "disputed": "nie księguj tej wpłaty, dopóki nasze węzły się nie zgadzają",
     },
     "ru": {
-        "not_found": "из истории его кошелька", "pending": "пока ничего делать не нужно",
-        "confirming": "пока ничего делать не нужно", "confirmed": "зачислите депозит",
-        "failed": "средства не переводились", "wrong_address": "на какой адрес он их отправил",
-        "wrong_network": "ушла в сеть ethereum", "replaced": "не зачисляйте эту транзакцию",
+        "not_found": "из истории его кошелька",
+        "pending": "пока ничего делать не нужно",
+        "confirming": "пока ничего делать не нужно",
+        "confirmed": "зачислите депозит",
+        "failed": "средства не переводились",
+        "wrong_address": "на какой адрес он их отправил",
+        "wrong_network": "ушла в сеть ethereum",
+        "replaced": "не зачисляйте эту транзакцию",
         "disputed": "не зачисляйте этот депозит, пока наши узлы расходятся",
     },
 }
@@ -176,22 +213,31 @@ def test_under_and_over_paid(language: str, under: str, over: str) -> None:
     assert under.lower() in short.lower() and "0.6 LTC" in short and "0.5 LTC" in short
     extra = render_note(verdict("confirming", expected_amount="0.25", amount_status="over"), language=language)
     assert over.lower() in extra.lower()
-    message = render_player_message(verdict("confirmed", expected_amount="0.6", amount_status="under"), language=language)
+    message = render_player_message(
+        verdict("confirmed", expected_amount="0.6", amount_status="under"), language=language
+    )
     assert "0.1 LTC" in message and "0.6" in message
 
 
 def test_amounts_are_shown_as_given_and_differences_are_exact() -> None:
     wei = verdict(
-        "confirmed", asset="ETH", received_amount="1234567890123.123456789012345678",
-        expected_amount="1234567890123.123456789012345679", amount_status="under",
+        "confirmed",
+        asset="ETH",
+        received_amount="1234567890123.123456789012345678",
+        expected_amount="1234567890123.123456789012345679",
+        amount_status="under",
         payments=[{"asset": "ETH", "amount": "1234567890123.123456789012345678", "contract": None}],
     )
     note = render_note(wei, language="en")
     assert "under-paid by 0.000000000000000001 ETH" in note  # a float would say 0 or 1e-18
     assert "received 1234567890123.123456789012345678 ETH" in note
-    given = render_note(verdict("confirmed", received_amount="250.00", expected_amount="250", asset="USDT"), language="en")
+    given = render_note(
+        verdict("confirmed", received_amount="250.00", expected_amount="250", asset="USDT"), language="en"
+    )
     assert "250.00 USDT" in given and "expected 250 USDT" in given
-    whole = render_note(verdict("confirmed", received_amount="3", expected_amount="1.50", amount_status="over"), language="en")
+    whole = render_note(
+        verdict("confirmed", received_amount="3", expected_amount="1.50", amount_status="over"), language="en"
+    )
     assert "over-paid by 1.5 LTC" in whole
 
 
@@ -307,7 +353,11 @@ def test_block_time_is_shown_in_utc_whatever_the_input() -> None:
 
 
 def test_sparse_and_unknown_verdicts_render() -> None:
-    for v in ({"status": "not_found", "tx_hash": TX}, {"status": "something_new", "tx_hash": TX}, {"status": "confirmed"}):
+    for v in (
+        {"status": "not_found", "tx_hash": TX},
+        {"status": "something_new", "tx_hash": TX},
+        {"status": "confirmed"},
+    ):
         for language in LANGUAGES:
             assert_clean(render_note(v, language=language))
             assert_clean(render_player_message(v, language=language))
@@ -326,8 +376,13 @@ def test_texts_do_not_import_deposit_check() -> None:
 
 
 def test_without_an_amount_check_the_note_lists_what_arrived() -> None:
-    payments = [{"asset": "ETH", "amount": "0.01", "contract": None}, {"asset": "USDT", "amount": "250", "contract": "0xdAC1"}]
-    v = verdict("confirmed", asset=None, received_amount=None, expected_amount=None, amount_status=None, payments=payments)
+    payments = [
+        {"asset": "ETH", "amount": "0.01", "contract": None},
+        {"asset": "USDT", "amount": "250", "contract": "0xdAC1"},
+    ]
+    v = verdict(
+        "confirmed", asset=None, received_amount=None, expected_amount=None, amount_status=None, payments=payments
+    )
     assert "Received: 0.01 ETH, 250 USDT" in render_note(v, language="en")
 
 
@@ -386,9 +441,18 @@ NOT_FOUND_FOLLOWING = {  # (watched, not watched)
     "pl": ("nadal jej szukamy i dodamy notatkę", "sprawdź ponownie za kilka minut"),
     "ru": ("мы продолжаем её искать и добавим заметку", "проверьте снова через несколько минут"),
 }
-PREVIOUS_STATUS = {"en": "Previous status: pending", "fr": "Statut précédent : en attente",
-                   "pl": "Poprzedni status: oczekuje", "ru": "Прежний статус: ожидает"}
-REPLACED_BY = {"en": "Replaced by: ", "fr": "Remplacée par : ", "pl": "Zastąpiona przez: ", "ru": "Заменена транзакцией: "}
+PREVIOUS_STATUS = {
+    "en": "Previous status: pending",
+    "fr": "Statut précédent : en attente",
+    "pl": "Poprzedni status: oczekuje",
+    "ru": "Прежний статус: ожидает",
+}
+REPLACED_BY = {
+    "en": "Replaced by: ",
+    "fr": "Remplacée par : ",
+    "pl": "Zastąpiona przez: ",
+    "ru": "Заменена транзакцией: ",
+}
 ALL_PROMISES = [p for phrases in (*FOLLOWING.values(), *NOT_FOUND_FOLLOWING.values()) for p in phrases[:1]] + [
     p[2] for p in FOLLOWING.values()
 ]
@@ -398,8 +462,13 @@ ALL_PROMISES = [p for phrases in (*FOLLOWING.values(), *NOT_FOUND_FOLLOWING.valu
 @pytest.mark.parametrize("new_status", ["pending", "not_found", "confirming"])
 def test_reorg_warning_heads_the_note_and_names_the_undone_status(language: str, new_status: str) -> None:
     v = verdict(new_status, watching=True)
-    note = render_note(v, language=language, event="reorg", previous_status="confirmed",
-                       explorer_url="https://litecoinspace.org/tx/{tx_hash}")
+    note = render_note(
+        v,
+        language=language,
+        event="reorg",
+        previous_status="confirmed",
+        explorer_url="https://litecoinspace.org/tx/{tx_hash}",
+    )
     assert_clean(note)
     opening, undone = REORG[language]
     paragraphs = note.split("\n\n")
@@ -427,10 +496,21 @@ def test_reorg_warning_without_a_previous_status_and_none_without_the_event(lang
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("event", [None, "replaced"])
 def test_replaced_note_names_the_replacing_tx_and_says_not_to_credit(language: str, event: str | None) -> None:
-    v = verdict("replaced", payments=[{"asset": "LTC", "amount": "0.5", "contract": None}],
-                asset="LTC", received_amount="0.5", expected_amount="0.5", amount_status="exact")
-    note = render_note(v, language=language, event=event, previous_status="pending" if event else None,
-                       explorer_url="https://litecoinspace.org/tx/{tx_hash}")
+    v = verdict(
+        "replaced",
+        payments=[{"asset": "LTC", "amount": "0.5", "contract": None}],
+        asset="LTC",
+        received_amount="0.5",
+        expected_amount="0.5",
+        amount_status="exact",
+    )
+    note = render_note(
+        v,
+        language=language,
+        event=event,
+        previous_status="pending" if event else None,
+        explorer_url="https://litecoinspace.org/tx/{tx_hash}",
+    )
     assert_clean(note)
     assert REPLACED_BY[language] + REPLACING in note
     next_step = note.split("\n\n")[-2]
@@ -525,13 +605,17 @@ def test_other_non_final_statuses_say_we_keep_following_while_watched(language: 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_status_event_names_the_previous_status(language: str) -> None:
-    note = render_note(verdict("confirming", watching=True), language=language, event="status", previous_status="pending")
+    note = render_note(
+        verdict("confirming", watching=True), language=language, event="status", previous_status="pending"
+    )
     assert_clean(note)
     assert PREVIOUS_STATUS[language] in note
     lines = note.splitlines()
     assert lines.index(PREVIOUS_STATUS[language]) == 3  # right under the status line
     # a first check (no event) or the same status: no such line
-    assert PREVIOUS_STATUS[language] not in render_note(verdict("confirming"), language=language, previous_status="pending")
+    assert PREVIOUS_STATUS[language] not in render_note(
+        verdict("confirming"), language=language, previous_status="pending"
+    )
     same = render_note(verdict("pending"), language=language, event="status", previous_status="pending")
     assert PREVIOUS_STATUS[language] not in same
 
@@ -546,14 +630,38 @@ def test_first_check_note_is_unchanged_by_the_new_keywords() -> None:
 
 # (warning opening, "found in block", "not found", tip label, escalate, note label)
 DISPUTED = {
-    "en": ("NODES DISAGREE:", "found in block 204 (5e1a5e1a…1a5e1a)", "not found", "its tip: 207",
-           "If the disagreement persists, escalate", "Note (deposit_check): "),
-    "fr": ("NŒUDS EN DÉSACCORD :", "trouvée dans le bloc 204 (5e1a5e1a…1a5e1a)", "introuvable", "hauteur du nœud : 207",
-           "Si le désaccord persiste, transmettez", "Remarque (deposit_check) : "),
-    "pl": ("WĘZŁY SIĘ NIE ZGADZAJĄ:", "znaleziona w bloku 204 (5e1a5e1a…1a5e1a)", "nieznaleziona", "wysokość węzła: 207",
-           "Jeśli rozbieżność się utrzymuje, przekaż", "Uwaga (deposit_check): "),
-    "ru": ("УЗЛЫ РАСХОДЯТСЯ:", "найдена в блоке 204 (5e1a5e1a…1a5e1a)", "не найдена", "высота узла: 207",
-           "Если расхождение сохраняется, передайте", "Примечание (deposit_check): "),
+    "en": (
+        "NODES DISAGREE:",
+        "found in block 204 (5e1a5e1a…1a5e1a)",
+        "not found",
+        "its tip: 207",
+        "If the disagreement persists, escalate",
+        "Note (deposit_check): ",
+    ),
+    "fr": (
+        "NŒUDS EN DÉSACCORD :",
+        "trouvée dans le bloc 204 (5e1a5e1a…1a5e1a)",
+        "introuvable",
+        "hauteur du nœud : 207",
+        "Si le désaccord persiste, transmettez",
+        "Remarque (deposit_check) : ",
+    ),
+    "pl": (
+        "WĘZŁY SIĘ NIE ZGADZAJĄ:",
+        "znaleziona w bloku 204 (5e1a5e1a…1a5e1a)",
+        "nieznaleziona",
+        "wysokość węzła: 207",
+        "Jeśli rozbieżność się utrzymuje, przekaż",
+        "Uwaga (deposit_check): ",
+    ),
+    "ru": (
+        "УЗЛЫ РАСХОДЯТСЯ:",
+        "найдена в блоке 204 (5e1a5e1a…1a5e1a)",
+        "не найдена",
+        "высота узла: 207",
+        "Если расхождение сохраняется, передайте",
+        "Примечание (deposit_check): ",
+    ),
 }
 RESOLVES = {  # it usually resolves within a few blocks
     "en": "usually resolves within a few blocks",
@@ -569,8 +677,10 @@ CREDITED_AT = {  # the ordinary confirming next step: "credited at N confirmatio
 }
 HELD = {  # (status line, next step)
     "en": ("Status: confirming, on hold (confirmations: 6/6)", "held until a second node confirms it"),
-    "fr": ("Statut : en cours de confirmation, en attente (confirmations : 6/6)",
-           "jusqu'à ce qu'un second nœud le confirme"),
+    "fr": (
+        "Statut : en cours de confirmation, en attente (confirmations : 6/6)",
+        "jusqu'à ce qu'un second nœud le confirme",
+    ),
     "pl": ("Status: w trakcie potwierdzania, wstrzymana (potwierdzenia: 6/6)", "dopóki drugi węzeł jej nie potwierdzi"),
     "ru": ("Статус: подтверждается, задержана (подтверждений: 6/6)", "пока второй узел его не подтвердит"),
 }
@@ -582,17 +692,33 @@ PLAYER_DISPUTED = {
     "ru": "Мы проверяем вашу транзакцию 9f2c1a1a…1a1a1a в сети; пожалуйста, подождите несколько минут.",
 }
 PLAYER_CREDITED_ONCE = {  # the ordinary confirming message: "credited once it reaches N"
-    "en": "it is credited once it reaches", "fr": "il sera crédité dès qu'il en",
-    "pl": "zostanie zaksięgowana, gdy liczba", "ru": "будет зачислен, когда число",
+    "en": "it is credited once it reaches",
+    "fr": "il sera crédité dès qu'il en",
+    "pl": "zostanie zaksięgowana, gdy liczba",
+    "ru": "будет зачислен, когда число",
 }
-NODE_WORDS = ("node", "nœud", "noeud", "węz", "узел", "узл", "ltc-a", "ltc-b", "5e1a", "quorum", "dispute", "deposit_check")
+NODE_WORDS = (
+    "node",
+    "nœud",
+    "noeud",
+    "węz",
+    "узел",
+    "узл",
+    "ltc-a",
+    "ltc-b",
+    "5e1a",
+    "quorum",
+    "dispute",
+    "deposit_check",
+)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("watching", [True, False])
 def test_disputed_note_warns_lists_each_node_and_says_not_to_credit(language: str, watching: bool) -> None:
-    note = render_note(verdict("disputed", watching=watching), language=language,
-                       explorer_url="https://litecoinspace.org/tx/{tx_hash}")
+    note = render_note(
+        verdict("disputed", watching=watching), language=language, explorer_url="https://litecoinspace.org/tx/{tx_hash}"
+    )
     assert_clean(note)
     opening, in_block, not_found, tip, escalate, note_label = DISPUTED[language]
     paragraphs = note.split("\n\n")
@@ -622,12 +748,24 @@ def test_disputed_views_render_whatever_the_dispute_body_holds(language: str) ->
         assert_clean(note)
         assert note.split("\n\n")[1].startswith(opening) and "\n- " not in note
         assert DISPUTED[language][5] not in note  # no note, no note line
-    odd = {"endpoints": [
-        {"endpoint": "user:secret@10.0.0.7:9332", "found": True, "block_height": None, "block_hash": None, "tip": 205},
-        {"endpoint": "http://[::1]:9332/rpc?key=secret", "found": True, "block_height": 203,
-         "block_hash": "0x" + "ab" * 32},
-        "junk",
-    ]}
+    odd = {
+        "endpoints": [
+            {
+                "endpoint": "user:secret@10.0.0.7:9332",
+                "found": True,
+                "block_height": None,
+                "block_hash": None,
+                "tip": 205,
+            },
+            {
+                "endpoint": "http://[::1]:9332/rpc?key=secret",
+                "found": True,
+                "block_height": 203,
+                "block_hash": "0x" + "ab" * 32,
+            },
+            "junk",
+        ]
+    }
     note = render_note(verdict("disputed", dispute=odd), language=language)
     assert_clean(note)
     assert "- 10.0.0.7:9332" in note and "- [::1]:9332" in note and "secret" not in note and "rpc" not in note
@@ -636,7 +774,9 @@ def test_disputed_views_render_whatever_the_dispute_body_holds(language: str) ->
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_disputed_after_a_reorg_keeps_both_warnings_in_order(language: str) -> None:
-    note = render_note(verdict("disputed", watching=True), language=language, event="reorg", previous_status="confirmed")
+    note = render_note(
+        verdict("disputed", watching=True), language=language, event="reorg", previous_status="confirmed"
+    )
     paragraphs = note.split("\n\n")
     assert paragraphs[1].startswith(REORG[language][0]) and paragraphs[2].startswith(DISPUTED[language][0])
 

@@ -38,7 +38,9 @@ class HoldingProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                answer = httpx.request(self.command, proxy.upstream + self.path, content=body, headers=headers, timeout=30)
+                answer = httpx.request(
+                    self.command, proxy.upstream + self.path, content=body, headers=headers, timeout=30
+                )
                 if self.command == "POST" and proxy.hold.is_set():
                     proxy.held.set()
                     time.sleep(30)  # the worker is killed meanwhile
@@ -65,7 +67,9 @@ class HoldingProxy:
 
 
 @pytest.fixture(scope="module")
-def crash_stack(litecoind: Litecoind, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+def crash_stack(
+    litecoind: Litecoind, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple]:
     dc_text = f"""
 [chains.litecoin]
 family = "utxo"
@@ -120,7 +124,9 @@ def test_killed_mid_post_the_note_is_posted_once(
     proxy.hold.set()
     log = work / "worker-a.log"
     with run_worker(config_path, redis_server.url, log) as worker_a:
-        response = httpx.post(f"{url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30)
+        response = httpx.post(
+            f"{url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
+        )
         assert response.json()["ticket_note"]["status"] == "queued"
         assert proxy.held.wait(20), "the worker never posted"
         deadline = time.monotonic() + 10
@@ -134,7 +140,10 @@ def test_killed_mid_post_the_note_is_posted_once(
     with run_worker(config_path, redis_server.url, work / "worker-b.log"):
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
-            if any(True for _ in client.scan_iter("tl:v1:posted:*")) and "already there" in (work / "worker-b.log").read_text():
+            if (
+                any(True for _ in client.scan_iter("tl:v1:posted:*"))
+                and "already there" in (work / "worker-b.log").read_text()
+            ):
                 break
             time.sleep(0.2)
         else:

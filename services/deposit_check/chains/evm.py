@@ -161,8 +161,11 @@ class EvmChain:
     async def _observe_on(self, node: _Node, chunk: list[tuple[str, str]]) -> list[Observation]:
         # eth_chainId rides along in every batch (no extra round trip): a node behind a URL that
         # now serves another chain must never give a verdict.
-        calls = [(method, [tx_hash]) for tx_hash, _ in chunk
-                 for method in ("eth_getTransactionByHash", "eth_getTransactionReceipt")]
+        calls = [
+            (method, [tx_hash])
+            for tx_hash, _ in chunk
+            for method in ("eth_getTransactionByHash", "eth_getTransactionReceipt")
+        ]
         *found, tip, chain_id = await self._batch(node, [*calls, ("eth_blockNumber", []), ("eth_chainId", [])])
         self._check_chain_id(chain_id)
         txs, receipts = found[0::2], found[1::2]
@@ -173,7 +176,12 @@ class EvmChain:
         ]
 
     def _observation(
-        self, tx_hash: str, address: str, tx: dict[str, Any] | None, receipt: dict[str, Any] | None, tip: int,
+        self,
+        tx_hash: str,
+        address: str,
+        tx: dict[str, Any] | None,
+        receipt: dict[str, Any] | None,
+        tip: int,
         times: dict[str, datetime | None],
     ) -> Observation:
         seen = Observation(chain=self.name, tx_hash=tx_hash, found=tx is not None, tip=tip)
@@ -236,8 +244,9 @@ class EvmChain:
             blocks = await self._batch(node, [("eth_getBlockByHash", [h, False]) for h in missing])
             for block_hash, block in zip(missing, blocks, strict=True):
                 # None: reorged out since the receipt was read: no time rather than a wrong one.
-                times[block_hash] = None if block is None else self._remember_time(
-                    block_hash, evm_parse.timestamp(block["timestamp"]))
+                times[block_hash] = (
+                    None if block is None else self._remember_time(block_hash, evm_parse.timestamp(block["timestamp"]))
+                )
         return times
 
     def _cached_time(self, block_hash: str) -> datetime | None:

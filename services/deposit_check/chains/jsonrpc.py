@@ -106,9 +106,7 @@ class JsonRpcClient:
         self._transport = transport or httpx.AsyncHTTPTransport()
         self._timeout = httpx.Timeout(timeout_seconds).as_dict()
 
-    async def batch(
-        self, calls: Sequence[tuple[str, Sequence[Any]]], interpret: Callable[[list[Reply]], T]
-    ) -> T:
+    async def batch(self, calls: Sequence[tuple[str, Sequence[Any]]], interpret: Callable[[list[Reply]], T]) -> T:
         """Send `calls` as one batch and return `interpret(replies)` from the first node that suits.
 
         Transport errors, HTTP errors, malformed bodies and `BadAnswer` raised by `interpret`

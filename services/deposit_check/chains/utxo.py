@@ -2,9 +2,9 @@
 
 import re
 from dataclasses import replace
-from functools import partial
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import httpx
@@ -49,8 +49,12 @@ class UtxoChain:
             raise ValueError(f"chain {name!r}: set symbol, there is no built-in one for {self.address_params.coin}")
         self.native = Asset(symbol=symbol.upper(), decimals=config.decimals)
         self._rpc = JsonRpcClient(
-            name, config.rpc_urls, config.timeout_seconds, transport,
-            breaker_failures=config.breaker_failures, breaker_reset_seconds=config.breaker_reset_seconds,
+            name,
+            config.rpc_urls,
+            config.timeout_seconds,
+            transport,
+            breaker_failures=config.breaker_failures,
+            breaker_reset_seconds=config.breaker_reset_seconds,
             max_in_flight=config.max_requests_in_flight,
         )
 
@@ -117,7 +121,11 @@ class UtxoChain:
         if tx is None:
             return Observation(chain=self.name, tx_hash=tx_hash, found=False, tip=tip)
         seen = Observation(
-            chain=self.name, tx_hash=tx_hash, found=True, tip=tip, payments=self._payments(tx, script),
+            chain=self.name,
+            tx_hash=tx_hash,
+            found=True,
+            tip=tip,
+            payments=self._payments(tx, script),
             spends=_spends(tx),
         )
         if "blockhash" not in tx or _off_best_chain(tx):

@@ -14,11 +14,9 @@ from deposit_check.config import UtxoChainConfig
 from deposit_check.errors import InvalidAddress
 
 # bitcoinlib writes its config, log and sqlite cache under ~/.bitcoinlib at import: keep that out of ~.
-os.environ.setdefault(
-    "BCL_DATA_DIR", os.path.join(tempfile.gettempdir(), f"deposit_check_bitcoinlib_{os.getuid()}")
-)
+os.environ.setdefault("BCL_DATA_DIR", os.path.join(tempfile.gettempdir(), f"deposit_check_bitcoinlib_{os.getuid()}"))
 
-from bitcoinlib.encoding import (  # noqa: E402  (must follow BCL_DATA_DIR)
+from bitcoinlib.encoding import (
     EncodingError,
     addr_bech32_to_pubkeyhash,
     change_base,
@@ -177,4 +175,3 @@ def _wrong_network(text: str, labels: list[str], params: AddressParams) -> str:
         return f"{text} is not a valid {params.label} address"
     names = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} or {others[-1]}"
     return f"{text} is a {names} address, this chain is {params.label}"
-

@@ -77,8 +77,16 @@ class Anvil:
                 probe.bind(("127.0.0.1", self.port))
             except OSError:
                 raise DevnetError(f"port {self.port} is in use: cannot start anvil there") from None
-        args = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port), "--chain-id", str(self.chain_id),
-                "--silent"]
+        args = [
+            find_anvil(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(self.chain_id),
+            "--silent",
+        ]
         # Output goes to a file (a pipe nobody reads could fill up and stall anvil); read on failure.
         self._output = output = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self._process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
@@ -130,8 +138,9 @@ class Anvil:
 
     def rpc(self, method: str, *params: Any) -> Any:
         """One JSON-RPC call; an error answer raises RpcCallError."""
-        response = self._http.post(self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                                       "params": list(params)})
+        response = self._http.post(
+            self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        )
         try:
             reply = response.json()
         except ValueError:
@@ -183,8 +192,16 @@ class Anvil:
             time.sleep(0.05)
         return dict(receipt)
 
-    def send_transaction(self, sender: str, to: str | None, value: int = 0, data: bytes = b"",
-                         gas: int | None = None, nonce: int | None = None, gas_price: int | None = None) -> str:
+    def send_transaction(
+        self,
+        sender: str,
+        to: str | None,
+        value: int = 0,
+        data: bytes = b"",
+        gas: int | None = None,
+        nonce: int | None = None,
+        gas_price: int | None = None,
+    ) -> str:
         """Send from an unlocked account; without `gas`, anvil estimates (and refuses a tx that would revert).
 
         `nonce` and a higher `gas_price` replace a pending tx of the same sender and nonce.

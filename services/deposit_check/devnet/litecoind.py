@@ -226,8 +226,11 @@ class Litecoind:
     def connect(self, other: "Litecoind", timeout: float = 30) -> None:
         """Connect to `other` (one try, not kept: a disconnect stays one) and wait for the handshake."""
         self.cli("addnode", other.p2p_address, "onetry")
-        self._wait(lambda: any(p["addr"] == other.p2p_address and p.get("version", 0) > 0
-                               for p in self.cli("getpeerinfo")), timeout, f"no connection to {other.p2p_address}")
+        self._wait(
+            lambda: any(p["addr"] == other.p2p_address and p.get("version", 0) > 0 for p in self.cli("getpeerinfo")),
+            timeout,
+            f"no connection to {other.p2p_address}",
+        )
 
     def disconnect(self, other: "Litecoind", timeout: float = 30) -> None:
         """Drop the connection this node opened to `other` (see `connect`) and wait until both see it gone
@@ -237,8 +240,11 @@ class Litecoind:
         except RpcCallError as exc:
             if exc.code != -29:  # not connected
                 raise
-        self._wait(lambda: other.p2p_address not in self.peers() and not other.cli("getpeerinfo"), timeout,
-                   "the peers did not disconnect")
+        self._wait(
+            lambda: other.p2p_address not in self.peers() and not other.cli("getpeerinfo"),
+            timeout,
+            "the peers did not disconnect",
+        )
 
     def set_network_active(self, active: bool, timeout: float = 30) -> None:
         """Off: drop every peer (waits until they are gone) and make no connection: a node forked off
@@ -249,6 +255,7 @@ class Litecoind:
 
     def wait_synced(self, *others: "Litecoind", timeout: float = 30) -> str:
         """Wait until every node has this node's best block; returns its hash."""
+
         def synced() -> bool:
             best = self.cli("getbestblockhash")
             return all(o.cli("getbestblockhash") == best for o in others)

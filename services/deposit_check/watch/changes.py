@@ -13,6 +13,7 @@ import redis.asyncio as redis
 from deposit_check.keys import ChainKeys
 from deposit_check.models import BlockRef
 from deposit_check.watch.state import Watch
+from desk_common.redis_text import text
 
 UNMINED = frozenset({"not_found", "pending"})
 SETTLED = frozenset({"confirmed", "failed", "wrong_address"})
@@ -92,17 +93,15 @@ def _index(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch, recheck_at: floa
         pipe.zadd(k.confirming, {w.tx_hash: block.height})
 
 
-async def commit(
-    client: redis.Redis, k: ChainKeys, owner: str | None, changes: Changes, recheck_at: float
-) -> None:
+async def commit(client: redis.Redis, k: ChainKeys, owner: str | None, changes: Changes, recheck_at: float) -> None:
     """Write `changes` atomically; with an `owner`, only while that owner holds the chain's lease."""
     async with client.pipeline(transaction=True) as pipe:
         if owner is not None:
             await pipe.watch(k.lease)
             holder = await pipe.get(k.lease)
-            if holder is None or holder.decode() != owner:
+            if holder is None or text(holder) != owner:
                 raise LostLease(k.lease)
-        pipe.multi()
+        pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
         _unindex_zsets(pipe, k, [old.tx_hash for old, _ in changes.puts.values() if old is not None])
         for old, new in changes.puts.values():
             if old is not None:
@@ -118,7 +117,7 @@ async def commit(
             if tx not in changes.puts:
                 pipe.zadd(k.unmined, {tx: when}, xx=True)
         for event in changes.events:
-            pipe.xadd(k.events, event, maxlen=STREAM_MAXLEN, approximate=True)
+            pipe.xadd(k.events, event, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]  # redis-py's field dict is invariant in its key type
             if event["type"] == "reorg":
                 pipe.set(k.reorged(event["tx_hash"]), event["generation"], ex=REORG_MARK_SECONDS)
         if changes.forget_blocks_above is not None:

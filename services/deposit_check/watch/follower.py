@@ -26,6 +26,7 @@ from deposit_check.watch.changes import BLOCKS_KEPT, Changes, LostLease, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
 from deposit_check.watch.lease import Lease
 from deposit_check.watch.state import Watch
+from desk_common.redis_text import text
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,11 @@ MAX_WALK = 200  # blocks walked back before giving up on finding the fork (then:
 
 class Follower:
     def __init__(
-        self, chain: Chain, client: redis.Redis, config: WatchConfig, owner: str,
+        self,
+        chain: Chain,
+        client: redis.Redis,
+        config: WatchConfig,
+        owner: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.chain = chain
@@ -142,15 +147,21 @@ class Follower:
         for w in await self._load(replaced):
             if w.observation.block is None and not w.replaced_by:
                 keep_until = now + self.config.pending_hours * 3600
-                self._change(changes, w, w.with_(replaced_by=replaced[w.tx_hash], expires_at=keep_until), "replaced", now=now)
+                self._change(
+                    changes, w, w.with_(replaced_by=replaced[w.tx_hash], expires_at=keep_until), "replaced", now=now
+                )
         if mined:
-            for w, obs in zip(mined, await self.chain.observe_many([(w.tx_hash, w.address) for w in mined]), strict=True):
+            for w, obs in zip(
+                mined, await self.chain.observe_many([(w.tx_hash, w.address) for w in mined]), strict=True
+            ):
                 self._observed(changes, w, obs, now)
         ripe_watches = await self._load(t.decode() for t in ripe)
         # With a quorum the nodes must agree at this depth too: ask them again (one batched call).
         again = [w for w in ripe_watches if w.observation.quorum > 1]
         if again:
-            for w, obs in zip(again, await self.chain.observe_many([(w.tx_hash, w.address) for w in again]), strict=True):
+            for w, obs in zip(
+                again, await self.chain.observe_many([(w.tx_hash, w.address) for w in again]), strict=True
+            ):
                 self._observed(changes, w, obs, now)
         for w in ripe_watches:
             if w.observation.quorum == 1:
@@ -167,7 +178,9 @@ class Follower:
             pipe.zrangebyscore(self.k.settled, f"({fork.height}", "+inf")
             a, b = await pipe.execute()
         watches = await self._load(t.decode() for t in a + b)
-        log.warning("%s: reorg back to height %d; %d deposits to look at again", self.chain.name, fork.height, len(watches))
+        log.warning(
+            "%s: reorg back to height %d; %d deposits to look at again", self.chain.name, fork.height, len(watches)
+        )
         changes = Changes(cursor=new_cursor, forget_blocks_above=fork.height)
         observations = await self.chain.observe_many([(w.tx_hash, w.address) for w in watches]) if watches else []
         for w, obs in zip(watches, observations, strict=True):
@@ -207,9 +220,9 @@ class Follower:
         if not obs.found and old.status == "pending" and not reorg:
             return  # left the mempool: replaced or evicted; a block or the expiry will tell
         new = old.with_(observation=obs)
-        if obs.block is None and old.observation.block is not None:
-            new = new.with_(expires_at=now + self.config.pending_hours * 3600)
-        elif obs.block is None and obs.found and old.status == "not_found":
+        if (obs.block is None and old.observation.block is not None) or (
+            obs.block is None and obs.found and old.status == "not_found"
+        ):
             new = new.with_(expires_at=now + self.config.pending_hours * 3600)
         self._change(changes, old, new, "reorg" if reorg else "status", now=now)
 
@@ -236,14 +249,14 @@ class Follower:
         raw = await self.redis.get(self.k.cursor)
         if raw is None:
             return None
-        height, block_hash = raw.decode().split(":", 1)
+        height, block_hash = text(raw).split(":", 1)
         return BlockRef(int(height), block_hash)
 
     async def _known_hash(self, height: int, cursor: BlockRef) -> str | None:
         if height == cursor.height:
             return cursor.hash
         members = await self.redis.zrangebyscore(self.k.blocks, height, height)
-        return members[0].decode().split(":", 1)[1] if members else None
+        return text(members[0]).split(":", 1)[1] if members else None
 
     async def _keep_lease(self) -> None:
         if not await self.lease.renew():

@@ -41,7 +41,9 @@ class Registry:
             registered_at=now,
             expires_at=now + hours * 3600 if observation.block is None else None,
         )
-        await commit(self.redis, k, None, Changes(puts={record.tx_hash: (None, record)}), now + self.config.recheck_seconds)
+        await commit(
+            self.redis, k, None, Changes(puts={record.tx_hash: (None, record)}), now + self.config.recheck_seconds
+        )
         await self.redis.sadd(STREAMS, k.events)
         return True
 

@@ -33,7 +33,11 @@ def install_web(app: FastAPI, config: WebConfig | None) -> None:
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
-        SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
-        max_age=config.session_max_age_seconds, same_site="lax", https_only=config.cookie_secure,
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=config.session_max_age_seconds,
+        same_site="lax",
+        https_only=config.cookie_secure,
     )
     log.info("web form on at / for %d agent(s)", len(config.users))

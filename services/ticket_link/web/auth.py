@@ -81,9 +81,7 @@ class Agents:
 
     def limited(self, name: str, client: str) -> bool:
         """True while this client or this name has failed too often recently."""
-        return not (
-            self._limiter.test(_PER_CLIENT, "client", client) and self._limiter.test(_PER_NAME, "name", name)
-        )
+        return not (self._limiter.test(_PER_CLIENT, "client", client) and self._limiter.test(_PER_NAME, "name", name))
 
     async def sign_in(self, name: str, password: str, client: str) -> bool:
         known = self.hashes.get(name)
@@ -93,7 +91,9 @@ class Agents:
             return True
         self._limiter.hit(_PER_CLIENT, "client", client)
         self._limiter.hit(_PER_NAME, "name", name)
-        log.warning("web sign-in refused for %s (%s)", self.masked(name), "unknown name" if known is None else "wrong password")
+        log.warning(
+            "web sign-in refused for %s (%s)", self.masked(name), "unknown name" if known is None else "wrong password"
+        )
         return False
 
     def is_agent(self, name: object) -> bool:

@@ -20,7 +20,9 @@ class Look:
 
 
 LOOKS: dict[str, Look] = {
-    "not_found": Look("Not found", "neutral", "question", "No transaction with this hash yet; it may still be on its way."),
+    "not_found": Look(
+        "Not found", "neutral", "question", "No transaction with this hash yet; it may still be on its way."
+    ),
     "pending": Look("Pending", "progress", "clock", "Seen in the mempool, not in a block yet."),
     "confirming": Look("Confirming", "progress", "half", "In a block, waiting for enough confirmations."),
     "confirmed": Look("Confirmed", "good", "check", "Enough confirmations: the deposit can be credited."),
@@ -28,7 +30,9 @@ LOOKS: dict[str, Look] = {
     "wrong_address": Look("Wrong address", "bad", "warning", "The transaction pays nothing to this deposit address."),
     "wrong_network": Look("Wrong network", "bad", "warning", "The transaction is on another network."),
     "replaced": Look("Replaced", "bad", "swap", "Another transaction took its place; this one will never arrive."),
-    "disputed": Look("Disputed", "bad", "warning", "deposit_check's nodes disagree about this transaction: do not credit it yet."),
+    "disputed": Look(
+        "Disputed", "bad", "warning", "deposit_check's nodes disagree about this transaction: do not credit it yet."
+    ),
 }
 _AMOUNT_WORDS = {"exact": "as expected", "under": "LESS than expected", "over": "more than expected"}
 _WITH_PROGRESS = {"pending", "confirming", "confirmed"}

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
 from ticket_link.config import WebConfig
+from ticket_link.dependencies import get_service
 from ticket_link.errors import Unauthorized
 from ticket_link.service import TicketService
 from ticket_link.web.auth import Agents
@@ -20,7 +21,8 @@ class WebContext:
 
 
 def web_context(request: Request) -> WebContext:
-    return request.app.state.web
+    web: WebContext = request.app.state.web
+    return web
 
 
 def current_agent(request: Request, web: Annotated[WebContext, Depends(web_context)]) -> str | None:
@@ -34,10 +36,6 @@ def required_agent(agent: Annotated[str | None, Depends(current_agent)]) -> str:
     if agent is None:
         raise Unauthorized("sign in to the web form first")
     return agent
-
-
-def get_service(request: Request) -> TicketService:
-    return request.app.state.service
 
 
 Web = Annotated[WebContext, Depends(web_context)]

@@ -38,18 +38,16 @@ async def post(service: TicketService, form: DepositForm) -> Posted:
         await service.claim_later(ref, claim)  # as the bot API does: nothing accepted is lost
         return Posted(ref.label, "later", None, None)
     earlier = answer.duplicate_claim.ticket if answer.duplicate_claim else None
-    note = answer.ticket_note.status if answer.ticket_note is not None else "queued"  # the form always asks for the note
+    note = (
+        answer.ticket_note.status if answer.ticket_note is not None else "queued"
+    )  # the form always asks for the note
     return Posted(ref.label, note, answer.model_dump(exclude={"note", "duplicate_claim"}), earlier)
 
 
-def asker(
-    service: TicketService, tx_hash: str, address: str, chain: str | None, expected_amount: str | None
-) -> Ask:
+def asker(service: TicketService, tx_hash: str, address: str, chain: str | None, expected_amount: str | None) -> Ask:
     """How a follower asks again: `fresh` bypasses deposit_check's cache (a watched tx: no new watch)."""
 
     async def ask(fresh: bool) -> dict[str, Any]:
-        return await service.checker.check(
-            tx_hash, address, chain=chain, expected_amount=expected_amount, watch=fresh
-        )
+        return await service.checker.check(tx_hash, address, chain=chain, expected_amount=expected_amount, watch=fresh)
 
     return ask

@@ -40,7 +40,11 @@ class Deposit:
 
 
 async def follow(
-    client: redis.Redis, deposit: Deposit, ask: Ask, *, refresh_seconds: float,
+    client: redis.Redis,
+    deposit: Deposit,
+    ask: Ask,
+    *,
+    refresh_seconds: float,
     max_seconds: float = MAX_FOLLOW_SECONDS,
 ) -> AsyncIterator[dict[str, Any]]:
     """Yield the verdict now, then each time it changes, until it is final (or `max_seconds`)."""
@@ -115,8 +119,18 @@ def _text(value: bytes | str) -> str:
 
 def _shape(verdict: dict[str, Any]) -> str:
     """What the card shows that can change: a changed shape is a new card."""
-    keys = ("status", "confirmations", "required_confirmations", "block_hash", "block_time", "payments",
-            "amount_status", "final", "found_on", "replaced_by")
+    keys = (
+        "status",
+        "confirmations",
+        "required_confirmations",
+        "block_hash",
+        "block_time",
+        "payments",
+        "amount_status",
+        "final",
+        "found_on",
+        "replaced_by",
+    )
     return json.dumps([verdict.get(k) for k in keys], default=str)
 
 

@@ -34,15 +34,30 @@ def _page(request: Request, web: WebContext, template: str, status_code: int = 2
 
 
 def _deposit_page(
-    request: Request, web: WebContext, service: TicketService, agent: str, *, form: DepositForm = _EMPTY,
-    errors: list[str] | None = None, card: Card | None = None, posted: desk.Posted | None = None,
+    request: Request,
+    web: WebContext,
+    service: TicketService,
+    agent: str,
+    *,
+    form: DepositForm = _EMPTY,
+    errors: list[str] | None = None,
+    card: Card | None = None,
+    posted: desk.Posted | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return _page(
-        request, web, "form.html", status_code,
-        agent=agent, form=form, errors=errors or [], card=card, posted=posted,
+        request,
+        web,
+        "form.html",
+        status_code,
+        agent=agent,
+        form=form,
+        errors=errors or [],
+        card=card,
+        posted=posted,
         events_url=f"/web/events?{urlencode(card.follow)}" if card and card.follow else None,
-        helpdesks=service.helpdesk_names, languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        helpdesks=service.helpdesk_names,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
     )
 
 
@@ -66,8 +81,10 @@ async def form_page(request: Request, web: Web, agent: Agent, service: Service) 
     return _deposit_page(request, web, service, agent)
 
 
-async def _posted_form(request: Request, web: Web, agent: Agent, service: Service) -> DepositForm | Response:
-    """The submitted deposit form of a signed-in agent, or the page that says why not (sign-in, CSRF, 422)."""
+async def _posted_form(
+    request: Request, web: Web, agent: Agent, service: Service
+) -> tuple[DepositForm, str] | Response:
+    """The submitted deposit form and the signed-in agent, or the page that says why not (sign-in, CSRF, 422)."""
     data = await _form(request)
     if agent is None:
         return _to_sign_in()
@@ -76,33 +93,35 @@ async def _posted_form(request: Request, web: Web, agent: Agent, service: Servic
     form, errors = read_deposit_form(data)
     if errors:
         return _deposit_page(request, web, service, agent, form=form, errors=errors, status_code=422)
-    return form
+    return form, agent
 
 
 @router.post("/check")
 async def check_deposit(request: Request, web: Web, agent: Agent, service: Service) -> Response:
-    form = await _posted_form(request, web, agent, service)
-    if isinstance(form, Response):
-        return form
+    posted_form = await _posted_form(request, web, agent, service)
+    if isinstance(posted_form, Response):
+        return posted_form
+    form, name = posted_form
     try:
         verdict = await desk.check(service, form)
     except TicketLinkError as exc:
-        return _deposit_page(request, web, service, agent, form=form, errors=[exc.message], status_code=exc.status_code)
-    return _deposit_page(request, web, service, agent, form=form, card=_card(service, verdict, form.lang))
+        return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
+    return _deposit_page(request, web, service, name, form=form, card=_card(service, verdict, form.lang))
 
 
 @router.post("/web/post")
 async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Service) -> Response:
-    form = await _posted_form(request, web, agent, service)
-    if isinstance(form, Response):
-        return form
+    posted_form = await _posted_form(request, web, agent, service)
+    if isinstance(posted_form, Response):
+        return posted_form
+    form, name = posted_form
     try:
         posted = await desk.post(service, form)
     except TicketLinkError as exc:
-        return _deposit_page(request, web, service, agent, form=form, errors=[exc.message], status_code=exc.status_code)
+        return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
     card = _card(service, posted.verdict, form.lang) if posted.verdict else None
     status_code = DepositCheckUnavailable.status_code if posted.note == "later" else 200
-    return _deposit_page(request, web, service, agent, form=form, card=card, posted=posted, status_code=status_code)
+    return _deposit_page(request, web, service, name, form=form, card=card, posted=posted, status_code=status_code)
 
 
 @router.get("/web/events", response_class=EventSourceResponse)

@@ -19,8 +19,14 @@ async def make_utxo_chain() -> AsyncIterator[MakeUtxoChain]:
 
     def make(*rpc_urls: str, transport: httpx.AsyncBaseTransport | None = None, **fields: object) -> UtxoChain:
         config = UtxoChainConfig.model_validate(
-            {"family": "utxo", "network": "regtest", "rpc_urls": list(rpc_urls), "confirmations": 6,
-             "timeout_seconds": 5, **fields}
+            {
+                "family": "utxo",
+                "network": "regtest",
+                "rpc_urls": list(rpc_urls),
+                "confirmations": 6,
+                "timeout_seconds": 5,
+                **fields,
+            }
         )
         made.append(UtxoChain("litecoin", config, transport=transport))
         return made[-1]

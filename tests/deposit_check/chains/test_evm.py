@@ -39,9 +39,15 @@ async def make_evm_chain(usdt: Asset) -> AsyncIterator[MakeEvmChain]:
 
     def make(*rpc_urls: str, **fields: object) -> EvmChain:
         config = EvmChainConfig.model_validate(
-            {"family": "evm", "chain_id": 31337, "rpc_urls": list(rpc_urls), "confirmations": 12,
-             "timeout_seconds": 5, "tokens": [{"symbol": "USDT", "contract": usdt.contract, "decimals": 6}],
-             **fields}
+            {
+                "family": "evm",
+                "chain_id": 31337,
+                "rpc_urls": list(rpc_urls),
+                "confirmations": 12,
+                "timeout_seconds": 5,
+                "tokens": [{"symbol": "USDT", "contract": usdt.contract, "decimals": 6}],
+                **fields,
+            }
         )
         made.append(EvmChain("ethereum", config))
         return made[-1]
@@ -99,8 +105,10 @@ class Proxy:
         if self.mode == "http_500":
             return web.Response(status=500, text="upstream exploded")
         if self.mode == "rpc_error":
-            errors = [{"jsonrpc": "2.0", "id": c["id"], "error": {"code": -32000, "message": "header not found"}}
-                      for c in calls]
+            errors = [
+                {"jsonrpc": "2.0", "id": c["id"], "error": {"code": -32000, "message": "header not found"}}
+                for c in calls
+            ]
             return web.json_response(errors)
         assert self._session is not None
         async with self._session.post(self.upstream, json=body) as upstream:
@@ -155,12 +163,18 @@ def test_assets(chain: EvmChain, usdt: Asset) -> None:
         ([{"symbol": "BAD", "contract": "0x1234", "decimals": 6}], "token BAD: .* is not an EVM address"),
         ([{"symbol": "BAD", "contract": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", "decimals": 6}], "bad checksum"),
         ([{"symbol": "eth", "contract": "0x" + "11" * 20, "decimals": 6}], "share a symbol"),
-        ([{"symbol": "A", "contract": "0x" + "11" * 20, "decimals": 6},
-          {"symbol": "B", "contract": "0x" + "11" * 20, "decimals": 6}], "listed twice"),
+        (
+            [
+                {"symbol": "A", "contract": "0x" + "11" * 20, "decimals": 6},
+                {"symbol": "B", "contract": "0x" + "11" * 20, "decimals": 6},
+            ],
+            "listed twice",
+        ),
     ],
 )
-def test_bad_token_config_fails_at_start_up(make_evm_chain: MakeEvmChain, tokens: list[dict[str, Any]],
-                                            message: str) -> None:
+def test_bad_token_config_fails_at_start_up(
+    make_evm_chain: MakeEvmChain, tokens: list[dict[str, Any]], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         make_evm_chain("http://127.0.0.1:1", tokens=tokens)
 
@@ -243,9 +257,7 @@ async def test_pending_then_mined(anvil: Anvil, chain: EvmChain, usdt: Asset) ->
     assert mined.payments == (Payment(usdt, 42_000_000),)
 
 
-async def test_transfer_from_unlisted_contract_does_not_count(
-    anvil: Anvil, chain: EvmChain, fake_usdt: str
-) -> None:
+async def test_transfer_from_unlisted_contract_does_not_count(anvil: Anvil, chain: EvmChain, fake_usdt: str) -> None:
     deposit = new_address()
     tx_hash = anvil.token_transfer(fake_usdt, anvil.accounts[0], deposit, 1_000_000_000)
     receipt = anvil.receipt(tx_hash)
@@ -273,7 +285,7 @@ async def test_wrong_chain_id_never_gives_a_verdict(
 ) -> None:
     tx_hash = anvil.send_eth(anvil.accounts[0], new_address(), 1)
     wrong = make_evm_chain(anvil_other.rpc_url)
-    with pytest.raises(NodeUnavailable, match="chain id 31338.* configured for chain id 31337") as info:
+    with pytest.raises(NodeUnavailable, match=r"chain id 31338.* configured for chain id 31337") as info:
         await wrong.ready()
     assert info.value.chain == "ethereum"
     with pytest.raises(NodeUnavailable, match="chain id 31338"):
@@ -328,9 +340,7 @@ async def test_timeout(make_evm_chain: MakeEvmChain) -> None:
 
 
 @pytest.mark.parametrize(("mode", "message"), [("http_500", "HTTP 500"), ("rpc_error", "RPC error")])
-async def test_node_errors_are_unavailable(
-    proxy: Proxy, make_evm_chain: MakeEvmChain, mode: str, message: str
-) -> None:
+async def test_node_errors_are_unavailable(proxy: Proxy, make_evm_chain: MakeEvmChain, mode: str, message: str) -> None:
     proxy.mode = mode  # type: ignore[assignment]
     chain = make_evm_chain(proxy.url)
     with pytest.raises(NodeUnavailable, match=message):
@@ -340,8 +350,9 @@ async def test_node_errors_are_unavailable(
 # --- round trips ---
 
 
-async def test_one_http_request_per_check(anvil: Anvil, proxy: Proxy, make_evm_chain: MakeEvmChain,
-                                          usdt: Asset) -> None:
+async def test_one_http_request_per_check(
+    anvil: Anvil, proxy: Proxy, make_evm_chain: MakeEvmChain, usdt: Asset
+) -> None:
     assert usdt.contract is not None
     deposit = new_address()
     mined = anvil.token_transfer(usdt.contract, anvil.accounts[0], deposit, 7)
@@ -351,15 +362,17 @@ async def test_one_http_request_per_check(anvil: Anvil, proxy: Proxy, make_evm_c
         await chain.observe(tx_hash, deposit)
         assert proxy.requests == before + 1
     assert proxy.methods[-1] == [
-        "eth_getTransactionByHash", "eth_getTransactionReceipt", "eth_blockNumber", "eth_chainId"
+        "eth_getTransactionByHash",
+        "eth_getTransactionReceipt",
+        "eth_blockNumber",
+        "eth_chainId",
     ]
     before = proxy.requests
     await chain.tip()
     assert proxy.requests == before + 1
 
 
-async def test_block_time_without_block_timestamp(anvil: Anvil, proxy: Proxy,
-                                                  make_evm_chain: MakeEvmChain) -> None:
+async def test_block_time_without_block_timestamp(anvil: Anvil, proxy: Proxy, make_evm_chain: MakeEvmChain) -> None:
     """Nodes that do not put blockTimestamp on receipts: one block lookup, then the cache."""
     proxy.mode = "no_timestamps"
     deposit = new_address()

@@ -35,8 +35,14 @@ async def make_chain() -> AsyncIterator[MakeChain]:
 
     def make(*rpc_urls: str, **fields: object) -> EvmChain:
         config = EvmChainConfig.model_validate(
-            {"family": "evm", "chain_id": 31337, "rpc_urls": list(rpc_urls), "confirmations": 3,
-             "timeout_seconds": 5, **fields}
+            {
+                "family": "evm",
+                "chain_id": 31337,
+                "rpc_urls": list(rpc_urls),
+                "confirmations": 3,
+                "timeout_seconds": 5,
+                **fields,
+            }
         )
         made.append(EvmChain("ethereum", config))
         return made[-1]
@@ -78,8 +84,10 @@ async def test_same_tx_in_different_blocks_is_disputed(anvils: tuple[Anvil, Anvi
     one, two = anvils
     deposit = new_address()
     two.mine(1)  # the same signed tx lands at another height, in another block
-    sent = [node.send_transaction(node.accounts[0], deposit, value=7, gas=21_000, nonce=0, gas_price=2 * 10**9)
-            for node in (one, two)]
+    sent = [
+        node.send_transaction(node.accounts[0], deposit, value=7, gas=21_000, nonce=0, gas_price=2 * 10**9)
+        for node in (one, two)
+    ]
     assert sent[0] == sent[1]
     for node in (one, two):
         node.mine(5)

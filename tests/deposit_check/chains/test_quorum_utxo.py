@@ -75,8 +75,9 @@ async def test_breaker_opens_skips_and_half_opens(litecoind: Litecoind, make_utx
     transport = PortCountingTransport()
     transport.down.add(flaky_port)
     flaky_url = litecoind.rpc_url.replace(str(litecoind.rpc_port), str(flaky_port))
-    chain = make_utxo_chain(flaky_url, litecoind.rpc_url, transport=transport,
-                            breaker_failures=2, breaker_reset_seconds=0.5)
+    chain = make_utxo_chain(
+        flaky_url, litecoind.rpc_url, transport=transport, breaker_failures=2, breaker_reset_seconds=0.5
+    )
     address = litecoind.new_address()
 
     for _ in range(2):
@@ -111,8 +112,9 @@ async def test_silent_endpoint_times_out_then_is_skipped(litecoind: Litecoind, m
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        chain = make_utxo_chain(f"http://127.0.0.1:{silent.getsockname()[1]}/", litecoind.rpc_url,
-                                timeout_seconds=0.3, breaker_failures=1)
+        chain = make_utxo_chain(
+            f"http://127.0.0.1:{silent.getsockname()[1]}/", litecoind.rpc_url, timeout_seconds=0.3, breaker_failures=1
+        )
         address = litecoind.new_address()
         started = time.monotonic()
         assert not (await chain.observe(UNKNOWN_TXID, address)).found
@@ -262,7 +264,9 @@ async def test_quorum_spare_endpoint_replaces_a_dead_one(
 
 def test_api_answers_disputed_with_each_view(pair: tuple[Litecoind, Litecoind], joined: object) -> None:
     a, b = pair
-    config = AppConfig(file=parse_config(f"""
+    config = AppConfig(
+        file=parse_config(
+            f"""
 [cache]
 pending_ttl_seconds = 0
 [chains.litecoin]
@@ -271,7 +275,12 @@ network = "regtest"
 rpc_urls = ["{a.rpc_url}", "{b.rpc_url}"]
 confirmations = 2
 quorum = 2
-""", env={}), redis_url=None, source="test")
+""",
+            env={},
+        ),
+        redis_url=None,
+        source="test",
+    )
     address = a.new_address()
     fork_off(a, b)
     txid = a.send(address, Decimal("0.3"))
@@ -280,12 +289,28 @@ quorum = 2
     with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as api:
         body = api.post("/v1/checks", json={"tx_hash": txid, "address": address}).json()
         assert body["status"] == "disputed" and body["final"] is False
-        height, tip_a, tip_b = a.cli("getblockheader", block_hash)["height"], a.cli("getblockcount"), b.cli("getblockcount")
+        height, tip_a, tip_b = (
+            a.cli("getblockheader", block_hash)["height"],
+            a.cli("getblockcount"),
+            b.cli("getblockcount"),
+        )
         assert body["dispute"]["endpoints"] == [
-            {"endpoint": f"http://127.0.0.1:{a.rpc_port}", "found": True, "block_height": height,
-             "block_hash": block_hash, "confirmations": 2, "tip": tip_a},
-            {"endpoint": f"http://127.0.0.1:{b.rpc_port}", "found": False, "block_height": None, "block_hash": None,
-             "confirmations": 0, "tip": tip_b},
+            {
+                "endpoint": f"http://127.0.0.1:{a.rpc_port}",
+                "found": True,
+                "block_height": height,
+                "block_hash": block_hash,
+                "confirmations": 2,
+                "tip": tip_a,
+            },
+            {
+                "endpoint": f"http://127.0.0.1:{b.rpc_port}",
+                "found": False,
+                "block_height": None,
+                "block_hash": None,
+                "confirmations": 0,
+                "tip": tip_b,
+            },
         ]
         assert "disagree" in body["note"] and a.rpc_password not in str(body)
         join(a, b)

@@ -8,10 +8,10 @@ import pytest
 
 from deposit_check.chains.jsonrpc import Endpoint
 from deposit_check.chains.utxo import UtxoChain
-from tests.helpers import CountingTransport
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from deposit_check.errors import InvalidTxHash, NodeUnavailable
 from deposit_check.models import Asset, Payment
+from tests.helpers import CountingTransport
 
 from .conftest import MakeUtxoChain
 
@@ -116,7 +116,9 @@ async def test_one_http_request_per_observe(litecoind: Litecoind, make_utxo_chai
     assert transport.requests == 2
 
 
-async def test_wrong_rpc_credentials_are_named_and_never_shown(litecoind: Litecoind, make_utxo_chain: MakeUtxoChain) -> None:
+async def test_wrong_rpc_credentials_are_named_and_never_shown(
+    litecoind: Litecoind, make_utxo_chain: MakeUtxoChain
+) -> None:
     wrong = litecoind.rpc_url.replace(f":{litecoind.rpc_password}@", ":not-the-p%40ssword@")
     chain = make_utxo_chain(wrong)
     with pytest.raises(NodeUnavailable) as refused:

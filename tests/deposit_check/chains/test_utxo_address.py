@@ -60,16 +60,31 @@ def test_bech32_is_lower_cased_base58_kept() -> None:
 @pytest.mark.parametrize(
     ("params", "address", "message"),
     [
-        (LTC_REGTEST, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
-         "is a bitcoin mainnet address, this chain is litecoin regtest"),
-        (LTC_REGTEST, "ltc1qre86zc8y6pg3asgv9949uf3ahhqfp8e9xhyclf",
-         "is a litecoin mainnet address, this chain is litecoin regtest"),
-        (LTC_MAIN, "rltc1qre86zc8y6pg3asgv9949uf3ahhqfp8e95fxtua",
-         "is a litecoin regtest address, this chain is litecoin mainnet"),
-        (LTC_MAIN, "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
-         "is a bitcoin mainnet address, this chain is litecoin mainnet"),
-        (BTC_MAIN, "LMzDvnRowremT7E5gcFiD2muX8NCCFDpxs",
-         "is a litecoin mainnet address, this chain is bitcoin mainnet"),
+        (
+            LTC_REGTEST,
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+            "is a bitcoin mainnet address, this chain is litecoin regtest",
+        ),
+        (
+            LTC_REGTEST,
+            "ltc1qre86zc8y6pg3asgv9949uf3ahhqfp8e9xhyclf",
+            "is a litecoin mainnet address, this chain is litecoin regtest",
+        ),
+        (
+            LTC_MAIN,
+            "rltc1qre86zc8y6pg3asgv9949uf3ahhqfp8e95fxtua",
+            "is a litecoin regtest address, this chain is litecoin mainnet",
+        ),
+        (
+            LTC_MAIN,
+            "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+            "is a bitcoin mainnet address, this chain is litecoin mainnet",
+        ),
+        (
+            BTC_MAIN,
+            "LMzDvnRowremT7E5gcFiD2muX8NCCFDpxs",
+            "is a litecoin mainnet address, this chain is bitcoin mainnet",
+        ),
         (LTC_MAIN, "miHDxdCxgDqxyR1YE3EnkvvUAubd54cvYw", "litecoin regtest address, this chain is litecoin mainnet"),
         (LTC_REGTEST, "LMzDvnRowremT7E5gcFiD2muX8NCCFDpxs", "is a litecoin mainnet address"),
     ],

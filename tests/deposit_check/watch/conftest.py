@@ -26,7 +26,9 @@ FAST = WatchConfig(poll_seconds=0.1, recheck_seconds=0.5, lease_seconds=3)
 class Rig:
     """A chain, a follower on it, and the check service that registers watches, sharing one Redis."""
 
-    def __init__(self, chain: Any, client: redis.Redis, redis_url: str, config: WatchConfig, owner: str = "test") -> None:
+    def __init__(
+        self, chain: Any, client: redis.Redis, redis_url: str, config: WatchConfig, owner: str = "test"
+    ) -> None:
         self.chain = chain
         self.redis = client
         self.keys = ChainKeys(chain.name)
@@ -65,7 +67,9 @@ async def redis_client(redis_server: RedisServer) -> AsyncIterator[redis.Redis]:
 @pytest.fixture
 async def utxo_rig(litecoind: Any, redis_client: redis.Redis, redis_server: RedisServer) -> AsyncIterator[Rig]:
     transport = CountingTransport()
-    config = UtxoChainConfig(family="utxo", coin="litecoin", network="regtest", rpc_urls=[litecoind.rpc_url], confirmations=6)
+    config = UtxoChainConfig(
+        family="utxo", coin="litecoin", network="regtest", rpc_urls=[litecoind.rpc_url], confirmations=6
+    )
     chain = UtxoChain(f"ltc{next(_names)}", config, transport=transport)
     rig = Rig(chain, redis_client, redis_server.url, FAST)
     rig.transport = transport  # type: ignore[attr-defined]
@@ -90,7 +94,10 @@ async def evm_rig(own_anvil: Any, redis_client: redis.Redis, redis_server: Redis
 
     token = own_anvil.deploy_token("Tether USD (test)", "USDT", 6, own_anvil.accounts[0])
     config = EvmChainConfig(
-        family="evm", chain_id=31337, rpc_urls=[own_anvil.rpc_url], confirmations=3,
+        family="evm",
+        chain_id=31337,
+        rpc_urls=[own_anvil.rpc_url],
+        confirmations=3,
         tokens=[{"symbol": "USDT", "contract": token, "decimals": 6}],
     )
     chain = EvmChain(f"eth{next(_names)}", config)

@@ -26,7 +26,10 @@ async def test_token_deposit_followed_to_confirmed(evm_rig: Rig, own_anvil: Anvi
     own_anvil.mine(2)
     await evm_rig.follower.step()
     events = await evm_rig.events()
-    assert [(e["previous_status"], e["status"]) for e in events] == [("pending", "confirming"), ("confirming", "confirmed")]
+    assert [(e["previous_status"], e["status"]) for e in events] == [
+        ("pending", "confirming"),
+        ("confirming", "confirmed"),
+    ]
     assert events[-1]["verdict"]["payments"] == [{"asset": "USDT", "amount": "250", "contract": evm_rig.token}]  # type: ignore[attr-defined]
     assert events[-1]["verdict"]["amount_status"] == "exact"
 

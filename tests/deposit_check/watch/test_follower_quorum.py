@@ -15,7 +15,9 @@ _names = itertools.count()
 
 
 async def rig_on(urls: list[str], client: redis.Redis, server: RedisServer) -> Rig:
-    config = UtxoChainConfig(family="utxo", coin="litecoin", network="regtest", rpc_urls=urls, confirmations=6, quorum=2)
+    config = UtxoChainConfig(
+        family="utxo", coin="litecoin", network="regtest", rpc_urls=urls, confirmations=6, quorum=2
+    )
     rig = Rig(UtxoChain(f"ltcq{next(_names)}", config), client, server.url, FAST)
     await rig.follower.step()
     return rig

@@ -10,7 +10,9 @@ from deposit_check.watch.state import Watch
 from tests.deposit_check.watch.conftest import Rig
 
 
-async def test_pending_to_confirming_to_confirmed_with_two_node_calls_per_block(utxo_rig: Rig, litecoind: Litecoind) -> None:
+async def test_pending_to_confirming_to_confirmed_with_two_node_calls_per_block(
+    utxo_rig: Rig, litecoind: Litecoind
+) -> None:
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.4"))
     first = await utxo_rig.check(txid, address, expected_amount="0.4")
@@ -32,7 +34,10 @@ async def test_pending_to_confirming_to_confirmed_with_two_node_calls_per_block(
     # The confirmation follows from the height: head + block, nothing asked about the tx itself.
     assert utxo_rig.transport.requests - before == 2  # type: ignore[attr-defined]
     events = await utxo_rig.events()
-    assert [(e["previous_status"], e["status"]) for e in events] == [("pending", "confirming"), ("confirming", "confirmed")]
+    assert [(e["previous_status"], e["status"]) for e in events] == [
+        ("pending", "confirming"),
+        ("confirming", "confirmed"),
+    ]
     verdict = events[-1]["verdict"]
     assert (verdict["confirmations"], verdict["amount_status"], verdict["received_amount"]) == (6, "exact", "0.4")
 
@@ -142,7 +147,9 @@ async def test_final_deposits_leave_after_the_reorg_window(utxo_rig: Rig, liteco
 
 
 @pytest.mark.parametrize("status", ["wrong_address"])
-async def test_settled_verdicts_that_cannot_change_are_not_watched(utxo_rig: Rig, litecoind: Litecoind, status: str) -> None:
+async def test_settled_verdicts_that_cannot_change_are_not_watched(
+    utxo_rig: Rig, litecoind: Litecoind, status: str
+) -> None:
     txid = litecoind.send(litecoind.new_address("bech32"), Decimal("0.05"))
     answer = await utxo_rig.check(txid, litecoind.new_address("bech32"))
     assert answer["status"] == status and answer["watching"] is False

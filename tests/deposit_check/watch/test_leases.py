@@ -151,7 +151,10 @@ async def test_one_follower_holds_a_chain_and_a_successor_takes_over_from_the_sh
     assert await holder(redis_client, rig.keys) == "follower-b"
     # head + the 5 new blocks: B went on from A's cursor, not from the tip and not from before A's block.
     assert transport_b.requests == 1 + 5
-    assert await rig.statuses() == [("status", "pending", "confirming", "0"), ("status", "confirming", "confirmed", "0")]
+    assert await rig.statuses() == [
+        ("status", "pending", "confirming", "0"),
+        ("status", "confirming", "confirmed", "0"),
+    ]
     assert await cursor_hash(redis_client, rig.keys) == hashes[-1]
 
     # A, back, is refused; B keeps going; nothing is announced twice.
@@ -204,8 +207,14 @@ class StallingFollower(Follower):
     ],
 )
 async def test_a_follower_that_lost_its_lease_writes_nothing(
-    litecoind: Litecoind, make_chain: MakeChain, redis_client: redis.Redis, other_client: redis.Redis,
-    redis_server: RedisServer, moment: str, how: str, error: type[Exception],
+    litecoind: Litecoind,
+    make_chain: MakeChain,
+    redis_client: redis.Redis,
+    other_client: redis.Redis,
+    redis_server: RedisServer,
+    moment: str,
+    how: str,
+    error: type[Exception],
 ) -> None:
     chain = make_chain()
     k = ChainKeys(chain.name)
@@ -243,7 +252,10 @@ async def test_a_follower_that_lost_its_lease_writes_nothing(
 
 
 async def test_a_follower_killed_mid_block_leaves_the_block_to_its_successor(
-    litecoind: Litecoind, make_chain: MakeChain, redis_client: redis.Redis, redis_server: RedisServer,
+    litecoind: Litecoind,
+    make_chain: MakeChain,
+    redis_client: redis.Redis,
+    redis_server: RedisServer,
     tmp_path: Path,
 ) -> None:
     rig = Rig(make_chain(), redis_client, redis_server.url, SHORT_LEASE, owner="successor")
@@ -263,9 +275,19 @@ async def test_a_follower_killed_mid_block_leaves_the_block_to_its_successor(
     stderr = tmp_path / "slow_follower.stderr"
     with stderr.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(SLOW_FOLLOWER), litecoind.rpc_url, redis_server.url, rig.chain.name,
-            "--owner", "doomed", "--lease-seconds", str(SLOW_LEASE_SECONDS), "--commit-delay", "60",
-            stdout=asyncio.subprocess.PIPE, stderr=err,
+            sys.executable,
+            str(SLOW_FOLLOWER),
+            litecoind.rpc_url,
+            redis_server.url,
+            rig.chain.name,
+            "--owner",
+            "doomed",
+            "--lease-seconds",
+            str(SLOW_LEASE_SECONDS),
+            "--commit-delay",
+            "60",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=err,
         )
     try:
         assert proc.stdout is not None
@@ -307,7 +329,10 @@ async def test_a_follower_killed_mid_block_leaves_the_block_to_its_successor(
 
 
 async def test_deposit_check_watch_follows_the_chain_and_stops_cleanly_on_sigterm(
-    litecoind: Litecoind, make_chain: MakeChain, redis_client: redis.Redis, redis_server: RedisServer,
+    litecoind: Litecoind,
+    make_chain: MakeChain,
+    redis_client: redis.Redis,
+    redis_server: RedisServer,
     tmp_path: Path,
 ) -> None:
     name = chain_name()
@@ -338,10 +363,15 @@ confirmations = 6
     stderr = tmp_path / "watch.stderr"
     with stderr.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
-            str(DEPOSIT_CHECK), "watch", env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=err,
+            str(DEPOSIT_CHECK),
+            "watch",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
         )
     try:
+
         async def started() -> bool:
             if proc.returncode is not None:
                 raise AssertionError(f"deposit-check watch exited with {proc.returncode}:\n{stderr.read_text()}")

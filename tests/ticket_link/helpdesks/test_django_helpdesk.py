@@ -6,6 +6,7 @@ import time
 import httpx
 import pytest
 from pydantic import SecretStr
+
 from ticket_link.config import DjangoHelpdeskConfig
 from ticket_link.devdesk.launcher import DevDesk
 from ticket_link.errors import HelpdeskRejected, HelpdeskUnavailable, WebhookRejected
@@ -150,7 +151,9 @@ async def test_followup_webhook_leaves_out_internal_notes(devdesk: DevDesk, webh
     assert "0xbbb" not in result.text
 
 
-async def test_webhook_for_an_internal_followup_brings_no_text(devdesk: DevDesk, webhook_receiver: WebhookReceiver) -> None:
+async def test_webhook_for_an_internal_followup_brings_no_text(
+    devdesk: DevDesk, webhook_receiver: WebhookReceiver
+) -> None:
     """Our own notes fire django-helpdesk's follow-up webhook: that must not re-check the ticket."""
     ticket = devdesk.create_ticket("Deposit", "tx 0xddd", EMAIL, NAME)
     desk = adapter(devdesk, secret=webhook_receiver.secret)

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from pydantic import SecretStr
+
 from ticket_link.config import FreshdeskConfig
 from ticket_link.errors import InvalidRequest
 from ticket_link.helpdesks.freshdesk import Freshdesk, to_html

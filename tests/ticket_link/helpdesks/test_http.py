@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from pydantic import SecretStr
+
 from ticket_link.config import (
     DjangoHelpdeskConfig,
     FreshdeskConfig,

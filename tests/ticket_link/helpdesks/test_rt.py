@@ -2,6 +2,7 @@
 
 import pytest
 from pydantic import SecretStr
+
 from ticket_link.config import RtConfig
 from ticket_link.errors import InvalidRequest
 from ticket_link.helpdesks.rt import RequestTracker

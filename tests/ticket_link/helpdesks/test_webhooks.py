@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook
+
 from ticket_link.config import (
     DjangoHelpdeskConfig,
     FreshdeskConfig,

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from pydantic import SecretStr
+
 from ticket_link.config import ZammadConfig
 from ticket_link.errors import InvalidRequest
 from ticket_link.helpdesks.zammad import Zammad

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from pydantic import SecretStr
+
 from ticket_link.config import ZendeskConfig
 from ticket_link.errors import InvalidRequest
 from ticket_link.helpdesks.zendesk import Zendesk
@@ -55,7 +56,7 @@ def test_read_ticket_object_drops_requester() -> None:
                 "title": "Deposit missing",
                 "description": "I sent 0xabc",
                 "latest_public_comment": "still nothing",
-            "latest_comment": "internal: 0xdef",
+                "latest_comment": "internal: 0xdef",
                 "requester": {"name": "Jane Roe", "email": "jane@example.com"},
             },
         }

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import redis.asyncio as redis
 from fastapi import FastAPI
+
 from ticket_link.app import create_app
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig, parse_config
@@ -25,11 +26,26 @@ ADDRESS = "rltc1qw508d6qejxtdg4y5r3zarvary0c5xw7k693xs3"
 
 def verdict(**fields: Any) -> dict[str, Any]:
     base = {
-        "status": "confirming", "chain": "litecoin", "tx_hash": TX, "address": ADDRESS, "confirmations": 2,
-        "required_confirmations": 6, "block_height": 204, "block_hash": "5e" * 32, "block_time": "2026-11-24T09:12:03Z",
-        "payments": [{"asset": "LTC", "amount": "0.5", "contract": None}], "asset": "LTC", "received_amount": "0.5",
-        "expected_amount": "0.5", "amount_status": "exact", "found_on": None, "chains_checked": ["litecoin"],
-        "final": False, "checked_at": "2026-11-24T09:13:00Z", "summary": "Your deposit of 0.5 LTC ...", "watching": True,
+        "status": "confirming",
+        "chain": "litecoin",
+        "tx_hash": TX,
+        "address": ADDRESS,
+        "confirmations": 2,
+        "required_confirmations": 6,
+        "block_height": 204,
+        "block_hash": "5e" * 32,
+        "block_time": "2026-11-24T09:12:03Z",
+        "payments": [{"asset": "LTC", "amount": "0.5", "contract": None}],
+        "asset": "LTC",
+        "received_amount": "0.5",
+        "expected_amount": "0.5",
+        "amount_status": "exact",
+        "found_on": None,
+        "chains_checked": ["litecoin"],
+        "final": False,
+        "checked_at": "2026-11-24T09:13:00Z",
+        "summary": "Your deposit of 0.5 LTC ...",
+        "watching": True,
     }
     return base | fields
 
@@ -81,7 +97,11 @@ def make_app(deposit_check: DepositCheck, web: bool = True) -> FastAPI:
     checker = DepositCheckClient(file.deposit_check, transport=httpx.MockTransport(deposit_check.handle))
     links = SimpleNamespace(redis=redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
     app.state.service = TicketService(
-        checker=checker, links=links, delivery=None, notes=file.notes, helpdesk_names=["desk"]  # type: ignore[arg-type]
+        checker=checker,
+        links=links,
+        delivery=None,
+        notes=file.notes,
+        helpdesk_names=["desk"],  # type: ignore[arg-type]
     )
     return app
 

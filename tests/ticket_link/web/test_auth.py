@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
-from ticket_link.config import WebConfig
-from ticket_link.web.auth import hash_password, verify_password
 
 from tests.ticket_link.web.conftest import PASSWORD, TX, DepositCheck, csrf_of, make_app, sign_in
+from ticket_link.config import WebConfig
+from ticket_link.web.auth import hash_password, verify_password
 
 
 def test_password_hashes_are_salted_scrypt_and_verify() -> None:

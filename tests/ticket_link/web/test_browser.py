@@ -15,24 +15,29 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
 from deposit_check.app import create_app as create_deposit_check
 from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
-from playwright.sync_api import Page, expect, sync_playwright
+from tests.conftest import RedisServer
+from tests.servers import run_worker, serve
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
 from ticket_link.web.auth import hash_password
 
-from tests.conftest import RedisServer
-from tests.servers import run_worker, serve
-
 CHROMIUM = Path("/usr/bin/chromium")
 # What Chromium needs on these machines (no sandbox in a container, no GPU, nothing phoning home).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
 AGENT, PASSWORD = "alice", "a long agent password"
@@ -89,8 +94,13 @@ refresh_seconds = 1
 name = "{AGENT}"
 password_hash = "{hash_password(PASSWORD)}"
 """)
-            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test")
-            with serve(create_ticket_link(config)) as url, run_worker(config_path, redis_server.url, work / "worker.log"):
+            config = AppConfig(
+                file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test"
+            )
+            with (
+                serve(create_ticket_link(config)) as url,
+                run_worker(config_path, redis_server.url, work / "worker.log"),
+            ):
                 yield Stack(url, desk, litecoind)
     finally:
         desk.close()

@@ -1,12 +1,20 @@
 """The card: every status in words and with an icon shape, never colour alone."""
 
-from ticket_link.web.card import LOOKS, build_card, look
-
 from tests.ticket_link.web.conftest import EXPLORER, TX, verdict
+from ticket_link.web.card import LOOKS, build_card, look
 
 
 def test_every_status_has_words_a_tone_and_an_icon() -> None:
-    for status in ("not_found", "pending", "confirming", "confirmed", "failed", "wrong_address", "wrong_network", "replaced"):
+    for status in (
+        "not_found",
+        "pending",
+        "confirming",
+        "confirmed",
+        "failed",
+        "wrong_address",
+        "wrong_network",
+        "replaced",
+    ):
         shown = look(status)
         assert shown.label and shown.detail and shown.tone in ("good", "progress", "bad", "neutral") and shown.icon
     # Statuses that differ in colour also differ in shape.
@@ -17,11 +25,19 @@ def test_every_status_has_words_a_tone_and_an_icon() -> None:
 
 
 def test_card_of_a_confirming_deposit() -> None:
-    card = build_card(verdict(expected_amount="0.6", amount_status="under"), lang="pl", explorer_urls={"litecoin": EXPLORER})
+    card = build_card(
+        verdict(expected_amount="0.6", amount_status="under"), lang="pl", explorer_urls={"litecoin": EXPLORER}
+    )
     assert (card.status, card.confirmations, card.required, card.show_progress) == ("confirming", 2, 6, True)
     assert card.received == "0.5 LTC" and card.amount_words == "LESS than expected"
     assert card.explorer_url == EXPLORER.replace("{tx_hash}", TX)
-    assert card.follow == {"tx_hash": TX, "address": verdict()["address"], "lang": "pl", "chain": "litecoin", "expected_amount": "0.6"}
+    assert card.follow == {
+        "tx_hash": TX,
+        "address": verdict()["address"],
+        "lang": "pl",
+        "chain": "litecoin",
+        "expected_amount": "0.6",
+    }
     assert card.player_message and card.block_time == "2026-11-24 09:12:03 UTC"
 
 
@@ -30,6 +46,7 @@ def test_card_of_a_final_or_unknown_deposit() -> None:
     assert final.follow == {} and final.explorer_url is None
     unknown = build_card(
         verdict(status="not_found", chain=None, confirmations=0, payments=[], received_amount=None, block_time=None),
-        lang="en", explorer_urls={"litecoin": EXPLORER},
+        lang="en",
+        explorer_urls={"litecoin": EXPLORER},
     )
     assert unknown.show_progress is False and unknown.received is None and "chain" not in unknown.follow

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis
-from ticket_link.web.follow import Deposit, event_stream, follow
-
-CHAIN = "follow-test"  # a stream of its own: the shared Redis also holds the real chains' streams
 
 from tests.conftest import RedisServer
 from tests.ticket_link.web.conftest import TX, verdict
+from ticket_link.web.follow import Deposit, event_stream, follow
+
+CHAIN = "follow-test"  # a stream of its own: the shared Redis also holds the real chains' streams
 
 
 @pytest.fixture
@@ -76,7 +76,9 @@ async def test_without_events_it_re_asks_and_never_steps_back_to_an_older_answer
         verdict(status="confirming", confirmations=3, checked_at="2026-11-24T09:03:00Z"),
         verdict(status="confirmed", confirmations=6, final=True, checked_at="2026-11-24T09:06:00Z"),
     )
-    shown = [(v["status"], v["confirmations"]) async for v in follow(client, Deposit(TX, CHAIN), ask, refresh_seconds=0.1)]
+    shown = [
+        (v["status"], v["confirmations"]) async for v in follow(client, Deposit(TX, CHAIN), ask, refresh_seconds=0.1)
+    ]
     assert shown == [("confirming", 2), ("confirming", 3), ("confirmed", 6)]
     assert ask.fresh == [False] * 5
 

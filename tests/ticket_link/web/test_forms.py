@@ -1,6 +1,7 @@
 """Pasted lines -> the hash, the address, the amount, the ticket number (pure)."""
 
 import pytest
+
 from ticket_link.web.forms import pasted_address, pasted_amount, pasted_hash, pasted_ticket, read_deposit_form
 
 TX = "9f2c" + "0123456789abcdef" * 3 + "0123456789ab"
@@ -58,4 +59,10 @@ def test_form_errors_and_defaults() -> None:
     assert errors == ["The expected amount must be a number, like 0.5."]
     assert form.lang == "en"
     claim = read_deposit_form({"tx_hash": TX, "address": BECH32, "expected_amount": "1.25", "lang": "pl"})[0].claim()
-    assert (claim.tx_hash, claim.address, claim.expected_amount, claim.lang, claim.helpdesk) == (TX, BECH32, "1.25", "pl", None)
+    assert (claim.tx_hash, claim.address, claim.expected_amount, claim.lang, claim.helpdesk) == (
+        TX,
+        BECH32,
+        "1.25",
+        "pl",
+        None,
+    )

@@ -5,11 +5,11 @@ import re
 
 import httpx
 import pytest
+
+from tests.ticket_link.web.conftest import ADDRESS, TX, DepositCheck, csrf_of, make_app, sign_in, verdict
 from ticket_link.errors import DepositCheckUnavailable
 from ticket_link.links import TicketRef
 from ticket_link.schemas import DepositClaim, DepositClaimResponse, claim_response
-
-from tests.ticket_link.web.conftest import ADDRESS, TX, DepositCheck, csrf_of, make_app, sign_in, verdict
 
 
 async def test_without_web_config_the_form_is_404_and_a_line_says_so(
@@ -46,7 +46,9 @@ async def test_pages_and_files_carry_security_headers_and_no_inline_script(clien
     assert "content-security-policy" not in api.headers  # /docs keeps working
 
 
-async def test_a_check_takes_pasted_lines_and_shows_the_card(client: httpx.AsyncClient, deposit_check: DepositCheck) -> None:
+async def test_a_check_takes_pasted_lines_and_shows_the_card(
+    client: httpx.AsyncClient, deposit_check: DepositCheck
+) -> None:
     await sign_in(client)
     token = csrf_of((await client.get("/")).text)
     response = await client.post(
@@ -74,9 +76,7 @@ async def test_a_check_takes_pasted_lines_and_shows_the_card(client: httpx.Async
 
 
 async def test_a_final_card_does_not_follow(client: httpx.AsyncClient, deposit_check: DepositCheck) -> None:
-    deposit_check.answer = lambda _: httpx.Response(
-        200, json=verdict(status="confirmed", confirmations=6, final=True)
-    )
+    deposit_check.answer = lambda _: httpx.Response(200, json=verdict(status="confirmed", confirmations=6, final=True))
     await sign_in(client)
     token = csrf_of((await client.get("/")).text)
     html = (await client.post("/check", data={"tx_hash": TX, "address": ADDRESS, "csrf_token": token})).text
@@ -86,7 +86,11 @@ async def test_a_final_card_does_not_follow(client: httpx.AsyncClient, deposit_c
 @pytest.mark.parametrize(
     ("answer", "status", "words"),
     [
-        (httpx.Response(422, json={"error": {"code": "invalid_tx_hash", "message": "not 64 hexadecimal"}}), 422, "not 64 hexadecimal"),
+        (
+            httpx.Response(422, json={"error": {"code": "invalid_tx_hash", "message": "not 64 hexadecimal"}}),
+            422,
+            "not 64 hexadecimal",
+        ),
         (httpx.Response(503, json={"error": {"code": "unavailable", "message": "node down"}}), 503, "node down"),
     ],
 )
@@ -116,7 +120,9 @@ async def test_empty_fields_and_a_missing_ticket_number_are_said_plainly(
 async def test_the_event_stream_sends_the_card_until_it_is_final(
     client: httpx.AsyncClient, deposit_check: DepositCheck
 ) -> None:
-    answers = iter([verdict(status="confirming", confirmations=5), verdict(status="confirmed", confirmations=6, final=True)])
+    answers = iter(
+        [verdict(status="confirming", confirmations=5), verdict(status="confirmed", confirmations=6, final=True)]
+    )
     deposit_check.answer = lambda _: httpx.Response(200, json=next(answers))
     await sign_in(client)
     params = {"tx_hash": TX, "address": ADDRESS, "chain": "litecoin", "expected_amount": "0.5", "lang": "ru"}
@@ -126,7 +132,9 @@ async def test_the_event_stream_sends_the_card_until_it_is_final(
     assert [e.split("\n")[0] for e in events] == ["event: card", "event: card", "event: end"]
     assert 'data-status="confirming"' in events[0] and 'data-status="confirmed"' in events[1]
     assert events[2].endswith("data: final")
-    assert all("watch" in r and r["expected_amount"] == "0.5" and r["chain"] == "litecoin" for r in deposit_check.requests)
+    assert all(
+        "watch" in r and r["expected_amount"] == "0.5" and r["chain"] == "litecoin" for r in deposit_check.requests
+    )
     assert [r["watch"] for r in deposit_check.requests] == [False, False]  # re-asks read the cache
 
 
@@ -151,7 +159,10 @@ async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         await sign_in(client)
         form = {
-            "tx_hash": TX, "address": ADDRESS, "ticket_ref": "desk #4321", "lang": "fr",
+            "tx_hash": TX,
+            "address": ADDRESS,
+            "ticket_ref": "desk #4321",
+            "lang": "fr",
             "csrf_token": csrf_of((await client.get("/")).text),
         }
         posted = await client.post("/web/post", data=form)
