@@ -15,6 +15,7 @@ from pathlib import Path
 from deposit_check.config import Settings
 from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
+from deposit_check.models import Status
 
 LTC_CONFIRMATIONS = 6
 ETH_CONFIRMATIONS = 12
@@ -23,7 +24,7 @@ MINE_EVERY_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Sample:
-    status: str  # what the check answers right after start-up
+    status: Status  # what the check answers right after start-up
     what: str
     chain: str
     tx_hash: str
@@ -75,11 +76,11 @@ class Demo:
         node.mine(2)
         pending = node.send(deposit, Decimal("0.05"))
         self.samples += [
-            Sample("confirmed", "0.5 LTC, exact", "litecoin", done, deposit, "0.5"),
-            Sample("confirming", "2 of 6, two outputs summed, under-paid", "litecoin", confirming, deposit, "0.3"),
-            Sample("pending", "in the mempool", "litecoin", pending, deposit),
-            Sample("wrong_address", "pays another address", "litecoin", elsewhere, deposit),
-            Sample("not_found", "unknown hash", "litecoin", "ab" * 32, deposit),
+            Sample(Status.CONFIRMED, "0.5 LTC, exact", "litecoin", done, deposit, "0.5"),
+            Sample(Status.CONFIRMING, "2 of 6, two outputs summed, under-paid", "litecoin", confirming, deposit, "0.3"),
+            Sample(Status.PENDING, "in the mempool", "litecoin", pending, deposit),
+            Sample(Status.WRONG_ADDRESS, "pays another address", "litecoin", elsewhere, deposit),
+            Sample(Status.NOT_FOUND, "unknown hash", "litecoin", "ab" * 32, deposit),
         ]
         return deposit
 
@@ -94,9 +95,9 @@ class Demo:
         # More than the payer holds, with a fixed gas limit so it is mined and reverts.
         failed = a.token_transfer(token, casino, payer, 10**30, gas=100_000)
         self.samples += [
-            Sample("confirmed", "1.5 ETH, exact", "ethereum", eth, casino, "1.5"),
-            Sample("confirming", "250 USDT", "ethereum", usdt, casino, "250"),
-            Sample("failed", "a reverted token transfer", "ethereum", failed, payer),
+            Sample(Status.CONFIRMED, "1.5 ETH, exact", "ethereum", eth, casino, "1.5"),
+            Sample(Status.CONFIRMING, "250 USDT", "ethereum", usdt, casino, "250"),
+            Sample(Status.FAILED, "a reverted token transfer", "ethereum", failed, payer),
         ]
         return token
 

@@ -25,7 +25,7 @@ from deposit_check.errors import (
     UnknownChain,
 )
 from deposit_check.keys import ChainKeys
-from deposit_check.models import Asset, Observation
+from deposit_check.models import Asset, Observation, Status
 from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.store import Store, StoreUnavailable
 from deposit_check.verdict import Expectation, Verdict, decide, not_found
@@ -278,7 +278,7 @@ class CheckService:
             answer = await self._answer(req)
         except NodeUnavailable as exc:
             asked = exc.chain if exc.chain in self.chains else req.chain
-            metrics.checked(asked if asked in self.chains else "none", "unavailable", "miss")
+            metrics.checked(asked if asked in self.chains else "none", Status.UNAVAILABLE, "miss")
             raise
         except DepositCheckError:
             metrics.checked(req.chain if req.chain in self.chains else "none", "invalid", "miss")

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from deposit_check.models import AmountStatus, Status
-from deposit_check.verdict import Verdict
+from deposit_check.verdict import Verdict, agreeing
 
 
 def format_amount(value: Decimal) -> str:
@@ -42,10 +42,7 @@ def note(v: Verdict) -> str | None:
             f"not confirmed until {v.quorum} of them agree."
         )
     if v.awaiting_quorum:
-        block_hash = v.block.hash if v.block else None
-        agree = sum(
-            1 for e in v.views if e.block and e.block.hash == block_hash and e.confirmations >= v.required_confirmations
-        )
+        agree = agreeing(v.block, v.views, v.required_confirmations)
         return (
             f"Held at confirming: {v.quorum} nodes must see {v.required_confirmations} confirmations in the same "
             f"block, {agree} of the {len(v.views)} that answered do."

@@ -10,7 +10,28 @@ from decimal import Decimal
 
 from deposit_check.models import AmountStatus, Asset, BlockRef, EndpointView, Observation, Payment, Status
 
-FINAL_STATUSES = frozenset({Status.CONFIRMED, Status.FAILED, Status.WRONG_ADDRESS, Status.WRONG_NETWORK})
+# The statuses grouped by what they mean over time. The watcher, the API and the summary ask these;
+# none of them lists statuses of its own (tests/test_rules_home.py holds that).
+
+PAYING = frozenset({Status.PENDING, Status.CONFIRMING, Status.CONFIRMED})
+"""The tx pays the address (a mempool tx: once mined), so the amount check applies."""
+
+SETTLED = frozenset({Status.CONFIRMED, Status.FAILED, Status.WRONG_ADDRESS, Status.WRONG_NETWORK})
+"""More blocks cannot change these (a reorg can): final once the tx has the required confirmations."""
+
+WATCHABLE = frozenset({Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Status.CONFIRMED, Status.DISPUTED})
+"""Worth following: not settled yet, or confirmed (followed a while longer, for reorgs)."""
+
+
+def is_final(status: Status, confirmations: int, required: int) -> bool:
+    """True when no later block can change the verdict short of a deep reorg."""
+    return status is Status.REPLACED or (status in SETTLED and confirmations >= required)
+
+
+def vanished(previous: Status, observation: Observation) -> bool:
+    """Announced `pending`, now unknown to the nodes: replaced or evicted from the mempool, which only a
+    block (the tx's or a replacement's) or the watcher's expiry can tell, so it is not `not_found`."""
+    return previous is Status.PENDING and not observation.found
 
 
 @dataclass(frozen=True)
@@ -51,9 +72,7 @@ class Verdict:
     @property
     def final(self) -> bool:
         """True when no later block can change the verdict short of a deep reorg."""
-        if self.status is Status.REPLACED:
-            return True
-        return self.status in FINAL_STATUSES and self.confirmations >= self.required_confirmations
+        return is_final(self.status, self.confirmations, self.required_confirmations)
 
 
 def status_of(observation: Observation, required: int, *, on_asked_chain: bool = True) -> Status:
@@ -63,6 +82,9 @@ def status_of(observation: Observation, required: int, *, on_asked_chain: bool =
     and `confirmed` needs `quorum` endpoints holding it in the same block with `required`
     confirmations each; fewer (one did not answer, or lags behind) hold it at `confirming`.
     A wrong "confirmed" is the worst outcome: never without the quorum.
+
+    Above all of these stands `replaced`, which no single observation shows: the watcher saw another
+    tx take this one's inputs or nonce (see `decide`'s `replaced_by`).
     """
     if not observation.found:
         return Status.NOT_FOUND
@@ -78,7 +100,7 @@ def status_of(observation: Observation, required: int, *, on_asked_chain: bool =
         return Status.PENDING
     if observation.confirmations < required:
         return Status.CONFIRMING
-    if observation.quorum > 1 and agreeing(observation, required) < observation.quorum:
+    if observation.quorum > 1 and agreeing(observation.block, observation.views, required) < observation.quorum:
         return Status.CONFIRMING
     return Status.CONFIRMED
 
@@ -98,12 +120,11 @@ def contradict(views: tuple[EndpointView, ...]) -> bool:
     return False
 
 
-def agreeing(observation: Observation, required: int) -> int:
-    """Endpoints holding the tx in the observation's block with at least `required` confirmations."""
-    block = observation.block
+def agreeing(block: BlockRef | None, views: tuple[EndpointView, ...], required: int) -> int:
+    """Endpoints holding the tx in `block` (the observation's) with at least `required` confirmations."""
     return sum(
         1
-        for v in observation.views
+        for v in views
         if block is not None and v.block is not None and v.block.hash == block.hash and v.confirmations >= required
     )
 
@@ -129,16 +150,22 @@ def decide(
     native: Asset,
     expectation: Expectation = Expectation(),
     asked_chain: str | None = None,
+    replaced_by: str | None = None,
 ) -> Verdict:
     """Turn what a chain showed into a verdict.
 
     `asked_chain` is the chain the caller asked about; when the tx was observed on another
     chain it is a wrong-network verdict.
+
+    `replaced_by`: the watcher saw that tx take this one's inputs (or nonce), so the verdict is
+    `replaced`, final, whatever `observation` (the last one before the replacement) says. Its
+    amounts stay those of that observation: what the replaced tx would have paid.
     """
     on_asked = asked_chain is None or asked_chain == observation.chain
-    status = status_of(observation, required, on_asked_chain=on_asked)
+    seen = status_of(observation, required, on_asked_chain=on_asked)
+    status = Status.REPLACED if replaced_by else seen
     asset = _amount_asset(observation.payments, expectation, native)
-    pays = status in (Status.PENDING, Status.CONFIRMING, Status.CONFIRMED)
+    pays = seen in PAYING
     received = asset.to_decimal(sum(p.amount for p in observation.payments if p.asset == asset)) if pays else None
     amount_status = (
         _amount_status(received, expectation.amount)
@@ -160,6 +187,7 @@ def decide(
         expected=expectation.amount,
         amount_status=amount_status,
         found_on=observation.chain if status is Status.WRONG_NETWORK else None,  # not when it was not found there
+        replaced_by=replaced_by or None,
         quorum=observation.quorum,
         views=observation.views,
     )

@@ -1,10 +1,32 @@
 """HTTP shapes of ticket_link. No field for a name or an e-mail exists, and unknown fields are refused."""
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
+
+
+class DepositStatus(StrEnum):
+    """The `status` field of deposit_check's `/v1/checks` answer and events, as ticket_link reads it.
+
+    A mirror of deposit_check's `Status` (the JSON contract, docs/api.md), not an import of it:
+    ticket_link talks to deposit_check over HTTP only. A status deposit_check adds later still
+    arrives as a plain string and is shown as it is; tests/ticket_link/test_deposit_status.py
+    holds the mirror to deposit_check's list.
+    """
+
+    NOT_FOUND = "not_found"
+    PENDING = "pending"
+    CONFIRMING = "confirming"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    WRONG_ADDRESS = "wrong_address"
+    WRONG_NETWORK = "wrong_network"
+    REPLACED = "replaced"
+    DISPUTED = "disputed"
+    UNAVAILABLE = "unavailable"  # deposit_check's 503 body: `{"status": "unavailable", "error": ...}`
 
 
 class DepositClaim(BaseModel):

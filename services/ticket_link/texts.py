@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ticket_link.extract import Claim
+from ticket_link.schemas import DepositStatus
 
 LANGUAGES = ("en", "fr", "pl", "ru")
 DEFAULT_LANGUAGE = "en"
+NOT_CHECKED = "not_checked"  # the note's own status when there is no verdict, and not for want of an address
 
 # autoescape off: the output is plain text posted as a note, and HTML escaping would garble `<`, `&`
 # in reasons and URLs. StrictUndefined: a misspelt variable fails the tests instead of vanishing.
@@ -74,11 +76,11 @@ def render_note(
     if reason is None and isinstance(error, Mapping):
         reason = str(error.get("message") or "") or None
     status = context["status"]
-    if not status and reason == "unavailable":
-        status, reason = "unavailable", None
+    if not status and reason == DepositStatus.UNAVAILABLE:
+        status, reason = DepositStatus.UNAVAILABLE, None
     no_address = not status and not known_address and reason in (None, "no_address")
     if not status and not no_address:
-        status = "not_checked"
+        status = NOT_CHECKED
     context.update(
         status=status,
         tx_hash=tx,
@@ -93,10 +95,10 @@ def render_note(
         following=context["watching"]
         and not context["final"]
         and event != "expired"
-        and status not in ("replaced", "unavailable", "not_checked"),
-        views=_views(verdict) if status == "disputed" else [],
+        and status not in (DepositStatus.REPLACED, DepositStatus.UNAVAILABLE, NOT_CHECKED),
+        views=_views(verdict) if status == DepositStatus.DISPUTED else [],
     )
-    if status == "replaced" or event == "expired":
+    if status == DepositStatus.REPLACED or event == "expired":
         # Nothing arrives with a tx that was replaced or never mined: no "received" amount to show.
         context.update(received=None, received_text=None, amount_status=None, difference=None)
     return _render(_language(language), "note.txt", context)
@@ -167,7 +169,8 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "replaced_by": str(verdict.get("replaced_by") or "") or None,
         "note": " ".join(str(verdict.get("note") or "").split()) or None,
         # Enough confirmations yet still confirming: a quorum holds it until more nodes agree.
-        "held": verdict.get("status") == "confirming" and 0 < required <= _int(verdict.get("confirmations")),
+        "held": verdict.get("status") == DepositStatus.CONFIRMING
+        and 0 < required <= _int(verdict.get("confirmations")),
     }
 
 

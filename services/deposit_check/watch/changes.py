@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 import redis.asyncio as redis
 
 from deposit_check.keys import ChainKeys
-from deposit_check.models import BlockRef
+from deposit_check.models import BlockRef, Status
+from deposit_check.verdict import SETTLED
 from deposit_check.watch.state import Watch
 from desk_common.redis_text import text
 
-UNMINED = frozenset({"not_found", "pending"})
-SETTLED = frozenset({"confirmed", "failed", "wrong_address"})
 STREAM_MAXLEN = 100_000
 REORG_MARK_SECONDS = 7 * 86_400  # longer than any verdict is cached
 BLOCKS_KEPT = 1_000
@@ -43,14 +42,14 @@ class Changes:
         self.puts.pop(old.tx_hash, None)
         self.drops[old.tx_hash] = old
 
-    def emit(self, kind: str, watch: Watch, previous: str | None, verdict: dict[str, object]) -> None:
+    def emit(self, kind: str, watch: Watch, previous: Status | None, verdict: dict[str, object]) -> None:
         self.events.append(
             {
                 "type": kind,
                 "chain": watch.chain,
                 "tx_hash": watch.tx_hash,
-                "status": watch.status,
-                "previous_status": previous or "",
+                "status": watch.status.value,
+                "previous_status": previous.value if previous else "",
                 "generation": str(watch.generation),
                 "verdict": json.dumps(verdict, separators=(",", ":"), default=str),
             }
@@ -77,7 +76,7 @@ def _unindex_hashes(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch) -> None
 
 def _index(pipe: redis.client.Pipeline, k: ChainKeys, w: Watch, recheck_at: float) -> None:
     block = w.observation.block
-    if w.status == "replaced":
+    if w.status is Status.REPLACED:
         pipe.zadd(k.expiry, {w.tx_hash: w.expires_at or recheck_at})  # kept a while, so the API can tell
         return
     if block is None:

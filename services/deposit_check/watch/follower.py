@@ -21,7 +21,8 @@ from deposit_check.chains import Chain
 from deposit_check.config import WatchConfig
 from deposit_check.errors import DepositCheckError
 from deposit_check.keys import ChainKeys
-from deposit_check.models import Block, BlockRef, Observation
+from deposit_check.models import Block, BlockRef, Observation, Status
+from deposit_check.verdict import vanished
 from deposit_check.watch.changes import BLOCKS_KEPT, Changes, LostLease, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
 from deposit_check.watch.lease import Lease
@@ -203,12 +204,12 @@ class Follower:
         expired = {t.decode() for t in expired_ids}
         for w in await self._load(expired):
             changes.drop(w)
-            if w.status != "replaced":  # a replaced tx was announced already; it was only kept for the API
+            if w.status is not Status.REPLACED:  # a replaced tx was announced already; it was only kept for the API
                 changes.emit("expired", w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
         due = [w for w in await self._load(t.decode() for t in due_ids) if w.tx_hash not in expired]
         if due:
             for w, obs in zip(due, await self.chain.observe_many([(w.tx_hash, w.address) for w in due]), strict=True):
-                if obs.found or w.status == "not_found":
+                if obs.found or w.status is Status.NOT_FOUND:
                     self._observed(changes, w, obs, now)
                 if w.tx_hash not in changes.puts:
                     changes.rechecks[w.tx_hash] = now + self.config.recheck_seconds
@@ -217,11 +218,11 @@ class Follower:
     # -- helpers -------------------------------------------------------------------------------
 
     def _observed(self, changes: Changes, old: Watch, obs: Observation, now: float, reorg: bool = False) -> None:
-        if not obs.found and old.status == "pending" and not reorg:
-            return  # left the mempool: replaced or evicted; a block or the expiry will tell
+        if vanished(old.status, obs) and not reorg:
+            return  # a block or the expiry will tell
         new = old.with_(observation=obs)
         if (obs.block is None and old.observation.block is not None) or (
-            obs.block is None and obs.found and old.status == "not_found"
+            obs.block is None and obs.found and old.status is Status.NOT_FOUND
         ):
             new = new.with_(expires_at=now + self.config.pending_hours * 3600)
         self._change(changes, old, new, "reorg" if reorg else "status", now=now)
@@ -229,13 +230,12 @@ class Follower:
     def _change(self, changes: Changes, old: Watch, new: Watch, kind: str, now: float, tip: int | None = None) -> None:
         """Record the new state; announce it when its status differs from the one last announced."""
         verdict = verdict_of(self.chain, new, tip)
-        status = str(verdict.status)
         if tip is not None:
             new = new.with_(observation=dataclasses.replace(new.observation, tip=tip))
-        if status != old.status:
+        if verdict.status is not old.status:
             # A status taken back by a reorg starts a new generation: its notes are new facts.
             went_back = kind == "reorg"
-            new = new.with_(status=status, generation=old.generation + (1 if went_back else 0))
+            new = new.with_(status=verdict.status, generation=old.generation + (1 if went_back else 0))
             changes.emit(kind, new, old.status, verdict_json(self.chain, verdict))
         changes.put(old, new)
 

@@ -6,27 +6,24 @@ from decimal import Decimal
 from typing import Any
 
 from deposit_check.chains import Chain
-from deposit_check.models import Status
 from deposit_check.schemas import CheckResponse
 from deposit_check.verdict import Expectation, Verdict, decide
 from deposit_check.watch.state import Watch
 
 
 def verdict_of(chain: Chain, watch: Watch, tip: int | None = None) -> Verdict:
-    """The verdict of the watch's observation (at `tip` when given); a replacement overrides it."""
+    """The verdict of the watch (at `tip` when given): `replaced` once the watcher saw a replacement."""
     obs = watch.observation if tip is None else dataclasses.replace(watch.observation, tip=tip)
     asset = chain.assets().get(watch.asset.upper()) if watch.asset else None
     expected = Decimal(watch.expected) if watch.expected else None
-    verdict = decide(
+    return decide(
         obs,
         address=watch.address,
         required=chain.required_confirmations,
         native=chain.native,
         expectation=Expectation(asset, expected),
+        replaced_by=watch.replaced_by,
     )
-    if watch.replaced_by:
-        verdict = dataclasses.replace(verdict, status=Status.REPLACED, replaced_by=watch.replaced_by)
-    return verdict
 
 
 def verdict_json(chain: Chain, verdict: Verdict) -> dict[str, Any]:

@@ -7,11 +7,9 @@ import redis.asyncio as redis
 from deposit_check.config import WatchConfig
 from deposit_check.keys import STREAMS, ChainKeys
 from deposit_check.models import Observation, Status
+from deposit_check.verdict import WATCHABLE
 from deposit_check.watch.changes import Changes, commit
 from deposit_check.watch.state import Watch
-
-# Statuses worth following: not settled yet, or confirmed (still watched for reorgs for a while).
-WATCHABLE = frozenset({Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Status.CONFIRMED, Status.DISPUTED})
 
 
 class Registry:
@@ -35,7 +33,7 @@ class Registry:
             tx_hash=observation.tx_hash,
             address=address,
             observation=observation,
-            status=str(status),
+            status=status,
             asset=asset,
             expected=expected,
             registered_at=now,

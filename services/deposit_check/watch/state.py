@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from deposit_check.models import Asset, BlockRef, EndpointView, Observation, Payment
+from deposit_check.models import Asset, BlockRef, EndpointView, Observation, Payment, Status
 
 
 def observation_to_dict(o: Observation) -> dict[str, Any]:
@@ -53,7 +53,7 @@ class Watch:
     tx_hash: str
     address: str
     observation: Observation
-    status: str  # the status last announced
+    status: Status  # the status last announced
     generation: int = 0  # goes up each time a reorg takes back a status
     asset: str | None = None  # what the amount check is about, as asked
     expected: str | None = None
@@ -68,7 +68,7 @@ class Watch:
                 "tx_hash": self.tx_hash,
                 "address": self.address,
                 "observation": observation_to_dict(self.observation),
-                "status": self.status,
+                "status": self.status.value,
                 "generation": self.generation,
                 "asset": self.asset,
                 "expected": self.expected,
@@ -83,6 +83,7 @@ class Watch:
     def from_json(cls, raw: str | bytes) -> "Watch":
         d = json.loads(raw)
         d["observation"] = observation_from_dict(d["observation"])
+        d["status"] = Status(d["status"])
         return cls(**d)
 
     def with_(self, **changes: Any) -> "Watch":

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ticket_link.schemas import DepositStatus
 from ticket_link.texts import render_player_message
 
 
@@ -20,22 +21,26 @@ class Look:
 
 
 LOOKS: dict[str, Look] = {
-    "not_found": Look(
+    DepositStatus.NOT_FOUND: Look(
         "Not found", "neutral", "question", "No transaction with this hash yet; it may still be on its way."
     ),
-    "pending": Look("Pending", "progress", "clock", "Seen in the mempool, not in a block yet."),
-    "confirming": Look("Confirming", "progress", "half", "In a block, waiting for enough confirmations."),
-    "confirmed": Look("Confirmed", "good", "check", "Enough confirmations: the deposit can be credited."),
-    "failed": Look("Failed", "bad", "cross", "The transaction failed on chain: nothing arrived."),
-    "wrong_address": Look("Wrong address", "bad", "warning", "The transaction pays nothing to this deposit address."),
-    "wrong_network": Look("Wrong network", "bad", "warning", "The transaction is on another network."),
-    "replaced": Look("Replaced", "bad", "swap", "Another transaction took its place; this one will never arrive."),
-    "disputed": Look(
+    DepositStatus.PENDING: Look("Pending", "progress", "clock", "Seen in the mempool, not in a block yet."),
+    DepositStatus.CONFIRMING: Look("Confirming", "progress", "half", "In a block, waiting for enough confirmations."),
+    DepositStatus.CONFIRMED: Look("Confirmed", "good", "check", "Enough confirmations: the deposit can be credited."),
+    DepositStatus.FAILED: Look("Failed", "bad", "cross", "The transaction failed on chain: nothing arrived."),
+    DepositStatus.WRONG_ADDRESS: Look(
+        "Wrong address", "bad", "warning", "The transaction pays nothing to this deposit address."
+    ),
+    DepositStatus.WRONG_NETWORK: Look("Wrong network", "bad", "warning", "The transaction is on another network."),
+    DepositStatus.REPLACED: Look(
+        "Replaced", "bad", "swap", "Another transaction took its place; this one will never arrive."
+    ),
+    DepositStatus.DISPUTED: Look(
         "Disputed", "bad", "warning", "deposit_check's nodes disagree about this transaction: do not credit it yet."
     ),
 }
 _AMOUNT_WORDS = {"exact": "as expected", "under": "LESS than expected", "over": "more than expected"}
-_WITH_PROGRESS = {"pending", "confirming", "confirmed"}
+_WITH_PROGRESS = frozenset({DepositStatus.PENDING, DepositStatus.CONFIRMING, DepositStatus.CONFIRMED})
 
 
 @dataclass(frozen=True)
