@@ -13,8 +13,8 @@ class DepositStatus(StrEnum):
 
     A mirror of deposit_check's `Status` (the JSON contract, docs/api.md), not an import of it:
     ticket_link talks to deposit_check over HTTP only. A status deposit_check adds later still
-    arrives as a plain string and is shown as it is; tests/ticket_link/test_deposit_status.py
-    holds the mirror to deposit_check's list.
+    arrives as a plain string and is shown as it is. tests/test_rules_home.py holds the mirror to
+    deposit_check's list.
     """
 
     NOT_FOUND = "not_found"

@@ -3,8 +3,18 @@ from decimal import Decimal
 
 import pytest
 
-from deposit_check.models import AmountStatus, Asset, BlockRef, Observation, Payment, Status
-from deposit_check.verdict import Expectation, decide, not_found, status_of
+from deposit_check.models import AmountStatus, Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.verdict import (
+    SETTLED,
+    WATCHABLE,
+    Expectation,
+    agreeing,
+    decide,
+    is_final,
+    not_found,
+    status_of,
+    vanished,
+)
 
 LTC = Asset("LTC", 8)
 USDT = Asset("USDT", 6, "0x" + "11" * 20)
@@ -103,3 +113,73 @@ def test_final_only_when_deep_enough() -> None:
     assert not decide(mined(110), address="a", required=6, native=LTC).final  # wrong address, 1 conf
     assert decide(mined(100), address="a", required=6, native=LTC).final
     assert not not_found("h", "a", "litecoin", 6).final
+
+
+# -- replaced: the watcher tells, the verdict decides ------------------------------------------
+
+
+def test_replaced_wins_over_whatever_the_last_observation_said() -> None:
+    other = "cd" * 32
+    for o in (obs(payments=(Payment(LTC, 5),)), obs(found=False), mined(110, Payment(LTC, 5)), mined(100)):
+        v = decide(o, address="a", required=6, native=LTC, replaced_by=other)
+        assert (v.status, v.replaced_by, v.final) == (Status.REPLACED, other, True)
+
+
+def test_replaced_keeps_what_the_replaced_tx_would_have_paid() -> None:
+    """As before the rule moved here: the amounts of the last observation, so the agent knows what to look for."""
+    o = obs(payments=(Payment(LTC, 50_000_000),))
+    v = decide(o, address="a", required=6, native=LTC, expectation=Expectation(amount=Decimal("0.5")), replaced_by="x")
+    assert (v.status, v.received, v.amount_status, v.confirmations) == (
+        Status.REPLACED,
+        Decimal("0.5"),
+        AmountStatus.EXACT,
+        0,
+    )
+
+
+def test_no_replacement_no_replaced_by() -> None:
+    for replaced_by in (None, ""):
+        v = decide(obs(payments=(Payment(LTC, 5),)), address="a", required=6, native=LTC, replaced_by=replaced_by)
+        assert (v.status, v.replaced_by) == (Status.PENDING, None)
+
+
+# -- the status sets and predicates the watcher, the API and the summary ask -------------------
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_final_is_settled_and_deep_enough_or_replaced(status: Status) -> None:
+    deep, shallow = is_final(status, 6, 6), is_final(status, 5, 6)
+    assert deep == (status in SETTLED or status is Status.REPLACED)
+    assert shallow == (status is Status.REPLACED)
+
+
+def test_settled_and_watchable() -> None:
+    assert {Status.CONFIRMED, Status.FAILED, Status.WRONG_ADDRESS, Status.WRONG_NETWORK} == SETTLED
+    # Confirmed stays watched (reorgs); nothing else that can be final is, nor what is unknown or replaced.
+    assert {Status.CONFIRMED} == WATCHABLE & SETTLED
+    assert not WATCHABLE & {Status.REPLACED, Status.UNAVAILABLE}
+    assert {Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Status.DISPUTED} <= WATCHABLE
+
+
+def test_vanished_only_from_pending() -> None:
+    gone, there = obs(found=False), obs(payments=(Payment(LTC, 5),))
+    assert vanished(Status.PENDING, gone)
+    assert not vanished(Status.PENDING, there)
+    for status in set(Status) - {Status.PENDING}:
+        assert not vanished(status, gone)
+
+
+def test_agreeing_counts_endpoints_in_the_same_block_deep_enough() -> None:
+    x, y = BlockRef(105, "aa" * 32), BlockRef(105, "bb" * 32)
+    views = (
+        EndpointView("http://a", True, x, 110),  # 6 confirmations
+        EndpointView("http://b", True, x, 109),  # 5
+        EndpointView("http://c", True, y, 120),  # another block
+        EndpointView("http://d", False, None, 120),
+    )
+    assert (agreeing(x, views, 6), agreeing(x, views, 5), agreeing(y, views, 1), agreeing(None, views, 1)) == (
+        1,
+        2,
+        1,
+        0,
+    )

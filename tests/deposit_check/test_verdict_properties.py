@@ -135,3 +135,15 @@ def test_amount_strategy_reaches_exact_under_and_over() -> None:
     o = Observation("litecoin", "ab" * 32, True, 10, BlockRef(5, "00" * 32), T0, (Payment(LTC, 150_000_000),))
     seen = {judge(o, 6, Expectation(amount=Decimal(x)), None).amount_status for x in ("1.5", "2", "1")}
     assert seen == {AmountStatus.EXACT, AmountStatus.UNDER, AmountStatus.OVER}
+
+
+@settings(max_examples=300)
+@given(observations(), requireds, expectations, st.text("0123456789abcdef", min_size=1, max_size=64))
+def test_a_replaced_tx_is_replaced_and_final_whatever_was_seen(
+    o: Observation, required: int, e: Expectation, replacement: str
+) -> None:
+    v = decide(o, address="addr", required=required, native=LTC, expectation=e, replaced_by=replacement)
+    plain = judge(o, required, e, None)
+    assert (v.status, v.replaced_by, v.final) == (Status.REPLACED, replacement, True)
+    # Only the status says replaced: what was seen (block, amounts) stays as seen.
+    assert dataclasses.replace(v, status=plain.status, replaced_by=None) == plain
