@@ -219,7 +219,7 @@ class Follower:
 
     def _observed(self, changes: Changes, old: Watch, obs: Observation, now: float, reorg: bool = False) -> None:
         if vanished(old.status, obs) and not reorg:
-            return  # a block or the expiry will tell
+            return  # left the mempool: a block or the expiry will tell which way
         new = old.with_(observation=obs)
         if (obs.block is None and old.observation.block is not None) or (
             obs.block is None and obs.found and old.status is Status.NOT_FOUND
