@@ -1,6 +1,6 @@
 """The benchmark of issue 2, in one run on the same local nodes; prints ratios against baselines.
 
-    python -m bench.checks [--txs 400] [--rounds 3] [--duration 10] [--pairs 3] [--gc-freeze] [--markdown FILE]
+    python -m bench.checks [--txs 400] [--rounds 3] [--duration 10] [--pairs 3] [--gc-freeze] [--json PATH]
 
 1. cold UTXO checks/s: `UtxoChain.observe` vs bitcoinlib 0.7.10 `Service.gettransaction`
 2. cold EVM checks/s: `EvmChain.observe` vs naive web3.py (three awaited calls per check)
@@ -21,46 +21,37 @@ os.environ["BCL_DATA_DIR"] = BCL_DIR
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import platform  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from contextlib import ExitStack  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from importlib.metadata import version  # noqa: E402
-from pathlib import Path  # noqa: E402
 from types import FrameType  # noqa: E402
 from typing import TypeVar  # noqa: E402
 
 from bench import cold_evm, cold_utxo, warm  # noqa: E402
-from bench.nodes import RedisServer, make_evm_deposits, make_utxo_deposits  # noqa: E402
-from bench.report import Limit, Ratio, Series, ratio_table, series_table  # noqa: E402
+from bench.nodes import make_evm_deposits, make_utxo_deposits  # noqa: E402
+from bench.report import (  # noqa: E402
+    Limit,
+    Ratio,
+    Series,
+    add_output_options,
+    machine,
+    machine_line,
+    ratio_table,
+    ratios_json,
+    series_json,
+    series_table,
+    write_json,
+)
 from deposit_check.devnet.anvil import Anvil  # noqa: E402
 from deposit_check.devnet.litecoind import Litecoind  # noqa: E402
+from harness.redis_server import RedisServer  # noqa: E402
 
 WARM_REQUESTS = 50
+PACKAGES = ("bitcoinlib", "web3", "fastapi", "uvicorn", "uvloop", "httptools", "httpx", "redis")
 
 T = TypeVar("T")
-
-
-def machine() -> str:
-    """One line about where the numbers come from."""
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    packages = ", ".join(
-        f"{p} {version(p)}"
-        for p in ("bitcoinlib", "web3", "fastapi", "uvicorn", "uvloop", "httptools", "httpx", "redis")
-    )
-    return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; {os.cpu_count()} CPUs ({cpu}); "
-        f"Python {platform.python_version()}; {packages}"
-    )
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -83,8 +74,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also load ours with the API key's rate limiter skipped (a diagnostic: what the limiter costs)",
     )
-    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
-    return parser.parse_args(argv)
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    if args.smoke:  # a few txs, one round, 1-second wrk runs (skipped without wrk), few in-process requests
+        args.txs, args.rounds, args.duration, args.pairs = 24, 1, 1, 1
+    return args
 
 
 def bench(args: argparse.Namespace, stack: ExitStack) -> tuple[list[Series], list[Ratio], list[Limit]]:
@@ -107,18 +101,19 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> tuple[list[Series], lis
     evm_series, evm_ratios = _timed(
         "cold EVM", lambda: asyncio.run(cold_evm.run(anvil.rpc_url, anvil.chain_id, token, evm, args.rounds))
     )
-    half = WARM_REQUESTS // 2
+    half = min(WARM_REQUESTS, args.txs) // 2
     config = warm.app_config(litecoind.rpc_url, anvil.rpc_url, anvil.chain_id, token)
-    settings = warm.WrkSettings(duration_s=args.duration, pairs=args.pairs)
+    settings = warm.WrkSettings(duration_s=args.duration, pairs=args.pairs, warmup_s=min(2, args.duration))
     warm_series, warm_ratios, limits = _timed(
         "warm API",
         lambda: warm.run(
-            ltc[:half] + evm[: WARM_REQUESTS - half],
+            ltc[:half] + evm[:half],
             redis_server.url,
             config,
             settings,
             args.gc_freeze,
             args.no_limiter,
+            smoke=args.smoke,
         ),
     )
     return utxo_series + evm_series + warm_series, utxo_ratios + evm_ratios + warm_ratios, limits
@@ -147,16 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     start = time.monotonic()
-    about = machine()
+    about = machine(PACKAGES)
     try:
         with ExitStack() as stack:
             series, ratios, limits = bench(args, stack)
     finally:
         shutil.rmtree(BCL_DIR, ignore_errors=True)
-    text = report(series, ratios, limits, about, time.monotonic() - start)
-    print("\n" + text)
-    if args.markdown is not None:
-        args.markdown.write_text(text + "\n")
+    elapsed = time.monotonic() - start
+    print("\n" + report(series, ratios, limits, machine_line(about), elapsed))
+    figures = {"series": series_json(series), "ratios": ratios_json(ratios, limits), "elapsed_s": elapsed}
+    write_json(args.json, "checks", about, args.smoke, figures)
     return 0
 
 

@@ -1,16 +1,11 @@
-"""Back-ends the bench runs against (all on 127.0.0.1, all stopped by `close`): litecoind regtest,
-anvil, a private redis-server, and the sample deposits made on them."""
+"""The sample deposits the benches make on litecoind (regtest) and anvil (the nodes themselves are
+`deposit_check.devnet`; Redis, servers and the worker are `harness/`)."""
 
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 from deposit_check.devnet.anvil import Anvil
-from deposit_check.devnet.litecoind import AddressType, Litecoind, free_port
+from deposit_check.devnet.litecoind import AddressType, Litecoind
 
 LTC_CONFIRMATIONS = 6
 SENDS_PER_BLOCK = 20  # stays under the mempool's limit of 25 unconfirmed ancestors
@@ -31,68 +26,6 @@ class Deposit:
     @property
     def decimal_amount(self) -> Decimal:
         return Decimal(self.amount).scaleb(-self.decimals)
-
-
-class RedisServer:
-    """A redis-server of the bench's own on a free port, keeping nothing on disk."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="bench-redis-")
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 10) -> "RedisServer":
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server not found: run scripts/setup.sh --test")
-        self._proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, timeout, self._proc)
-        return self
-
-    def close(self) -> None:
-        if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-            self._proc = None
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-    """Return once 127.0.0.1:`port` accepts a connection; RuntimeError if `proc` dies or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 _ADDRESS_TYPES: tuple[AddressType, ...] = ("bech32", "legacy", "p2sh-segwit")

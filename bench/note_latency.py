@@ -17,13 +17,13 @@ tx hash and address in its description, and django-helpdesk sends its new-ticket
   follow-up's own `date` (django-helpdesk sets it when it builds the follow-up, before saving it).
 
 Two runs: sequential (one ticket at a time, the next once the note is seen) and a burst (50 tickets
-created back to back from 4 threads). Prints a table and writes docs/benchmarks-notes.md.
+created back to back from 4 threads). Prints a table (and writes its figures with `--json PATH`);
+method and results: docs/benchmarks.md.
 """
 
 import argparse
 import json
 import os
-import platform
 import signal
 import sqlite3
 import statistics
@@ -35,15 +35,16 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib.metadata import version
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
 
-from bench.stack import Asgi, LtcDeposit, NoteStack, note_stack
+from bench.report import add_output_options, machine, write_json
+from bench.stack import LtcDeposit, NoteStack, note_stack
+from harness.serving import Asgi
 from ticket_link.delivery import QUEUE_NAME
 from ticket_link.privacy import Pseudonymizer
 
@@ -51,6 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 GOAL_S = 1.0
 WARMUP = 3  # tickets through the whole path before measuring: connections, imports, caches
 DB_POLL_S = 0.005
+PACKAGES = ("django-helpdesk", "saq")
 
 
 @dataclass(frozen=True)
@@ -432,19 +434,6 @@ def table(runs: Sequence[Run]) -> str:
     return "\n".join(rows)
 
 
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    return f"{os.cpu_count()} cores ({cpu}), {system}"
-
-
 def verdict(run: Run) -> str:
     s = run.summary("received", "visible")
     met = "met" if s.p95 < GOAL_S * 1000 else "NOT met"
@@ -471,81 +460,26 @@ def read_costs(stack: NoteStack, ticket: int, followup: int) -> dict[str, float]
     return costs
 
 
-def markdown(runs: Sequence[Run], opts: Options, costs: dict[str, float], desk_tickets: int, load: str) -> str:
-    polls = [p for run in runs for p in run.polls]
-    counts = "; ".join(r.name + ": " + ", ".join(f"{k} {v}" for k, v in r.counts.items()) for r in runs)
-    read = "GET /helpdesk/api/followups/{id}/" if opts.rest == "followup" else "GET /helpdesk/api/tickets/{id}/"
-    cost_text = ", ".join(f"`{path}` {ms:.0f} ms" for path, ms in costs.items())
-    gap_ms, read_ms = opts.gap_s * 1000, statistics.median(polls) * 1000
-    return f"""# Note latency (issue 3): webhook received → note visible in the helpdesk
-
-Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `python -m bench.note_latency` on {machine()};
-django-helpdesk {version("django-helpdesk")} (`manage.py runserver`, sqlite), saq {version("saq")}.
-
-**Goal: under {GOAL_S:.0f} s, webhook received → note visible.** {"; ".join(verdict(r) for r in runs)}.
-
-## Method
-
-The real stack, all on 127.0.0.1 of this one machine: litecoind regtest (one confirmed deposit per
-ticket, each to its own address, 6+ blocks deep), redis-server, deposit_check (its own process),
-django-helpdesk (`DevDesk`: runserver, sqlite), ticket_link (uvicorn, in the bench process), and
-`ticket-link worker` (its own process, concurrency 10). Each ticket is created through
-django-helpdesk's REST API with the tx hash and the address in its description; django-helpdesk posts
-its new-ticket webhook to ticket_link while it creates the ticket. {WARMUP} warm-up tickets go first and
-are not counted.
-
-- *webhook received*: the webhook POST reaches ticket_link's ASGI app (a middleware of the bench);
-- *note committed*: an observer process of its own reads the desk's sqlite database (read-only) every
-  {DB_POLL_S * 1000:.0f} ms and sees the internal follow-up row: from then on any reader of the desk can see it;
-- *note visible*: the observer then reads the note through the REST API, `{read}`, until an
-  answer holds it ({opts.pollers} threads, {gap_ms:.0f} ms between a thread's reads, a new connection per
-  read); visible is when that answer is back. {len(polls)} reads in all (median {read_ms:.0f} ms): reading
-  once the row is there costs the desk about one read per note, so the polling does not load the
-  desk, and notes of a burst do not wait behind each other's polls. (Observing from the bench
-  process itself, which hosts ticket_link, added 10-20 ms of waiting for Python's GIL to "visible".)
-- stages: saq's job records, read as saq publishes each state change (ms resolution), and the
-  follow-up's own `date`; every clock is this machine's wall clock.
-
-Runs: **sequential** ({opts.tickets} tickets, one at a time: the next is created once its note is seen) and
-**burst** ({opts.tickets} tickets created back to back from {opts.threads} threads). Wall time:
-{"; ".join(f"{r.name} {r.wall_s:.1f} s" for r in runs)}. Counted: {counts}. Load average (1 min) {load}:
-anything else running on the machine shows in the burst first.
-
-## Results (ms, {opts.tickets} tickets each)
-
-{table(runs)}
-
-One read of each REST path afterwards, the desk idle with {desk_tickets} tickets: {cost_text}.
-
-## Reading the numbers
-
-- Our side (webhook to note job start: webhook handling, two saq hops, the deposit_check call) is
-  {ours(runs)}; the rest is the desk taking the note and serving it. saq's worker does not poll:
-  it blocks on Redis (`BLMOVE`, `dequeue_timeout` 0), so a queued job starts within a few ms; there
-  is no sleep on the path. In the burst the desk (one `runserver` process, sqlite) is what queues.
-- Each posted note makes django-helpdesk call its follow-up webhook, and ticket_link enqueues the
-  ticket's enrich job again (saq reuses a finished job's key: only queued or active jobs block it),
-  so every ticket is checked twice (see "enrich jobs run" above); the second note is stopped only by
-  the posted marker. Harmless for latency at this load, wasted work (a deposit_check call, two jobs).
-- django-helpdesk answers the note POST only after that follow-up webhook and its e-mails, and on a
-  kept-alive connection `runserver` answers ~40 ms late (delayed ACK): the worker's job ends well
-  after the note is visible.
-- Reading the whole ticket (`--rest ticket`, as `DevDesk.followups` does) measures the desk, not us:
-  django-helpdesk 2.6's ticket detail runs `set_custom_field_values()` on every ticket of the desk
-  (`TicketViewSet.get_queryset`), so it costs ~0.7 ms per ticket in the desk, and a burst's 50 reads
-  queue in its one process for seconds.
-"""
+def figures(runs: Sequence[Run], costs: dict[str, float], desk_tickets: int, load: str) -> dict[str, Any]:
+    """What the table shows, as numbers (for --json): ms p50 / p95 / max of every span of each run."""
+    return {
+        "goal_s": GOAL_S,
+        "runs": [
+            {
+                "name": run.name,
+                "wall_s": run.wall_s,
+                "counts": run.counts,
+                "ms": {label.strip("*"): vars(run.summary(start, end)) for label, start, end in TOTALS + STAGES},
+            }
+            for run in runs
+        ],
+        "idle_read_ms": costs,  # one read of each REST path at the end, the desk holding `desk_tickets`
+        "desk_tickets": desk_tickets,
+        "load_average": load,
+    }
 
 
-def ours(runs: Sequence[Run]) -> str:
-    parts = []
-    for run in runs:
-        mine, total = run.summary("received", "note_started"), run.summary("received", "visible")
-        parts.append(f"{mine.p50:.0f} ms of {total.p50:.0f} ms at the median ({run.name})")
-    return ", ".join(parts)
-
-
-def measure(opts: Options, out: Path | None) -> list[Run]:
+def measure(opts: Options, out: Path | None, about: dict[str, str], smoke: bool) -> list[Run]:
     clock: WebhookClock | None = None
 
     def wrap(app: Asgi) -> Asgi:
@@ -602,9 +536,7 @@ def measure(opts: Options, out: Path | None) -> list[Run]:
     print("\n".join(verdict(r) for r in runs))
     load = f"{load_before:.1f} before the stack started, {os.getloadavg()[0]:.1f} at the end"
     print(f"load average {load}")
-    if out is not None:
-        out.write_text(markdown(runs, opts, costs, desk_tickets, load))
-        print(f"\nwritten to {out}")
+    write_json(out, "note_latency", about, smoke, figures(runs, costs, desk_tickets, load))
     return runs
 
 
@@ -620,8 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         default="followup",
         help="read the note (followups/{id}) or the ticket (tickets/{id}, as DevDesk.followups)",
     )
-    parser.add_argument("--markdown", type=Path, default=REPO / "docs" / "benchmarks-notes.md")
-    parser.add_argument("--no-markdown", action="store_true")
+    add_output_options(parser)
     parser.add_argument("--observe", nargs=2, metavar=("DB", "URL"), help=argparse.SUPPRESS)  # the observer process
     args = parser.parse_args(argv)
     if args.observe:
@@ -629,8 +560,9 @@ def main(argv: list[str] | None = None) -> int:
         observe(db, url, args.rest, args.poll_gap_ms / 1000, args.pollers)
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind as on Ctrl-C: every process is stopped
-    opts = Options(args.tickets, args.poll_gap_ms / 1000, args.pollers, args.threads, args.rest)
-    measure(opts, None if args.no_markdown else args.markdown)
+    tickets = 3 if args.smoke else args.tickets  # the fewest that give a p95
+    opts = Options(tickets, args.poll_gap_ms / 1000, args.pollers, args.threads, args.rest)
+    measure(opts, args.json, machine(PACKAGES), args.smoke)
     return 0
 
 

@@ -1,7 +1,7 @@
 """A sustained, bounded load on loopback: mixed checks, bot claims and webhooks against the real
 stack, every service in its own process; no error allowed, and memory must stay flat.
 
-    python -m bench.soak --minutes 10
+    python -m bench.soak --minutes 10 [--json PATH]
 
 deposit_check (`serve --watch`), ticket_link (`serve`) and its worker run as processes; their RSS is
 sampled from /proc every few seconds. The load: `--clients` async clients, each in a loop, picking
@@ -24,9 +24,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.nodes import RedisServer, wait_for_port
-from bench.stack import BIN, HELPDESK, _deposit_check_config, _ticket_link_config, confirmed_deposits, process
+from bench.report import add_output_options, machine, write_json
+from bench.stack import HELPDESK, confirmed_deposits, deposit_check_config, ticket_link_config
 from deposit_check.devnet.litecoind import Litecoind, free_port
+from harness.processes import BIN, process, wait_for_port
+from harness.redis_server import RedisServer
+from harness.serving import run_worker
 from ticket_link.devdesk.launcher import DevDesk
 
 
@@ -114,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--deposits", type=int, default=40)
     parser.add_argument("--tickets", type=int, default=30)
+    add_output_options(parser)
     args = parser.parse_args(argv)
+    if args.smoke:  # a few seconds of load on a small pool
+        args.minutes, args.clients, args.deposits, args.tickets = 0.05, 2, 3, 2
+    about = machine()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     with ExitStack() as stack:
         redis = RedisServer().start()
@@ -123,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(node.close)
         deposits = confirmed_deposits(node, args.deposits)
         dc_port, tl_port = free_port(), free_port()
-        (work / "dc.toml").write_text(_deposit_check_config(node.rpc_url) + "\n[watch]\npoll_seconds = 1\n")
+        (work / "dc.toml").write_text(deposit_check_config(node.rpc_url) + "\n[watch]\npoll_seconds = 1\n")
         dc = stack.enter_context(
             process(
                 [str(BIN / "deposit-check"), "serve", "--watch", "--port", str(dc_port), "--log-level", "warning"],
@@ -137,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(desk.close)
         desk.start()
         tickets = [desk.create_ticket(f"soak {i}", "deposit?", f"soak{i}@mail.example") for i in range(args.tickets)]
-        (work / "tl.toml").write_text(_ticket_link_config(secret, f"http://127.0.0.1:{dc_port}", desk, webhook_secret))
+        (work / "tl.toml").write_text(ticket_link_config(secret, f"http://127.0.0.1:{dc_port}", desk, webhook_secret))
         env = {"TICKET_LINK_CONFIG": str(work / "tl.toml"), "REDIS_URL": redis.url}
         tl = stack.enter_context(
             process(
@@ -147,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         wait_for_port(tl_port, 30, tl)
-        worker = stack.enter_context(
-            process([str(BIN / "ticket-link"), "worker", "--log-level", "warning"], env, work / "worker.log")
-        )
+        worker = stack.enter_context(run_worker(work / "tl.toml", redis.url, work / "worker.log", log_level="warning"))
         procs = {"deposit_check": dc.pid, "ticket_link": tl.pid, "worker": worker.pid}
 
         load = Load(
@@ -175,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"errors: {len(load.errors)}" + (f"; first: {load.errors[:5]}" if load.errors else ""))
     fifth = max(1, len(samples) // 5)
     flat = True
+    memory: dict[str, dict[str, float]] = {}
     print("| process | RSS MiB, 2nd fifth (avg) | last fifth (avg) | growth | max |")
     print("|---|---:|---:|---:|---:|")
     for name in procs:
@@ -183,9 +189,21 @@ def main(argv: list[str] | None = None) -> int:
         peak = max(s[name] for _, s in samples) / 1024
         growth = (late - early) / early * 100
         flat &= growth < 10
+        memory[name] = {"second_fifth_mib": early, "last_fifth_mib": late, "growth_pct": growth, "max_mib": peak}
         print(f"| {name} | {early:.1f} | {late:.1f} | {growth:+.1f} % | {peak:.1f} |")
     print(f"memory flat (< 10 % growth after warm-up): {'yes' if flat else 'NO'}")
-    return 0 if not load.errors and flat else 1
+    figures = {
+        "seconds": elapsed,
+        "clients": args.clients,
+        "requests": total,
+        "counts": load.counts,
+        "errors": len(load.errors),
+        "first_errors": load.errors[:5],
+        "memory": memory,
+        "memory_flat": flat,
+    }
+    write_json(args.json, "soak", about, args.smoke, figures)
+    return 0 if not load.errors and (flat or args.smoke) else 1  # a smoke run is too short to judge memory
 
 
 if __name__ == "__main__":

@@ -6,33 +6,24 @@ point at ticket_link, ticket_link under uvicorn in a thread of this process (so 
 its ASGI app), and the `ticket-link worker` process. As tests/ticket_link/test_flow.py, as plain code.
 """
 
-import os
 import secrets
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import uvicorn
-
-from bench.nodes import LTC_CONFIRMATIONS, SENDS_PER_BLOCK, RedisServer, wait_for_port
+from bench.nodes import LTC_CONFIRMATIONS, SENDS_PER_BLOCK
 from deposit_check.devnet.litecoind import Litecoind, free_port
+from harness.processes import BIN, process, wait_for_port
+from harness.redis_server import RedisServer
+from harness.serving import Asgi, run_worker, serve
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
 
-BIN = Path(sys.executable).parent
 HELPDESK = "desk"  # the helpdesk's name in ticket_link's config
 EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
-
-Asgi = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -67,44 +58,7 @@ def confirmed_deposits(node: Litecoind, count: int) -> list[LtcDeposit]:
     return deposits
 
 
-@contextmanager
-def serve_in_thread(app: Asgi, port: int) -> Iterator[str]:
-    """An ASGI app under uvicorn in a daemon thread of this process; stopped on exit."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on port {port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-
-@contextmanager
-def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A child process logging to `log`; SIGTERM (then SIGKILL) on exit."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _deposit_check_config(ltc_rpc_url: str) -> str:
+def deposit_check_config(ltc_rpc_url: str) -> str:
     return f"""
 [chains.litecoin]
 family = "utxo"
@@ -114,7 +68,7 @@ confirmations = {LTC_CONFIRMATIONS}
 """
 
 
-def _ticket_link_config(secret: str, deposit_check_url: str, desk: DevDesk, webhook_secret: str) -> str:
+def ticket_link_config(secret: str, deposit_check_url: str, desk: DevDesk, webhook_secret: str) -> str:
     return f"""
 secret = "{secret}"
 [deposit_check]
@@ -147,7 +101,7 @@ def note_stack(
         made = confirmed_deposits(node, deposits)
 
         dc_config, dc_port = workdir / "deposit-check.toml", free_port()
-        dc_config.write_text(_deposit_check_config(node.rpc_url))
+        dc_config.write_text(deposit_check_config(node.rpc_url))
         dc = stack.enter_context(
             process(
                 [str(BIN / "deposit-check"), "serve", "--port", str(dc_port), "--log-level", "warning"],
@@ -167,14 +121,10 @@ def note_stack(
         desk.start()
 
         tl_config = workdir / "ticket-link.toml"
-        tl_config.write_text(_ticket_link_config(secret, dc_url, desk, webhook_secret))
+        tl_config.write_text(ticket_link_config(secret, dc_url, desk, webhook_secret))
         config = AppConfig(file=parse_config(tl_config.read_text(), env={}), redis_url=redis.url, source="bench")
-        tl_url = stack.enter_context(serve_in_thread(wrap(create_ticket_link(config)), tl_port))
+        tl_url = stack.enter_context(serve(wrap(create_ticket_link(config)), tl_port))
         stack.enter_context(
-            process(
-                [str(BIN / "ticket-link"), "worker", "--concurrency", str(worker_concurrency), "--log-level", "info"],
-                {"TICKET_LINK_CONFIG": str(tl_config), "REDIS_URL": redis.url},
-                workdir / "worker.log",
-            )
+            run_worker(tl_config, redis.url, workdir / "worker.log", worker_concurrency, log_level="info")
         )
         yield NoteStack(desk, tl_url, dc_url, redis.url, secret, made, workdir)

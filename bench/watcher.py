@@ -2,7 +2,7 @@
 deposits on one chain, against a naive poller that asks the node about every watched tx, in one run.
 
     python -m bench.watcher [--blocks 20] [--warmup 2] [--sample 2000] [--sizes 1000,10000,100000]
-                            [--txs-per-block 12] [--no-quickack-diagnostic] [--markdown FILE]
+                            [--txs-per-block 12] [--no-quickack-diagnostic] [--smoke] [--json PATH]
 
 It starts its own litecoind (regtest) and redis-server on free ports of 127.0.0.1 and stops them on
 the way out, also on errors, Ctrl-C, SIGTERM and SIGHUP.
@@ -22,8 +22,6 @@ import asyncio
 import gc
 import json
 import math
-import os
-import platform
 import random
 import shutil
 import signal
@@ -37,8 +35,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from importlib.metadata import version
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -46,7 +42,8 @@ import httpcore
 import httpx
 import redis.asyncio as redis
 
-from bench.nodes import LTC_CONFIRMATIONS, RedisServer, make_utxo_deposits
+from bench.nodes import LTC_CONFIRMATIONS, make_utxo_deposits
+from bench.report import add_output_options, machine, machine_line, write_json
 from deposit_check.chains.jsonrpc import Endpoint
 from deposit_check.chains.utxo import UtxoChain
 from deposit_check.config import CacheConfig, UtxoChainConfig, WatchConfig
@@ -57,9 +54,10 @@ from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
 from deposit_check.store import RedisStore
 from deposit_check.watch.changes import Changes, commit
-from deposit_check.watch.follower import RECHECK_BATCH, Follower
+from deposit_check.watch.follower import Follower
 from deposit_check.watch.registry import Registry
 from deposit_check.watch.state import Watch
+from harness.redis_server import RedisServer
 
 TARGET_CALLS = 3  # issue 4: node calls per block constant, at most 3
 TARGET_MS = 100.0  # issue 4: processing under 100 ms per block at 100,000 watched
@@ -71,6 +69,7 @@ NAIVE_ROUNDS = 3
 # The bench's watcher config: rechecks of unmined txs a day away, so that a step is block processing
 # only (its _recheck finds nothing due: one Redis round trip). Everything else is the default.
 CONFIG = WatchConfig(recheck_seconds=86_400)
+PACKAGES = ("httpx", "redis", "hiredis")
 LTC = Asset("LTC", 8)
 
 
@@ -439,7 +438,7 @@ class NaivePoller:
 
 @dataclass
 class Results:
-    about: str
+    about: dict[str, str]
     args: argparse.Namespace
     sizes: list[Size]
     naive: Naive
@@ -456,7 +455,7 @@ def p95(values: list[float]) -> float:
     return ordered[math.ceil(0.95 * len(ordered)) - 1]
 
 
-async def run(args: argparse.Namespace, node: Litecoind, redis_url: str, about: str) -> Results:
+async def run(args: argparse.Namespace, node: Litecoind, redis_url: str, about: dict[str, str]) -> Results:
     rng = random.Random(4)
     client = redis.Redis.from_url(redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
     sizes = [make_size(n, node.rpc_url, client, redis_url) for n in args.sizes]
@@ -465,9 +464,9 @@ async def run(args: argparse.Namespace, node: Litecoind, redis_url: str, about: 
     naive: NaivePoller | None = None
     try:
         started = time.monotonic()
-        real_deposits = make_utxo_deposits(node, REAL_DEPOSITS)  # also funds the wallet
+        real_deposits = make_utxo_deposits(node, args.real_deposits)  # also funds the wallet
         deposit_addresses = [node.new_address(t) for t in ("bech32", "legacy", "p2sh-segwit") for _ in range(4)]
-        print(f"node ready, {REAL_DEPOSITS} real deposits mined: {time.monotonic() - started:.1f} s", flush=True)
+        print(f"node ready, {args.real_deposits} real deposits mined: {time.monotonic() - started:.1f} s", flush=True)
 
         tip = int(node.cli("getblockcount"))
         total_blocks = args.warmup + args.blocks
@@ -584,7 +583,11 @@ class Report:
     naive: str
     ratios: str
     targets: str
-    met: bool
+    verdicts: list[tuple[str, bool, str]]  # (target, met, measured)
+
+    @property
+    def met(self) -> bool:
+        return all(met for _, met, _ in self.verdicts)
 
 
 def own_ms(s: Size) -> list[float]:
@@ -625,7 +628,7 @@ def tables(r: Results) -> Report:
         "|---|---|---:|---|---|---|",
     ]
     for k, (how, on, calls) in NAIVE_WAYS.items():
-        on_text = f"{r.sample_size:,} sampled watched txs" if on == "sample" else f"{REAL_DEPOSITS} mined txs"
+        on_text = f"{r.sample_size:,} sampled watched txs" if on == "sample" else f"{r.args.real_deposits} mined txs"
         rounds = ", ".join(f"{v * 1e6:,.0f} µs" for v in getattr(r.naive, k))
         at = " / ".join(_s(per_tx[k] * s.size) for s in main)
         naive.append(f"| {how} | {on_text} | {per_tx[k] * 1e6:,.0f} µs | {rounds} | {calls} | {at} |")
@@ -665,182 +668,55 @@ def tables(r: Results) -> Report:
     targets = ["| target (issue 4) | status | measured |", "|---|---|---|"]
     for what, met, measured in verdicts:
         targets.append(f"| {what} | **{'met' if met else 'NOT met'}** | {measured} |")
-    return Report(
-        "\n".join(ours), "\n".join(naive), "\n".join(ratios), "\n".join(targets), all(met for _, met, _ in verdicts)
-    )
+    return Report("\n".join(ours), "\n".join(naive), "\n".join(ratios), "\n".join(targets), verdicts)
 
 
-def markdown(r: Results) -> str:
-    t = tables(r)
-    main = [s for s in r.sizes if not s.quickack]
-    largest = max(main, key=lambda s: s.size)
-    quick = next((s for s in r.sizes if s.quickack), None)
-    m = largest.mix
-    assert m is not None
-    txs = statistics.median(r.block_txs)
-    unmined = m.not_found + m.pending
-    node_share = statistics.median(largest.node_ms) / statistics.median(largest.ms)
-    node_ms = _ms(statistics.median(largest.node_ms))
-    own_big, own_small = _ms(statistics.median(own_ms(largest))), _ms(statistics.median(own_ms(main[0])))
-    gc_ms = statistics.median(FULL_GCS.ms) if FULL_GCS.ms else 0.0
-    quick_line = quick_text = ""
-    if quick is not None:
-        quick_text = (
-            f" The quick-ACK diagnostic row is the same follower on the same data with that one change: "
-            f"{_ms(statistics.median(quick.ms))} ms median instead of {_ms(statistics.median(largest.ms))} ms, "
-            f"node wait {_ms(statistics.median(quick.node_ms))} ms."
+def figures(r: Results, t: Report) -> dict[str, Any]:
+    """What the tables show, as numbers (for --json)."""
+    sizes = []
+    for s in r.sizes:
+        m = s.mix
+        assert m is not None
+        sizes.append(
+            {
+                "label": s.label,
+                "watched": s.size,
+                "quickack_diagnostic": s.quickack,
+                "mix": {
+                    "not_found": m.not_found,
+                    "pending": m.pending,
+                    "confirming": m.confirming,
+                    "confirmed": m.settled,
+                    "ripen_per_block": m.per_height,
+                },
+                "redis_memory_bytes": s.memory_bytes,
+                "populate_s": s.populate_seconds,
+                "watches_at_start": s.watches_at_start,
+                "watches_at_end": s.watches_at_end,
+                "step_ms": {"median": statistics.median(s.ms), "p95": p95(s.ms), "max": max(s.ms), "values": s.ms},
+                "node_wait_ms_median": statistics.median(s.node_ms),
+                "rest_ms_median": statistics.median(own_ms(s)),
+                "node_calls_per_block_max": max(s.calls),
+                "events_per_block_median": statistics.median(s.events),
+                "steps_with_full_gc": sum(map(bool, s.full_gcs)),
+            }
         )
-        quick_line = (
-            f"\n- **Diagnostic**: a fourth follower, `ltc{quick.size}q`, with its own copy of the "
-            f"{quick.size:,}-watch set, identical except that its node connection sets `TCP_QUICKACK` "
-            "(see below); the naive `observe_many` is timed that way too."
-        )
-    return f"""# Watcher benchmark (issue 4)
-
-```sh
-/tmp/venv/bin/python -m bench.watcher --markdown docs/benchmarks-watcher.md   # {r.elapsed:.0f} s here
-```
-
-Issue 4: "100,000 watched deposits on one chain; per-block processing time and node calls per block,
-against a naive poller that asks the node about every watched tx, in one run. Target: node calls per
-block constant (<= 3) and processing under 100 ms per block at 100,000." Code: `bench/watcher.py`
-(options: `--help`).
-
-## Where and how
-
-- **Machine**: {r.about}. Shared with other sessions, whose test suites (with their own
-  litecoind and Redis) ran at the same time: Python and Redis time here is inflated by that load.
-- **Back-ends**: the bench starts its own litecoind (regtest, `-txindex`) and redis-server (no
-  persistence) on free ports of 127.0.0.1, and stops both on any exit (errors, Ctrl-C, SIGTERM,
-  SIGHUP).
-- **Watched sets**: one chain name per size ({", ".join(f"`{s.chain.name}`" for s in main)}: keys of
-  their own), all following the same node, in one Redis. Each holds synthetic watches written in
-  bulk through the watcher's own `commit(Changes)` ({WRITE_CHUNK:,} watches per MULTI pipeline;
-  {largest.size:,} took {largest.populate_seconds:.1f} s), plus the real watches of the run:
-  - *not found* (a third of the unmined) and *pending* (two thirds; each spends 1-3 random outpoints,
-    indexed in the spends hash): random txids the node does not have, registered within the last
-    hour, next look-up a day away;
-  - *confirming* at every height from tip-4 up to the last block the run mines, and *confirmed*
-    (settled) over the 100-block reorg window: {m.per_height} per height at {largest.size:,} (0.08% of
-    the size). So every block ripens that many confirming watches into confirmed (one event each,
-    no node call) and retires as many past the reorg window: a steady state. The confirming ones
-    above the start tip are a schedule, not a history: they stand for deposits mined in the blocks
-    the run makes.
-  - *real*: each block carries {WATCHED_PER_BLOCK} wallet sends to deposit addresses and, every {RBF_EVERY}th
-    block, a replaceable one, each registered on every chain name through
-    `CheckService.check_json(watch=True)` while in the mempool (so: pending); the replaceable one
-    is then fee-bumped, and its block carries the replacement (a `replaced` event, found through
-    the spends index). The rest of the block's {r.args.txs_per_block} sends are not watched; blocks held
-    {txs:g} txs (median, coinbase included). {r.real_count} real watches in all. Watches at the first
-    measured block: {", ".join(f"{s.watches_at_start:,}" for s in r.sizes)}; at the end (after
-    retirements): {", ".join(f"{s.watches_at_end:,}" for s in r.sizes)}.
-- **Ours, per block**: mine one block, then time one `Follower.step()` per chain name (they take
-  turns going first), counting and timing the node's HTTP requests with a transport on the
-  adapter. A step: lease renewal, `head` (node), cursor, `block` (node, `getblock` verbosity 2),
-  the Redis look-ups of the block's txs and outpoints and of the watches that ripen or retire,
-  `observe_many` of the watched txs the block mined (node; only when there are some), one MULTI
-  commit fenced by the lease, then `_recheck`. The bench's `WatchConfig(recheck_seconds=86400)`
-  puts every unmined watch's next look-up a day away, so `_recheck` finds nothing due (one Redis
-  round trip): the step is block processing. {r.args.warmup} warm-up blocks, then {len(largest.ms)}
-  measured.{quick_line}
-- **Naive poller**: asks the node about every watched tx at every block. Timed on a random sample
-  of {r.sample_size:,} of the {largest.size:,} watched txs (drawn before the real ones were registered: all
-  unknown to the node, as most of the set is) and, as the heavier case for the node, on {REAL_DEPOSITS}
-  mined deposits; {NAIVE_ROUNDS} rounds spread over the measured blocks. Seconds per block = median
-  seconds per tx x N: **extrapolated linearly** from those samples, not measured at N. It only
-  fetches (no verdicts, no Redis): the baseline is favoured.
-
-## Results
-
-Ours, per block (node calls: the counts seen; 2 = head + block, 3 = + one `observe_many`):
-
-{t.ours}
-
-Naive poller, per tx asked (per block: x N):
-
-{t.naive}
-
-Per block, ours against the naive poller on the sampled watched set:
-
-{t.ratios}
-
-## Targets
-
-{t.targets}
-
-Total run time: {r.elapsed:.0f} s.
-
-## What costs time (and what would cut it)
-
-- **Node calls** stay at 2 per block (head, block), plus 1 when the block mined a watched tx, at
-  every size. Confirmations follow from the height (a sorted set by block height) and
-  replacements from the spends index, without a node call.
-- **Node wait: {node_share:.0%} of a step at {largest.size:,}** (median {node_ms} ms), and nearly all of it is
-  one stall. litecoind sends any answer larger than ~16 KB in two writes (here the `getblock`
-  verbosity 2, ~27 KB; a 1 KB `getblockchaininfo` takes ~1 ms). Nagle holds the second write until
-  the client ACKs the first, and on a kept-alive connection Linux delays that ACK by ~40 ms.
-  Measured with raw sockets: the same `getblock` takes 42-48 ms on a kept-alive connection, ~2 ms
-  on a new one, and 1.2-1.6 ms kept alive with `TCP_QUICKACK` set by the client around each
-  read and write. Sending the request in one write or setting `TCP_NODELAY` on the client
-  changes nothing.{quick_text}
-  **Proposed, not applied** (it belongs in `chains/jsonrpc.py`, outside this task's files): give
-  `JsonRpcClient` an httpx transport whose httpcore network backend sets `TCP_QUICKACK` (on Linux)
-  around every read and write, as `QuickAckBackend`/`QuickAckStream` in `bench/watcher.py` do. Today
-  it has to reach httpx's private `_pool._network_backend`. Other ways out: a new connection per
-  `getblock` (~2 ms), or `verbosity` 1 plus the inputs fetched some other way. The stall also slows
-  every big `observe_many` batch, the API's included.
-- **The rest: Redis and Python, {own_big} ms at {largest.size:,}** (median; {own_small} ms at {main[0].size:,}). It grows
-  with what the block changes, not with the number of watches: HMGET of the block's txs and
-  outpoints, and a sorted-set range for the watches that ripen or retire at its height. The sizes
-  here scale that activity with the size (0.08% per height), so at {largest.size:,} each block moves
-  {m.per_height} watches to confirmed (an event each) and retires {m.per_height}. Profiled with cProfile on the same
-  machine and data, the biggest part was the fenced `commit`: ~17 ms for ~1,150 commands in one
-  MULTI. `_unindex` sent 4 `ZREM`s per changed or dropped watch, one per sorted set, and redis-py
-  packs and parses each command, with a timeout context per reply. **Applied**
-  (`services/deposit_check/watch/changes.py`, 2026-11-24): `commit` now sends one `ZREM` per
-  sorted set for all the puts (at the start of the puts phase), one per sorted set for all the
-  drops (at the start of the drops phase), and one `HDEL` of the dropped records. Every removed
-  member is that watch's own tx hash, and nothing earlier in its phase adds it, so the writes are
-  the same. The `HDEL`/`HSET`s of the spends and nonces hashes keep their place and order. The
-  original and patched `commit` left identical Redis contents in 300 randomized rounds (puts,
-  drops, both on one tx, rechecks, shared outpoints, events, reorg trims). In a micro-benchmark
-  (84 puts, 80 drops, 84 events) the commit went from 16.2 to 9.3 ms, and
-  `pytest tests/deposit_check/watch` passes. Before the change, five runs of this bench at
-  100,000 gave a median of 75-92 ms and a p95 of 84-104 ms. The 104 ms run (not met) had a load
-  average of 2.1. After it, timing each part separately (load average 3.9) gave these medians
-  per block at 100,000: the commit 10.9 ms; `_change` (verdicts and event JSON for the 84
-  changes) 4.6 ms; loading the ripe and retiring records (HMGET + JSON) 3.8 ms; the block's
-  look-up pipeline, lease, cursor and `_recheck` ~3 ms, next to 48 ms of node wait.
-- **Full garbage collections**: this bench process held ~{r.heap_objects:,} objects after setup. Each full
-  (generation 2) collection took a median of {gc_ms:.0f} ms ({len(FULL_GCS.ms)} in the run). The last column counts
-  measured steps that contained one. The watcher process (`deposit-check watch`) would gain from
-  the `gc.freeze()` after start-up that docs/benchmarks.md proposes for the API.
-- **Not measured** (not block processing): `_recheck` looks again at unmined watches that are
-  due, at most {RECHECK_BATCH} per step (`RECHECK_BATCH`), in one node call. With the default
-  `recheck_seconds=15` and `poll_seconds=2`, that is at most {RECHECK_BATCH / 2:,.0f} look-ups per second,
-  while {unmined:,} unmined watches would need ~{unmined / 15:,.0f} per second. At this size the rechecks
-  fall behind. That only delays a not-yet-propagated tx's move from not_found to pending:
-  mined txs are found through the blocks either way.
-- Bench blocks are small (regtest, {txs:g} txs). A mainnet block (Litecoin: hundreds of txs; Bitcoin:
-  thousands) makes `getblock` and the look-ups of its txs and outpoints bigger, in proportion to
-  the block, not to the watched set.
-"""
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    packages = ", ".join(f"{p} {version(p)}" for p in ("httpx", "redis", "hiredis"))
-    return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; {os.cpu_count()} CPUs ({cpu}); "
-        f"Python {platform.python_version()}; {packages}; {litecoind_version()}; {redis_version()}; "
-        f"load average before the run {os.getloadavg()[0]:.2f}"
-    )
+    naive = {
+        k: {
+            "per_tx_us_median": statistics.median(getattr(r.naive, k)) * 1e6,
+            "rounds_us": [v * 1e6 for v in getattr(r.naive, k)],
+        }
+        for k in NAIVE_WAYS
+    }
+    return {
+        "sizes": sizes,
+        "naive": naive,
+        "naive_sample": r.sample_size,
+        "block_txs_median": statistics.median(r.block_txs),
+        "full_gc_ms_median": statistics.median(FULL_GCS.ms) if FULL_GCS.ms else None,
+        "targets": [{"target": what, "met": met, "measured": measured} for what, met, measured in t.verdicts],
+        "elapsed_s": r.elapsed,
+    }
 
 
 def litecoind_version() -> str:
@@ -876,8 +752,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_false",
         help="skip the diagnostic follower (largest size again, node connection with TCP_QUICKACK)",
     )
-    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--real-deposits", type=int, default=REAL_DEPOSITS, help="mined txs the naive poller is also timed on"
+    )
+    add_output_options(parser)
     args = parser.parse_args(argv)
+    if args.smoke:  # one small size, two blocks, a small sample
+        args.sizes, args.blocks, args.warmup, args.sample, args.real_deposits = [1000], 2, 1, 50, 20
+        args.txs_per_block, args.quickack_diagnostic = WATCHED_PER_BLOCK + 1, False
     if args.txs_per_block < WATCHED_PER_BLOCK + 1:
         parser.error(f"--txs-per-block must be at least {WATCHED_PER_BLOCK + 1}")
     return args
@@ -889,7 +771,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _on_signal)
     start = time.monotonic()
-    about = machine()
+    about = {**machine(PACKAGES), "litecoind": litecoind_version(), "redis-server": redis_version()}
     with ExitStack() as stack:
         node = Litecoind()
         stack.callback(node.close)
@@ -904,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n".join(
             [
                 "",
-                f"Machine: {about}",
+                f"Machine: {machine_line(about)}",
                 "",
                 t.ours,
                 "",
@@ -918,9 +800,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
     )
-    if args.markdown is not None:
-        args.markdown.write_text(markdown(results))
-        print(f"written: {args.markdown}")
+    write_json(args.json, "watcher", about, args.smoke, figures(results, t))
     return 0
 
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
-paths=(services tests bench examples scripts)
+paths=(services harness tests bench examples scripts)
 status=0
 run() {
   echo "lint: $*"

@@ -1,19 +1,16 @@
 """Session-wide real back-ends, started on free ports and torn down at the end: litecoind (regtest),
-anvil (two chains) with a test token, and a private redis-server."""
+anvil (two chains) with a test token, and a private redis-server: thin fixtures over harness/."""
 
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 
 import pytest
-import redis
 
 from deposit_check.devnet.anvil import Anvil
-from deposit_check.devnet.litecoind import Litecoind, free_port
+from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.models import Asset
+from harness.redis_server import RedisServer, running_redis
+
+__all__ = ["RedisServer", "running_redis"]  # test modules import them from here (the code is in harness/)
 
 
 @pytest.fixture(scope="session")
@@ -52,69 +49,6 @@ def usdt(anvil: Anvil) -> Asset:
 def fake_usdt(anvil: Anvil) -> str:
     """The same contract deployed again, NOT on the allow-list: its Transfer events are worthless."""
     return anvil.deploy_token("Tether USD", "USDT", 6, anvil.accounts[0])
-
-
-class RedisServer:
-    """A redis-server of the tests' own, so tests may flush, stop and restart it."""
-
-    def __init__(self, appendonly: bool = False) -> None:
-        self.appendonly = appendonly  # with "yes", what was written survives a stop and start (same dir, same port)
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="test-redis-")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> "RedisServer":
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server not found: run scripts/setup.sh --test")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes" if self.appendonly else "no",
-                "--dir",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url)
-
-
-def running_redis() -> Iterator[RedisServer]:
-    """A redis-server of its own for as long as the fixture built on this lasts, then gone with its files."""
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from deposit_check.app import create_app as create_deposit_check
 from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
-from tests.conftest import RedisServer
-from tests.servers import serve
+from harness.redis_server import RedisServer
+from harness.serving import serve
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 

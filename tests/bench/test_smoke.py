@@ -1,0 +1,80 @@
+"""Each bench still runs: `python -m bench.<name> --smoke --json PATH` (tiny counts, one round) exits 0,
+prints its figures and writes JSON with the keys docs/benchmarks.md quotes from.
+
+Each bench starts its own back-ends, as when measured: the cold UTXO bench teaches bitcoinlib a
+regtest network in a data directory of its own, which it must set before bitcoinlib is first
+imported, so it cannot share this process; the others mine and fill Redis as a run does.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def check_checks(figures: dict) -> None:
+    """Ours and each baseline measured in the same run; a ratio with a target says whether it is met."""
+    names = {s["name"] for s in figures["series"]}
+    assert {"ours, sequential", "bitcoinlib, sequential", "naive web3, sequential"} <= names
+    for ratio in figures["ratios"]:
+        assert ratio["value"] > 0
+        if ratio.get("target") is not None:
+            assert ratio["met"] == (ratio["value"] >= ratio["target"])
+
+
+def check_watcher(figures: dict) -> None:
+    [size] = figures["sizes"]
+    assert size["watched"] == 1000 and size["node_calls_per_block_max"] <= 3
+    assert size["step_ms"]["median"] > 0
+
+
+def check_note_latency(figures: dict) -> None:
+    assert [r["name"] for r in figures["runs"]] == ["sequential", "burst"]
+    for run in figures["runs"]:
+        assert run["counts"]["tickets"] == 3
+        assert run["ms"]["webhook received → note visible (REST API)"]["p50"] > 0
+
+
+def check_soak(figures: dict) -> None:
+    assert figures["errors"] == 0 and figures["requests"] > 0
+    assert set(figures["memory"]) == {"deposit_check", "ticket_link", "worker"}
+
+
+EXPECTED = {
+    # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
+    "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
+    "watcher": ({"sizes", "naive", "targets", "elapsed_s"}, "node calls per block constant", check_watcher),
+    "note_latency": ({"goal_s", "runs", "idle_read_ms"}, "webhook received → note visible", check_note_latency),
+    "soak": ({"requests", "errors", "memory", "memory_flat"}, "memory flat", check_soak),
+}
+
+
+@pytest.mark.parametrize("bench", sorted(EXPECTED))
+def test_bench_runs_and_writes_its_figures(bench: str, tmp_path: Path) -> None:
+    out = tmp_path / f"{bench}.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "services"), str(REPO)])}
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{bench}", "--smoke", "--json", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, (
+        f"bench.{bench} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    figures = json.loads(out.read_text())
+    keys, line, check = EXPECTED[bench]
+    assert figures["bench"] == bench and figures["smoke"] is True
+    assert {"utc", "python", "cpus"} <= set(figures["machine"])
+    assert keys <= set(figures), f"missing: {keys - set(figures)}"
+    assert line in done.stdout
+    check(figures)
