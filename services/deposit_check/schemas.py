@@ -93,6 +93,10 @@ class CheckResponse(BaseModel):
     replaced_by: str | None = Field(default=None, description="With replaced: the tx that took its place.")
     chains_checked: list[str] = Field(description="The chains that were asked.")
     final: bool = Field(description="True when only a deep reorg could change this verdict.")
+    awaiting_quorum: bool = Field(
+        default=False,
+        description="With confirming: enough confirmations on one node, held until `quorum` nodes agree (see note).",
+    )
     checked_at: datetime = Field(description="When the chain was asked (a cached verdict keeps its original time).")
     summary: str = Field(description="One plain English sentence an agent can paste to the player.")
     watching: bool = Field(default=False, description="The watcher follows this deposit and announces its changes.")
@@ -128,6 +132,7 @@ class CheckResponse(BaseModel):
             replaced_by=v.replaced_by,
             chains_checked=chains_checked,
             final=v.final,
+            awaiting_quorum=v.awaiting_quorum,
             checked_at=checked_at,
             summary=summarize(v),
             note=note(v),

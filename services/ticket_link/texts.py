@@ -168,9 +168,8 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "watching": bool(verdict.get("watching")),
         "replaced_by": str(verdict.get("replaced_by") or "") or None,
         "note": " ".join(str(verdict.get("note") or "").split()) or None,
-        # Enough confirmations yet still confirming: a quorum holds it until more nodes agree.
-        "held": verdict.get("status") == DepositStatus.CONFIRMING
-        and 0 < required <= _int(verdict.get("confirmations")),
+        # Enough confirmations yet still confirming: deposit_check's quorum holds it until more nodes agree.
+        "held": bool(verdict.get("awaiting_quorum")),
     }
 
 

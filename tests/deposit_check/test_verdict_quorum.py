@@ -100,7 +100,7 @@ def test_response_of_a_deposit_held_for_the_quorum() -> None:
     verdict = decide(combined(seen(X, 120)), address="rltc1q", required=6, native=LTC)
     assert verdict.status is Status.CONFIRMING and verdict.awaiting_quorum and not verdict.final
     body = CheckResponse.from_verdict(verdict, ["litecoin"], datetime.now(UTC)).model_dump(mode="json")
-    assert body["dispute"] is None and body["confirmations"] == 16
+    assert body["dispute"] is None and body["confirmations"] == 16 and body["awaiting_quorum"] is True
     assert body["note"] == (
         "Held at confirming: 2 nodes must see 6 confirmations in the same block, 1 of the 1 that answered do."
     )
@@ -110,4 +110,9 @@ def test_response_of_a_deposit_held_for_the_quorum() -> None:
 def test_no_note_without_quorum() -> None:
     verdict = decide(seen(X, 110), address="rltc1q", required=6, native=LTC)
     body = CheckResponse.from_verdict(verdict, ["litecoin"], datetime.now(UTC)).model_dump(mode="json")
-    assert body["status"] == "confirmed" and body["note"] is None and body["dispute"] is None
+    assert (
+        body["status"] == "confirmed"
+        and body["note"] is None
+        and body["dispute"] is None
+        and body["awaiting_quorum"] is False
+    )

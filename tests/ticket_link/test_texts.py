@@ -72,6 +72,7 @@ def verdict(status: str, **changes: Any) -> dict[str, Any]:
         "found_on": "ethereum" if status == "wrong_network" else None,
         "chains_checked": ["litecoin"],
         "final": status in ("confirmed", "replaced"),
+        "awaiting_quorum": False,
         "watching": False,
         "replaced_by": REPLACING if status == "replaced" else None,
         "checked_at": "2026-11-24T09:13:00Z",
@@ -795,7 +796,7 @@ def test_a_verdict_note_is_shown_whatever_the_status(language: str, status: str)
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("watching", [True, False])
 def test_confirming_held_for_a_second_node_is_not_pending_credit(language: str, watching: bool) -> None:
-    held = verdict("confirming", confirmations=6, note=HELD_NOTE, watching=watching)
+    held = verdict("confirming", confirmations=6, note=HELD_NOTE, awaiting_quorum=True, watching=watching)
     note = render_note(held, language=language)
     assert_clean(note)
     status_line, next_phrase = HELD[language]
@@ -830,19 +831,28 @@ def test_player_message_for_disputed_is_neutral(language: str) -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_player_message_for_a_held_confirming_does_not_promise_credit_at_n(language: str) -> None:
-    message = render_player_message(verdict("confirming", confirmations=6, note=HELD_NOTE), language=language)
+    message = render_player_message(
+        verdict("confirming", confirmations=6, note=HELD_NOTE, awaiting_quorum=True), language=language
+    )
     assert_clean(message)
     assert "0.5 LTC" in message and "litecoin" in message
     assert PLAYER_CREDITED_ONCE[language] not in message
     assert not any(word in message.lower() for word in NODE_WORDS)
-    under = verdict("confirming", confirmations=6, note=HELD_NOTE, expected_amount="0.6", amount_status="under")
+    under = verdict(
+        "confirming",
+        confirmations=6,
+        note=HELD_NOTE,
+        awaiting_quorum=True,
+        expected_amount="0.6",
+        amount_status="under",
+    )
     assert "0.1 LTC" in render_player_message(under, language=language)
     # an ordinary confirming is unchanged
     assert PLAYER_CREDITED_ONCE[language] in render_player_message(verdict("confirming"), language=language)
 
 
 def test_english_held_player_message() -> None:
-    v = verdict("confirming", confirmations=6, note=HELD_NOTE)
+    v = verdict("confirming", confirmations=6, note=HELD_NOTE, awaiting_quorum=True)
     assert render_player_message(v, language="en") == (
         "Your deposit of 0.5 LTC has the 6 confirmations it needs on litecoin; we are verifying it with the "
         "network before it is credited. Please wait a few minutes."
