@@ -9,6 +9,7 @@ note until it is posted, is empty.
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 import redis.asyncio
@@ -41,7 +42,9 @@ def outbox_size(config: AppConfig) -> int:
         finally:
             await client.aclose()
 
-    return asyncio.run(size())
+    # In a thread of its own: the caller's thread may be running a loop already (Playwright's sync API does).
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(size())).result()
 
 
 def events_handled(client: redis.Redis, chain: str) -> bool:
