@@ -47,19 +47,21 @@ def outbox_size(config: AppConfig) -> int:
         return pool.submit(lambda: asyncio.run(size())).result()
 
 
-def events_handled(client: redis.Redis, chain: str) -> bool:
-    """ticket_link's consumer group has read and acknowledged every event of the chain's stream."""
+def events_handled(client: redis.Redis, chain: str, since_ms: int) -> bool:
+    """ticket_link's consumer group has read every event of the chain's stream and acknowledged
+    those written since `since_ms` (older ones may sit with a consumer an earlier test stopped)."""
     stream = ChainKeys(chain).events
     if not client.exists(stream):
         return True
     groups = {text(g["name"]): g for g in client.xinfo_groups(stream)}
     group = groups.get(GROUP)
-    if group is None or group["pending"] != 0:
+    if group is None:
         return False
     if group["lag"] is not None:
-        return bool(group["lag"] == 0)
-    # Redis cannot tell the lag once entries were trimmed: compare the ids instead.
-    return text(group["last-delivered-id"]) == text(client.xinfo_stream(stream)["last-generated-id"])
+        read_all = group["lag"] == 0
+    else:  # Redis cannot tell the lag once entries were trimmed: compare the ids instead.
+        read_all = text(group["last-delivered-id"]) == text(client.xinfo_stream(stream)["last-generated-id"])
+    return read_all and not client.xpending_range(stream, GROUP, min=f"{since_ms}-0", max="+", count=1)
 
 
 def watcher_at_tip(client: redis.Redis, node: Litecoind, chain: str = "litecoin") -> bool:
@@ -68,14 +70,32 @@ def watcher_at_tip(client: redis.Redis, node: Litecoind, chain: str = "litecoin"
     return cursor is not None and text(cursor).split(":", 1)[1] == node.cli("getbestblockhash")
 
 
-def wait_until_settled(config: AppConfig, node: Litecoind | None = None, timeout: float = 20.0) -> None:
-    """Until nothing more is on its way: with `node`, its blocks' events too (a watcher is running)."""
+def wait_until_settled(
+    config: AppConfig, node: Litecoind | None = None, since: float = 0.0, timeout: float = 20.0
+) -> None:
+    """Until nothing more is on its way: with `node`, its blocks' events too (a watcher is running),
+    those written since `since` (a time.time() taken when the caller's stack started)."""
     assert config.redis_url is not None
     with redis.Redis.from_url(config.redis_url) as client:
+        state: dict[str, object] = {}
 
         def settled() -> bool:
-            if node is not None and not (watcher_at_tip(client, node) and events_handled(client, "litecoin")):
-                return False
-            return outbox_size(config) == 0
+            if node is not None:
+                state["watcher at the tip"] = watcher_at_tip(client, node)
+                state["events handled"] = events_handled(client, "litecoin", int(since * 1000))
+                if not state["events handled"]:  # what the group holds, to tell a slow consumer from a dead one
+                    stream = ChainKeys("litecoin").events
+                    state["groups"] = groups = client.xinfo_groups(stream)
+                    if any(text(g["name"]) == GROUP for g in groups):
+                        state["pending"] = client.xpending_range(stream, GROUP, min="-", max="+", count=3)
+            state["notes in the outbox"] = outbox_size(config)
+            return (
+                state.get("watcher at the tip", True) is True
+                and state.get("events handled", True) is True
+                and state["notes in the outbox"] == 0
+            )
 
-        wait_until(settled, timeout, "ticket_link did not settle (watcher, events, outbox)")
+        try:
+            wait_until(settled, timeout, "ticket_link did not settle")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {state}") from None

@@ -45,6 +45,7 @@ class Stack:
     litecoind: Litecoind
     worker_log: Path
     worker_metrics: str  # the worker's /metrics (--metrics-port)
+    started: float  # time.time() when it started: events before then are earlier tests'
 
 
 def ticket_link_config(deposit_check_url: str, desk: DevDesk) -> str:
@@ -91,6 +92,7 @@ contract = "{usdt.contract}"
 decimals = 6
 """
     dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
+    started = time.time()
     port = free_port()
     desk = DevDesk(
         base_dir=tmp_path_factory.mktemp("flowdesk"),
@@ -115,7 +117,14 @@ decimals = 6
                 run_worker(config_path, redis_server.url, worker_log, metrics_port=metrics_port),
             ):
                 yield Stack(
-                    desk, url, redis_server, config, litecoind, worker_log, f"http://127.0.0.1:{metrics_port}/metrics"
+                    desk,
+                    url,
+                    redis_server,
+                    config,
+                    litecoind,
+                    worker_log,
+                    f"http://127.0.0.1:{metrics_port}/metrics",
+                    started,
                 )
     finally:
         desk.close()
@@ -128,7 +137,7 @@ def wait_for_notes(stack: Stack, ticket_id: int, count: int = 1, timeout: float 
         timeout,
         f"ticket {ticket_id}: {count} internal note(s) did not arrive; got {stack.desk.followups(ticket_id)}",
     )
-    wait_until_settled(stack.config, stack.litecoind, timeout)
+    wait_until_settled(stack.config, stack.litecoind, stack.started, timeout)
     return internal_notes(stack.desk, ticket_id)
 
 
@@ -323,7 +332,7 @@ def test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmati
         node.cli("reconsiderblock", block)
     notes = wait_for_notes(stack, ticket, 5)
     assert "confirmed" in notes[4]["comment"].lower()
-    wait_until_settled(stack.config, node)  # every block seen, every event handled, every note posted
+    wait_until_settled(stack.config, node, stack.started)  # every block seen, every event handled, every note posted
     assert len(internal_notes(stack.desk, ticket)) == 5  # one note per change, no repeats
 
 

@@ -52,6 +52,7 @@ class Stack:
     desk: DevDesk
     litecoind: Litecoind
     config: AppConfig
+    started: float  # time.time() when it started: events before then are earlier tests'
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,11 @@ network = "regtest"
 rpc_urls = ["{litecoind.rpc_url}"]
 confirmations = 6
 """
-    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
+    # A database of its own: the flow tests' watches and ticket links (sealed with another secret) in
+    # database 0 are not this stack's to follow.
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/13"
+    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_url, source="test")
+    started = time.time()
     desk = DevDesk(base_dir=tmp_path_factory.mktemp("webdesk")).start()
     try:
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
@@ -94,14 +99,12 @@ refresh_seconds = 1
 name = "{AGENT}"
 password_hash = "{hash_password(PASSWORD)}"
 """)
-            config = AppConfig(
-                file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test"
-            )
+            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_url, source="test")
             with (
                 serve(create_ticket_link(config)) as url,
-                run_worker(config_path, redis_server.url, work / "worker.log"),
+                run_worker(config_path, redis_url, work / "worker.log"),
             ):
-                yield Stack(url, desk, litecoind, config)
+                yield Stack(url, desk, litecoind, config, started)
     finally:
         desk.close()
 
@@ -219,7 +222,7 @@ def test_an_agent_follows_a_deposit_live_and_posts_it_to_the_ticket(stack: Stack
     page.screenshot(path=shots / "05-posted.png", full_page=True)
     page.get_by_role("button", name="Post to ticket").click()
     expect(page.locator("#post-result")).to_contain_text(f"Already posted: desk #{ticket} has this note")
-    wait_until_settled(stack.config, stack.litecoind)  # nothing more on its way to the ticket
+    wait_until_settled(stack.config, stack.litecoind, stack.started)  # nothing more on its way to the ticket
     assert len(internal_notes(stack.desk, ticket, 1)) == 1
 
     # A phone-width screen: no horizontal scroll.
