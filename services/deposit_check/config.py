@@ -76,7 +76,8 @@ class ApiConfig(_Strict):
 class CacheConfig(_Strict):
     final_ttl_seconds: int = Field(default=86_400, ge=0)
     # Short: a non-final verdict read from cache can only under-state progress, for at most this long.
-    pending_ttl_seconds: int = Field(default=3, ge=0)
+    # A fraction of a second is allowed (the tests use one instead of waiting seconds for expiry).
+    pending_ttl_seconds: float = Field(default=3, ge=0)
 
 
 class WatchConfig(_Strict):

@@ -5,6 +5,7 @@ Key names come from keys.py.
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import redis.asyncio as redis
@@ -23,7 +24,7 @@ class Store(Protocol):
         """Several keys in one round trip."""
         ...
 
-    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
 
     async def ping(self) -> None: ...
 
@@ -54,12 +55,13 @@ class RedisStore:
         except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
             raise StoreUnavailable(_reason(exc)) from exc
 
-    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         if ttl_seconds <= 0:  # a TTL of 0 means "do not cache"
             return
         try:
             async with asyncio.timeout(self._timeout):
-                await self._redis.set(key, value, ex=ttl_seconds)
+                # In milliseconds: a TTL may be a fraction of a second (the tests' short pending entries).
+                await self._redis.set(key, value, px=max(1, round(ttl_seconds * 1000)))
         except (redis.RedisError, OSError) as exc:
             raise StoreUnavailable(_reason(exc)) from exc
 
@@ -83,15 +85,16 @@ class MemoryStore:
 
     kind = "memory"
 
-    def __init__(self, max_items: int = 100_000) -> None:
+    def __init__(self, max_items: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         self._items: dict[str, tuple[float, bytes]] = {}
         self._max_items = max_items
+        self._clock = clock
 
     async def get(self, key: str) -> bytes | None:
         item = self._items.get(key)
         if item is None:
             return None
-        if item[0] <= time.monotonic():
+        if item[0] <= self._clock():
             self._items.pop(key, None)
             return None
         return item[1]
@@ -99,15 +102,15 @@ class MemoryStore:
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         return [await self.get(key) for key in keys]
 
-    async def set(self, key: str, value: bytes, ttl_seconds: int) -> None:
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         if ttl_seconds <= 0:
             return
         if len(self._items) >= self._max_items:
             self._evict()
-        self._items[key] = (time.monotonic() + ttl_seconds, value)
+        self._items[key] = (self._clock() + ttl_seconds, value)
 
     def _evict(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         for key in [k for k, (expiry, _) in self._items.items() if expiry <= now]:
             del self._items[key]
         while len(self._items) >= self._max_items:  # still full: drop the oldest inserted

@@ -19,7 +19,7 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import redis.asyncio as redis
@@ -93,7 +93,7 @@ class Caller:
 
 @dataclass
 class _Taken:
-    """Requests of one key this process took from the shared window ahead of use, good until `until` (monotonic)."""
+    """Requests of one key this process took from the shared window ahead of use, good until `until` (the gate's clock)."""
 
     left: int
     until: float
@@ -124,7 +124,12 @@ class Gate:
     """
 
     def __init__(
-        self, keys: Iterable[ApiKey], scopes: Mapping[str, Iterable[str]], redis_url: str | None, prefix: str
+        self,
+        keys: Iterable[ApiKey],
+        scopes: Mapping[str, Iterable[str]],
+        redis_url: str | None,
+        prefix: str,
+        clock: Callable[[], float] = time.monotonic,  # how long a batch taken ahead stays good
     ) -> None:
         every = frozenset(s for granted in scopes.values() for s in granted) | frozenset(scopes)
         self._callers: dict[str, Caller] = {}
@@ -159,6 +164,7 @@ class Gate:
             storage = storage_from_string("async+memory://")
         self.storage_kind = "redis" if redis_url else "memory"
         self._limiter = MovingWindowRateLimiter(storage)
+        self._clock = clock
         self._warned_at = 0.0
         self._taken: dict[str, _Taken] = {}  # per bucket: requests this process took ahead (batch > 1)
         self._asking: dict[str, _Asking] = {}  # per bucket: the batch being asked for
@@ -211,7 +217,7 @@ class Gate:
 
     def _take(self, bucket: str) -> bool:
         taken = self._taken.get(bucket)
-        if taken is None or taken.left < 1 or time.monotonic() >= taken.until:
+        if taken is None or taken.left < 1 or self._clock() >= taken.until:
             return False
         taken.left -= 1
         return True
@@ -225,7 +231,7 @@ class Gate:
             if caller.batch > 1 and await self._limiter.hit(caller.limit, caller.bucket, cost=caller.batch):
                 # Used within one window only: taken now and used after the window moved on, a
                 # request would be counted in no window.
-                self._taken[caller.bucket] = _Taken(caller.batch - 1, time.monotonic() + caller.limit.get_expiry())
+                self._taken[caller.bucket] = _Taken(caller.batch - 1, self._clock() + caller.limit.get_expiry())
                 return True
             if await self._limiter.hit(caller.limit, caller.bucket):
                 return True

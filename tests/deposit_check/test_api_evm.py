@@ -18,13 +18,14 @@ from tests.servers import serve
 pytestmark = pytest.mark.anvil
 
 ETHER = 10**18
+PENDING_TTL = 0.2  # seconds a non-final verdict stays cached: short, so that waiting it out costs little
 
 
 @pytest.fixture(scope="module")
 def api(anvil: Anvil, anvil_other: Anvil, usdt: Asset, redis_server: RedisServer) -> Iterator[httpx.Client]:
     text = f"""
 [cache]
-pending_ttl_seconds = 1
+pending_ttl_seconds = {PENDING_TTL}
 [chains.ethereum]
 family = "evm"
 chain_id = 31337
@@ -65,7 +66,7 @@ def test_native_transfer_confirming_then_confirmed(api: httpx.Client, anvil: Anv
     assert first["payments"] == [{"asset": "ETH", "amount": "1.5", "contract": None}]
     assert first["amount_status"] == "exact" and first["block_time"] is not None
     anvil.mine(11)
-    time.sleep(1.1)  # the non-final verdict's short cache entry expires
+    time.sleep(PENDING_TTL)  # the non-final verdict's short cache entry expires
     done = check(api, tx_hash=tx, address=casino, chain="ethereum", expected_amount="1.5")
     assert (done["status"], done["confirmations"], done["final"]) == ("confirmed", 12, True)
 
@@ -117,7 +118,7 @@ def test_pending_tx_then_mined(api: httpx.Client, anvil: Anvil) -> None:
         anvil.mine(1)
     finally:
         anvil.set_automine(True)
-    time.sleep(1.1)  # the pending verdict's short cache entry expires
+    time.sleep(PENDING_TTL)  # the pending verdict's short cache entry expires
     assert check(api, tx_hash=tx, address=casino, chain="ethereum")["status"] == "confirming"
 
 

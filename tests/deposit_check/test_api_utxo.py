@@ -15,13 +15,14 @@ from tests.conftest import RedisServer
 from tests.servers import serve
 
 API_KEY = "test-key-0123456789"
+PENDING_TTL = 0.2  # seconds a non-final verdict stays cached: short, so that waiting it out costs little
 
 
 def make_config(litecoind_url: str, redis_url: str | None, extra: str = "", keys: bool = False) -> AppConfig:
     text = f"""
 [cache]
 final_ttl_seconds = 600
-pending_ttl_seconds = 2
+pending_ttl_seconds = {PENDING_TTL}
 [chains.litecoin]
 family = "utxo"
 network = "regtest"
@@ -60,7 +61,7 @@ def test_bech32_deposit_from_mempool_to_confirmed(api: httpx.Client, litecoind: 
     assert "waiting" in pending["summary"]
 
     hashes = litecoind.mine(1)
-    time.sleep(2.1)  # let the short cache entry of the pending verdict expire
+    time.sleep(PENDING_TTL)  # let the short cache entry of the pending verdict expire
     one = check(api, tx_hash=txid, address=address, chain="litecoin", expected_amount="0.5")
     assert (one["status"], one["confirmations"], one["required_confirmations"]) == ("confirming", 1, 6)
     assert one["block_hash"] == hashes[0]
@@ -69,7 +70,7 @@ def test_bech32_deposit_from_mempool_to_confirmed(api: httpx.Client, litecoind: 
     assert "1 of 6" in one["summary"]
 
     litecoind.mine(5)
-    time.sleep(2.1)
+    time.sleep(PENDING_TTL)
     done = check(api, tx_hash=txid, address=address, chain="litecoin", expected_amount="0.5")
     assert (done["status"], done["confirmations"], done["final"]) == ("confirmed", 6, True)
 
@@ -128,7 +129,7 @@ def test_cache_never_says_confirmed_before_the_chain_does(api: httpx.Client, lit
     assert seen["status"] in ("confirming", "confirmed")
     if seen["status"] == "confirming":
         assert seen["confirmations"] == 5
-    time.sleep(2.1)
+    time.sleep(PENDING_TTL)
     assert check(api, tx_hash=txid, address=address)["status"] == "confirmed"
 
 

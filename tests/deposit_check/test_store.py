@@ -15,9 +15,19 @@ from tests.conftest import RedisServer, running_redis
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest):
-    s = MemoryStore() if request.param == "memory" else RedisStore(REDIS_URL)
+    s = MemoryStore(clock=Clock()) if request.param == "memory" else RedisStore(REDIS_URL)
     yield s
     await s.aclose()
 
@@ -25,9 +35,16 @@ async def store(request: pytest.FixtureRequest):
 async def test_set_get_and_expiry(store) -> None:
     key = f"test:{uuid.uuid4()}"
     assert await store.get(key) is None
-    await store.set(key, b"v", ttl_seconds=1)
-    assert await store.get(key) == b"v"
-    await asyncio.sleep(1.1)
+    if isinstance(store, MemoryStore):  # our own expiry: on the store's clock
+        await store.set(key, b"v", ttl_seconds=1)
+        assert await store.get(key) == b"v"
+        store._clock.now += 0.99
+        assert await store.get(key) == b"v"
+        store._clock.now += 0.01
+    else:  # Redis's expiry: on its clock, so a TTL of a few milliseconds (set in ms, as the store does)
+        await store.set(key, b"v", ttl_seconds=0.05)
+        assert await store.get(key) == b"v"
+        await asyncio.sleep(0.06)
     assert await store.get(key) is None
 
 
@@ -62,19 +79,20 @@ def own_redis() -> Iterator[RedisServer]:
 async def test_a_redis_that_does_not_answer_is_unavailable_within_the_timeout(own_redis: RedisServer) -> None:
     """Each call is bounded as a whole (redis-py's own socket timeout is off), and the connection a
     call was cut short on is not reused: the next call gets its own answer, not the late one."""
-    store = RedisStore(own_redis.url, timeout_seconds=0.5)
+    store = RedisStore(own_redis.url, timeout_seconds=0.3)
     admin = own_redis.client()
     try:
         await store.set("a", b"A", 60)
         await store.set("b", b"B", 60)
-        admin.execute_command("CLIENT", "PAUSE", 1500, "ALL")  # Redis holds every client's command for 1.5 s
+        admin.execute_command("CLIENT", "PAUSE", 1000, "ALL")  # Redis holds every client's command for 1 s
         started = time.monotonic()
         with pytest.raises(StoreUnavailable):
             await store.get_many(["a"])
-        assert time.monotonic() - started < 1.2
+        assert time.monotonic() - started < 0.8
         with pytest.raises(StoreUnavailable):
             await store.set("c", b"C", 60)
-        await asyncio.sleep(1.2)  # the pause is over; the replies to "a" and "c" were on dropped connections
+        admin.ping()  # held by the pause as well: back when it is over
+        # The replies to "a" and "c" were on dropped connections.
         assert await store.get_many(["b", "a"]) == [b"B", b"A"]
         assert await store.get("c") in (b"C", None)  # written or not, never another command's reply
     finally:

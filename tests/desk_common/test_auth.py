@@ -121,8 +121,11 @@ async def test_two_processes_share_a_busy_key_in_redis_with_a_round_trip_per_bat
 
 
 async def test_a_batch_taken_is_not_used_after_its_window(own_redis: RedisServer) -> None:
-    # A window of 3 s: the in-window steps below have ample time even on a loaded machine.
-    gate = Gate([key("fast", "fast", rate_limit="1000 per 3 seconds")], SCOPES, own_redis.url, "window")
+    # The gate's clock is ours: the window "moves on" when we say so, not after seconds of waiting.
+    now = [1000.0]
+    gate = Gate(
+        [key("fast", "fast", rate_limit="1000 per 3 seconds")], SCOPES, own_redis.url, "window", clock=lambda: now[0]
+    )
     try:
         await gate.admit("fast", None)  # takes a batch of 10
         before = limiter_calls(own_redis)
@@ -131,7 +134,10 @@ async def test_a_batch_taken_is_not_used_after_its_window(own_redis: RedisServer
         assert limiter_calls(own_redis) == before  # the rest of the batch: no round trip
         await gate.admit("fast", None)
         assert limiter_calls(own_redis) == before + 1  # used up: the next batch, 9 of it left
-        await asyncio.sleep(3.1)  # the window moved on: what is left of that batch is void
+        now[0] += 2.9
+        await gate.admit("fast", None)
+        assert limiter_calls(own_redis) == before + 1  # still in its window: taken from the batch
+        now[0] += 0.2  # the window moved on: what is left of that batch is void
         await gate.admit("fast", None)
         assert limiter_calls(own_redis) == before + 2
     finally:

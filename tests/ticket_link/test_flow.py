@@ -27,6 +27,7 @@ from tests.conftest import RedisServer
 from tests.metrics_scrape import assert_no_secret_in_labels, scrape
 from tests.metrics_scrape import value as metric_value
 from tests.servers import run_worker, serve
+from tests.ticket_link.settle import wait_until, wait_until_settled
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
@@ -44,6 +45,7 @@ class Stack:
     litecoind: Litecoind
     worker_log: Path
     worker_metrics: str  # the worker's /metrics (--metrics-port)
+    started: float  # time.time() when it started: events before then are earlier tests'
 
 
 def ticket_link_config(deposit_check_url: str, desk: DevDesk) -> str:
@@ -90,6 +92,7 @@ contract = "{usdt.contract}"
 decimals = 6
 """
     dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
+    started = time.time()
     port = free_port()
     desk = DevDesk(
         base_dir=tmp_path_factory.mktemp("flowdesk"),
@@ -114,24 +117,43 @@ decimals = 6
                 run_worker(config_path, redis_server.url, worker_log, metrics_port=metrics_port),
             ):
                 yield Stack(
-                    desk, url, redis_server, config, litecoind, worker_log, f"http://127.0.0.1:{metrics_port}/metrics"
+                    desk,
+                    url,
+                    redis_server,
+                    config,
+                    litecoind,
+                    worker_log,
+                    f"http://127.0.0.1:{metrics_port}/metrics",
+                    started,
                 )
     finally:
         desk.close()
 
 
-def wait_for_notes(desk: DevDesk, ticket_id: int, count: int = 1, timeout: float = 20.0) -> list[dict]:
-    """The ticket's internal notes once there are `count` of them (and a moment more, to see extras)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        notes = [f for f in desk.followups(ticket_id) if not f["public"]]
-        if len(notes) >= count:
-            time.sleep(0.5)
-            return [f for f in desk.followups(ticket_id) if not f["public"]]
-        time.sleep(0.1)
-    raise AssertionError(
-        f"ticket {ticket_id}: {count} internal note(s) did not arrive; got {desk.followups(ticket_id)}"
+def wait_for_notes(stack: Stack, ticket_id: int, count: int = 1, timeout: float = 20.0) -> list[dict]:
+    """The ticket's internal notes once there are `count` of them and nothing more is on its way (to see extras)."""
+    wait_until(
+        lambda: len(internal_notes(stack.desk, ticket_id)) >= count,
+        timeout,
+        f"ticket {ticket_id}: {count} internal note(s) did not arrive; got {stack.desk.followups(ticket_id)}",
     )
+    wait_until_settled(stack.config, stack.litecoind, stack.started, timeout)
+    return internal_notes(stack.desk, ticket_id)
+
+
+def internal_notes(desk: DevDesk, ticket_id: int) -> list[dict]:
+    return [f for f in desk.followups(ticket_id) if not f["public"]]
+
+
+def worker_notes(stack: Stack, result: str) -> float:
+    """The worker's count of note attempts with `result` (its metrics port may still be opening)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return metric_value(scrape(stack.worker_metrics), "ticket_link_notes_total", helpdesk="desk", result=result)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the worker's metrics port did not open"
+            time.sleep(0.2)
 
 
 def confirmed_deposit(node: Litecoind, amount: str) -> tuple[str, str]:
@@ -148,7 +170,7 @@ def test_webhook_of_a_new_ticket_leads_to_the_right_internal_note(stack: Stack) 
         f"Hi, I sent 0.75 LTC yesterday.\nTx: {txid}\nTo: {address}\nPlease help!",
         "player1@mail.example",
     )
-    notes = wait_for_notes(stack.desk, ticket)
+    notes = wait_for_notes(stack, ticket)
     assert len(notes) == 1
     text = notes[0]["comment"]
     assert "confirmed" in text.lower() and "0.75" in text and "LTC" in text and txid in text
@@ -169,19 +191,19 @@ def test_bot_api_answers_with_verdict_and_player_message_and_notes_once(stack: S
     assert "0.2" in answer["player_message"] and answer["player_message"] != answer["summary"]  # in French
     twice = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
     assert twice["ticket_note"]["status"] in ("queued", "already_posted")  # still queued, or posted meanwhile
-    notes = wait_for_notes(stack.desk, ticket)
+    notes = wait_for_notes(stack, ticket)
     assert len(notes) == 1 and "2/6" in notes[0]["comment"].replace(" ", "")
     again = httpx.post(f"{stack.url}/v1/tickets/{ticket}/deposits", json=body, timeout=30).json()
     assert again["ticket_note"] == {"status": "already_posted"}
-    assert len(wait_for_notes(stack.desk, ticket)) == 1
+    assert len(wait_for_notes(stack, ticket)) == 1
 
 
 def test_second_ticket_claiming_the_same_tx_is_told_about_the_first(stack: Stack) -> None:
     txid, address = confirmed_deposit(stack.litecoind, "1.5")
     first = stack.desk.create_ticket("deposit", f"{txid} {address}", "a@mail.example")
-    wait_for_notes(stack.desk, first)
+    wait_for_notes(stack, first)
     second = stack.desk.create_ticket("deposit again", f"my tx {txid} to {address}", "b@mail.example")
-    notes = wait_for_notes(stack.desk, second)
+    notes = wait_for_notes(stack, second)
     assert len(notes) == 1
     assert f"desk #{first}" in notes[0]["comment"]
     response = httpx.post(
@@ -194,6 +216,7 @@ def test_second_ticket_claiming_the_same_tx_is_told_about_the_first(stack: Stack
 def test_helpdesk_down_three_tickets_each_get_exactly_one_note(stack: Stack) -> None:
     tickets = [stack.desk.create_ticket(f"t{i}", "hello", f"p{i}@mail.example") for i in range(3)]
     deposits = [confirmed_deposit(stack.litecoind, f"0.0{i + 1}") for i in range(3)]
+    retried = worker_notes(stack, "retried")
     stack.desk.stop()
     try:
         for ticket, (txid, address) in zip(tickets, deposits, strict=True):
@@ -201,11 +224,12 @@ def test_helpdesk_down_three_tickets_each_get_exactly_one_note(stack: Stack) -> 
                 f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
             )
             assert response.status_code == 200 and response.json()["ticket_note"]["status"] == "queued"
-        time.sleep(2)  # the worker tries, fails and backs off meanwhile
+        # The worker tries each note, fails and backs off meanwhile.
+        wait_until(lambda: worker_notes(stack, "retried") >= retried + len(tickets), 20, "the worker did not retry")
     finally:
         stack.desk.start()
     for ticket, (txid, _) in zip(tickets, deposits, strict=True):
-        notes = wait_for_notes(stack.desk, ticket, timeout=30)
+        notes = wait_for_notes(stack, ticket, timeout=30)
         assert len(notes) == 1 and txid in notes[0]["comment"]
 
 
@@ -244,7 +268,7 @@ def test_no_personal_data_at_rest_or_in_logs(stack: Stack, caplog: pytest.LogCap
         "deposit missing", f"Bonjour, c'est {name} ({email}). tx {txid} adresse {address}", email, requester_name=name
     )
     assert ticket > 48213950
-    wait_for_notes(stack.desk, ticket)
+    wait_for_notes(stack, ticket)
     response = httpx.post(
         f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
     )
@@ -293,23 +317,23 @@ def test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmati
         f"{stack.url}/v1/tickets/{ticket}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
     ).json()
     assert answer["status"] == "pending" and answer["watching"] is True
-    wait_for_notes(stack.desk, ticket, 1)
+    wait_for_notes(stack, ticket, 1)
     block = node.mine(1)[0]
-    notes = wait_for_notes(stack.desk, ticket, 2)
+    notes = wait_for_notes(stack, ticket, 2)
     assert "1/6" in notes[1]["comment"].replace(" ", "")
     node.mine(5)
-    notes = wait_for_notes(stack.desk, ticket, 3)
+    notes = wait_for_notes(stack, ticket, 3)
     assert "confirmed" in notes[2]["comment"].lower()
     node.cli("invalidateblock", block)
     try:
-        notes = wait_for_notes(stack.desk, ticket, 4)
+        notes = wait_for_notes(stack, ticket, 4)
         assert "undone" in notes[3]["comment"].lower() or "UNDONE" in notes[3]["comment"]
     finally:
         node.cli("reconsiderblock", block)
-    notes = wait_for_notes(stack.desk, ticket, 5)
+    notes = wait_for_notes(stack, ticket, 5)
     assert "confirmed" in notes[4]["comment"].lower()
-    time.sleep(1.5)
-    assert len([f for f in stack.desk.followups(ticket) if not f["public"]]) == 5  # one note per change, no repeats
+    wait_until_settled(stack.config, node, stack.started)  # every block seen, every event handled, every note posted
+    assert len(internal_notes(stack.desk, ticket)) == 5  # one note per change, no repeats
 
 
 def test_metrics_of_the_api_and_the_worker_move_with_claims_webhooks_notes_and_events(stack: Stack) -> None:
@@ -332,9 +356,9 @@ def test_metrics_of_the_api_and_the_worker_move_with_claims_webhooks_notes_and_e
     assert checked.status_code == noted.status_code == 200 and noted.json()["ticket_note"] == {"status": "queued"}
     rejected = httpx.post(f"{stack.url}/v1/webhooks/desk/not-the-secret", json={"ticket": {"id": 1}}, timeout=10)
     assert rejected.status_code == 401
-    wait_for_notes(stack.desk, ticket, 1)
+    wait_for_notes(stack, ticket, 1)
     node.mine(1)  # the watcher's event: consumed by the worker, a second note
-    wait_for_notes(stack.desk, ticket, 2)
+    wait_for_notes(stack, ticket, 2)
     api_after = scrape(f"{stack.url}/metrics")
 
     def api_delta(name: str, **labels: str) -> float:

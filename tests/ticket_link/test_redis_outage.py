@@ -23,6 +23,7 @@ from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.servers import run_worker, serve
 from tests.stacks import deposit_check_config
+from tests.ticket_link.settle import wait_until_settled
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
@@ -34,6 +35,7 @@ class Outage:
     deposit_check: str
     ticket_link: str
     config_path: Path
+    config: AppConfig
     work: Path
 
 
@@ -60,7 +62,7 @@ password = "{devdesk.password}"
             config_path.write_text(text)
             config = AppConfig(file=parse_config(text, env={}), redis_url=server.url, source="test")
             with serve(create_ticket_link(config)) as tl_url:
-                yield Outage(server, dc_url, tl_url, config_path, work)
+                yield Outage(server, dc_url, tl_url, config_path, config, work)
                 if server.proc is None:  # let the apps close their queues on a live Redis
                     server.start()
     finally:
@@ -159,6 +161,6 @@ def test_ticket_link_refuses_what_it_cannot_record_and_loses_nothing_queued_befo
         while not internal_notes(devdesk, during):
             assert time.monotonic() < deadline + 20, (outage.work / "worker.log").read_text()[-3000:]
             time.sleep(0.3)
-        time.sleep(2)  # room for a duplicate to show up, if one were coming
+        wait_until_settled(outage.config)  # every note accepted is posted: no duplicate can still come
     assert len(internal_notes(devdesk, before)) == 1 and txid in internal_notes(devdesk, before)[0]["comment"]
     assert len(internal_notes(devdesk, during)) == 1

@@ -1,8 +1,12 @@
-"""The app with the web form, served in-process (httpx's ASGI transport), deposit_check mocked."""
+"""The app with the web form, served in-process (httpx's ASGI transport), deposit_check mocked; and the
+Chromium the browser tests drive."""
 
 import json
+import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,6 +15,7 @@ import pytest
 import redis.asyncio as redis
 from fastapi import FastAPI
 
+from tests.conftest import require_tool
 from ticket_link.app import create_app
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig, parse_config
@@ -22,6 +27,14 @@ HASH = hash_password(PASSWORD)
 EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
 TX = "9f2c" + "ab" * 30
 ADDRESS = "rltc1qw508d6qejxtdg4y5r3zarvary0c5xw7k693xs3"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The Chromium the browser tests drive: $DESK_CHROMIUM, else `chromium` on PATH (Debian's package)."""
+    found = os.environ.get("DESK_CHROMIUM") or shutil.which("chromium") or "chromium"
+    require_tool(Path(found).is_file(), f"Chromium not found ({found}): apt-get install chromium, or set DESK_CHROMIUM")
+    return Path(found)
 
 
 def verdict(**fields: Any) -> dict[str, Any]:

@@ -23,12 +23,12 @@ from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.servers import run_worker, serve
+from tests.ticket_link.settle import wait_until_settled
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
 from ticket_link.web.auth import hash_password
 
-CHROMIUM = Path("/usr/bin/chromium")
 # What Chromium needs on these machines (no sandbox in a container, no GPU, nothing phoning home).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,9 +42,8 @@ CHROMIUM_ARGS = [
 EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
 AGENT, PASSWORD = "alice", "a long agent password"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-)
+# First of the module's fixtures, so that a missing Chromium is told before any back-end starts.
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 @dataclass
@@ -52,6 +51,8 @@ class Stack:
     url: str  # ticket_link
     desk: DevDesk
     litecoind: Litecoind
+    config: AppConfig
+    started: float  # time.time() when it started: events before then are earlier tests'
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,11 @@ network = "regtest"
 rpc_urls = ["{litecoind.rpc_url}"]
 confirmations = 6
 """
-    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
+    # A database of its own: the flow tests' watches and ticket links (sealed with another secret) in
+    # database 0 are not this stack's to follow.
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/13"
+    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_url, source="test")
+    started = time.time()
     desk = DevDesk(base_dir=tmp_path_factory.mktemp("webdesk")).start()
     try:
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
@@ -94,23 +99,21 @@ refresh_seconds = 1
 name = "{AGENT}"
 password_hash = "{hash_password(PASSWORD)}"
 """)
-            config = AppConfig(
-                file=parse_config(config_path.read_text(), env={}), redis_url=redis_server.url, source="test"
-            )
+            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_url, source="test")
             with (
                 serve(create_ticket_link(config)) as url,
-                run_worker(config_path, redis_server.url, work / "worker.log"),
+                run_worker(config_path, redis_url, work / "worker.log"),
             ):
-                yield Stack(url, desk, litecoind)
+                yield Stack(url, desk, litecoind, config, started)
     finally:
         desk.close()
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
+def page(tmp_path: Path, chromium: Path) -> Iterator[Page]:
     with sync_playwright() as playwright:
         # Playwright gives each launch a fresh, temporary --user-data-dir of its own.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 960, "height": 1000})
         context.set_default_timeout(15_000)  # a busy 2-core machine: slow is not broken
         expect.set_options(timeout=15_000)
@@ -219,7 +222,7 @@ def test_an_agent_follows_a_deposit_live_and_posts_it_to_the_ticket(stack: Stack
     page.screenshot(path=shots / "05-posted.png", full_page=True)
     page.get_by_role("button", name="Post to ticket").click()
     expect(page.locator("#post-result")).to_contain_text(f"Already posted: desk #{ticket} has this note")
-    time.sleep(1)
+    wait_until_settled(stack.config, stack.litecoind, stack.started)  # nothing more on its way to the ticket
     assert len(internal_notes(stack.desk, ticket, 1)) == 1
 
     # A phone-width screen: no horizontal scroll.
