@@ -44,7 +44,7 @@ import httpx
 import redis
 
 from bench.stack import Asgi, LtcDeposit, NoteStack, note_stack
-from ticket_link.delivery import QUEUE_NAME
+from ticket_link.keys import QUEUE as QUEUE_NAME
 from ticket_link.privacy import Pseudonymizer
 
 REPO = Path(__file__).resolve().parent.parent
