@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 
-from ticket_link.errors import ClaimDeferred, InvalidRequest, TicketLinkError
-from ticket_link.schemas import DECIMAL_STRING
+from ticket_link.errors import ClaimDeferred, TicketLinkError
+from ticket_link.schemas import DECIMAL_STRING, DepositClaimResponse
 from ticket_link.service import TicketService
 from ticket_link.texts import DEFAULT_LANGUAGE, LANGUAGES
 from ticket_link.web.auth import csrf_ok, csrf_token, start_session
@@ -35,6 +35,13 @@ class Posted:
     note: str  # queued | already_posted | later (deposit_check could not answer: checked and noted later)
     verdict: dict[str, Any] | None
     earlier_ticket: str | None  # another ticket claimed this tx first
+
+    @classmethod
+    def of(cls, ticket: str, answer: DepositClaimResponse) -> "Posted":
+        """A claim's answer as the form shows it (the form always asks for the note)."""
+        note = answer.ticket_note.status if answer.ticket_note is not None else "queued"
+        earlier = answer.duplicate_claim.ticket if answer.duplicate_claim else None
+        return cls(ticket, note, answer.model_dump(exclude={"note", "duplicate_claim"}), earlier)
 
 
 def _page(request: Request, web: WebContext, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -127,9 +134,10 @@ async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Serv
     if isinstance(posted_form, Response):
         return posted_form
     form, name = posted_form
+    if not form.ticket_ref:
+        errors = ["Enter the ticket number to post to."]
+        return _deposit_page(request, web, service, name, form=form, errors=errors, status_code=422)
     try:
-        if not form.ticket_ref:
-            raise InvalidRequest("Enter the ticket number to post to.")
         ref = service.ticket(form.helpdesk or None, form.ticket_ref)
         answer = await service.claim(ref, form.claim())  # the bot API's path: check, link, queue the note
     except ClaimDeferred as exc:  # queued by the service: checked and noted when deposit_check answers
@@ -137,9 +145,7 @@ async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Serv
         return _deposit_page(request, web, service, name, form=form, posted=posted, status_code=exc.status_code)
     except TicketLinkError as exc:
         return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
-    earlier = answer.duplicate_claim.ticket if answer.duplicate_claim else None
-    note = answer.ticket_note.status if answer.ticket_note is not None else "queued"  # the form always asks for one
-    posted = Posted(ref.label, note, answer.model_dump(exclude={"note", "duplicate_claim"}), earlier)
+    posted = Posted.of(ref.label, answer)
     card = _card(service, posted.verdict, form.lang) if posted.verdict else None
     return _deposit_page(request, web, service, name, form=form, card=card, posted=posted)
 
