@@ -45,7 +45,7 @@ import redis
 from bench.report import add_output_options, machine, write_json
 from bench.stack import LtcDeposit, NoteStack, note_stack
 from harness.serving import Asgi
-from ticket_link.delivery import QUEUE_NAME
+from ticket_link.keys import QUEUE as QUEUE_NAME
 from ticket_link.privacy import Pseudonymizer
 
 REPO = Path(__file__).resolve().parent.parent

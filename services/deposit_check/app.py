@@ -7,31 +7,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as redis
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
-from deposit_check.errors import DepositCheckError
 from deposit_check.router import router
 from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
 from deposit_check.store import open_store
 from deposit_check.watch.registry import Registry
 from deposit_check.watch.runner import run_followers
-from desk_common.auth import AccessDenied, api_caller
-from desk_common.http import BodyLimit, document_components, error_response, on_http_error, on_validation_error
+from desk_common.auth import api_caller
+from desk_common.errors import install_error_handlers
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
+from desk_common.middleware import BodyLimit
+from desk_common.openapi import document_components
 
 log = logging.getLogger(__name__)
-
-
-async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, (DepositCheckError, AccessDenied))
-    return error_response(exc.code, exc.message, exc.status_code, exc.headers)
 
 
 def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
@@ -78,8 +71,5 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
     document_components(app, [CheckRequest], security=[api_caller])  # what the check route reads itself
     install_metrics(app, "deposit_check")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes
-    app.add_exception_handler(DepositCheckError, _on_domain_error)
-    app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    install_error_handlers(app)  # DepositCheckError and the API-key gate's 401/403/429: all DeskError
     return app

@@ -14,7 +14,7 @@ SCOPES = {"check": {"check"}, "watch": {"check", "watch"}}
 
 def build_gate(config: AppConfig) -> auth.Gate:
     """Keys, scopes and rate limits; counted in Redis when REDIS_URL is set, else in memory."""
-    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.PREFIX)
+    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.RATE_LIMITS)
 
 
 async def get_service(request: Request) -> CheckService:

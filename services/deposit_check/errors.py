@@ -1,16 +1,10 @@
-"""One error tree for the service; the router turns it into HTTP in one place."""
+"""One error tree for the service, under desk_common's `DeskError`: answered as HTTP by its one handler."""
+
+from desk_common.errors import DeskError
 
 
-class DepositCheckError(Exception):
+class DepositCheckError(DeskError):
     """Base of every error this service raises on purpose."""
-
-    status_code = 500
-    code = "internal_error"
-    headers: dict[str, str] | None = None  # extra response headers (Retry-After)
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidRequest(DepositCheckError):

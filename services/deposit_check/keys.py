@@ -41,4 +41,5 @@ class ChainKeys:
         return f"{self._base}:reorged:{tx_hash}"
 
 
+RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit counters (the `limits` package)
 STREAMS = f"{PREFIX}:streams"  # set: the event streams that exist (for consumers to discover)

@@ -10,7 +10,9 @@ from deposit_check.dependencies import get_service, require_check_scope
 from deposit_check.schemas import CheckRequest, CheckResponse, ReadyResponse
 from deposit_check.service import CheckService
 from desk_common.auth import admit, api_caller
-from desk_common.http import auth_error_docs, error_doc, json_body, json_body_doc, readiness
+from desk_common.body import json_body
+from desk_common.openapi import auth_error_docs, error_doc, json_body_doc
+from desk_common.readiness import readiness
 
 router = APIRouter()
 

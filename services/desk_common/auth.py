@@ -33,6 +33,7 @@ from limits.storage import storage_from_string
 from starlette.requests import HTTPConnection
 
 from desk_common.config import ApiKey
+from desk_common.errors import DeskError
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,11 @@ BATCH_SHARE = 100  # a batch is at most 1/BATCH_SHARE of the key's limit...
 MAX_BATCH = 100  # ...and at most this many requests
 
 
-class AccessDenied(Exception):
-    """Base of why a caller is turned away; messages never echo the key. Each app answers it as HTTP."""
+class AccessDenied(DeskError):
+    """Base of why a caller is turned away; messages never echo the key."""
 
     status_code = 403
     code = "forbidden"
-    headers: dict[str, str] | None = None
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class AuthFailed(AccessDenied):
@@ -156,7 +152,7 @@ class Gate:
             storage = storage_from_string(
                 f"async+{redis_url}",
                 implementation="redispy",
-                key_prefix=f"{prefix}:ratelimit",
+                key_prefix=prefix,  # the service's keys.RATE_LIMITS
                 wrap_exceptions=True,
                 connection_pool=self._pool,  # type: ignore[arg-type]  # typed narrowly; redis-py's bridge takes a pool
             )

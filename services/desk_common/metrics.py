@@ -43,7 +43,7 @@ def labelled(metric: MetricWrapperBase, *values: str) -> Any:
 
 class ResponseMetrics:
     """Counts responses by route template: 401/403/429/503 per route, for alerts. Raw paths carry
-    ticket ids and webhook secrets, so they are never a label (as in desk_common.http.AccessLog)."""
+    ticket ids and webhook secrets, so they are never a label (as in desk_common.middleware.AccessLog)."""
 
     def __init__(self, app: ASGIApp, name: str) -> None:
         self.app = app

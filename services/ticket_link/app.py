@@ -5,27 +5,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from desk_common.auth import AccessDenied
-from desk_common.http import AccessLog, BodyLimit, error_response, on_http_error, on_validation_error
+from desk_common.errors import error_response, install_error_handlers
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
+from desk_common.middleware import AccessLog, BodyLimit
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
 from ticket_link.dependencies import build_gate
-from ticket_link.errors import TicketLinkError
 from ticket_link.router import router
 from ticket_link.web import install_web
 
 log = logging.getLogger(__name__)
-
-
-async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, (TicketLinkError, AccessDenied))
-    return error_response(exc.code, exc.message, exc.status_code, exc.headers)
 
 
 async def _on_redis_error(_: Request, exc: Exception) -> JSONResponse:
@@ -68,9 +60,6 @@ def create_app(config: AppConfig) -> FastAPI:
     install_web(app, config.file.web)  # the agent form (router, session, headers); off without [web]
     app.add_middleware(BodyLimit, exempt_prefixes=("/v1/webhooks/",))  # webhooks keep their 1 MB cap
     app.add_middleware(AccessLog, logger_name="ticket_link.access")
-    app.add_exception_handler(TicketLinkError, _on_domain_error)
+    install_error_handlers(app)  # TicketLinkError and the API-key gate's 401/403/429: all DeskError
     app.add_exception_handler(RedisError, _on_redis_error)
-    app.add_exception_handler(AccessDenied, _on_domain_error)  # 401/403/429 from the API-key gate
-    app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
     return app

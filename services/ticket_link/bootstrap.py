@@ -18,6 +18,7 @@ from ticket_link.service import TicketService
 @dataclass
 class Components:
     config: AppConfig
+    events_redis: redis.Redis  # deposit_check's event streams: `redis` below itself unless configured apart
     redis: redis.Redis
     privacy: Pseudonymizer
     links: Links
@@ -32,15 +33,24 @@ class Components:
         await self.checker.aclose()
         await self.queue.disconnect()
         await self.redis.aclose()
+        if self.events_redis is not self.redis:
+            await self.events_redis.aclose()
 
 
 def build_components(config: AppConfig) -> Components:
     file = config.file
-    client = redis.Redis.from_url(config.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0)
+    client = _redis(config.redis_url)
+    events = client if config.events_redis_url == config.redis_url else _redis(config.events_redis_url)
     privacy = Pseudonymizer(file.secret.get_secret_value())
     links = Links(client, privacy)
     queue = open_queue(config.redis_url)
     checker = DepositCheckClient(file.deposit_check)
     helpdesks = {name: build_helpdesk(name, cfg) for name, cfg in file.helpdesks.items()}
-    service = TicketService(checker, links, Delivery(queue, privacy, file.delivery, links), file.notes, list(helpdesks))
-    return Components(config, client, privacy, links, queue, checker, helpdesks, service)
+    delivery = Delivery(queue, privacy, file.delivery, links)
+    service = TicketService(checker, links, delivery, file.notes, list(helpdesks), events)
+    return Components(config, events, client, privacy, links, queue, checker, helpdesks, service)
+
+
+def _redis(url: str) -> redis.Redis:
+    # The socket timeout stays above the event readers' longest block (web/follow.py MAX_BLOCK_MS).
+    return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=2.0)

@@ -1,4 +1,5 @@
-"""Configuration: a TOML file (env TICKET_LINK_CONFIG) plus env for Redis and secrets.
+"""Configuration: a TOML file (env TICKET_LINK_CONFIG) plus env for Redis (REDIS_URL, and
+DEPOSIT_EVENTS_REDIS_URL when deposit_check has a Redis of its own) and secrets.
 
 Built once at start-up and passed down; nothing below reads the environment. `${NAME}` in any
 string of the file is replaced by the env variable NAME.
@@ -138,6 +139,8 @@ class Settings(BaseSettings):
 
     ticket_link_config: Path | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Where deposit_check writes its event streams, when that is not ticket_link's own Redis.
+    deposit_events_redis_url: str | None = None
 
 
 class AppConfig(BaseModel):
@@ -146,6 +149,12 @@ class AppConfig(BaseModel):
     file: FileConfig
     redis_url: str
     source: str
+    deposit_events_redis_url: str | None = None  # None: deposit_check shares ticket_link's Redis
+
+    @property
+    def events_redis_url(self) -> str:
+        """The Redis holding deposit_check's event streams (read by the worker and the form's live card)."""
+        return self.deposit_events_redis_url or self.redis_url
 
 
 def parse_config(text: str, env: dict[str, str] | None = None) -> FileConfig:
@@ -157,4 +166,9 @@ def load_config(settings: Settings | None = None) -> AppConfig:
     if settings.ticket_link_config is None:
         raise ValueError("set TICKET_LINK_CONFIG to the path of the config file (see docs/configuration.md)")
     path = settings.ticket_link_config
-    return AppConfig(file=parse_config(path.read_text()), redis_url=settings.redis_url, source=str(path))
+    return AppConfig(
+        file=parse_config(path.read_text()),
+        redis_url=settings.redis_url,
+        source=str(path),
+        deposit_events_redis_url=settings.deposit_events_redis_url or None,
+    )

@@ -10,18 +10,18 @@ from typing import Any
 
 from saq import Queue
 
+from ticket_link import keys
 from ticket_link.config import DeliveryConfig
 from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
 
-QUEUE_NAME = "ticket_link"
 # How long saq keeps a finished job's record. Its key blocks a duplicate only while the job is
 # queued, running or waiting to retry: after that, the "posted" marker (links.py) does.
 JOB_TTL_SECONDS = 86_400
 
 
 def open_queue(redis_url: str) -> Queue:
-    return Queue.from_url(redis_url, name=QUEUE_NAME)
+    return Queue.from_url(redis_url, name=keys.QUEUE)
 
 
 class Delivery:

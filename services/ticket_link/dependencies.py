@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from desk_common import auth
+from ticket_link import keys
 from ticket_link.config import AppConfig
 from ticket_link.errors import InvalidRequest, UnknownHelpdesk
 from ticket_link.helpdesks.base import Helpdesk
-from ticket_link.links import PREFIX
 from ticket_link.schemas import DepositClaim
 from ticket_link.service import TicketService
 
@@ -26,7 +26,7 @@ async def get_service(request: Request) -> TicketService:
 
 def build_gate(config: AppConfig) -> auth.Gate:
     """Keys, scopes and rate limits, counted in ticket_link's Redis (shared by every API process)."""
-    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, PREFIX)
+    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.RATE_LIMITS)
 
 
 async def claim_caller(body: DepositClaim, caller: Annotated[auth.Caller, Depends(auth.api_caller)]) -> auth.Caller:

@@ -1,16 +1,10 @@
-"""One error tree for ticket_link; the router turns it into HTTP in one place."""
+"""One error tree for ticket_link, under desk_common's `DeskError`: answered as HTTP by its one handler."""
+
+from desk_common.errors import DeskError
 
 
-class TicketLinkError(Exception):
+class TicketLinkError(DeskError):
     """Base of every error this service raises on purpose."""
-
-    status_code = 500
-    code = "internal_error"
-    headers: dict[str, str] | None = None  # extra response headers (Retry-After)
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidRequest(TicketLinkError):
@@ -18,13 +12,6 @@ class InvalidRequest(TicketLinkError):
 
     status_code = 422
     code = "invalid_request"
-
-
-class Unauthorized(TicketLinkError):
-    """No valid API key."""
-
-    status_code = 401
-    code = "unauthorized"
 
 
 class UnknownHelpdesk(TicketLinkError):
@@ -46,6 +33,10 @@ class DepositCheckUnavailable(TicketLinkError):
 
     status_code = 503
     code = "unavailable"
+
+
+class ClaimDeferred(DepositCheckUnavailable):
+    """deposit_check did not answer a claim that asked for a note: the claim is queued, the note follows."""
 
 
 class HelpdeskError(TicketLinkError):

@@ -1,6 +1,8 @@
 """Consume deposit_check's status-change events (Redis Streams) as the consumer group `ticket_link`.
 
-deposit_check lists its streams in the set `dc:v1:streams` (one stream per chain). Each event is
+deposit_check lists its streams in a set (one stream per chain; the names are in keys.py, the
+contract in docs/api.md "Events"), in its Redis: ticket_link's own, or the one set by
+DEPOSIT_EVENTS_REDIS_URL (docs/operations.md). Each event is
 acknowledged only after its notes are queued (idempotently), so a worker that dies mid-event
 leaves it pending, and another worker claims it after `CLAIM_IDLE_MS`.
 """
@@ -12,12 +14,11 @@ from typing import Any, cast
 import redis.asyncio as redis
 
 from desk_common.redis_text import text
-from ticket_link import metrics
+from ticket_link import keys, metrics
 from ticket_link.service import TicketService
 
 log = logging.getLogger(__name__)
 
-STREAMS_KEY = "dc:v1:streams"  # deposit_check's published list of event streams
 GROUP = "ticket_link"
 CLAIM_IDLE_MS = 60_000
 BATCH = 100
@@ -41,7 +42,7 @@ class EventConsumer:
 
     async def step(self) -> int:
         """Claim stale events of dead consumers, then read new ones; returns how many were handled."""
-        streams = sorted(text(s) for s in await self.redis.smembers(STREAMS_KEY))
+        streams = sorted(text(s) for s in await self.redis.smembers(keys.DEPOSIT_CHECK_STREAMS))
         if not streams:
             await asyncio.sleep(self.block_ms / 1000)
             return 0

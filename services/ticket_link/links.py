@@ -1,7 +1,7 @@
 """Links between tickets and deposits, the duplicate-claim index and the posted-note markers.
 
-This module owns ticket_link's Redis key layout. Tickets appear only as keyed hashes (lookups)
-or sealed (where a ticket must be found again); tx hashes are on-chain facts, kept as they are.
+Key names come from keys.py. Tickets appear only as keyed hashes (lookups) or sealed (where a
+ticket must be found again); tx hashes are on-chain facts, kept as they are.
 """
 
 import hashlib
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 
 from desk_common.redis_text import text
+from ticket_link import keys
 from ticket_link.privacy import Pseudonymizer
 
-PREFIX = "tl:v1"
 POSTED_TTL_SECONDS = 400 * 86_400  # a note's "posted" marker outlives any retry or redelivery
 
 
@@ -38,22 +38,25 @@ class Links:
         self.redis = client
         self.privacy = privacy
 
+    async def ping(self) -> None:
+        await self.redis.ping()
+
     def ticket_key(self, ref: TicketRef) -> str:
         return self.privacy.ticket_key(ref.helpdesk, ref.ticket_id)
 
     async def claim(self, ref: TicketRef, tx_hash: str) -> TicketRef | None:
         """Record that `ref` claims `tx_hash`; return the earlier ticket when another claimed it first."""
         mine = self.ticket_key(ref)
-        claim_key = f"{PREFIX}:claim:{tx_hash}"
+        claim_key = keys.claim(tx_hash)
         sealed = self.privacy.seal([ref.helpdesk, ref.ticket_id])
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hsetnx(claim_key, "ticket", mine)
             pipe.hsetnx(claim_key, "ref", sealed)
             pipe.hsetnx(claim_key, "at", int(time.time()))
             pipe.hmget(claim_key, ["ticket", "ref"])
-            pipe.hset(f"{PREFIX}:deposit:{tx_hash}:tickets", mine, sealed)
-            pipe.hsetnx(f"{PREFIX}:deposit:{tx_hash}:linked_ms", mine, int(time.time() * 1000))
-            pipe.sadd(f"{PREFIX}:ticket:{mine}:deposits", tx_hash)
+            pipe.hset(keys.deposit_tickets(tx_hash), mine, sealed)
+            pipe.hsetnx(keys.deposit_linked_ms(tx_hash), mine, int(time.time() * 1000))
+            pipe.sadd(keys.ticket_deposits(mine), tx_hash)
             results = await pipe.execute()
         owner, owner_ref = results[3]
         if owner.decode() == mine:
@@ -64,53 +67,51 @@ class Links:
     async def tickets_for(self, tx_hash: str) -> list[tuple[TicketRef, int]]:
         """Every ticket that linked this deposit, with when it did (Unix ms), for status-change notes."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(f"{PREFIX}:deposit:{tx_hash}:tickets")
-            pipe.hgetall(f"{PREFIX}:deposit:{tx_hash}:linked_ms")
+            pipe.hgetall(keys.deposit_tickets(tx_hash))
+            pipe.hgetall(keys.deposit_linked_ms(tx_hash))
             sealed, linked = await pipe.execute()
         return [(TicketRef(*self.privacy.unseal(text(s))), int(linked.get(k, 0))) for k, s in sealed.items()]
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
-        members = await self.redis.smembers(f"{PREFIX}:ticket:{self.ticket_key(ref)}:deposits")
+        members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))
         return {text(m) for m in members}
 
     # -- the outbox: every note accepted, until it is posted or refused for good ------------------
 
     async def outbox_add(self, key: str, sealed_payload: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(f"{PREFIX}:outbox", {key: time.time()}, nx=True)
-            pipe.hset(f"{PREFIX}:outbox:payloads", key, sealed_payload)
+            pipe.zadd(keys.OUTBOX, {key: time.time()}, nx=True)
+            pipe.hset(keys.OUTBOX_PAYLOADS, key, sealed_payload)
             await pipe.execute()
 
     async def outbox_done(self, key: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(f"{PREFIX}:outbox", key)
-            pipe.hdel(f"{PREFIX}:outbox:payloads", key)
+            pipe.zrem(keys.OUTBOX, key)
+            pipe.hdel(keys.OUTBOX_PAYLOADS, key)
             await pipe.execute()
 
     async def outbox_stale(self, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
         """Notes accepted before `older_than` and still not posted: (key, sealed payload)."""
-        keys = [
-            text(k) for k in await self.redis.zrangebyscore(f"{PREFIX}:outbox", "-inf", older_than, start=0, num=limit)
-        ]
-        if not keys:
+        stale = [text(k) for k in await self.redis.zrangebyscore(keys.OUTBOX, "-inf", older_than, start=0, num=limit)]
+        if not stale:
             return []
-        payloads = await self.redis.hmget(f"{PREFIX}:outbox:payloads", keys)
-        return [(k, text(p)) for k, p in zip(keys, payloads, strict=True) if p is not None]
+        payloads = await self.redis.hmget(keys.OUTBOX_PAYLOADS, stale)
+        return [(k, text(p)) for k, p in zip(stale, payloads, strict=True) if p is not None]
 
     async def outbox_size(self) -> int:
-        return int(await self.redis.zcard(f"{PREFIX}:outbox"))
+        return int(await self.redis.zcard(keys.OUTBOX))
 
     async def outbox_touch(self, key: str) -> None:
-        await self.redis.zadd(f"{PREFIX}:outbox", {key: time.time()}, xx=True)
+        await self.redis.zadd(keys.OUTBOX, {key: time.time()}, xx=True)
 
     async def was_posted(self, key: str) -> bool:
-        return bool(await self.redis.exists(f"{PREFIX}:posted:{key}"))
+        return bool(await self.redis.exists(keys.posted(key)))
 
     async def mark_posted(self, key: str) -> None:
-        await self.redis.set(f"{PREFIX}:posted:{key}", int(time.time()), ex=POSTED_TTL_SECONDS)
+        await self.redis.set(keys.posted(key), int(time.time()), ex=POSTED_TTL_SECONDS)
 
     async def record_failure(self, helpdesk: str, key: str, reason: str) -> None:
         """Keep a note that could not be delivered, for operators (no ticket id, no note text)."""
         await self.redis.xadd(
-            f"{PREFIX}:failed-notes", {"helpdesk": helpdesk, "note": key, "reason": reason[:200]}, maxlen=10_000
+            keys.FAILED_NOTES, {"helpdesk": helpdesk, "note": key, "reason": reason[:200]}, maxlen=10_000
         )

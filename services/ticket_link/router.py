@@ -6,9 +6,9 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from desk_common.auth import Caller
-from desk_common.http import auth_error_docs, error_doc, readiness
+from desk_common.openapi import auth_error_docs, error_doc
+from desk_common.readiness import readiness
 from ticket_link.dependencies import Webhook, claim_caller, get_service
-from ticket_link.errors import DepositCheckUnavailable
 from ticket_link.schemas import DepositClaim, DepositClaimResponse, ReadyResponse, WebhookAccepted
 from ticket_link.service import TicketService
 
@@ -84,14 +84,7 @@ async def claim_deposit(
     (ticket, tx, status), and has deposit_check follow the deposit so the ticket hears of each change.
     Scopes: `post` to note, `check` to only check.
     """
-    ref = service.ticket(body.helpdesk, ticket_ref)
-    try:
-        return await service.claim(ref, body)
-    except DepositCheckUnavailable as exc:
-        if not body.post_note:
-            raise
-        await service.claim_later(ref, body)  # nothing accepted is lost: the note follows when it answers
-        raise DepositCheckUnavailable(f"{exc.message}; the check is queued and the note will follow") from None
+    return await service.claim(service.ticket(body.helpdesk, ticket_ref), body)
 
 
 async def _webhook(webhook: Webhook, service: TicketService) -> JSONResponse:
@@ -219,4 +212,4 @@ async def healthz() -> dict[str, str]:
 )
 async def readyz(request: Request, service: Annotated[TicketService, Depends(get_service)]) -> JSONResponse:
     """Readiness: pings Redis and asks deposit_check's `/readyz`, within 5 s. No key needed."""
-    return await readiness({"redis": service.links.redis.ping, "deposit_check": service.checker.ready})
+    return await readiness(service.ready_checks())

@@ -3,13 +3,17 @@
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import redis.asyncio as redis
 
 from ticket_link import metrics
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import NotesConfig
 from ticket_link.delivery import Delivery
 from ticket_link.errors import (
+    ClaimDeferred,
     DepositCheckUnavailable,
     InvalidRequest,
     TicketLinkError,
@@ -25,6 +29,9 @@ from ticket_link.texts import render_note, render_player_message
 log = logging.getLogger(__name__)
 
 
+Probe = Callable[[], Awaitable[object]]
+
+
 class TicketService:
     def __init__(
         self,
@@ -33,12 +40,45 @@ class TicketService:
         delivery: Delivery,
         notes: NotesConfig,
         helpdesk_names: list[str],
+        events: redis.Redis,
     ) -> None:
         self.checker = checker
         self.links = links
         self.delivery = delivery
         self.notes = notes
         self.helpdesk_names = helpdesk_names
+        self.events = events  # where deposit_check's event streams are (ticket_link's own Redis, or its)
+
+    @property
+    def explorer_tx_urls(self) -> dict[str, str]:
+        """Per chain, the explorer link of a tx (`{tx_hash}` is replaced)."""
+        return self.notes.explorer_tx_urls
+
+    def ready_checks(self) -> dict[str, Probe]:
+        """What must answer for this process to be ready: its Redis, deposit_check (and its events' Redis)."""
+        probes: dict[str, Probe] = {"redis": self.links.ping, "deposit_check": self.checker.ready}
+        if self.events is not self.links.redis:
+            probes["deposit_events"] = self.events.ping
+        return probes
+
+    async def check(
+        self, tx_hash: str, address: str, *, chain: str | None, expected_amount: str | None, watch: bool
+    ) -> dict[str, Any]:
+        """deposit_check's verdict, no ticket involved (the form's check); `watch` has it follow the deposit."""
+        return await self.checker.check(tx_hash, address, chain=chain, expected_amount=expected_amount, watch=watch)
+
+    def follow(
+        self, tx_hash: str, address: str, chain: str | None, expected_amount: str | None, *, refresh_seconds: float
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The verdict now, then each time it changes, until final: deposit_check's events, and a re-ask."""
+        # Imported here: the web package's routes import this module.
+        from ticket_link.web.follow import Deposit, follow
+
+        async def ask(fresh: bool) -> dict[str, Any]:
+            # `fresh` bypasses deposit_check's cache; watching again is how (a watched tx: no new watch).
+            return await self.check(tx_hash, address, chain=chain, expected_amount=expected_amount, watch=fresh)
+
+        return follow(self.events, Deposit(tx_hash, chain), ask, refresh_seconds=refresh_seconds)
 
     def ticket(self, helpdesk: str | None, ticket_id: str) -> TicketRef:
         """The ticket a request is about; the helpdesk may be left out when only one is configured."""
@@ -57,16 +97,21 @@ class TicketService:
         """The bot and form flow: check now, answer the caller, and queue the internal note.
 
         With `post_note` false it only checks and answers: no link, no note, no watch (nobody
-        would hear of the changes), so nothing about the ticket is stored.
+        would hear of the changes), so nothing about the ticket is stored; an unavailable
+        deposit_check is DepositCheckUnavailable. With a note asked for, a claim deposit_check
+        cannot answer now is queued and ClaimDeferred raised: nothing accepted is lost, the note
+        follows when it answers.
         """
         try:
             verdict = await self.checker.check(
                 req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
             )
-        except DepositCheckUnavailable:
-            if not req.post_note:  # with a note asked for, the router queues it: counted in claim_later
+        except DepositCheckUnavailable as exc:
+            if not req.post_note:
                 metrics.CLAIMS.labels("unavailable").inc()
-            raise
+                raise
+            await self._claim_later(ref, req)
+            raise ClaimDeferred(f"{exc.message}; the check is queued and the note will follow") from None
         message = render_player_message(verdict, language=req.lang or "en")
         if not req.post_note:
             metrics.CLAIMS.labels("checked").inc()
@@ -75,7 +120,7 @@ class TicketService:
         metrics.CLAIMS.labels("noted" if queued else "duplicate").inc()
         return claim_response(verdict, message, queued, earlier.label if earlier else None)
 
-    async def claim_later(self, ref: TicketRef, req: DepositClaim) -> None:
+    async def _claim_later(self, ref: TicketRef, req: DepositClaim) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""
         claim = {
             "tx_hash": req.tx_hash,

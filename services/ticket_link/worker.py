@@ -120,7 +120,8 @@ def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool 
         every = max(5.0, 2.0 * config.file.delivery.job_timeout_seconds)
         tasks.append(asyncio.create_task(_reconcile(components, stop, every), name="outbox"))
         if consume_events:
-            consumer = EventConsumer(components.redis, components.service, f"{socket.gethostname()}:{os.getpid()}")
+            name = f"{socket.gethostname()}:{os.getpid()}"
+            consumer = EventConsumer(components.events_redis, components.service, name)
             tasks.append(asyncio.create_task(consumer.run(stop), name="deposit-events"))
 
     async def shutdown(ctx: WorkerContext) -> None:

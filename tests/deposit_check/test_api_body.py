@@ -1,4 +1,4 @@
-"""How POST /v1/checks reads its body (the route reads it itself, `desk_common.http.json_body`):
+"""How POST /v1/checks reads its body (the route reads it itself, `desk_common.body.json_body`):
 every body it cannot use is a 422 in our error shape that says what to send. No node is needed:
 nothing here gets that far, but for a valid body with a dead node (503)."""
 

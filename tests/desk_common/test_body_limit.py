@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI, Request
 
 from deposit_check.devnet.litecoind import Litecoind
-from desk_common.http import MAX_JSON_BODY_BYTES, BodyLimit
+from desk_common.middleware import MAX_JSON_BODY_BYTES, BodyLimit
 from tests.conftest import RedisServer
 from tests.stacks import BotStack, bot_stack
 

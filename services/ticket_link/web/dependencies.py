@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from desk_common.auth import AuthFailed
 from ticket_link.config import WebConfig
 from ticket_link.dependencies import get_service
-from ticket_link.errors import Unauthorized
 from ticket_link.service import TicketService
 from ticket_link.web.auth import Agents
 
@@ -34,7 +34,7 @@ def current_agent(request: Request, web: Annotated[WebContext, Depends(web_conte
 def required_agent(agent: Annotated[str | None, Depends(current_agent)]) -> str:
     """For the event stream: no page to send a stranger to, just 401."""
     if agent is None:
-        raise Unauthorized("sign in to the web form first")
+        raise AuthFailed("sign in to the web form first")
     return agent
 
 

@@ -1,6 +1,6 @@
 """Follow one deposit until its verdict is final: deposit_check's events, and a re-ask as a fallback.
 
-The watcher announces status changes on its chain's stream (`dc:v1:{<chain>}:events`); we read
+The watcher announces status changes on its chain's stream (`keys.deposit_check_events`); we read
 it from the current id with XREAD BLOCK and keep the events of our tx. Confirmations k/N grow
 without a status event, so deposit_check is also asked again every `refresh_seconds`.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from ticket_link import keys
 from ticket_link.errors import DepositCheckUnavailable, InvalidRequest
-from ticket_link.events import STREAMS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,6 @@ MAX_FOLLOW_SECONDS = 30 * 60  # an open tab does not hold a connection for ever;
 MAX_BLOCK_MS = 4_000
 
 Ask = Callable[[bool], Awaitable[dict[str, Any]]]  # ask(fresh) -> the verdict; fresh bypasses the cache
-
-
-def event_stream(chain: str) -> str:
-    """deposit_check's event stream of a chain (its key layout, see docs/api.md "Events")."""
-    return f"dc:v1:{{{chain}}}:events"
 
 
 @dataclass(frozen=True)
@@ -78,9 +73,9 @@ async def _cursors(client: redis.Redis, deposit: Deposit) -> dict[str, str]:
     """The last id of each stream to read: the chain's, or every chain's when none is known yet."""
     try:
         if deposit.chain:
-            streams = [event_stream(deposit.chain)]
+            streams = [keys.deposit_check_events(deposit.chain)]
         else:
-            members: Any = await client.smembers(STREAMS_KEY)
+            members: Any = await client.smembers(keys.DEPOSIT_CHECK_STREAMS)
             streams = sorted(_text(s) for s in members)
         cursors = {}
         for stream in streams:

@@ -1,6 +1,7 @@
 """HTTP only: the form's pages, its POSTs (each checked for the session's CSRF token), the live card."""
 
 from collections.abc import AsyncIterable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -9,15 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 
-from ticket_link.errors import DepositCheckUnavailable, TicketLinkError
-from ticket_link.schemas import DECIMAL_STRING
+from ticket_link.errors import ClaimDeferred, TicketLinkError
+from ticket_link.schemas import DECIMAL_STRING, DepositClaimResponse
 from ticket_link.service import TicketService
 from ticket_link.texts import DEFAULT_LANGUAGE, LANGUAGES
-from ticket_link.web import desk
 from ticket_link.web.auth import csrf_ok, csrf_token, start_session
 from ticket_link.web.card import Card, build_card
 from ticket_link.web.dependencies import Agent, Service, Web, WebContext, required_agent
-from ticket_link.web.follow import Deposit, follow
 from ticket_link.web.forms import DepositForm, read_deposit_form
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +25,23 @@ SIGN_IN = "/web/sign-in"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "pl": "Polski", "ru": "Русский"}
 EXPIRED = "This form has expired or did not come from this page. Please try again."
 _EMPTY = DepositForm(tx_hash="", address="")
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What became of "post to ticket"."""
+
+    ticket: str  # as agents know it, e.g. "desk #123"
+    note: str  # queued | already_posted | later (deposit_check could not answer: checked and noted later)
+    verdict: dict[str, Any] | None
+    earlier_ticket: str | None  # another ticket claimed this tx first
+
+    @classmethod
+    def of(cls, ticket: str, answer: DepositClaimResponse) -> "Posted":
+        """A claim's answer as the form shows it (the form always asks for the note)."""
+        note = answer.ticket_note.status if answer.ticket_note is not None else "queued"
+        earlier = answer.duplicate_claim.ticket if answer.duplicate_claim else None
+        return cls(ticket, note, answer.model_dump(exclude={"note", "duplicate_claim"}), earlier)
 
 
 def _page(request: Request, web: WebContext, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -42,7 +58,7 @@ def _deposit_page(
     form: DepositForm = _EMPTY,
     errors: list[str] | None = None,
     card: Card | None = None,
-    posted: desk.Posted | None = None,
+    posted: Posted | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return _page(
@@ -62,7 +78,7 @@ def _deposit_page(
 
 
 def _card(service: TicketService, verdict: dict[str, Any], lang: str) -> Card:
-    return build_card(verdict, lang=lang, explorer_urls=service.notes.explorer_tx_urls)
+    return build_card(verdict, lang=lang, explorer_urls=service.explorer_tx_urls)
 
 
 async def _form(request: Request) -> FormData:
@@ -103,7 +119,10 @@ async def check_deposit(request: Request, web: Web, agent: Agent, service: Servi
         return posted_form
     form, name = posted_form
     try:
-        verdict = await desk.check(service, form)
+        # Asking deposit_check to watch the deposit, so its events follow the card.
+        verdict = await service.check(
+            form.tx_hash, form.address, chain=None, expected_amount=form.expected_amount or None, watch=True
+        )
     except TicketLinkError as exc:
         return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
     return _deposit_page(request, web, service, name, form=form, card=_card(service, verdict, form.lang))
@@ -115,13 +134,20 @@ async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Serv
     if isinstance(posted_form, Response):
         return posted_form
     form, name = posted_form
+    if not form.ticket_ref:
+        errors = ["Enter the ticket number to post to."]
+        return _deposit_page(request, web, service, name, form=form, errors=errors, status_code=422)
     try:
-        posted = await desk.post(service, form)
+        ref = service.ticket(form.helpdesk or None, form.ticket_ref)
+        answer = await service.claim(ref, form.claim())  # the bot API's path: check, link, queue the note
+    except ClaimDeferred as exc:  # queued by the service: checked and noted when deposit_check answers
+        posted = Posted(ref.label, "later", None, None)
+        return _deposit_page(request, web, service, name, form=form, posted=posted, status_code=exc.status_code)
     except TicketLinkError as exc:
         return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
+    posted = Posted.of(ref.label, answer)
     card = _card(service, posted.verdict, form.lang) if posted.verdict else None
-    status_code = DepositCheckUnavailable.status_code if posted.note == "later" else 200
-    return _deposit_page(request, web, service, name, form=form, card=card, posted=posted, status_code=status_code)
+    return _deposit_page(request, web, service, name, form=form, card=card, posted=posted)
 
 
 @router.get("/web/events", response_class=EventSourceResponse)
@@ -138,10 +164,9 @@ async def card_events(
     """The card, re-rendered each time the deposit changes; then `end` (final, or followed long enough)."""
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     template = web.templates.get_template("web/_card.html")
-    ask = desk.asker(service, tx_hash, address, chain, expected_amount)
     final = False
-    async for verdict in follow(
-        service.links.redis, Deposit(tx_hash, chain), ask, refresh_seconds=web.config.refresh_seconds
+    async for verdict in service.follow(
+        tx_hash, address, chain, expected_amount, refresh_seconds=web.config.refresh_seconds
     ):
         final = bool(verdict.get("final"))
         yield ServerSentEvent(event="card", raw_data=template.render(card=_card(service, verdict, lang)), retry=5000)

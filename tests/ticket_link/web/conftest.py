@@ -7,7 +7,6 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -19,6 +18,8 @@ from tests.conftest import require_tool
 from ticket_link.app import create_app
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig, parse_config
+from ticket_link.links import Links
+from ticket_link.privacy import Pseudonymizer
 from ticket_link.service import TicketService
 from ticket_link.web.auth import hash_password
 
@@ -108,13 +109,14 @@ def make_app(deposit_check: DepositCheck, web: bool = True) -> FastAPI:
     # No lifespan under the ASGI transport: the service gets only what a check needs. Its Redis is
     # one that does not answer (the event stream is then left out: the card re-asks deposit_check).
     checker = DepositCheckClient(file.deposit_check, transport=httpx.MockTransport(deposit_check.handle))
-    links = SimpleNamespace(redis=redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+    silent = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     app.state.service = TicketService(
         checker=checker,
-        links=links,
-        delivery=None,
+        links=Links(silent, Pseudonymizer(file.secret.get_secret_value())),
+        delivery=None,  # type: ignore[arg-type]
         notes=file.notes,
-        helpdesk_names=["desk"],  # type: ignore[arg-type]
+        helpdesk_names=["desk"],
+        events=silent,
     )
     return app
 

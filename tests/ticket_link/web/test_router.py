@@ -2,12 +2,13 @@
 
 import logging
 import re
+from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.ticket_link.web.conftest import ADDRESS, TX, DepositCheck, csrf_of, make_app, sign_in, verdict
-from ticket_link.errors import DepositCheckUnavailable
 from ticket_link.links import TicketRef
 from ticket_link.schemas import DepositClaim, DepositClaimResponse, claim_response
 
@@ -142,20 +143,20 @@ async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck)
     app = make_app(deposit_check)
     service = app.state.service
     claims: list[tuple[TicketRef, DepositClaim]] = []
-    later: list[TicketRef] = []
+    later: list[tuple[TicketRef, list[dict[str, Any]]]] = []
+    real_claim = service.claim
 
     async def claim(ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
         claims.append((ref, req))
         answer = verdict(status="confirmed", confirmations=6, final=True)
         return claim_response(answer, "msg", queued=True, earlier="desk #45")
 
-    async def unavailable(ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
-        raise DepositCheckUnavailable("node down")
+    async def enqueue_enrich(ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
+        later.append((ref, claims))
+        return True
 
-    async def claim_later(ref: TicketRef, req: DepositClaim) -> None:
-        later.append(ref)
-
-    service.claim, service.claim_later = claim, claim_later
+    service.claim = claim
+    service.delivery = SimpleNamespace(enqueue_enrich=enqueue_enrich)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         await sign_in(client)
         form = {
@@ -170,7 +171,9 @@ async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck)
         assert claims[0][0] == TicketRef("desk", "4321") and (claims[0][1].tx_hash, claims[0][1].lang) == (TX, "fr")
         assert "Note queued for desk #4321" in posted.text and 'data-status="confirmed"' in posted.text
         assert "Duplicate claim: desk #45 claimed this transaction first" in posted.text
-        service.claim = unavailable
+        # deposit_check down: the service's own fallback (as for the bot API) queues the claim.
+        service.claim = real_claim
+        deposit_check.answer = lambda _: httpx.Response(503, json={"error": {"code": "unavailable", "message": "x"}})
         queued = await client.post("/web/post", data=form)
         assert queued.status_code == 503 and "the check is queued and the note will follow" in queued.text
-        assert later == [TicketRef("desk", "4321")]
+        assert [(ref, [c["tx_hash"] for c in cs]) for ref, cs in later] == [(TicketRef("desk", "4321"), [TX])]

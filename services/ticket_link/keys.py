@@ -1,0 +1,54 @@
+"""Every Redis key ticket_link uses, in one place, and the names of deposit_check's streams it reads.
+
+ticket_link's own keys are under `tl:v1`. Tickets appear in them only as keyed hashes
+(`Links.ticket_key`); tx hashes are on-chain facts, kept as they are.
+
+deposit_check's event streams are its keys, not ours: they are spelled here from the contract
+in docs/api.md ("Events"), never imported (ticket_link talks to deposit_check over HTTP and
+Redis only). tests/test_key_contract.py holds the two sides together.
+"""
+
+PREFIX = "tl:v1"
+
+RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit counters (the `limits` package)
+OUTBOX = f"{PREFIX}:outbox"  # zset: note key -> when accepted; every note until posted or refused for good
+OUTBOX_PAYLOADS = f"{PREFIX}:outbox:payloads"  # hash: note key -> sealed note
+FAILED_NOTES = f"{PREFIX}:failed-notes"  # stream: notes refused for good (helpdesk, note key, reason)
+# saq's queue of note and enrich jobs; saq names its own keys after it (`saq:ticket_link:...`).
+QUEUE = "ticket_link"
+
+
+def claim(tx_hash: str) -> str:
+    """Hash: the first ticket that claimed the tx (`ticket`, `ref` sealed, `at`): the duplicate-claim index."""
+    return f"{PREFIX}:claim:{tx_hash}"
+
+
+def deposit_tickets(tx_hash: str) -> str:
+    """Hash: ticket key -> sealed ticket reference, for every ticket that linked the tx."""
+    return f"{PREFIX}:deposit:{tx_hash}:tickets"
+
+
+def deposit_linked_ms(tx_hash: str) -> str:
+    """Hash: ticket key -> when that ticket linked the tx (Unix ms)."""
+    return f"{PREFIX}:deposit:{tx_hash}:linked_ms"
+
+
+def ticket_deposits(ticket_key: str) -> str:
+    """Set: the tx hashes a ticket linked."""
+    return f"{PREFIX}:ticket:{ticket_key}:deposits"
+
+
+def posted(note_key: str) -> str:
+    """String with a TTL: the note with this idempotency key was posted."""
+    return f"{PREFIX}:posted:{note_key}"
+
+
+# -- deposit_check's, read only (the contract in docs/api.md "Events") ---------------------------------
+
+DEPOSIT_CHECK_PREFIX = "dc:v1"
+DEPOSIT_CHECK_STREAMS = f"{DEPOSIT_CHECK_PREFIX}:streams"  # set: the name of every chain's event stream
+
+
+def deposit_check_events(chain: str) -> str:
+    """A chain's event stream (hash-tagged by chain: one Redis Cluster slot with its watch state)."""
+    return f"{DEPOSIT_CHECK_PREFIX}:{{{chain}}}:events"

@@ -1,0 +1,29 @@
+"""The streams ticket_link reads are the ones deposit_check writes.
+
+ticket_link never imports deposit_check (an import-linter contract), so it spells deposit_check's
+stream names itself (ticket_link/keys.py, from the contract in docs/api.md "Events"). This test may
+import both and holds the two spellings together. The names in action, through a real watcher,
+a real Redis and ticket_link's worker: tests/ticket_link/test_flow.py (one Redis) and
+tests/ticket_link/test_two_redis.py (one each).
+"""
+
+import pytest
+
+from deposit_check import keys as deposit_check_keys
+from ticket_link import keys as ticket_link_keys
+
+
+def test_the_stream_registry_is_the_same_key() -> None:
+    assert ticket_link_keys.DEPOSIT_CHECK_STREAMS == deposit_check_keys.STREAMS == "dc:v1:streams"
+
+
+@pytest.mark.parametrize("chain", ["litecoin", "ethereum", "bsc-testnet", "tron_2"])
+def test_each_chains_event_stream_is_the_same_key(chain: str) -> None:
+    written = deposit_check_keys.ChainKeys(chain).events
+    assert ticket_link_keys.deposit_check_events(chain) == written == f"dc:v1:{{{chain}}}:events"
+
+
+def test_the_two_services_keys_never_overlap() -> None:
+    assert not ticket_link_keys.PREFIX.startswith(deposit_check_keys.PREFIX)
+    assert not deposit_check_keys.PREFIX.startswith(ticket_link_keys.PREFIX)
+    assert ticket_link_keys.DEPOSIT_CHECK_PREFIX == deposit_check_keys.PREFIX
