@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -92,7 +93,9 @@ class Load:
         self._count(kind)
 
 
-async def drive(load: Load, clients: int, seconds: float, sample, every: float) -> list[tuple[float, dict[str, int]]]:
+async def drive(
+    load: Load, clients: int, seconds: float, sample: Callable[[], dict[str, int]], every: float
+) -> list[tuple[float, dict[str, int]]]:
     samples: list[tuple[float, dict[str, int]]] = []
     end = time.monotonic() + seconds
 

@@ -241,7 +241,7 @@ def run(
             prewarm(urls[OURS], bodies, redis_url)
             if smoke and shutil.which("wrk") is None:
                 print("warm API: wrk not installed, served runs skipped (--smoke)", flush=True)
-                series, ratios, limits = [], [], []
+                series, ratios, limits = list[Series](), list[Ratio](), list[Limit]()
             else:
                 series, ratios, limits = _alternate(urls, script, settings)
         # the servers are gone: this process alone

@@ -10,7 +10,7 @@ share of a request (uvicorn, HTTP parsing), which is the same for both apps.
 import asyncio
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from typing import Any
 
@@ -59,7 +59,7 @@ async def _request(app: FastAPI, body: bytes, api_key: str) -> tuple[int, dict[b
         await asyncio.Event().wait()  # the client stays: nothing more comes
         raise AssertionError("unreachable")
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             answer.update(status=message["status"], headers=dict(message.get("headers", [])))
 

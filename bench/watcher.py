@@ -49,7 +49,7 @@ from deposit_check.chains.utxo import UtxoChain
 from deposit_check.config import CacheConfig, UtxoChainConfig, WatchConfig
 from deposit_check.devnet.litecoind import Litecoind, find_litecoind
 from deposit_check.keys import ChainKeys
-from deposit_check.models import Asset, BlockRef, Observation, Payment
+from deposit_check.models import Asset, BlockRef, Observation, Payment, Status
 from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
 from deposit_check.store import RedisStore
@@ -132,7 +132,7 @@ class TimedTransport(httpx.AsyncBaseTransport):
         self._inner = httpx.AsyncHTTPTransport()
         if quickack:  # httpx has no public way to pass httpcore a network backend
             pool = self._inner._pool
-            pool._network_backend = QuickAckBackend(pool._network_backend)  # type: ignore[attr-defined]
+            pool._network_backend = QuickAckBackend(pool._network_backend)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
@@ -225,7 +225,7 @@ def synthetic_watches(chain: str, mix: Mix, addresses: list[str], tip: int, rng:
     now = time.time()
     block_time = datetime.now(UTC).replace(microsecond=0)
 
-    def watch(obs: Observation, status: str, expires_at: float | None) -> Watch:
+    def watch(obs: Observation, status: Status, expires_at: float | None) -> Watch:
         amount = obs.payments[0].amount if obs.payments else rng.randrange(100_000, 50_000_000)
         with_amount = rng.random() < 0.6
         return Watch(
@@ -248,11 +248,11 @@ def synthetic_watches(chain: str, mix: Mix, addresses: list[str], tip: int, rng:
 
     for _ in range(mix.not_found):
         obs = Observation(chain=chain, tx_hash=_hex(rng), found=False, tip=tip)
-        yield watch(obs, "not_found", now + CONFIG.not_found_hours * 3600)
+        yield watch(obs, Status.NOT_FOUND, now + CONFIG.not_found_hours * 3600)
     for _ in range(mix.pending):
         obs = Observation(chain=chain, tx_hash=_hex(rng), found=True, tip=tip, payments=paid(), spends=spends())
-        yield watch(obs, "pending", now + CONFIG.pending_hours * 3600)
-    for heights, status in ((mix.confirming_heights, "confirming"), (mix.settled_heights, "confirmed")):
+        yield watch(obs, Status.PENDING, now + CONFIG.pending_hours * 3600)
+    for heights, status in ((mix.confirming_heights, Status.CONFIRMING), (mix.settled_heights, Status.CONFIRMED)):
         for height in heights:
             for _ in range(mix.per_height):
                 obs = Observation(
