@@ -52,5 +52,5 @@ def build_components(config: AppConfig) -> Components:
 
 
 def _redis(url: str) -> redis.Redis:
-    # The socket timeout stays above the event readers' longest block (web/follow.py MAX_BLOCK_MS).
+    # The socket timeout stays above the event readers' longest block (follow.py MAX_BLOCK_MS).
     return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=2.0)

@@ -20,6 +20,7 @@ from ticket_link.errors import (
     UnknownHelpdesk,
 )
 from ticket_link.extract import extract
+from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
 from ticket_link.links import Links, TicketRef, note_key
@@ -71,8 +72,6 @@ class TicketService:
         self, tx_hash: str, address: str, chain: str | None, expected_amount: str | None, *, refresh_seconds: float
     ) -> AsyncIterator[dict[str, Any]]:
         """The verdict now, then each time it changes, until final: deposit_check's events, and a re-ask."""
-        # Imported here: the web package's routes import this module.
-        from ticket_link.web.follow import Deposit, follow
 
         async def ask(fresh: bool) -> dict[str, Any]:
             # `fresh` bypasses deposit_check's cache; watching again is how (a watched tx: no new watch).

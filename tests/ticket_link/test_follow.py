@@ -9,8 +9,8 @@ import redis.asyncio as redis
 
 from tests.conftest import RedisServer
 from tests.ticket_link.web.conftest import TX, verdict
+from ticket_link.follow import Deposit, follow
 from ticket_link.keys import deposit_check_events as event_stream
-from ticket_link.web.follow import Deposit, follow
 
 CHAIN = "follow-test"  # a stream of its own: the shared Redis also holds the real chains' streams
 

@@ -58,7 +58,7 @@ async def follow(
         try:
             newer = await ask(fresh)
         except DepositCheckUnavailable as exc:
-            log.info("web follow: deposit_check unavailable: %s", exc.message)
+            log.info("follow: deposit_check unavailable: %s", exc.message)
             continue
         except InvalidRequest:
             return
@@ -83,7 +83,7 @@ async def _cursors(client: redis.Redis, deposit: Deposit) -> dict[str, str]:
             cursors[stream] = _text(last[0][0]) if last else "0-0"
         return cursors
     except (redis.RedisError, OSError) as exc:
-        log.warning("web follow: Redis unavailable, polling deposit_check only: %s", exc)
+        log.warning("follow: Redis unavailable, polling deposit_check only: %s", exc)
         return {}
 
 
@@ -97,7 +97,7 @@ async def _read(client: redis.Redis, cursors: dict[str, str], tx_hash: str, wait
         ids: dict[Any, Any] = dict(cursors)
         replies: Any = await client.xread(ids, count=100, block=block)
     except (redis.RedisError, OSError) as exc:
-        log.warning("web follow: reading events failed, polling deposit_check only: %s", exc)
+        log.warning("follow: reading events failed, polling deposit_check only: %s", exc)
         cursors.clear()
         return False
     heard = False
