@@ -33,11 +33,16 @@ class EventConsumer:
         self._groups: set[str] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop`: the consumer outlives any error (a task that died would stop every later note)."""
         while not stop.is_set():
             try:
                 await self.step()
             except (redis.RedisError, OSError) as exc:
                 log.warning("event consumer: %s", exc)
+                await asyncio.sleep(1.0)
+            except Exception as exc:  # logged and counted; the loop must go on
+                log.error("event consumer: %s: %s", type(exc).__name__, exc)
+                metrics.EVENTS_FAILED.labels("unknown", "consumer").inc()
                 await asyncio.sleep(1.0)
 
     async def step(self) -> int:
@@ -70,11 +75,26 @@ class EventConsumer:
             self._groups.add(stream)
 
     async def _handle(self, stream: str, entries: list[Any]) -> int:
+        """Each event on its own: one that cannot be handled is logged, counted and left pending (claimed
+        again after CLAIM_IDLE_MS), and the events after it go on. A Redis error stops the batch: it is
+        the connection, not the event, and every unacknowledged event is read again."""
+        handled = 0
         for entry_id, fields in entries:
-            event = {k.decode(): v.decode() for k, v in fields.items()}
+            event = {text(k): text(v) for k, v in fields.items()}
             # A stream id starts with the ms it was written: lets the service drop news older than a link.
-            event["written_ms"] = (entry_id.decode() if isinstance(entry_id, bytes) else entry_id).split("-")[0]
-            await self.service.on_event(event)
+            event["written_ms"] = text(entry_id).split("-")[0]
+            chain, kind = event.get("chain", "unknown"), event.get("type", "unknown")
+            try:
+                await self.service.on_event(event)
+            except (redis.RedisError, OSError):
+                raise
+            except Exception as exc:  # one bad event must not stop the others
+                log.error(
+                    "event %s of %s (%s) not handled: %s: %s", text(entry_id), chain, kind, type(exc).__name__, exc
+                )
+                metrics.EVENTS_FAILED.labels(chain, kind).inc()
+                continue
             await self.redis.xack(stream, GROUP, entry_id)
-            metrics.EVENTS.labels(event.get("chain", "unknown"), event.get("type", "unknown")).inc()
-        return len(entries)
+            metrics.EVENTS.labels(chain, kind).inc()
+            handled += 1
+        return handled

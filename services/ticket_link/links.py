@@ -5,6 +5,7 @@ ticket must be found again); tx hashes are on-chain facts, kept as they are.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from ticket_link import keys
 from ticket_link.privacy import Pseudonymizer
 
 POSTED_TTL_SECONDS = 400 * 86_400  # a note's "posted" marker outlives any retry or redelivery
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,13 @@ class Links:
             pipe.sadd(keys.ticket_deposits(mine), tx_hash)
             results = await pipe.execute()
         owner, owner_ref = results[3]
-        if owner.decode() == mine:
+        if text(owner) == mine:
             return None
-        helpdesk, ticket_id = self.privacy.unseal(owner_ref.decode())
+        try:
+            helpdesk, ticket_id = self.privacy.unseal(text(owner_ref))
+        except ValueError:  # claimed first under another `secret` (rotated): still a duplicate, never "first"
+            log.error("the first claim of a deposit cannot be read back (sealed under another secret)")
+            return TicketRef(ref.helpdesk, "?")
         return TicketRef(helpdesk, ticket_id)
 
     async def tickets_for(self, tx_hash: str) -> list[tuple[TicketRef, int]]:
@@ -70,7 +77,15 @@ class Links:
             pipe.hgetall(keys.deposit_tickets(tx_hash))
             pipe.hgetall(keys.deposit_linked_ms(tx_hash))
             sealed, linked = await pipe.execute()
-        return [(TicketRef(*self.privacy.unseal(text(s))), int(linked.get(k, 0))) for k, s in sealed.items()]
+        refs = []
+        for k, s in sealed.items():
+            try:
+                ref = TicketRef(*self.privacy.unseal(text(s)))
+            except ValueError:  # sealed under another `secret` (rotated): that ticket cannot be told, the others can
+                log.error("a ticket linked to a deposit cannot be read back (sealed under another secret); skipped")
+                continue
+            refs.append((ref, int(linked.get(k, 0))))
+        return refs
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
         members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))

@@ -32,3 +32,8 @@ OUTBOX = Gauge(
 EVENTS = Counter(
     "ticket_link_events_consumed_total", "deposit_check events handled and acknowledged", ["chain", "type"]
 )
+EVENTS_FAILED = Counter(
+    "ticket_link_events_failed_total",
+    "deposit_check events that could not be handled (left pending and tried again; type 'consumer': the loop itself)",
+    ["chain", "type"],
+)

@@ -1,0 +1,123 @@
+"""The event consumer outlives bad events, on a real Redis: one it cannot handle is logged, counted and
+left pending, and the events after it still become notes; a ticket link sealed under another secret
+(a rotated `secret`) costs that ticket its note, not the other tickets theirs."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+from prometheus_client import REGISTRY
+
+from tests.conftest import RedisServer
+from ticket_link import events, keys
+from ticket_link.events import GROUP, EventConsumer
+from ticket_link.links import Links, TicketRef
+from ticket_link.privacy import Pseudonymizer
+
+CHAIN = "events-test"  # a stream of its own: the shared Redis also holds the real chains' streams
+TX = "ab" * 32
+
+
+class Recorder:
+    """Stands in for TicketService.on_event (the consumer's only call into it): records, or fails on a poison."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.poison = True
+
+    async def on_event(self, event: dict[str, str]) -> int:
+        if event["tx_hash"] == "poison" and self.poison:
+            raise ValueError("cannot read this event")
+        self.seen.append(event["tx_hash"])
+        return 1
+
+
+def failed(kind: str) -> float:
+    return REGISTRY.get_sample_value("ticket_link_events_failed_total", {"chain": CHAIN, "type": kind}) or 0.0
+
+
+@pytest.fixture
+async def client(redis_server: RedisServer) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url)
+    stream = keys.deposit_check_events(CHAIN)
+    await client.delete(stream)
+    await client.srem(keys.DEPOSIT_CHECK_STREAMS, stream)
+    try:
+        yield client
+    finally:
+        await client.srem(keys.DEPOSIT_CHECK_STREAMS, stream)
+        await client.delete(stream)
+        await client.aclose()
+
+
+async def write(client: redis.Redis, *tx_hashes: str) -> None:
+    stream = keys.deposit_check_events(CHAIN)
+    await client.sadd(keys.DEPOSIT_CHECK_STREAMS, stream)
+    for tx in tx_hashes:
+        fields = {"type": "status", "chain": CHAIN, "tx_hash": tx, "status": "confirmed", "verdict": "{}"}
+        await client.xadd(stream, fields)  # type: ignore[arg-type]  # redis-py's field dict is invariant
+
+
+async def test_a_bad_event_is_left_pending_and_the_ones_after_it_are_handled(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = Recorder()
+    consumer = EventConsumer(client, service, "c1", block_ms=50)  # type: ignore[arg-type]  # on_event only
+    await write(client, "one", "poison", "two")
+    before = failed("status")
+    # Other tests' streams may be in the shared registry: step until ours are through.
+    for _ in range(20):
+        await consumer.step()
+        if "two" in service.seen:
+            break
+    assert service.seen == ["one", "two"]
+    assert failed("status") == before + 1
+    pending = await client.xpending(keys.deposit_check_events(CHAIN), GROUP)
+    assert pending["pending"] == 1  # the poison, waiting to be claimed again; the others acknowledged
+    # Once it can be handled (a fixed deployment), a later claim of the idle event delivers it.
+    service.poison = False
+    monkeypatch.setattr(events, "CLAIM_IDLE_MS", 0)
+    await consumer.step()
+    assert service.seen == ["one", "two", "poison"]
+    assert (await client.xpending(keys.deposit_check_events(CHAIN), GROUP))["pending"] == 0
+
+
+async def test_the_consumer_loop_outlives_an_unexpected_error(client: redis.Redis) -> None:
+    class Broken(Recorder):
+        async def on_event(self, event: dict[str, str]) -> int:
+            raise RuntimeError("a bug")
+
+    consumer = EventConsumer(client, Broken(), "c2", block_ms=50)  # type: ignore[arg-type]  # on_event only
+    calls = 0
+    real_step = consumer.step
+
+    async def step() -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyError("not an event error: the loop itself")
+        return await real_step()
+
+    consumer.step = step  # type: ignore[method-assign]  # count the loop's rounds
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await asyncio.sleep(1.5)  # one failed round (1 s back-off), then rounds that work
+    assert not task.done() and calls >= 2  # still running after the error
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_link_sealed_under_another_secret_does_not_cost_the_others_their_note(client: redis.Redis) -> None:
+    old = Links(client, Pseudonymizer("old secret " * 4))
+    new = Links(client, Pseudonymizer("new secret " * 4))
+    await client.delete(keys.claim(TX), keys.deposit_tickets(TX), keys.deposit_linked_ms(TX))
+    assert await old.claim(TicketRef("desk", "101"), TX) is None  # linked before the secret was rotated
+    # The first claim is unreadable now, but it is still a first claim: 202 is a duplicate, never "first".
+    assert await new.claim(TicketRef("desk", "202"), TX) == TicketRef("desk", "?")
+    refs = [ref for ref, _ in await new.tickets_for(TX)]
+    assert refs == [TicketRef("desk", "202")]
+    stored: dict[Any, Any] = await client.hgetall(keys.deposit_tickets(TX))
+    assert len(stored) == 2 and "101" not in json.dumps([v.decode() for v in stored.values()])
