@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from deposit_check import verdict
 from deposit_check.models import Status
+from ticket_link import schemas as ticket_link_schemas
 from ticket_link.schemas import DepositStatus
 
 SERVICES = Path(__file__).resolve().parents[1] / "services"
@@ -175,6 +177,7 @@ def test_only_the_verdict_decides_a_status() -> None:
 def test_ticket_links_mirror_is_deposit_checks_status_list() -> None:
     """ticket_link may not import deposit_check; its mirror of the JSON contract is held here instead."""
     assert {s.value for s in DepositStatus} == STATUS_VALUES
+    assert {s.value for s in ticket_link_schemas.PAYING} == {s.value for s in verdict.PAYING}
 
 
 def test_the_scan_sees_each_kind_of_status_use() -> None:

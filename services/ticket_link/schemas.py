@@ -29,6 +29,11 @@ class DepositStatus(StrEnum):
     UNAVAILABLE = "unavailable"  # deposit_check's 503 body: `{"status": "unavailable", "error": ...}`
 
 
+# The statuses whose verdict carries confirmations k/N and a received amount: deposit_check's
+# `verdict.PAYING`, mirrored (tests/test_rules_home.py holds the two equal).
+PAYING = frozenset({DepositStatus.PENDING, DepositStatus.CONFIRMING, DepositStatus.CONFIRMED})
+
+
 class DepositClaim(BaseModel):
     model_config = ConfigDict(
         extra="forbid",

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ticket_link.extract import Claim
-from ticket_link.schemas import DepositStatus
+from ticket_link.schemas import PAYING, DepositStatus
 
 LANGUAGES = ("en", "fr", "pl", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -148,6 +148,7 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         received_text = ", ".join(f"{p.get('amount')} {p.get('asset')}" for p in payments) or None
     return {
         "status": str(verdict.get("status") or ""),
+        "paying": verdict.get("status") in PAYING,  # confirmations k/N and an amount to show
         "chain": verdict.get("chain"),
         "chains_checked": ", ".join(str(c) for c in verdict.get("chains_checked") or []),
         "found_on": verdict.get("found_on"),

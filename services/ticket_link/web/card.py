@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ticket_link.schemas import DepositStatus
+from ticket_link.schemas import PAYING, DepositStatus
 from ticket_link.texts import render_player_message
 
 
@@ -40,7 +40,6 @@ LOOKS: dict[str, Look] = {
     ),
 }
 _AMOUNT_WORDS = {"exact": "as expected", "under": "LESS than expected", "over": "more than expected"}
-_WITH_PROGRESS = frozenset({DepositStatus.PENDING, DepositStatus.CONFIRMING, DepositStatus.CONFIRMED})
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def build_card(verdict: Mapping[str, Any], *, lang: str, explorer_urls: Mapping[
         chain=str(chain) if chain else None,
         confirmations=_int(verdict.get("confirmations")),
         required=_int(verdict.get("required_confirmations")),
-        show_progress=status in _WITH_PROGRESS and _int(verdict.get("required_confirmations")) > 0,
+        show_progress=status in PAYING and _int(verdict.get("required_confirmations")) > 0,
         received=_received(verdict),
         expected=_str(verdict.get("expected_amount")),
         amount_words=_AMOUNT_WORDS.get(str(verdict.get("amount_status"))),
