@@ -10,7 +10,9 @@ tests/ticket_link/test_two_redis.py (one each).
 import pytest
 
 from deposit_check import keys as deposit_check_keys
+from deposit_check.watch.changes import EventType
 from ticket_link import keys as ticket_link_keys
+from ticket_link import schemas as ticket_link_schemas
 
 
 def test_the_stream_registry_is_the_same_key() -> None:
@@ -21,6 +23,10 @@ def test_the_stream_registry_is_the_same_key() -> None:
 def test_each_chains_event_stream_is_the_same_key(chain: str) -> None:
     written = deposit_check_keys.ChainKeys(chain).events
     assert ticket_link_keys.deposit_check_events(chain) == written == f"dc:v1:{{{chain}}}:events"
+
+
+def test_event_types_are_the_same() -> None:
+    assert {t.value for t in ticket_link_schemas.EventType} == {t.value for t in EventType}
 
 
 def test_the_two_services_keys_never_overlap() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from desk_common.redis_text import text
 from ticket_link import keys
 from ticket_link.errors import DepositCheckUnavailable, InvalidRequest
 
@@ -76,11 +77,11 @@ async def _cursors(client: redis.Redis, deposit: Deposit) -> dict[str, str]:
             streams = [keys.deposit_check_events(deposit.chain)]
         else:
             members: Any = await client.smembers(keys.DEPOSIT_CHECK_STREAMS)
-            streams = sorted(_text(s) for s in members)
+            streams = sorted(text(s) for s in members)
         cursors = {}
         for stream in streams:
             last: Any = await client.xrevrange(stream, count=1)
-            cursors[stream] = _text(last[0][0]) if last else "0-0"
+            cursors[stream] = text(last[0][0]) if last else "0-0"
         return cursors
     except (redis.RedisError, OSError) as exc:
         log.warning("follow: Redis unavailable, polling deposit_check only: %s", exc)
@@ -103,13 +104,9 @@ async def _read(client: redis.Redis, cursors: dict[str, str], tx_hash: str, wait
     heard = False
     for stream, entries in replies or []:
         for entry_id, fields in entries:
-            cursors[_text(stream)] = _text(entry_id)
-            heard = heard or _text(fields.get(b"tx_hash", b"")) == tx_hash
+            cursors[text(stream)] = text(entry_id)
+            heard = heard or text(fields.get(b"tx_hash", b"")) == tx_hash
     return heard
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _shape(verdict: dict[str, Any]) -> str:

@@ -29,6 +29,15 @@ class DepositStatus(StrEnum):
     UNAVAILABLE = "unavailable"  # deposit_check's 503 body: `{"status": "unavailable", "error": ...}`
 
 
+class EventType(StrEnum):
+    """The `type` of deposit_check's events (docs/api.md "Events"), mirrored as `DepositStatus` is."""
+
+    STATUS = "status"
+    REORG = "reorg"
+    REPLACED = "replaced"
+    EXPIRED = "expired"
+
+
 # The statuses whose verdict carries confirmations k/N and a received amount: deposit_check's
 # `verdict.PAYING`, mirrored (tests/test_rules_home.py holds the two equal).
 PAYING = frozenset({DepositStatus.PENDING, DepositStatus.CONFIRMING, DepositStatus.CONFIRMED})

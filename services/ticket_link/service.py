@@ -24,7 +24,7 @@ from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
 from ticket_link.links import Links, TicketRef, note_key
-from ticket_link.schemas import DepositClaim, DepositClaimResponse, claim_response
+from ticket_link.schemas import DepositClaim, DepositClaimResponse, EventType, claim_response
 from ticket_link.texts import render_note, render_player_message
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class TicketService:
         verdict = json.loads(event["verdict"])
         tx_hash = event["tx_hash"]
         generation = int(event.get("generation") or 0)
-        status = event["status"] if event["type"] != "expired" else "expired"
+        status = event["status"] if event["type"] != EventType.EXPIRED else EventType.EXPIRED.value
         # Generation 0 shares its keys with the first check's notes: one note per status, whichever came first.
         key_status = status if generation == 0 else f"{status}#{generation}"
         refs = await self.links.tickets_for(tx_hash)

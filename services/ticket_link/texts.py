@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ticket_link.extract import Claim
-from ticket_link.schemas import PAYING, DepositStatus
+from ticket_link.schemas import PAYING, DepositStatus, EventType
 
 LANGUAGES = ("en", "fr", "pl", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -94,11 +94,11 @@ def render_note(
         # A follow-up note comes only from the watcher, and only while it still follows the tx.
         following=context["watching"]
         and not context["final"]
-        and event != "expired"
+        and event != EventType.EXPIRED
         and status not in (DepositStatus.REPLACED, DepositStatus.UNAVAILABLE, NOT_CHECKED),
         views=_views(verdict) if status == DepositStatus.DISPUTED else [],
     )
-    if status == DepositStatus.REPLACED or event == "expired":
+    if status == DepositStatus.REPLACED or event == EventType.EXPIRED:
         # Nothing arrives with a tx that was replaced or never mined: no "received" amount to show.
         context.update(received=None, received_text=None, amount_status=None, difference=None)
     return _render(_language(language), "note.txt", context)

@@ -7,6 +7,7 @@ does that block again. So no event is lost and none is written twice.
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import redis.asyncio as redis
 
@@ -19,6 +20,15 @@ from desk_common.redis_text import text
 STREAM_MAXLEN = 100_000
 REORG_MARK_SECONDS = 7 * 86_400  # longer than any verdict is cached
 BLOCKS_KEPT = 1_000
+
+
+class EventType(StrEnum):
+    """An event's `type` on the stream (the contract in docs/api.md "Events")."""
+
+    STATUS = "status"  # the status changed as blocks came
+    REORG = "reorg"  # a reorganisation took a status back: a new generation
+    REPLACED = "replaced"  # another tx took this one's inputs or nonce
+    EXPIRED = "expired"  # never mined within the watch's hours: no longer followed
 
 
 class LostLease(Exception):
@@ -42,10 +52,10 @@ class Changes:
         self.puts.pop(old.tx_hash, None)
         self.drops[old.tx_hash] = old
 
-    def emit(self, kind: str, watch: Watch, previous: Status | None, verdict: dict[str, object]) -> None:
+    def emit(self, kind: EventType, watch: Watch, previous: Status | None, verdict: dict[str, object]) -> None:
         self.events.append(
             {
-                "type": kind,
+                "type": kind.value,
                 "chain": watch.chain,
                 "tx_hash": watch.tx_hash,
                 "status": watch.status.value,
@@ -117,7 +127,7 @@ async def commit(client: redis.Redis, k: ChainKeys, owner: str | None, changes: 
                 pipe.zadd(k.unmined, {tx: when}, xx=True)
         for event in changes.events:
             pipe.xadd(k.events, event, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]  # redis-py's field dict is invariant in its key type
-            if event["type"] == "reorg":
+            if event["type"] == EventType.REORG:
                 pipe.set(k.reorged(event["tx_hash"]), event["generation"], ex=REORG_MARK_SECONDS)
         if changes.forget_blocks_above is not None:
             pipe.zremrangebyscore(k.blocks, f"({changes.forget_blocks_above}", "+inf")

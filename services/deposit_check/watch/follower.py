@@ -23,7 +23,7 @@ from deposit_check.errors import DepositCheckError
 from deposit_check.keys import ChainKeys
 from deposit_check.models import Block, BlockRef, Observation, Status
 from deposit_check.verdict import vanished
-from deposit_check.watch.changes import BLOCKS_KEPT, Changes, LostLease, commit
+from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, LostLease, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
 from deposit_check.watch.lease import Lease
 from deposit_check.watch.state import Watch
@@ -149,7 +149,11 @@ class Follower:
             if w.observation.block is None and not w.replaced_by:
                 keep_until = now + self.config.pending_hours * 3600
                 self._change(
-                    changes, w, w.with_(replaced_by=replaced[w.tx_hash], expires_at=keep_until), "replaced", now=now
+                    changes,
+                    w,
+                    w.with_(replaced_by=replaced[w.tx_hash], expires_at=keep_until),
+                    EventType.REPLACED,
+                    now=now,
                 )
         if mined:
             for w, obs in zip(
@@ -166,7 +170,7 @@ class Follower:
                 self._observed(changes, w, obs, now)
         for w in ripe_watches:
             if w.observation.quorum == 1:
-                self._change(changes, w, w, "status", tip=block.height, now=now)
+                self._change(changes, w, w, EventType.STATUS, tip=block.height, now=now)
         for w in await self._load(t.decode() for t in old):
             changes.drop(w)
         await self._commit(changes)
@@ -205,7 +209,7 @@ class Follower:
         for w in await self._load(expired):
             changes.drop(w)
             if w.status is not Status.REPLACED:  # a replaced tx was announced already; it was only kept for the API
-                changes.emit("expired", w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
+                changes.emit(EventType.EXPIRED, w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
         due = [w for w in await self._load(t.decode() for t in due_ids) if w.tx_hash not in expired]
         if due:
             for w, obs in zip(due, await self.chain.observe_many([(w.tx_hash, w.address) for w in due]), strict=True):
@@ -225,16 +229,18 @@ class Follower:
             obs.block is None and obs.found and old.status is Status.NOT_FOUND
         ):
             new = new.with_(expires_at=now + self.config.pending_hours * 3600)
-        self._change(changes, old, new, "reorg" if reorg else "status", now=now)
+        self._change(changes, old, new, EventType.REORG if reorg else EventType.STATUS, now=now)
 
-    def _change(self, changes: Changes, old: Watch, new: Watch, kind: str, now: float, tip: int | None = None) -> None:
+    def _change(
+        self, changes: Changes, old: Watch, new: Watch, kind: EventType, now: float, tip: int | None = None
+    ) -> None:
         """Record the new state; announce it when its status differs from the one last announced."""
         verdict = verdict_of(self.chain, new, tip)
         if tip is not None:
             new = new.with_(observation=dataclasses.replace(new.observation, tip=tip))
         if verdict.status is not old.status:
             # A status taken back by a reorg starts a new generation: its notes are new facts.
-            went_back = kind == "reorg"
+            went_back = kind is EventType.REORG
             new = new.with_(status=verdict.status, generation=old.generation + (1 if went_back else 0))
             changes.emit(kind, new, old.status, verdict_json(self.chain, verdict))
         changes.put(old, new)
