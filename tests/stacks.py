@@ -20,6 +20,7 @@ from harness.redis_server import RedisServer
 from harness.serving import serve
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
+from ticket_link.devdesk.launcher import DevDesk
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,28 @@ class Key:
         if self.rate_limit is not None:
             lines.append(f'rate_limit = "{self.rate_limit}"')
         return "\n".join(lines) + "\n"
+
+
+def litecoin_toml(litecoind: Litecoind, *, watch: bool = True) -> str:
+    """deposit_check's config for the regtest litecoind, its watcher (`watch`) at the flow tests' brisk pace."""
+    pace = "[watch]\npoll_seconds = 0.2\nrecheck_seconds = 1\n" if watch else ""
+    return f"""
+{pace}[chains.litecoin]
+family = "utxo"
+network = "regtest"
+rpc_urls = ["{litecoind.rpc_url}"]
+confirmations = 6
+"""
+
+
+def desk_toml(desk: DevDesk, base_url: str | None = None) -> str:
+    """ticket_link's `[helpdesks.desk]` for a DevDesk (reached at `base_url` when a proxy stands between)."""
+    return f"""[helpdesks.desk]
+kind = "django_helpdesk"
+base_url = "{base_url or desk.base_url}"
+username = "{desk.username}"
+password = "{desk.password}"
+"""
 
 
 @dataclass

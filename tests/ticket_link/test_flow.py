@@ -27,6 +27,7 @@ from tests.conftest import RedisServer
 from tests.metrics_scrape import assert_no_secret_in_labels, scrape
 from tests.metrics_scrape import value as metric_value
 from tests.servers import run_worker, serve
+from tests.stacks import desk_toml, litecoin_toml
 from tests.ticket_link.settle import wait_until, wait_until_settled
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
@@ -59,12 +60,7 @@ explorer_tx_urls = {{ litecoin = "{EXPLORER}" }}
 retries = 40
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
-[helpdesks.desk]
-kind = "django_helpdesk"
-base_url = "{desk.base_url}"
-username = "{desk.username}"
-password = "{desk.password}"
-webhook_secret = "{WEBHOOK_SECRET}"
+{desk_toml(desk)}webhook_secret = "{WEBHOOK_SECRET}"
 """
 
 
@@ -72,16 +68,9 @@ webhook_secret = "{WEBHOOK_SECRET}"
 def stack(
     litecoind: Litecoind, anvil: Anvil, usdt: Asset, redis_server: RedisServer, tmp_path_factory
 ) -> Iterator[Stack]:
-    dc_text = f"""
-[watch]
-poll_seconds = 0.2
-recheck_seconds = 1
-[chains.litecoin]
-family = "utxo"
-network = "regtest"
-rpc_urls = ["{litecoind.rpc_url}"]
-confirmations = 6
-[chains.ethereum]
+    dc_text = (
+        litecoin_toml(litecoind)
+        + f"""[chains.ethereum]
 family = "evm"
 chain_id = 31337
 rpc_urls = ["{anvil.rpc_url}"]
@@ -91,6 +80,7 @@ symbol = "USDT"
 contract = "{usdt.contract}"
 decimals = 6
 """
+    )
     dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
     started = time.time()
     port = free_port()

@@ -22,7 +22,7 @@ from deposit_check.app import create_app as create_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.servers import run_worker, serve
-from tests.stacks import deposit_check_config
+from tests.stacks import deposit_check_config, desk_toml
 from tests.ticket_link.settle import wait_until_settled
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
@@ -52,12 +52,7 @@ url = "{dc_url}"
 [delivery]
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
-[helpdesks.desk]
-kind = "django_helpdesk"
-base_url = "{devdesk.base_url}"
-username = "{devdesk.username}"
-password = "{devdesk.password}"
-"""
+{desk_toml(devdesk)}"""
             config_path = work / "ticket-link.toml"
             config_path.write_text(text)
             config = AppConfig(file=parse_config(text, env={}), redis_url=server.url, source="test")

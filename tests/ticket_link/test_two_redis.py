@@ -24,6 +24,7 @@ from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer, running_redis
 from tests.servers import run_worker, serve
+from tests.stacks import desk_toml, litecoin_toml
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig, Settings, load_config
@@ -52,16 +53,7 @@ def _notes(desk: DevDesk, ticket: int, count: int, timeout: float = 30.0) -> lis
 
 @pytest.fixture(scope="module")
 def stack(litecoind: Litecoind, devdesk: DevDesk, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoRedisStack]:
-    dc_text = f"""
-[watch]
-poll_seconds = 0.2
-recheck_seconds = 1
-[chains.litecoin]
-family = "utxo"
-network = "regtest"
-rpc_urls = ["{litecoind.rpc_url}"]
-confirmations = 6
-"""
+    dc_text = litecoin_toml(litecoind)
     with own_redis() as dc_redis, own_redis() as tl_redis:
         dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=dc_redis.url, source="test")
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
@@ -74,12 +66,7 @@ url = "{dc_url}"
 [delivery]
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
-[helpdesks.desk]
-kind = "django_helpdesk"
-base_url = "{devdesk.base_url}"
-username = "{devdesk.username}"
-password = "{devdesk.password}"
-"""
+{desk_toml(devdesk)}"""
             )
             # As an operator sets it: the worker process reads both URLs from its environment.
             env = {"TICKET_LINK_CONFIG": str(config_path), "DEPOSIT_EVENTS_REDIS_URL": dc_redis.url}

@@ -19,6 +19,7 @@ from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.servers import run_worker, serve
+from tests.stacks import desk_toml, litecoin_toml
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
@@ -70,13 +71,7 @@ class HoldingProxy:
 def crash_stack(
     litecoind: Litecoind, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple]:
-    dc_text = f"""
-[chains.litecoin]
-family = "utxo"
-network = "regtest"
-rpc_urls = ["{litecoind.rpc_url}"]
-confirmations = 6
-"""
+    dc_text = litecoin_toml(litecoind, watch=False)
     dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
     desk = DevDesk(base_dir=tmp_path_factory.mktemp("crashdesk")).start()
     proxy = HoldingProxy(desk.base_url)
@@ -92,12 +87,7 @@ job_timeout_seconds = 3
 retries = 10
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
-[helpdesks.desk]
-kind = "django_helpdesk"
-base_url = "{proxy.url}"
-username = "{desk.username}"
-password = "{desk.password}"
-webhook_secret = "{secrets.token_urlsafe(16)}"
+{desk_toml(desk, proxy.url)}webhook_secret = "{secrets.token_urlsafe(16)}"
 """
             config_path = work / "ticket-link.toml"
             config_path.write_text(text)

@@ -23,6 +23,7 @@ from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.servers import run_worker, serve
+from tests.stacks import desk_toml, litecoin_toml
 from tests.ticket_link.settle import wait_until_settled
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
@@ -57,16 +58,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(litecoind: Litecoind, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    dc_text = f"""
-[watch]
-poll_seconds = 0.2
-recheck_seconds = 1
-[chains.litecoin]
-family = "utxo"
-network = "regtest"
-rpc_urls = ["{litecoind.rpc_url}"]
-confirmations = 6
-"""
+    dc_text = litecoin_toml(litecoind)
     # A database of its own: the flow tests' watches and ticket links (sealed with another secret) in
     # database 0 are not this stack's to follow.
     redis_url = f"redis://127.0.0.1:{redis_server.port}/13"
@@ -86,12 +78,7 @@ explorer_tx_urls = {{ litecoin = "{EXPLORER}" }}
 [delivery]
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
-[helpdesks.desk]
-kind = "django_helpdesk"
-base_url = "{desk.base_url}"
-username = "{desk.username}"
-password = "{desk.password}"
-[web]
+{desk_toml(desk)}[web]
 session_secret = "{secrets.token_urlsafe(32)}"
 cookie_secure = false
 refresh_seconds = 1
