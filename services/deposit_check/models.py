@@ -20,6 +20,8 @@ class Status(StrEnum):
     WRONG_NETWORK = "wrong_network"
     REPLACED = "replaced"  # the watcher saw another tx spend its inputs (or take its nonce)
     DISPUTED = "disputed"  # a chain with a quorum: its endpoints contradict each other on the tx's block
+    NOT_OUR_ADDRESS = "not_our_address"  # ownership is declared for the chain and the address is not the casino's
+    WRONG_ASSET = "wrong_asset"  # the tx pays the address, but none of the asset asked about
     UNAVAILABLE = "unavailable"
 
 

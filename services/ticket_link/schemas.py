@@ -26,6 +26,8 @@ class DepositStatus(StrEnum):
     WRONG_NETWORK = "wrong_network"
     REPLACED = "replaced"
     DISPUTED = "disputed"
+    NOT_OUR_ADDRESS = "not_our_address"
+    WRONG_ASSET = "wrong_asset"
     UNAVAILABLE = "unavailable"  # deposit_check's 503 body: `{"status": "unavailable", "error": ...}`
 
 

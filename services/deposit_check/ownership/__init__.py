@@ -1,0 +1,44 @@
+"""Which deposit addresses are the casino's, and the (pseudonymous) player account each belongs to.
+
+The verdict is a credit decision only about the casino's own addresses: a check asks `owner_of`
+before deciding. Operators declare ownership per chain (extended public keys derived ahead of use,
+and imported address lists); a chain with nothing declared answers `Owner(declared=False)`, and the
+verdict then says that ownership was not verified.
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What the casino declared about one address of one chain."""
+
+    declared: bool  # the chain has ownership declared (xpubs or imported addresses)
+    ours: bool = False  # the address is one of the casino's (False whenever `declared` is False)
+    account: str | None = None  # the casino's opaque player account reference, when known
+
+
+UNDECLARED = Owner(declared=False)
+
+
+class Ownership(Protocol):
+    """Looks up addresses in the ownership index (O(1) per check)."""
+
+    async def owner_of(self, chain: str, address: str) -> Owner:
+        """`address` in the chain's canonical form (as the chain adapter normalized it)."""
+        ...
+
+    async def version(self, chain: str) -> int:
+        """Goes up with every change to the chain's declared ownership: part of a cached verdict's key."""
+        ...
+
+
+class NoOwnership:
+    """No ownership declared for any chain: today's behaviour, every address `unknown`."""
+
+    async def owner_of(self, chain: str, address: str) -> Owner:
+        return UNDECLARED
+
+    async def version(self, chain: str) -> int:
+        return 0
