@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ticket_link.advice import Advice, Match, Owner, advise, owner_of
 from ticket_link.extract import Claim
 from ticket_link.schemas import PAYING, DepositStatus, EventType
 
@@ -40,6 +41,9 @@ def render_note(
     language: str,
     explorer_url: str | None = None,
     earlier_ticket: str | None = None,
+    later_ticket: str | None = None,
+    account_match: Match = Match.UNKNOWN,
+    rival_matched: bool = False,
     claim: Claim | tuple[str, str | None] | None = None,
     tx_hash: str | None = None,
     address: str | None = None,
@@ -54,7 +58,10 @@ def render_note(
     unavailable (`reason` "unavailable" or the `{"status": "unavailable", "error": ...}` body),
     or any other `reason` (e.g. deposit_check's 422 message). `explorer_url` links the tx; a
     `{tx_hash}` placeholder in it is filled in. `earlier_ticket` is the reference of a ticket that
-    claimed the same tx before: agents only.
+    claimed the same tx before, `later_ticket` the ticket(s) that claimed it after this one: agents
+    only. The "Next step" is advice.advise's, from the status, the verdict's `address_owner`,
+    `account_match` (this ticket's account against the verdict's) and the duplicate claim
+    (`rival_matched`: another claiming ticket carries the address's account too).
 
     `event` is the watcher's event the verdict came with (None: a first check): "status" (a
     normal change), "reorg" (a reorganisation undid `previous_status`: a warning heads the note),
@@ -97,19 +104,36 @@ def render_note(
         and event != EventType.EXPIRED
         and status not in (DepositStatus.REPLACED, DepositStatus.UNAVAILABLE, NOT_CHECKED),
         views=_views(verdict) if status == DepositStatus.DISPUTED else [],
+        later_ticket=later_ticket,
+        account_match=account_match.value,
     )
+    advice = advise(
+        status,
+        context["owner"],
+        account_match,
+        bool(earlier_ticket or later_ticket),
+        rival_matched=rival_matched,
+    )
+    context.update(advice=advice.value, unverified=advice is Advice.CREDIT and context["owner"] is Owner.UNKNOWN)
+    if status == DepositStatus.WRONG_ASSET:
+        # None of the asked asset came: show what did, never "received 0 USDT".
+        context.update(received=None, received_text=context["came"], amount_status=None, difference=None)
     if status == DepositStatus.REPLACED or event == EventType.EXPIRED:
         # Nothing arrives with a tx that was replaced or never mined: no "received" amount to show.
         context.update(received=None, received_text=None, amount_status=None, difference=None)
     return _render(_language(language), "note.txt", context)
 
 
-def render_player_message(verdict: Mapping[str, Any], *, language: str) -> str:
+def render_player_message(
+    verdict: Mapping[str, Any], *, language: str, account_match: Match = Match.UNKNOWN, duplicate: bool = False
+) -> str:
     """One or two plain sentences for the player, like deposit_check's English `summary`.
 
-    Takes no ticket references at all, so it cannot leak one.
+    Takes no ticket references at all, so it cannot leak one: a duplicate claim or another
+    account's address only tells the player that support reviews the deposit.
     """
     context = _context(verdict)
+    context["advice"] = advise(context["status"], context["owner"], account_match, duplicate).value
     context["tx"] = _short_hash(context["tx_hash"])
     context["replaced_tx"] = _short_hash(context["replaced_by"] or "")
     text = _render(_language(language), "player.txt", context)
@@ -171,6 +195,8 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "note": " ".join(str(verdict.get("note") or "").split()) or None,
         # Enough confirmations yet still confirming: deposit_check's quorum holds it until more nodes agree.
         "held": bool(verdict.get("awaiting_quorum")),
+        "owner": owner_of(verdict.get("address_owner")),
+        "came": ", ".join(f"{p.get('amount')} {p.get('asset')}" for p in payments) or None,
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ticket_link.advice import Match
 from ticket_link.extract import Claim
 from ticket_link.texts import LANGUAGES, render_note, render_player_message
 
@@ -857,3 +858,88 @@ def test_english_held_player_message() -> None:
         "Your deposit of 0.5 LTC has the 6 confirmations it needs on litecoin; we are verifying it with the "
         "network before it is credited. Please wait a few minutes."
     )
+
+
+# --- Ownership, asset, account and duplicate claims: the next step advice.advise chooses. ---
+
+# (not ours, wrong asset "instead", other account, duplicate, ownership not verified, later ticket, owner's ticket)
+ADVICE = {
+    "en": (
+        "this address is not one of the casino's deposit addresses: do not credit",
+        "but no USDT; what came instead: 0.000000000000000001 ETH",
+        "belongs to another player account than this ticket's",
+        "more than one ticket claims this transaction",
+        "Ownership of the deposit address was not verified",
+        "Ticket desk #9 also claims this transaction: do not credit it twice.",
+        "this is the ticket to credit",
+    ),
+    "fr": (
+        "cette adresse n'est pas l'une des adresses de dépôt du casino : ne créditez pas",
+        "mais pas en USDT ; reçu à la place : 0.000000000000000001 ETH",
+        "appartient à un autre compte joueur que celui de ce ticket",
+        "plusieurs tickets réclament cette transaction",
+        "La propriété de l'adresse de dépôt n'a pas été vérifiée",
+        "le ticket desk #9 réclame aussi cette transaction : ne la créditez pas deux fois.",
+        "c'est ce ticket qu'il faut créditer",
+    ),
+    "pl": (
+        "ten adres nie jest jednym z adresów wpłat kasyna: nie księguj",
+        "ale nie USDT; zamiast tego przyszło: 0.000000000000000001 ETH",
+        "należy do innego konta gracza niż konto z tego zgłoszenia",
+        "tej transakcji dotyczy więcej niż jedno zgłoszenie",
+        "Nie sprawdzono, czy adres wpłaty należy do kasyna",
+        "tej transakcji dotyczy też zgłoszenie desk #9: nie księguj jej dwukrotnie.",
+        "to w tym zgłoszeniu należy zaksięgować wpłatę",
+    ),
+    "ru": (
+        "этот адрес не является адресом депозитов казино: не зачисляйте",
+        "но не в USDT; вместо этого пришло: 0.000000000000000001 ETH",
+        "принадлежит другому аккаунту игрока, а не аккаунту этого тикета",
+        "эту транзакцию заявляют несколько тикетов",
+        "Принадлежность адреса депозита не проверена",
+        "эту транзакцию заявляет также тикет desk #9: не зачисляйте её дважды.",
+        "зачислять нужно именно в этом тикете",
+    ),
+}
+PLAYER_ADVICE = {  # (not ours, wrong asset, under review)
+    "en": ("did not pay one of our deposit addresses", "did not send USDT", "reviewing it before it can be credited"),
+    "fr": ("n'a payé aucune de nos adresses de dépôt", "n'a pas envoyé de USDT", "la vérifie avant qu'elle puisse"),
+    "pl": ("nie trafiła na żaden z naszych adresów wpłat", "nie przesłała USDT", "sprawdza ją przed zaksięgowaniem"),
+    "ru": ("не поступила ни на один из наших адресов", "не отправила USDT", "проверяет её перед зачислением"),
+}
+WEI = [{"asset": "ETH", "amount": "0.000000000000000001", "contract": None}]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_ownership_asset_account_and_duplicate_next_steps(language: str) -> None:
+
+    not_ours, instead, other, duplicate, unverified, later, owner = ADVICE[language]
+    credit = NEXT_STEP[language]["confirmed"]
+    mine = verdict("not_our_address", address_owner="not_casino", payments=WEI)
+    note = render_note(mine, language=language)
+    assert_clean(note)
+    assert not_ours in note and credit not in note.lower()
+    asset = verdict("wrong_asset", asset="USDT", received_amount="0", expected_amount="250", payments=WEI)
+    note = render_note(asset, language=language)
+    assert_clean(note)
+    assert instead in note and "0 USDT" not in note and credit not in note.lower()
+    casino = verdict("confirmed", address_owner="casino", account="acct-a")
+    note = render_note(casino, language=language, account_match=Match.OTHER_ACCOUNT)
+    assert other in note and credit not in note.lower()
+    note = render_note(casino, language=language, earlier_ticket="desk #1")
+    assert duplicate in note and credit not in note.lower()
+    note = render_note(casino, language=language, later_ticket="desk #9")
+    assert later in note and duplicate in note and credit not in note.lower()
+    note = render_note(casino, language=language, later_ticket="desk #9", account_match=Match.MATCHED)
+    assert owner in note and credit in note.lower() and unverified not in note
+    assert unverified in render_note(verdict("confirmed"), language=language)  # no address_owner: unknown
+    assert unverified in render_note(verdict("confirmed", address_owner="unknown"), language=language)
+    player_not_ours, player_asset, review = PLAYER_ADVICE[language]
+    assert player_not_ours in render_player_message(mine, language=language)
+    assert player_asset in render_player_message(asset, language=language)
+    for message in (
+        render_player_message(casino, language=language, duplicate=True),
+        render_player_message(casino, language=language, account_match=Match.OTHER_ACCOUNT),
+    ):
+        assert_clean(message)
+        assert review in message
