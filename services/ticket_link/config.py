@@ -27,6 +27,9 @@ class _HelpdeskBase(_Strict):
     webhook_secret: SecretStr | None = None
     # Replay window for signed webhooks that carry a timestamp.
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # Where the webhook payload holds the ticket's player account (the casino's opaque reference),
+    # keys joined by dots, e.g. "ticket.custom_fields.player_account"; unset: webhooks carry none.
+    account_field: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^.\s]+(\.[^.\s]+)*$")
 
 
 class DjangoHelpdeskConfig(_HelpdeskBase):

@@ -33,6 +33,11 @@ def deposit_linked_ms(tx_hash: str) -> str:
     return f"{PREFIX}:deposit:{tx_hash}:linked_ms"
 
 
+def deposit_accounts(tx_hash: str) -> str:
+    """Hash: ticket key -> keyed hash of the account reference the ticket claimed the tx with."""
+    return f"{PREFIX}:deposit:{tx_hash}:accounts"
+
+
 def ticket_deposits(ticket_key: str) -> str:
     """Set: the tx hashes a ticket linked."""
     return f"{PREFIX}:ticket:{ticket_key}:deposits"

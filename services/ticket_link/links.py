@@ -31,6 +31,17 @@ class TicketRef:
         return f"{self.helpdesk} #{self.ticket_id}"
 
 
+@dataclass(frozen=True)
+class Claimant:
+    """A ticket that linked a deposit: its reference, when it linked it, and its account's keyed hash."""
+
+    ref: TicketRef
+    key: str
+    linked_ms: int
+    account: str | None
+    first: bool  # the ticket the duplicate-claim index holds as the first claimant
+
+
 def note_key(ticket_key: str, tx_hash: str, status: str) -> str:
     """The idempotency key of one note: one per (ticket, tx, status)."""
     return hashlib.sha256(f"{ticket_key}\x1f{tx_hash}\x1f{status}".encode()).hexdigest()[:40]
@@ -47,8 +58,9 @@ class Links:
     def ticket_key(self, ref: TicketRef) -> str:
         return self.privacy.ticket_key(ref.helpdesk, ref.ticket_id)
 
-    async def claim(self, ref: TicketRef, tx_hash: str) -> TicketRef | None:
-        """Record that `ref` claims `tx_hash`; return the earlier ticket when another claimed it first."""
+    async def claim(self, ref: TicketRef, tx_hash: str, account: str | None = None) -> TicketRef | None:
+        """Record that `ref` claims `tx_hash` (with `account`, a keyed hash, when the claim names one);
+        return the earlier ticket when another claimed it first."""
         mine = self.ticket_key(ref)
         claim_key = keys.claim(tx_hash)
         sealed = self.privacy.seal([ref.helpdesk, ref.ticket_id])
@@ -60,6 +72,8 @@ class Links:
             pipe.hset(keys.deposit_tickets(tx_hash), mine, sealed)
             pipe.hsetnx(keys.deposit_linked_ms(tx_hash), mine, int(time.time() * 1000))
             pipe.sadd(keys.ticket_deposits(mine), tx_hash)
+            if account is not None:
+                pipe.hset(keys.deposit_accounts(tx_hash), mine, account)
             results = await pipe.execute()
         owner, owner_ref = results[3]
         if text(owner) == mine:
@@ -86,6 +100,29 @@ class Links:
                 continue
             refs.append((ref, int(linked.get(k, 0))))
         return refs
+
+    async def claimants(self, tx_hash: str) -> list[Claimant]:
+        """Every ticket that linked this deposit (the first claimant first, then by when they linked it)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.deposit_tickets(tx_hash))
+            pipe.hgetall(keys.deposit_linked_ms(tx_hash))
+            pipe.hgetall(keys.deposit_accounts(tx_hash))
+            pipe.hget(keys.claim(tx_hash), "ticket")
+            sealed, linked, accounts, first = await pipe.execute()
+        first_key = text(first) if first is not None else None
+        found = []
+        for k, s in sealed.items():
+            key = text(k)
+            try:
+                ref = TicketRef(*self.privacy.unseal(text(s)))
+            except ValueError:  # sealed under another `secret` (rotated): that ticket cannot be told, the others can
+                log.error("a ticket linked to a deposit cannot be read back (sealed under another secret); skipped")
+                continue
+            account = accounts.get(k)
+            found.append(
+                Claimant(ref, key, int(linked.get(k, 0)), text(account) if account else None, key == first_key)
+            )
+        return sorted(found, key=lambda c: (not c.first, c.linked_ms))
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
         members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))

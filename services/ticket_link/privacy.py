@@ -21,12 +21,17 @@ class Pseudonymizer:
     def __init__(self, secret: str) -> None:
         raw = secret.encode()
         self._hash_key = _derive(raw, b"ticket_link ticket-ref hash v1")
+        self._account_key = _derive(raw, b"ticket_link account-ref hash v1")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(raw, b"ticket_link seal v1")))
 
     def ticket_key(self, helpdesk: str, ticket_id: str) -> str:
         """A stable, keyed, one-way name for a ticket (HMAC-SHA256, 128 bits in hex)."""
         message = f"{helpdesk}\x1f{ticket_id}".encode()
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def account_key(self, account: str) -> str:
+        """A keyed hash of a player-account reference (the casino's opaque id): compared, never stored raw."""
+        return hmac.new(self._account_key, account.encode(), hashlib.sha256).hexdigest()[:32]
 
     def seal(self, value: Any) -> str:
         """Encrypt and authenticate a JSON-able value."""

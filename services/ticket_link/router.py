@@ -84,7 +84,7 @@ async def claim_deposit(
     (ticket, tx, status), and has deposit_check follow the deposit so the ticket hears of each change.
     Scopes: `post` to note, `check` to only check.
     """
-    return await service.claim(service.ticket(body.helpdesk, ticket_ref), body)
+    return (await service.claim(service.ticket(body.helpdesk, ticket_ref), body)).answer
 
 
 async def _webhook(webhook: Webhook, service: TicketService) -> JSONResponse:

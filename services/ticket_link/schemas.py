@@ -3,9 +3,19 @@
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
+ACCOUNT_MAX_CHARS = 128
+
+
+def account_reference(value: str | None) -> str | None:
+    """The casino's opaque player-account reference: bounded, printable (no control or format characters)."""
+    if value is None:
+        return None
+    if not value or len(value) > ACCOUNT_MAX_CHARS or not value.isprintable() or value != value.strip():
+        raise ValueError(f"account must be 1 to {ACCOUNT_MAX_CHARS} printable characters")
+    return value
 
 
 class DepositStatus(StrEnum):
@@ -76,11 +86,20 @@ class DepositClaim(BaseModel):
     helpdesk: str | None = Field(
         default=None, max_length=32, description="Configured helpdesk name; may be omitted when only one is configured."
     )
+    account: str | None = Field(
+        default=None,
+        max_length=ACCOUNT_MAX_CHARS,
+        description="The ticket's player account: the casino's opaque reference (never a name or e-mail), as its "
+        "deposit addresses are imported with. The note says when the address belongs to another account. "
+        "Kept only as a keyed hash.",
+    )
     post_note: bool = Field(
         default=True,
         description="Post the verdict as an internal note in the ticket and follow the deposit (scope `post`). "
         "`false` only checks and answers (scope `check` is enough): nothing is written to the ticket.",
     )
+
+    _account = field_validator("account")(account_reference)
 
 
 class NoteOutcome(BaseModel):
@@ -91,7 +110,13 @@ class NoteOutcome(BaseModel):
 
 
 class DuplicateClaim(BaseModel):
-    ticket: str = Field(description="The earlier ticket that claimed this transaction, as agents know it.")
+    """Other tickets claim this transaction too. Which ones is for agents (the internal notes), never here."""
+
+    duplicate: Literal[True] = Field(default=True, description="Another ticket claims this transaction too.")
+    account_matched: bool | None = Field(
+        description="The claim's `account` is the deposit address's account (true), another one (false), "
+        "or either is unknown (null). Only a matching account lets the note advise crediting."
+    )
 
 
 class PaymentOut(BaseModel):
@@ -138,7 +163,8 @@ class DepositClaimResponse(BaseModel):
     ticket_note: NoteOutcome | None = Field(description='The internal note; null with `"post_note": false`.')
     duplicate_claim: DuplicateClaim | None = Field(
         default=None,
-        description="Another ticket claimed this tx first (agents only); null otherwise or without a note.",
+        description="Other tickets claim this tx too (never which: agents see them in the notes); "
+        "null otherwise or without a note.",
     )
 
 
@@ -151,11 +177,13 @@ class ReadyResponse(BaseModel):
     checks: dict[str, str] = Field(description="Per part (`redis`, `deposit_check`): `ok`, or `unavailable: <why>`.")
 
 
-_OWN_FIELDS = frozenset({"player_message", "ticket_note", "duplicate_claim"})
+# `account` is the casino's reference of the address's player account: a bot (and so a player) never
+# gets it, whoever the address belongs to; `duplicate_claim.account_matched` says what it needs.
+_OWN_FIELDS = frozenset({"player_message", "ticket_note", "duplicate_claim", "account"})
 
 
 def claim_response(
-    verdict: dict[str, Any], player_message: str, queued: bool | None, earlier: str | None
+    verdict: dict[str, Any], player_message: str, queued: bool | None, duplicate: DuplicateClaim | None
 ) -> DepositClaimResponse:
     """`queued` None: no note was asked for."""
     # ticket_link's own fields win over same-named verdict fields, should deposit_check ever add one.
@@ -164,5 +192,5 @@ def claim_response(
         **verdict,
         player_message=player_message,
         ticket_note=None if queued is None else NoteOutcome(status="queued" if queued else "already_posted"),
-        duplicate_claim=DuplicateClaim(ticket=earlier) if earlier else None,
+        duplicate_claim=duplicate,
     )

@@ -4,11 +4,13 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
 
 from ticket_link import metrics
+from ticket_link.advice import Match, match_of
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import NotesConfig
 from ticket_link.delivery import Delivery
@@ -23,14 +25,48 @@ from ticket_link.extract import extract
 from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
-from ticket_link.links import Links, TicketRef, note_key
-from ticket_link.schemas import DepositClaim, DepositClaimResponse, EventType, claim_response
+from ticket_link.links import Claimant, Links, TicketRef, note_key
+from ticket_link.schemas import DepositClaim, DepositClaimResponse, DuplicateClaim, EventType, claim_response
 from ticket_link.texts import render_note, render_player_message
 
 log = logging.getLogger(__name__)
 
 
 Probe = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """A claim's answer for the caller, and (for agents only: the form) the ticket that claimed the tx first."""
+
+    answer: DepositClaimResponse
+    earlier_ticket: str | None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One ticket among those claiming a tx: what its note says about the others and the account."""
+
+    match: Match
+    duplicate: bool
+    rival_matched: bool  # another claiming ticket carries the address's account too
+    earlier_ticket: str | None  # the first claimant, when this ticket is not it
+    later_tickets: str | None  # the others, when this ticket is the first
+
+
+def standing(claimants: list[Claimant], me: str, verdict_account: str | None) -> Standing:
+    """Where ticket `me` (its key) stands among the claimants of a tx, the verdict's account (keyed hash) given."""
+    others = [c for c in claimants if c.key != me]
+    mine = next((c for c in claimants if c.key == me), None)
+    first = next((c for c in claimants if c.first), None)
+    am_first = first is None or first.key == me
+    return Standing(
+        match=match_of(mine.account if mine else None, verdict_account),
+        duplicate=bool(others),
+        rival_matched=any(match_of(c.account, verdict_account) is Match.MATCHED for c in others),
+        earlier_ticket=None if am_first or first is None else first.ref.label,
+        later_tickets=", ".join(c.ref.label for c in others) if am_first and others else None,
+    )
 
 
 class TicketService:
@@ -88,19 +124,29 @@ class TicketService:
         if helpdesk not in self.helpdesk_names:
             raise UnknownHelpdesk(f"unknown helpdesk {helpdesk!r}; configured: {', '.join(self.helpdesk_names)}")
         number = payload.ticket_id(ticket_id)
-        if number is None or len(number) > 20:
-            raise InvalidRequest("ticket_ref must be the helpdesk's numeric ticket id")
+        if number is None:  # normalized: `0123` is ticket 123, never a second owner of its claims
+            raise InvalidRequest("ticket_ref must be the helpdesk's numeric ticket id (1 to 2^63-1)")
         return TicketRef(helpdesk, number)
 
-    async def claim(self, ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
+    def account_key(self, account: str | None) -> str | None:
+        """A claim's account reference as ticket_link keeps it: keyed-hashed, never the reference itself."""
+        return self.links.privacy.account_key(account) if account else None
+
+    def _verdict_account(self, verdict: dict[str, Any]) -> str | None:
+        account = verdict.get("account")
+        return self.links.privacy.account_key(account) if isinstance(account, str) and account else None
+
+    async def claim(self, ref: TicketRef, req: DepositClaim) -> ClaimOutcome:
         """The bot and form flow: check now, answer the caller, and queue the internal note.
 
         With `post_note` false it only checks and answers: no link, no note, no watch (nobody
         would hear of the changes), so nothing about the ticket is stored; an unavailable
         deposit_check is DepositCheckUnavailable. With a note asked for, a claim deposit_check
         cannot answer now is queued and ClaimDeferred raised: nothing accepted is lost, the note
-        follows when it answers.
+        follows when it answers. The answer tells whether other tickets claim the tx and whether
+        the account matched, never which tickets: `earlier_ticket` is for agents only.
         """
+        account = self.account_key(req.account)
         try:
             verdict = await self.checker.check(
                 req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
@@ -109,23 +155,31 @@ class TicketService:
             if not req.post_note:
                 metrics.CLAIMS.labels("unavailable").inc()
                 raise
-            await self._claim_later(ref, req)
+            await self._claim_later(ref, req, account)
             raise ClaimDeferred(f"{exc.message}; the check is queued and the note will follow") from None
-        message = render_player_message(verdict, language=req.lang or "en")
+        language = req.lang or "en"
         if not req.post_note:
             metrics.CLAIMS.labels("checked").inc()
-            return claim_response(verdict, message, None, None)
-        queued, earlier = await self._note(ref, verdict)
+            match = match_of(account, self._verdict_account(verdict))
+            message = render_player_message(verdict, language=language, account_match=match)
+            return ClaimOutcome(claim_response(verdict, message, None, None), None)
+        queued, mine = await self._note(ref, verdict, account)
         metrics.CLAIMS.labels("noted" if queued else "duplicate").inc()
-        return claim_response(verdict, message, queued, earlier.label if earlier else None)
+        message = render_player_message(verdict, language=language, account_match=mine.match, duplicate=mine.duplicate)
+        duplicate = None
+        if mine.duplicate:
+            matched = None if mine.match is Match.UNKNOWN else mine.match is Match.MATCHED
+            duplicate = DuplicateClaim(duplicate=True, account_matched=matched)
+        return ClaimOutcome(claim_response(verdict, message, queued, duplicate), mine.earlier_ticket)
 
-    async def _claim_later(self, ref: TicketRef, req: DepositClaim) -> None:
+    async def _claim_later(self, ref: TicketRef, req: DepositClaim, account: str | None) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""
         claim = {
             "tx_hash": req.tx_hash,
             "address": req.address,
             "chain": req.chain,
             "expected_amount": req.expected_amount,
+            "account": account,  # keyed hash: the queue holds no account reference
         }
         await self.delivery.enqueue_enrich(ref, [claim], enrich_key(self.links.ticket_key(ref), [claim]))
         metrics.CLAIMS.labels("deferred").inc()
@@ -150,7 +204,7 @@ class TicketService:
             except InvalidRequest as exc:
                 await self._note_without_verdict(ref, claim, "invalid", reason=exc.message)
                 continue
-            await self._note(ref, verdict)
+            await self._note(ref, verdict, claim.get("account"))
 
     async def on_event(self, event: dict[str, str]) -> int:
         """A status change from deposit_check's watcher: a note in every ticket that claimed the tx."""
@@ -160,25 +214,39 @@ class TicketService:
         status = event["status"] if event["type"] != EventType.EXPIRED else EventType.EXPIRED.value
         # Generation 0 shares its keys with the first check's notes: one note per status, whichever came first.
         key_status = status if generation == 0 else f"{status}#{generation}"
-        refs = await self.links.tickets_for(tx_hash)
+        claimants = await self.links.claimants(tx_hash)
         written_ms = int(event.get("written_ms") or 0)
-        for ref, linked_ms in refs:
-            if written_ms and written_ms < linked_ms:
+        verdict_account = self._verdict_account(verdict)
+        for claimant in claimants:
+            if written_ms and written_ms < claimant.linked_ms:
                 # The change happened before this ticket claimed the tx: its first note, from a
                 # fresher check, already says more. A late consumer must not post stale news after it.
                 continue
-            key = note_key(self.links.ticket_key(ref), tx_hash, key_status)
+            where = standing(claimants, claimant.key, verdict_account)
+            # A duplicate's first note has the ":duplicate" key: the same status from the watcher is the same note.
+            key = note_key(claimant.key, tx_hash, key_status + (":duplicate" if where.duplicate else ""))
             if await self.links.was_posted(key):
                 continue
-            body = render_note(
-                verdict,
-                language=self.notes.language,
-                explorer_url=self._explorer(verdict, tx_hash),
-                event=event["type"],
-                previous_status=event.get("previous_status") or None,
+            body = self._render(
+                verdict, where, event=event["type"], previous_status=event.get("previous_status") or None
             )
-            await self.delivery.enqueue_note(ref, key, body)
-        return len(refs)
+            await self.delivery.enqueue_note(claimant.ref, key, body)
+        return len(claimants)
+
+    def _render(
+        self, verdict: dict[str, Any], where: Standing, *, event: str | None = None, previous_status: str | None = None
+    ) -> str:
+        return render_note(
+            verdict,
+            language=self.notes.language,
+            explorer_url=self._explorer(verdict, verdict["tx_hash"]),
+            earlier_ticket=where.earlier_ticket,
+            later_ticket=where.later_tickets,
+            account_match=where.match,
+            rival_matched=where.rival_matched,
+            event=event,
+            previous_status=previous_status,
+        )
 
     def _explorer(self, verdict: dict[str, Any], tx_hash: str) -> str | None:
         chain = verdict.get("found_on") or verdict.get("chain")
@@ -194,28 +262,39 @@ class TicketService:
             raise
         metrics.WEBHOOKS.labels(helpdesk.name, "accepted").inc()
         ref = self.ticket(helpdesk.name, ticket.ticket_id)
-        claims = [{"tx_hash": c.tx_hash, "address": c.address} for c in extract(ticket.text)]
+        # The ticket's account, from the field the operator configured (`account_field`), kept keyed-hashed only.
+        account = self.account_key(payload.account(payload.load(body, helpdesk.name), helpdesk.account_field))
+        claims = [{"tx_hash": c.tx_hash, "address": c.address, "account": account} for c in extract(ticket.text)]
         del ticket, body  # nothing of the payload outlives this line but the ticket id and the claims
         if claims:
             await self.delivery.enqueue_enrich(ref, claims, enrich_key(self.links.ticket_key(ref), claims))
         return len(claims)
 
-    async def _note(self, ref: TicketRef, verdict: dict[str, Any]) -> tuple[bool, TicketRef | None]:
+    async def _note(self, ref: TicketRef, verdict: dict[str, Any], account: str | None) -> tuple[bool, Standing]:
+        """Link the claim and queue its note; with other tickets claiming the tx, queue each of them a
+        "duplicate" note too (its own key per claiming ticket and status), so none is left saying "credit it"."""
         tx_hash = verdict["tx_hash"]
-        earlier = await self.links.claim(ref, tx_hash)
-        body = render_note(
-            verdict,
-            language=self.notes.language,
-            explorer_url=self._explorer(verdict, tx_hash),
-            earlier_ticket=earlier.label if earlier else None,
-        )
-        status = verdict["status"] + (":duplicate" if earlier else "")
-        key = note_key(self.links.ticket_key(ref), tx_hash, status)
+        mine = self.links.ticket_key(ref)
+        earlier = await self.links.claim(ref, tx_hash, account)
+        claimants = await self.links.claimants(tx_hash)
+        verdict_account = self._verdict_account(verdict)
+        where = standing(claimants, mine, verdict_account)
+        if earlier is not None and where.earlier_ticket is None:  # the first claimant's ref cannot be read back
+            where = Standing(where.match, True, where.rival_matched, earlier.label, None)
+        for other in claimants:
+            if other.key == mine:
+                continue
+            theirs = standing(claimants, other.key, verdict_account)
+            other_key = note_key(other.key, tx_hash, f"{verdict['status']}:duplicate:{mine}")
+            if not await self.links.was_posted(other_key):
+                await self.delivery.enqueue_note(other.ref, other_key, self._render(verdict, theirs))
+        status = verdict["status"] + (":duplicate" if where.duplicate else "")
+        key = note_key(mine, tx_hash, status)
         if await self.links.was_posted(key):
-            return False, earlier
+            return False, where
         # A job with this key still queued makes this a no-op (saq); once posted, the marker above.
-        await self.delivery.enqueue_note(ref, key, body)
-        return True, earlier
+        await self.delivery.enqueue_note(ref, key, self._render(verdict, where))
+        return True, where
 
     async def _note_without_verdict(
         self, ref: TicketRef, claim: dict[str, Any], status: str, reason: str | None = None

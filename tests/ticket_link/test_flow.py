@@ -4,6 +4,7 @@ A ticket created in django-helpdesk sends its webhook to ticket_link, which find
 address in the text, asks deposit_check, and posts an internal note into that same ticket.
 """
 
+import json
 import logging
 import secrets
 import sqlite3
@@ -132,7 +133,8 @@ def wait_for_notes(stack: Stack, ticket_id: int, count: int = 1, timeout: float 
 
 
 def internal_notes(desk: DevDesk, ticket_id: int) -> list[dict]:
-    return [f for f in desk.followups(ticket_id) if not f["public"]]
+    # Without a comment: django-helpdesk's own "Referenced in ticket #N" follow-up, made when a note names a ticket.
+    return [f for f in desk.followups(ticket_id) if not f["public"] and f["comment"]]
 
 
 def worker_notes(stack: Stack, result: str) -> float:
@@ -188,19 +190,30 @@ def test_bot_api_answers_with_verdict_and_player_message_and_notes_once(stack: S
     assert len(wait_for_notes(stack, ticket)) == 1
 
 
-def test_second_ticket_claiming_the_same_tx_is_told_about_the_first(stack: Stack) -> None:
+def test_second_ticket_claiming_the_same_tx_tells_both_and_neither_says_credit_it(stack: Stack) -> None:
     txid, address = confirmed_deposit(stack.litecoind, "1.5")
     first = stack.desk.create_ticket("deposit", f"{txid} {address}", "a@mail.example")
-    wait_for_notes(stack, first)
+    assert "credit it, if not already done" in wait_for_notes(stack, first)[0]["comment"]  # alone, so far
     second = stack.desk.create_ticket("deposit again", f"my tx {txid} to {address}", "b@mail.example")
     notes = wait_for_notes(stack, second)
     assert len(notes) == 1
-    assert f"desk #{first}" in notes[0]["comment"]
+    assert f"desk #{first}" in notes[0]["comment"] and "credit it, if not already" not in notes[0]["comment"]
+    assert "more than one ticket claims this transaction" in notes[0]["comment"]
+    # The first ticket, whose note was already posted, gets a duplicate note of its own.
+    told = wait_for_notes(stack, first, count=2)
+    assert len(told) == 2
+    assert f"desk #{second}" in told[1]["comment"] and "credit it, if not already" not in told[1]["comment"]
+    assert "more than one ticket claims this transaction" in told[1]["comment"]
     response = httpx.post(
         f"{stack.url}/v1/tickets/{second}/deposits", json={"tx_hash": txid, "address": address}, timeout=30
     ).json()
-    assert response["duplicate_claim"] == {"ticket": f"desk #{first}"}
-    assert f"#{first}" not in response["player_message"]
+    # Bots never get another ticket's reference: only that there is one, and whether the account matched
+    # (null: today's deposit_check names no account, so ownership is `unknown`).
+    assert response["duplicate_claim"] == {"duplicate": True, "account_matched": None}
+    assert "account" not in response
+    assert str(first) not in json.dumps(response).replace(txid, "").replace(address, "")
+    assert "reviewing it before it can be credited" in response["player_message"]
+    assert len(wait_for_notes(stack, first, count=2)) == 2  # the same claim again: nothing new for the first
 
 
 def test_helpdesk_down_three_tickets_each_get_exactly_one_note(stack: Stack) -> None:

@@ -122,15 +122,18 @@ def test_ticket_link_refuses_what_it_cannot_record_and_loses_nothing_queued_befo
     before, during = (devdesk.create_ticket(f"deposit {i}", "hello", f"p{i}@mail.example") for i in range(2))
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.3"))
+    # A deposit of its own for the second ticket: two tickets claiming one tx would each get a duplicate note.
+    other_txid = litecoind.send(address, Decimal("0.4"))
     litecoind.mine(6)
     claim = {"tx_hash": txid, "address": address}
+    other_claim = {"tx_hash": other_txid, "address": address}
     with httpx.Client(base_url=outage.ticket_link, timeout=30) as client:
         queued = client.post(f"/v1/tickets/{before}/deposits", json=claim)  # no worker yet: it waits in Redis
         assert queued.status_code == 200 and queued.json()["ticket_note"] == {"status": "queued"}, queued.text
 
         outage.redis.stop()
         try:
-            refused = client.post(f"/v1/tickets/{during}/deposits", json=claim)
+            refused = client.post(f"/v1/tickets/{during}/deposits", json=other_claim)
             assert refused.status_code == 503, refused.text
             assert refused.json()["status"] == "unavailable" and refused.json()["error"]["code"] == "unavailable"
             assert "Redis" in refused.json()["error"]["message"] and "retry" in refused.json()["error"]["message"]
@@ -147,7 +150,7 @@ def test_ticket_link_refuses_what_it_cannot_record_and_loses_nothing_queued_befo
         # The caller retries once Redis is back (the first call may meet a connection the restart closed:
         # an honest 503 again); the claim goes through, and the ticket gets its note once.
         for _ in range(10):
-            again = httpx.post(f"{outage.ticket_link}/v1/tickets/{during}/deposits", json=claim, timeout=30)
+            again = httpx.post(f"{outage.ticket_link}/v1/tickets/{during}/deposits", json=other_claim, timeout=30)
             if again.status_code == 200:
                 break
             assert again.status_code == 503 and again.json()["error"]["code"] == "unavailable", again.text

@@ -19,6 +19,7 @@ class TicketText:
 class Helpdesk(Protocol):
     name: str  # the operator's name for it, used in /v1/webhooks/{name}
     kind: str  # django_helpdesk | zendesk | freshdesk | zammad | rt
+    account_field: str | None  # where its webhook payload holds the ticket's player account (dotted path)
     webhook_scheme: str  # path_secret | zendesk | zammad | standard_webhooks | none (config or the kind's default)
 
     async def post_note(self, ticket_id: str, body: str, *, public: bool = False) -> None:

@@ -93,6 +93,7 @@ class HttpHelpdesk:
         self.name = name
         self.config = config
         self.webhook_scheme: str = config.webhook_scheme or self.default_scheme
+        self.account_field: str | None = config.account_field
         secret = config.webhook_secret.get_secret_value() if config.webhook_secret else None
         self._webhook_secret = secret or None
         webhooks.check_secret(self.webhook_scheme, self._webhook_secret, helpdesk=name)

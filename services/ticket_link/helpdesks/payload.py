@@ -11,10 +11,13 @@ from typing import Any
 
 from ticket_link.errors import InvalidRequest
 from ticket_link.helpdesks.base import TicketText
+from ticket_link.schemas import account_reference
 
 # Enough for a long ticket thread; bounds the work of extraction on a hostile body.
 MAX_TEXT_CHARS = 100_000
 _DIGITS = re.compile(r"[0-9]{1,20}")
+# Every helpdesk we speak to numbers tickets 1, 2, 3, ... (a positive 64-bit integer in each one's database).
+MAX_TICKET_ID = 2**63 - 1
 
 
 def load(body: bytes, helpdesk: str) -> Any:
@@ -25,14 +28,34 @@ def load(body: bytes, helpdesk: str) -> Any:
 
 
 def ticket_id(value: Any) -> str | None:
-    """A ticket id as a string of digits, from an int or a digit string; None otherwise."""
+    """A ticket id in its one spelling (`0123` and `123` are one ticket: "123"), from an int or a digit
+    string; None for anything a helpdesk's ticket cannot be (not digits, 0, past 2^63-1).
+
+    The spelling matters: a ticket is known by the keyed hash of it (claims, notes' keys).
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return str(value) if value >= 0 else None
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return value.strip()
+        value = int(value.strip())
+    if isinstance(value, int) and 1 <= value <= MAX_TICKET_ID:
+        return str(value)
     return None
+
+
+def account(data: Any, path: str | None) -> str | None:
+    """The ticket's player-account reference at `path` (dots between keys: a helpdesk's `account_field`),
+    or None: no field configured, absent, or not a reference (schemas.account_reference's rule)."""
+    if not path:
+        return None
+    value = field(data, *path.split("."))
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        return account_reference(value.strip())
+    except ValueError:
+        return None
 
 
 def text(*parts: Any) -> str:

@@ -11,8 +11,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 
 from ticket_link.errors import ClaimDeferred, TicketLinkError
-from ticket_link.schemas import DECIMAL_STRING, DepositClaimResponse
-from ticket_link.service import TicketService
+from ticket_link.schemas import DECIMAL_STRING
+from ticket_link.service import ClaimOutcome, TicketService
 from ticket_link.texts import DEFAULT_LANGUAGE, LANGUAGES
 from ticket_link.web.auth import csrf_ok, csrf_token, start_session
 from ticket_link.web.card import Card, build_card
@@ -37,11 +37,11 @@ class Posted:
     earlier_ticket: str | None  # another ticket claimed this tx first
 
     @classmethod
-    def of(cls, ticket: str, answer: DepositClaimResponse) -> "Posted":
+    def of(cls, ticket: str, outcome: ClaimOutcome) -> "Posted":
         """A claim's answer as the form shows it (the form always asks for the note)."""
+        answer = outcome.answer
         note = answer.ticket_note.status if answer.ticket_note is not None else "queued"
-        earlier = answer.duplicate_claim.ticket if answer.duplicate_claim else None
-        return cls(ticket, note, answer.model_dump(exclude={"note", "duplicate_claim"}), earlier)
+        return cls(ticket, note, answer.model_dump(exclude={"note", "duplicate_claim"}), outcome.earlier_ticket)
 
 
 def _page(request: Request, web: WebContext, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

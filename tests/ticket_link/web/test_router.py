@@ -10,7 +10,8 @@ import pytest
 
 from tests.ticket_link.web.conftest import ADDRESS, TX, DepositCheck, csrf_of, make_app, sign_in, verdict
 from ticket_link.links import TicketRef
-from ticket_link.schemas import DepositClaim, DepositClaimResponse, claim_response
+from ticket_link.schemas import DepositClaim, DuplicateClaim, claim_response
+from ticket_link.service import ClaimOutcome
 
 
 async def test_without_web_config_the_form_is_404_and_a_line_says_so(
@@ -146,10 +147,11 @@ async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck)
     later: list[tuple[TicketRef, list[dict[str, Any]]]] = []
     real_claim = service.claim
 
-    async def claim(ref: TicketRef, req: DepositClaim) -> DepositClaimResponse:
+    async def claim(ref: TicketRef, req: DepositClaim) -> ClaimOutcome:
         claims.append((ref, req))
         answer = verdict(status="confirmed", confirmations=6, final=True)
-        return claim_response(answer, "msg", queued=True, earlier="desk #45")
+        duplicate = DuplicateClaim(account_matched=None)
+        return ClaimOutcome(claim_response(answer, "msg", queued=True, duplicate=duplicate), "desk #45")
 
     async def enqueue_enrich(ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
         later.append((ref, claims))
