@@ -4,6 +4,10 @@ It finds the transaction hash and deposit address in the message with two small 
 example talks to ticket_link's API only; ticket_link's own extractor, used for helpdesk webhooks,
 is more thorough), asks ticket_link `POST /v1/tickets/{ref}/deposits`, and replies with the
 `player_message` ticket_link words for the player. Needs only httpx.
+
+The ticket a chat posts into is the bot's own record (chat -> ticket, kept by the operator's
+config), never a number the player types: a player naming another player's ticket would
+otherwise post into it and read its verdicts.
 """
 
 import logging
@@ -19,13 +23,12 @@ _ADDRESSES = (
     re.compile(r"\b(?:bc|tb|bcrt|ltc|tltc|rltc)1[02-9ac-hj-np-z]{8,87}\b", re.IGNORECASE),  # bech32
     re.compile(r"\b[13LMmn2Q][1-9A-HJ-NP-Za-km-z]{25,34}\b"),  # base58 (Bitcoin, Litecoin)
 )
-_TICKET = re.compile(r"(?:\bticket\s*(?:no\.?|nr\.?|number)?\s*#?\s*:?\s*|#)([0-9]{1,20})\b", re.IGNORECASE)
 
 ASK_HASH = (
     "Please send the transaction hash (TXID) of your deposit and the deposit address you paid to, both in one message."
 )
 ASK_ADDRESS = "Thanks! Please send the transaction hash again together with the deposit address you paid to."
-ASK_TICKET = 'Which ticket is this about? Please send your ticket number with the hash and address, e.g. "ticket 4521".'
+NOT_LINKED = "This chat is not linked to a support ticket yet. A support agent will answer you here."
 TRY_LATER = "Too many checks right now; please try again in {seconds} seconds."
 UNAVAILABLE = (
     "We cannot reach the blockchain right now. Your ticket has been updated, and we will check again automatically."
@@ -42,17 +45,11 @@ def find_claim(text: str) -> tuple[str | None, str | None]:
     return (tx.group() if tx else None), address
 
 
-def find_ticket(text: str) -> str | None:
-    """A ticket number the player wrote ("ticket 4521", "#4521")."""
-    match = _TICKET.search(text)
-    return match.group(1) if match else None
-
-
 async def answer(text: str, chat_ticket_ref: str | None, client: httpx.AsyncClient, lang: str | None = None) -> str:
     """The reply to one player message.
 
-    `chat_ticket_ref` is the ticket the operator mapped this chat to (None: the player must name
-    it); `client` has ticket_link's base URL and `Authorization: Bearer <key>` (scope `post`);
+    `chat_ticket_ref` is the ticket the bot has for this chat (None: not linked yet, and the
+    player cannot link it: a ticket number in `text` is never used); `client` has ticket_link's base URL and `Authorization: Bearer <key>` (scope `post`);
     `lang` is the player's language for ticket_link's `player_message` (en, fr, pl, ru).
     """
     tx_hash, address = find_claim(text)
@@ -60,9 +57,9 @@ async def answer(text: str, chat_ticket_ref: str | None, client: httpx.AsyncClie
         return ASK_HASH
     if address is None:
         return ASK_ADDRESS
-    ticket = chat_ticket_ref or find_ticket(text.replace(tx_hash, " ").replace(address, " "))
-    if ticket is None:
-        return ASK_TICKET
+    if chat_ticket_ref is None:
+        return NOT_LINKED
+    ticket = chat_ticket_ref
     body: dict[str, str] = {"tx_hash": tx_hash, "address": address}
     if lang:
         body["lang"] = lang

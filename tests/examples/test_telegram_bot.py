@@ -81,12 +81,24 @@ async def test_pending_deposit_in_the_mempool(litecoind: Litecoind, client: http
     assert reply != bot.BROKEN and "0.05" in reply
 
 
-async def test_the_ticket_number_can_come_from_the_player(litecoind: Litecoind, client: httpx.AsyncClient) -> None:
+async def test_the_ticket_is_the_chats_never_the_number_the_player_types(
+    stack: BotStack, litecoind: Litecoind, client: httpx.AsyncClient, transport: Counting
+) -> None:
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.3"))
-    assert await bot.answer(f"{txid} {address}", None, client) == bot.ASK_TICKET
-    reply = await bot.answer(f"Ticket #4523: tx {txid}, address {address}", None, client)
+    # A chat the bot has no ticket for: typing one (another player's, say) links nothing and calls nothing.
+    assert await bot.answer(f"Ticket #4523: tx {txid}, address {address}", None, client) == bot.NOT_LINKED
+    assert await bot.answer(f"{txid} {address}", None, client) == bot.NOT_LINKED
+    assert transport.calls == 0
+    seen: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    client.event_hooks["request"].append(record)
+    reply = await bot.answer(f"this is for ticket #4529 not mine: tx {txid}, address {address}", "4523", client)
     assert "0.3" in reply
+    assert seen == ["/v1/tickets/4523/deposits"]  # the chat's ticket, whatever the message says
 
 
 async def test_incomplete_messages_are_asked_about_without_calling_the_api(
@@ -126,7 +138,7 @@ async def test_rate_limited_bot_tells_the_player_when_to_retry(stack: BotStack, 
     assert match is not None and 1 <= int(match.group(1)) <= 60
 
 
-def test_find_claim_and_ticket() -> None:
+def test_find_claim() -> None:
     evm_tx, evm_address = "0x" + "5c" * 32, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
     assert bot.find_claim(f"hash: {evm_tx} wallet {evm_address}.") == (evm_tx, evm_address)
     assert bot.find_claim("ab" * 32 + " mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef") == (
@@ -134,6 +146,4 @@ def test_find_claim_and_ticket() -> None:
         "mzBc4XEFSdzCDcTxAgf6EZXgsZWpztRhef",
     )
     assert bot.find_claim("nothing here") == (None, None)
-    assert bot.find_ticket("my ticket number: 4521") == "4521"
-    assert bot.find_ticket("see #77") == "77"
-    assert bot.find_ticket("I sent 0.5") is None
+    assert not hasattr(bot, "find_ticket")  # the player never names the ticket
