@@ -133,7 +133,7 @@ class DepositClaimResponse(BaseModel):
 
     status: str = Field(
         description="The verdict: not_found, pending, confirming, confirmed, failed, wrong_address, wrong_network, "
-        "replaced, disputed."
+        "replaced, disputed, not_our_address, wrong_asset."
     )
     chain: str | None = Field(default=None, description="The chain the verdict is about.")
     tx_hash: str = Field(description="Normalized transaction hash.")

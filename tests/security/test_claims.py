@@ -15,6 +15,7 @@ import redis.asyncio as redis
 from tests.conftest import RedisServer
 from ticket_link.config import NotesConfig
 from ticket_link.errors import InvalidRequest
+from ticket_link.helpdesks import payload
 from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
 from ticket_link.schemas import DepositClaim
@@ -54,9 +55,14 @@ class Notes:
 
     def __init__(self) -> None:
         self.queued: dict[str, dict[str, str]] = {}
+        self.enriched: list[tuple[TicketRef, list[dict[str, Any]]]] = []
 
     async def enqueue_note(self, ref: TicketRef, key: str, body: str) -> bool:
         self.queued.setdefault(ref.ticket_id, {})[key] = body
+        return True
+
+    async def enqueue_enrich(self, ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
+        self.enriched.append((ref, claims))
         return True
 
     def of(self, ticket: str) -> list[str]:
@@ -158,3 +164,25 @@ async def _value(client: redis.Redis, key: bytes) -> Any:
     if kind == "set":
         return await client.smembers(key)
     return await client.get(key) if kind == "string" else None
+
+
+class Desk:
+    """A verified webhook's helpdesk: the generic body, and the account in a custom field."""
+
+    name, kind, webhook_scheme, account_field = "desk", "rt", "path_secret", "fields.player"
+
+    def read_webhook(self, body: bytes) -> Any:
+        return payload.generic(json.loads(body))
+
+
+async def test_a_webhook_claim_carries_the_configured_account_keyed_hashed(client: redis.Redis) -> None:
+    notes = Notes()
+    tl = service(client, Checker("casino", "acct-A"), notes)
+    tx = secrets.token_hex(32)
+    body = {"ticket_id": "0500", "text": f"tx {tx} to {ADDRESS}", "fields": {"player": "acct-B"}}
+    assert await tl.accept_webhook(Desk(), json.dumps(body).encode()) == 1  # type: ignore[arg-type]  # a stand-in
+    ((ref, claims),) = notes.enriched
+    assert ref == TicketRef("desk", "500") and "acct-B" not in json.dumps(claims)
+    await tl.enrich(ref, claims)
+    (note,) = notes.of("500")
+    assert "another player account" in note and CREDIT_IT not in note
