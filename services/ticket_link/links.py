@@ -85,22 +85,6 @@ class Links:
             return TicketRef(ref.helpdesk, "?")
         return TicketRef(helpdesk, ticket_id)
 
-    async def tickets_for(self, tx_hash: str) -> list[tuple[TicketRef, int]]:
-        """Every ticket that linked this deposit, with when it did (Unix ms), for status-change notes."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.deposit_tickets(tx_hash))
-            pipe.hgetall(keys.deposit_linked_ms(tx_hash))
-            sealed, linked = await pipe.execute()
-        refs = []
-        for k, s in sealed.items():
-            try:
-                ref = TicketRef(*self.privacy.unseal(text(s)))
-            except ValueError:  # sealed under another `secret` (rotated): that ticket cannot be told, the others can
-                log.error("a ticket linked to a deposit cannot be read back (sealed under another secret); skipped")
-                continue
-            refs.append((ref, int(linked.get(k, 0))))
-        return refs
-
     async def claimants(self, tx_hash: str) -> list[Claimant]:
         """Every ticket that linked this deposit (the first claimant first, then by when they linked it)."""
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -112,7 +112,7 @@ async def test_a_link_sealed_under_another_secret_does_not_cost_the_others_their
     assert await old.claim(TicketRef("desk", "101"), TX) is None  # linked before the secret was rotated
     # The first claim is unreadable now, but it is still a first claim: 202 is a duplicate, never "first".
     assert await new.claim(TicketRef("desk", "202"), TX) == TicketRef("desk", "?")
-    refs = [ref for ref, _ in await new.tickets_for(TX)]
+    refs = [c.ref for c in await new.claimants(TX)]
     assert refs == [TicketRef("desk", "202")]
     stored: dict[Any, Any] = await client.hgetall(keys.deposit_tickets(TX))
     assert len(stored) == 2 and "101" not in json.dumps([v.decode() for v in stored.values()])
