@@ -77,6 +77,9 @@ class Answer:
         return cls(body, labels[0].decode(), labels[1].decode(), cached=True)
 
 
+Followed = tuple[Target, Observation, Owner]
+"""What a watch follows: the chain and canonical address, the last observation, and the address's owner."""
+
 PLANS_KEPT = 4096
 _REQUEST_FIELDS = tuple(CheckRequest.model_fields)  # every field: a new one cannot be forgotten in the key
 
@@ -180,12 +183,12 @@ class CheckService:
     # -- checking ----------------------------------------------------------------------------
 
     async def check(self, plan: Plan) -> Verdict:
-        verdict, _, _ = await self._evaluate(plan)
+        verdict, _ = await self._evaluate(plan)
         return verdict
 
-    async def _evaluate(self, plan: Plan) -> tuple[Verdict, list[tuple[Target, Observation]], Owner]:
-        """The verdict, the observations a watch would follow (none for a wrong network), and the owner
-        of the address the verdict is about."""
+    async def _evaluate(self, plan: Plan) -> tuple[Verdict, list[Followed]]:
+        """The verdict, and what a watch would follow (none for a wrong network): each observation with the
+        owner of its chain's address, so that the watcher decides as this check did."""
         first = plan.targets[0]
         if len(plan.targets) == 1:
             # One chain: its owner is known before the node answers, so ask both at once.
@@ -197,7 +200,7 @@ class CheckService:
             target, obs = max(found, key=lambda pair: (bool(pair[1].payments), pair[1].confirmations))
             if owner is None or target is not first:
                 owner = await self._owner(target)
-            return self._decide(plan, target, obs, None, owner), [(target, obs)], owner
+            return self._decide(plan, target, obs, None, owner), [(target, obs, owner)]
         failures = [o for _, o in observations if isinstance(o, NodeUnavailable)]
         if failures:
             # One chain that did not answer means we do not know: never "not found".
@@ -205,14 +208,19 @@ class CheckService:
         unknown = [(t, o) for t, o in observations if isinstance(o, Observation)]
         replaced = await self._replaced(unknown)
         if replaced is not None:
-            return replaced, [], owner or UNDECLARED
+            return replaced, []
         elsewhere = await self._look_elsewhere(plan)
         if elsewhere is not None:
             # About the asked chain's address: its owner is the asked chain's.
             owner = owner or await self._owner(first)
             target, obs = elsewhere
-            return self._decide(plan, target, obs, first.chain.name, owner), [], owner
-        owner = owner or UNDECLARED  # several chains searched, none holds the tx: no one chain's owner applies
+            return self._decide(plan, target, obs, first.chain.name, owner), []
+        # Not found: it may yet appear on any chain searched, each decided with its own chain's owner.
+        owners = [owner] if owner is not None else await asyncio.gather(*(self._owner(t) for t, _ in unknown))
+        if len(set(owners)) != 1:
+            owner = UNDECLARED  # several chains that answer differently: no one owner for a verdict about none
+        else:
+            owner = owners[0]
         verdict = not_found(
             first.tx_hash,
             first.address,
@@ -221,7 +229,7 @@ class CheckService:
             plan.expected,
             owner,
         )
-        return verdict, unknown, owner
+        return verdict, [(t, o, w) for (t, o), w in zip(unknown, owners, strict=True)]
 
     async def _owner(self, target: Target) -> Owner:
         """Whose the target's address is; an index that does not answer is `unavailable` (503): a check
@@ -234,7 +242,10 @@ class CheckService:
     async def _cache_key(self, plan: Plan) -> str:
         """The plan's cache key under the asked chains' ownership versions (one round trip, chains at once)."""
         try:
-            versions = await asyncio.gather(*(self.ownership.version(t.chain.name) for t in plan.targets))
+            if len(plan.targets) == 1:  # the common case, without gather's tasks
+                versions = [await self.ownership.version(plan.targets[0].chain.name)]
+            else:
+                versions = await asyncio.gather(*(self.ownership.version(t.chain.name) for t in plan.targets))
         except (redis.RedisError, OSError) as exc:
             raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=plan.targets[0].chain.name) from exc
         return keys.check_under_ownership(plan.cache_key, tuple(versions))
@@ -335,10 +346,10 @@ class CheckService:
             answer = Answer.from_stored(cached) if cached is not None and not any(reorged) else None
             if answer is not None:
                 return answer
-        verdict, observed, owner = await self._evaluate(plan)
+        verdict, followed = await self._evaluate(plan)
         response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
         if req.watch:
-            response.watching = await self._watch(plan, verdict, observed, owner)
+            response.watching = await self._watch(plan, verdict, followed)
         about = verdict.chain or verdict.found_on or req.chain
         answer = Answer(
             response.model_dump_json().encode(),
@@ -353,24 +364,19 @@ class CheckService:
             log.warning("cache unavailable, verdict not cached: %s", exc)
         return answer
 
-    async def _watch(
-        self, plan: Plan, verdict: Verdict, observed: list[tuple[Target, Observation]], owner: Owner
-    ) -> bool:
+    async def _watch(self, plan: Plan, verdict: Verdict, followed: list[Followed]) -> bool:
         """Ask the watcher to follow the deposit on each chain it may be on; False when it cannot.
 
-        Each watch is decided later with the owner of its own chain's address, so the watcher can never
-        say `confirmed` where this check would say `not_our_address`. One watch (a found tx, or one chain
-        asked): `owner` is its chain's. Several (a tx not found on any chain searched): each chain's is
-        asked here."""
-        if self.registry is None or not observed:
+        Each watch keeps the owner this check knew of its chain's address, so the watcher can never say
+        `confirmed` where this check would say `not_our_address`."""
+        if self.registry is None or not followed:
             return False
-        owners = [owner] if len(observed) == 1 else await asyncio.gather(*(self._owner(t) for t, _ in observed))
         try:
             results = [
                 await self.registry.watch(
-                    obs, target.address, verdict.status, plan.asset_symbol, _text(plan.expected), target_owner
+                    obs, target.address, verdict.status, plan.asset_symbol, _text(plan.expected), owner
                 )
-                for (target, obs), target_owner in zip(observed, owners, strict=True)
+                for target, obs, owner in followed
             ]
         except (redis.RedisError, OSError) as exc:
             log.warning("watch not registered, Redis unavailable: %s", exc)

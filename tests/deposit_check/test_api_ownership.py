@@ -2,15 +2,23 @@
 
 The ownership index itself (Redis, xpubs, imports) is tested where it lives; here a dict stands in for it."""
 
+import os
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
+import redis
+from eth_utils import to_checksum_address
 
 from deposit_check.app import create_app
+from deposit_check.config import AppConfig, parse_config
+from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
+from deposit_check.keys import ChainKeys
+from deposit_check.ownership import UNDECLARED, Owner
+from deposit_check.watch.state import Watch
 from tests.conftest import RedisServer
 from tests.deposit_check.owners import DictOwnership
 from tests.deposit_check.test_api_utxo import PENDING_TTL, check, make_config
@@ -100,3 +108,42 @@ def test_without_ownership_the_address_is_unknown_as_before(litecoind: Litecoind
         body = check(api, tx_hash=txid, address=address)
         assert (body["status"], body["address_owner"], body["account"]) == ("confirmed", "unknown", None)
         assert body["summary"].endswith("We have not verified that this address is one of ours.")
+
+
+@pytest.mark.anvil
+def test_a_tx_not_found_yet_is_watched_on_each_chain_with_that_chains_owner(
+    anvil: Anvil, anvil_other: Anvil, redis_server: RedisServer
+) -> None:
+    """An `0x` address is searched on every EVM chain; the tx may appear on either, each decided with its owner."""
+    text = f"""
+[chains.ethereum]
+family = "evm"
+chain_id = 31337
+rpc_urls = ["{anvil.rpc_url}"]
+confirmations = 12
+[chains.bsc]
+family = "evm"
+chain_id = 31338
+symbol = "BNB"
+rpc_urls = ["{anvil_other.rpc_url}"]
+confirmations = 15
+"""
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/14"  # a database of its own: no other test's watcher
+    config = AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
+    ownership = DictOwnership()
+    address = to_checksum_address("0x" + os.urandom(20).hex())
+    ownership.declare("ethereum", address, "acct-3")  # declared on ethereum only; bsc: nothing declared
+    tx = "0x" + os.urandom(32).hex()
+    with serve(create_app(config, ownership=ownership)) as url, httpx.Client(base_url=url, timeout=30) as api:
+        body = check(api, tx_hash=tx, address=address, watch=True)
+    assert (body["status"], body["watching"], body["address_owner"]) == ("not_found", True, "unknown")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        owners = {
+            chain: Watch.from_json(client.hget(ChainKeys(chain).watches, tx)).owner  # type: ignore[arg-type]
+            for chain in ("ethereum", "bsc")
+        }
+        client.flushdb()
+    finally:
+        client.close()
+    assert owners == {"ethereum": Owner(declared=True, ours=True, account="acct-3"), "bsc": UNDECLARED}
