@@ -217,10 +217,8 @@ class CheckService:
             return self._decide(plan, target, obs, first.chain.name, owner), []
         # Not found: it may yet appear on any chain searched, each decided with its own chain's owner.
         owners = [owner] if owner is not None else await asyncio.gather(*(self._owner(t) for t, _ in unknown))
-        if len(set(owners)) != 1:
-            owner = UNDECLARED  # several chains that answer differently: no one owner for a verdict about none
-        else:
-            owner = owners[0]
+        # Chains whose owners differ: no one owner for a verdict about none of them.
+        owner = owners[0] if len(set(owners)) == 1 else UNDECLARED
         verdict = not_found(
             first.tx_hash,
             first.address,
