@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
+from deposit_check.ownership import NoOwnership, Ownership
 from deposit_check.router import router
 from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
@@ -27,8 +28,10 @@ from desk_common.openapi import document_components
 log = logging.getLogger(__name__)
 
 
-def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
-    """The API; with `run_watcher` (one-box deployments, the demo) the chain followers run in-process too."""
+def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownership | None = None) -> FastAPI:
+    """The API; with `run_watcher` (one-box deployments, the demo) the chain followers run in-process too.
+
+    `ownership`: the casino's declared deposit addresses (None: nothing declared, every address `unknown`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,7 +40,7 @@ def create_app(config: AppConfig, run_watcher: bool = False) -> FastAPI:
         store = open_store(config.redis_url)
         watch_redis = redis.Redis.from_url(config.redis_url, socket_timeout=2.0) if config.redis_url else None
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
-        app.state.service = CheckService(chains, store, config.file.cache, registry)
+        app.state.service = CheckService(chains, store, config.file.cache, registry, ownership or NoOwnership())
         stop = asyncio.Event()
         watcher = asyncio.create_task(run_followers(config, stop)) if run_watcher else None
         # Start-up leaves ~160k long-lived objects (web3, pydantic); without freezing them every

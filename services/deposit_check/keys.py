@@ -18,6 +18,12 @@ def check(chain: str | None, tx_hash: str, address: str, asset: str | None, expe
     return f"{PREFIX}:answer:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
 
 
+def check_under_ownership(check_key: str, versions: tuple[int, ...]) -> str:
+    """A check's cache key under its chains' ownership versions: an import or delete makes older answers
+    unreachable. Unchanged while nothing was ever declared (versions all 0)."""
+    return check_key if not any(versions) else f"{check_key}:o{'.'.join(map(str, versions))}"
+
+
 class ChainKeys:
     """The keys of one chain's watcher."""
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deposit_check.models import AmountStatus, Status
 from deposit_check.summary import format_amount, note, summarize
-from deposit_check.verdict import Verdict
+from deposit_check.verdict import AddressOwner, Verdict
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -70,7 +70,8 @@ class CheckResponse(BaseModel):
     status: Status = Field(
         description="The verdict: `not_found`, `pending` (mempool), `confirming`, `confirmed`, `failed` (reverted), "
         "`wrong_address`, `wrong_network` (see `found_on`), `replaced` (see `replaced_by`), `disputed` (the chain's "
-        "endpoints contradict each other)."
+        "endpoints contradict each other), `not_our_address` (ownership is declared for the chain and the address is "
+        "not one of the casino's: do not credit), `wrong_asset` (the tx pays the address, but none of `asset`)."
     )
     chain: str | None = Field(
         description="The chain the verdict is about; null when no chain was named and several were searched."
@@ -90,6 +91,17 @@ class CheckResponse(BaseModel):
         description="`exact`, `under` or `over`; null without `expected_amount` or when nothing reached the address."
     )
     found_on: str | None = Field(description="With wrong_network: the chain where the tx is.")
+    address_owner: AddressOwner = Field(
+        default=AddressOwner.UNKNOWN,
+        description="`casino`: the address is one of the casino's declared deposit addresses; `unknown`: no "
+        "ownership is declared for the chain (not verified); `not_casino`: ownership is declared and the address "
+        "is not in it (the status is then `not_our_address` once the tx is found on the asked chain).",
+    )
+    account: str | None = Field(
+        default=None,
+        description="With `casino`: the casino's opaque player-account reference of the address, when one was "
+        "imported; null otherwise.",
+    )
     replaced_by: str | None = Field(default=None, description="With replaced: the tx that took its place.")
     chains_checked: list[str] = Field(description="The chains that were asked.")
     final: bool = Field(description="True when only a deep reorg could change this verdict.")
@@ -129,6 +141,8 @@ class CheckResponse(BaseModel):
             expected_amount=format_amount(v.expected) if v.expected is not None else None,
             amount_status=v.amount_status,
             found_on=v.found_on,
+            address_owner=v.address_owner,
+            account=v.account,
             replaced_by=v.replaced_by,
             chains_checked=chains_checked,
             final=v.final,

@@ -26,6 +26,7 @@ from deposit_check.errors import (
 )
 from deposit_check.keys import ChainKeys
 from deposit_check.models import Asset, Observation, Status
+from deposit_check.ownership import UNDECLARED, NoOwnership, Owner, Ownership
 from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.store import Store, StoreUnavailable
 from deposit_check.verdict import Expectation, Verdict, decide, not_found
@@ -76,18 +77,27 @@ class Answer:
         return cls(body, labels[0].decode(), labels[1].decode(), cached=True)
 
 
+Followed = tuple[Target, Observation, Owner]
+"""What a watch follows: the chain and canonical address, the last observation, and the address's owner."""
+
 PLANS_KEPT = 4096
 _REQUEST_FIELDS = tuple(CheckRequest.model_fields)  # every field: a new one cannot be forgotten in the key
 
 
 class CheckService:
     def __init__(
-        self, chains: dict[str, Chain], store: Store, cache: CacheConfig, registry: Registry | None = None
+        self,
+        chains: dict[str, Chain],
+        store: Store,
+        cache: CacheConfig,
+        registry: Registry | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.chains = chains
         self.store = store
         self.cache = cache
         self.registry = registry  # None without Redis: nothing can be watched
+        self.ownership: Ownership = ownership or NoOwnership()  # built once at start-up (app.py)
         # Plans of recent requests, oldest first. Normalizing the hash and the address costs more than
         # the rest of a cache hit (bitcoinlib's pure-Python base58/bech32, EIP-55 keccak), and a plan
         # depends only on the request and the chains, which never change after start-up.
@@ -176,13 +186,21 @@ class CheckService:
         verdict, _ = await self._evaluate(plan)
         return verdict
 
-    async def _evaluate(self, plan: Plan) -> tuple[Verdict, list[tuple[Target, Observation]]]:
-        """The verdict, and the observations a watch would follow (none for a wrong network)."""
-        observations = await self._observe_all(plan.targets)
+    async def _evaluate(self, plan: Plan) -> tuple[Verdict, list[Followed]]:
+        """The verdict, and what a watch would follow (none for a wrong network): each observation with the
+        owner of its chain's address, so that the watcher decides as this check did."""
+        first = plan.targets[0]
+        if len(plan.targets) == 1:
+            # One chain: its owner is known before the node answers, so ask both at once.
+            observations, owner = await asyncio.gather(self._observe_all(plan.targets), self._owner(first))
+        else:
+            observations, owner = await self._observe_all(plan.targets), None
         found = [(t, o) for t, o in observations if isinstance(o, Observation) and o.found]
         if found:
             target, obs = max(found, key=lambda pair: (bool(pair[1].payments), pair[1].confirmations))
-            return self._decide(plan, target, obs, asked_chain=None), [(target, obs)]
+            if owner is None or target is not first:
+                owner = await self._owner(target)
+            return self._decide(plan, target, obs, None, owner), [(target, obs, owner)]
         failures = [o for _, o in observations if isinstance(o, NodeUnavailable)]
         if failures:
             # One chain that did not answer means we do not know: never "not found".
@@ -193,17 +211,42 @@ class CheckService:
             return replaced, []
         elsewhere = await self._look_elsewhere(plan)
         if elsewhere is not None:
+            # About the asked chain's address: its owner is the asked chain's.
+            owner = owner or await self._owner(first)
             target, obs = elsewhere
-            return self._decide(plan, target, obs, asked_chain=plan.targets[0].chain.name), []
-        first = plan.targets[0]
+            return self._decide(plan, target, obs, first.chain.name, owner), []
+        # Not found: it may yet appear on any chain searched, each decided with its own chain's owner.
+        owners = [owner] if owner is not None else await asyncio.gather(*(self._owner(t) for t, _ in unknown))
+        # Chains whose owners differ: no one owner for a verdict about none of them.
+        owner = owners[0] if len(set(owners)) == 1 else UNDECLARED
         verdict = not_found(
             first.tx_hash,
             first.address,
             first.chain.name if len(plan.targets) == 1 else None,
             first.chain.required_confirmations,
             plan.expected,
+            owner,
         )
-        return verdict, unknown
+        return verdict, [(t, o, w) for (t, o), w in zip(unknown, owners, strict=True)]
+
+    async def _owner(self, target: Target) -> Owner:
+        """Whose the target's address is; an index that does not answer is `unavailable` (503): a check
+        must not fall back to "not verified" where ownership is declared."""
+        try:
+            return await self.ownership.owner_of(target.chain.name, target.address)
+        except (redis.RedisError, OSError) as exc:
+            raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=target.chain.name) from exc
+
+    async def _cache_key(self, plan: Plan) -> str:
+        """The plan's cache key under the asked chains' ownership versions (one round trip, chains at once)."""
+        try:
+            if len(plan.targets) == 1:  # the common case, without gather's tasks
+                versions = [await self.ownership.version(plan.targets[0].chain.name)]
+            else:
+                versions = await asyncio.gather(*(self.ownership.version(t.chain.name) for t in plan.targets))
+        except (redis.RedisError, OSError) as exc:
+            raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=plan.targets[0].chain.name) from exc
+        return keys.check_under_ownership(plan.cache_key, tuple(versions))
 
     async def _replaced(self, unknown: list[tuple[Target, Observation]]) -> Verdict | None:
         """A tx the nodes no longer know may be one the watcher saw replaced: say so, not "not found"."""
@@ -253,7 +296,7 @@ class CheckService:
                 return target, obs
         return None
 
-    def _decide(self, plan: Plan, target: Target, obs: Observation, asked_chain: str | None) -> Verdict:
+    def _decide(self, plan: Plan, target: Target, obs: Observation, asked_chain: str | None, owner: Owner) -> Verdict:
         return decide(
             obs,
             address=target.address,
@@ -264,6 +307,7 @@ class CheckService:
                 amount=plan.expected,
             ),
             asked_chain=asked_chain,
+            owner=owner,
         )
 
     # -- the API path: cache in front of check ------------------------------------------------
@@ -289,20 +333,21 @@ class CheckService:
 
     async def _answer(self, req: CheckRequest) -> Answer:
         plan = self.plan(req)
+        cache_key = await self._cache_key(plan)
         if not req.watch:
             # One round trip: the cached answer, and whether a reorg has since taken any status back.
             try:
-                cached, *reorged = await self.store.get_many([plan.cache_key, *plan.reorg_marks])
+                cached, *reorged = await self.store.get_many([cache_key, *plan.reorg_marks])
             except StoreUnavailable as exc:
                 log.warning("cache unavailable, checking without it: %s", exc)
                 cached, reorged = None, []
             answer = Answer.from_stored(cached) if cached is not None and not any(reorged) else None
             if answer is not None:
                 return answer
-        verdict, observed = await self._evaluate(plan)
+        verdict, followed = await self._evaluate(plan)
         response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
         if req.watch:
-            response.watching = await self._watch(plan, verdict, observed)
+            response.watching = await self._watch(plan, verdict, followed)
         about = verdict.chain or verdict.found_on or req.chain
         answer = Answer(
             response.model_dump_json().encode(),
@@ -312,19 +357,24 @@ class CheckService:
         )
         ttl = self.cache.final_ttl_seconds if verdict.final else self.cache.pending_ttl_seconds
         try:
-            await self.store.set(plan.cache_key, answer.stored(), ttl)
+            await self.store.set(cache_key, answer.stored(), ttl)
         except StoreUnavailable as exc:
             log.warning("cache unavailable, verdict not cached: %s", exc)
         return answer
 
-    async def _watch(self, plan: Plan, verdict: Verdict, observed: list[tuple[Target, Observation]]) -> bool:
-        """Ask the watcher to follow the deposit on each chain it may be on; False when it cannot."""
-        if self.registry is None or not observed:
+    async def _watch(self, plan: Plan, verdict: Verdict, followed: list[Followed]) -> bool:
+        """Ask the watcher to follow the deposit on each chain it may be on; False when it cannot.
+
+        Each watch keeps the owner this check knew of its chain's address, so the watcher can never say
+        `confirmed` where this check would say `not_our_address`."""
+        if self.registry is None or not followed:
             return False
         try:
             results = [
-                await self.registry.watch(obs, target.address, verdict.status, plan.asset_symbol, _text(plan.expected))
-                for target, obs in observed
+                await self.registry.watch(
+                    obs, target.address, verdict.status, plan.asset_symbol, _text(plan.expected), owner
+                )
+                for target, obs, owner in followed
             ]
         except (redis.RedisError, OSError) as exc:
             log.warning("watch not registered, Redis unavailable: %s", exc)

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from deposit_check.models import AmountStatus, Status
-from deposit_check.verdict import Verdict, agreeing
+from deposit_check.verdict import AddressOwner, Verdict, agreeing
 
 
 def format_amount(value: Decimal) -> str:
@@ -32,6 +32,18 @@ def _amount_note(v: Verdict) -> str:
     if v.amount_status is AmountStatus.OVER:
         return f" That is {diff} {v.asset.symbol} more than the expected {format_amount(v.expected)}."
     return ""
+
+
+def _unverified(v: Verdict) -> str:
+    """With no ownership declared for the chain, confirmed and confirming say the address was not verified as ours."""
+    return " We have not verified that this address is one of ours." if v.address_owner is AddressOwner.UNKNOWN else ""
+
+
+def _paid(v: Verdict) -> str:
+    """What the tx paid the address, e.g. "0.000000000000000001 ETH and 5 USDC"."""
+    return (
+        " and ".join(f"{format_amount(p.asset.to_decimal(p.amount))} {p.asset.symbol}" for p in v.payments) or "nothing"
+    )
 
 
 def note(v: Verdict) -> str | None:
@@ -76,13 +88,14 @@ def summarize(v: Verdict) -> str:
         case Status.CONFIRMING if v.awaiting_quorum:
             return (
                 f"Your deposit of {_what(v)} has {v.confirmations} confirmations on {chain} according to one "
-                "of our nodes; it is credited once our other nodes confirm it too." + _amount_note(v)
+                "of our nodes; it is credited once our other nodes confirm it too." + _amount_note(v) + _unverified(v)
             )
         case Status.CONFIRMING:
             return (
                 f"Your deposit of {_what(v)} has {v.confirmations} of {v.required_confirmations} "
                 f"confirmations on {chain}; it is credited once it reaches {v.required_confirmations}."
                 + _amount_note(v)
+                + _unverified(v)
             )
         case Status.REPLACED:
             return (
@@ -91,7 +104,18 @@ def summarize(v: Verdict) -> str:
                 + "; please check your wallet for the one that went through."
             )
         case Status.CONFIRMED:
-            return f"Your deposit of {_what(v)} is confirmed on {chain}." + _amount_note(v)
+            return f"Your deposit of {_what(v)} is confirmed on {chain}." + _amount_note(v) + _unverified(v)
+        case Status.NOT_OUR_ADDRESS:
+            return (
+                f"The address {v.address} is not one of our deposit addresses on {chain}, so transaction {tx} "
+                "cannot be credited; please check the deposit address shown in your account."
+            )
+        case Status.WRONG_ASSET:
+            asked = v.asset.symbol if v.asset else "the asset asked about"
+            return (
+                f"Transaction {tx} on {chain} sent {_paid(v)} to the deposit address, but no {asked}, "
+                "so it cannot be credited as this deposit."
+            )
         case Status.DISPUTED:
             return (
                 f"Our nodes for {chain} disagree about transaction {tx} right now (the network is split), "

@@ -7,8 +7,10 @@ never disagree about what a transaction means.
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from deposit_check.models import AmountStatus, Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.ownership import UNDECLARED, Owner
 
 # The statuses grouped by what they mean over time. The watcher, the API and the summary ask these;
 # none of them lists statuses of its own (tests/test_rules_home.py holds that).
@@ -19,19 +21,44 @@ PAYING = frozenset({Status.PENDING, Status.CONFIRMING, Status.CONFIRMED})
 SETTLED = frozenset({Status.CONFIRMED, Status.FAILED, Status.WRONG_ADDRESS, Status.WRONG_NETWORK})
 """More blocks cannot change these (a reorg can): final once the tx has the required confirmations."""
 
+FINAL_AT_ONCE = frozenset({Status.REPLACED, Status.NOT_OUR_ADDRESS, Status.WRONG_ASSET})
+"""Final whatever the confirmations: no block can change them. `replaced`: the watcher saw the replacement
+mined. `not_our_address`: the address is not the casino's, whatever the tx does. `wrong_asset`: what a tx
+pays is fixed when it is signed, so a mempool tx that pays none of the asked asset never will (a
+replacement is another tx, checked by its own hash)."""
+
 WATCHABLE = frozenset({Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Status.CONFIRMED, Status.DISPUTED})
 """Worth following: not settled yet, or confirmed (followed a while longer, for reorgs)."""
 
 
 def is_final(status: Status, confirmations: int, required: int) -> bool:
     """True when no later block can change the verdict short of a deep reorg."""
-    return status is Status.REPLACED or (status in SETTLED and confirmations >= required)
+    return status in FINAL_AT_ONCE or (status in SETTLED and confirmations >= required)
 
 
 def vanished(previous: Status, observation: Observation) -> bool:
     """Announced `pending`, now unknown to the nodes: replaced or evicted from the mempool, which only a
     block (the tx's or a replacement's) or the watcher's expiry can tell, so it is not `not_found`."""
     return previous is Status.PENDING and not observation.found
+
+
+class AddressOwner(StrEnum):
+    """Whose the checked address is, by the chain's declared ownership (see deposit_check.ownership)."""
+
+    CASINO = "casino"  # one of the casino's deposit addresses
+    UNKNOWN = "unknown"  # no ownership declared for the chain: not verified
+    NOT_CASINO = "not_casino"  # ownership declared, and the address is not in it
+
+
+def address_owner(owner: Owner) -> AddressOwner:
+    if not owner.declared:
+        return AddressOwner.UNKNOWN
+    return AddressOwner.CASINO if owner.ours else AddressOwner.NOT_CASINO
+
+
+def account_of(owner: Owner) -> str | None:
+    """The player account a verdict may name: only that of one of the casino's own addresses."""
+    return owner.account if owner.declared and owner.ours else None
 
 
 @dataclass(frozen=True)
@@ -61,6 +88,8 @@ class Verdict:
     replaced_by: str | None = None
     quorum: int = 1  # endpoints that must agree before "confirmed" (1: no quorum)
     views: tuple[EndpointView, ...] = ()  # with a quorum: what each endpoint that answered said
+    address_owner: AddressOwner = AddressOwner.UNKNOWN
+    account: str | None = None  # the casino's opaque player account of the address, with CASINO
 
     @property
     def awaiting_quorum(self) -> bool:
@@ -75,8 +104,21 @@ class Verdict:
         return is_final(self.status, self.confirmations, self.required_confirmations)
 
 
-def status_of(observation: Observation, required: int, *, on_asked_chain: bool = True) -> Status:
-    """The status rules, in order of precedence.
+def status_of(
+    observation: Observation,
+    required: int,
+    *,
+    on_asked_chain: bool = True,
+    owner: Owner = UNDECLARED,
+    asset: Asset | None = None,
+) -> Status:
+    """The status rules, in order of precedence: replaced, not_found, wrong_network, not_our_address,
+    disputed, failed, wrong_address, wrong_asset, pending, confirming, confirmed.
+
+    `not_our_address` comes right after the tx is found on the asked network: whatever the tx did,
+    the address is not the casino's (`owner`: its ownership is declared and the address is not in
+    it). `wrong_asset` comes after `wrong_address`: the tx pays the address, but none of `asset`
+    (the asset asked about; None: any asset will do). A payment of 0 pays nothing.
 
     With a quorum, endpoints that contradict each other on the tx's block make it `disputed`,
     and `confirmed` needs `quorum` endpoints holding it in the same block with `required`
@@ -90,12 +132,17 @@ def status_of(observation: Observation, required: int, *, on_asked_chain: bool =
         return Status.NOT_FOUND
     if not on_asked_chain:
         return Status.WRONG_NETWORK
+    if owner.declared and not owner.ours:
+        return Status.NOT_OUR_ADDRESS
     if observation.quorum > 1 and contradict(observation.views):
         return Status.DISPUTED
     if observation.reverted:
         return Status.FAILED
-    if not observation.payments:
+    paid = [p for p in observation.payments if p.amount > 0]
+    if not paid:
         return Status.WRONG_ADDRESS
+    if asset is not None and all(p.asset != asset for p in paid):
+        return Status.WRONG_ASSET
     if observation.block is None:
         return Status.PENDING
     if observation.confirmations < required:
@@ -130,10 +177,14 @@ def agreeing(block: BlockRef | None, views: tuple[EndpointView, ...], required: 
 
 
 def _amount_asset(payments: tuple[Payment, ...], expectation: Expectation, native: Asset) -> Asset:
+    """The asset asked about; with none asked, the one the tx paid (several: the native coin when it was
+    paid, else the first paid), so that a paying verdict never reports 0 of an asset nobody sent."""
     if expectation.asset is not None:
         return expectation.asset
-    paid = {p.asset for p in payments}
-    return paid.pop() if len(paid) == 1 else native
+    paid = [p.asset for p in payments if p.amount > 0]
+    if len(set(paid)) == 1 or (paid and native not in paid):
+        return paid[0]
+    return native
 
 
 def _amount_status(received: Decimal, expected: Decimal) -> AmountStatus:
@@ -151,18 +202,25 @@ def decide(
     expectation: Expectation = Expectation(),
     asked_chain: str | None = None,
     replaced_by: str | None = None,
+    owner: Owner = UNDECLARED,
 ) -> Verdict:
     """Turn what a chain showed into a verdict.
 
     `asked_chain` is the chain the caller asked about; when the tx was observed on another
     chain it is a wrong-network verdict.
 
+    `owner`: what the casino declared about `address` (`ownership.Owner`; UNDECLARED: nothing, so
+    `address_owner` is unknown). A declared address that is not the casino's is `not_our_address`;
+    `account` is reported only for the casino's own address.
+
+    `wrong_asset` and `not_our_address` are final at once, in the mempool too (see FINAL_AT_ONCE).
+
     `replaced_by`: the watcher saw that tx take this one's inputs (or nonce), so the verdict is
     `replaced`, final, whatever `observation` (the last one before the replacement) says. Its
     amounts stay those of that observation: what the replaced tx would have paid.
     """
     on_asked = asked_chain is None or asked_chain == observation.chain
-    seen = status_of(observation, required, on_asked_chain=on_asked)
+    seen = status_of(observation, required, on_asked_chain=on_asked, owner=owner, asset=expectation.asset)
     status = Status.REPLACED if replaced_by else seen
     asset = _amount_asset(observation.payments, expectation, native)
     pays = seen in PAYING
@@ -190,11 +248,20 @@ def decide(
         replaced_by=replaced_by or None,
         quorum=observation.quorum,
         views=observation.views,
+        address_owner=address_owner(owner),
+        account=account_of(owner),
     )
 
 
-def not_found(tx_hash: str, address: str, chain: str | None, required: int, expected: Decimal | None = None) -> Verdict:
-    """The verdict when every node asked answered and none knows the tx."""
+def not_found(
+    tx_hash: str,
+    address: str,
+    chain: str | None,
+    required: int,
+    expected: Decimal | None = None,
+    owner: Owner = UNDECLARED,
+) -> Verdict:
+    """The verdict when every node asked answered and none knows the tx (`owner`: as for `decide`)."""
     return Verdict(
         status=Status.NOT_FOUND,
         chain=chain,
@@ -209,4 +276,6 @@ def not_found(tx_hash: str, address: str, chain: str | None, required: int, expe
         received=None,
         expected=expected,
         amount_status=None,
+        address_owner=address_owner(owner),
+        account=account_of(owner),
     )

@@ -198,3 +198,33 @@ confirmations = 64
         tx = anvil.send_eth(anvil.accounts[7], casino, ETHER)
         response = httpx.post(f"{url}/v1/checks", json={"tx_hash": tx, "address": casino}, timeout=30)
         assert response.status_code == 200 and response.json()["status"] == "confirming"
+
+
+# -- the asked asset (issue 11): never "confirmed" with 0 -----------------------------------------
+
+
+def test_one_wei_of_eth_where_usdt_was_asked_is_wrong_asset(api: httpx.Client, anvil: Anvil, usdt: Asset) -> None:
+    casino = new_address()
+    tx = anvil.send_eth(anvil.accounts[1], casino, 1)
+    anvil.mine(12)  # deep enough that only the asset can keep it from "confirmed"
+    body = check(api, tx_hash=tx, address=casino, chain="ethereum", asset="USDT", expected_amount="250")
+    assert (body["status"], body["final"], body["asset"]) == ("wrong_asset", True, "USDT")
+    assert body["received_amount"] is None and body["amount_status"] is None
+    assert body["payments"] == [{"asset": "ETH", "amount": "0.000000000000000001", "contract": None}]
+    assert "confirmed" not in body["summary"] and "but no USDT" in body["summary"]
+    # The final answer is cached: asked again, the same verdict, never a "confirmed".
+    again = api.post("/v1/checks", json={"tx_hash": tx, "address": casino, "chain": "ethereum", "asset": "USDT"})
+    assert again.json()["status"] == "wrong_asset"
+
+
+def test_usdt_where_eth_was_asked_is_wrong_asset(api: httpx.Client, anvil: Anvil, usdt: Asset) -> None:
+    casino = new_address()
+    tx = anvil.token_transfer(usdt.contract, anvil.accounts[0], casino, 250_000_000)  # type: ignore[arg-type]
+    body = check(api, tx_hash=tx, address=casino, chain="ethereum", asset="ETH", expected_amount="0.1")
+    assert (body["status"], body["final"], body["asset"], body["received_amount"]) == ("wrong_asset", True, "ETH", None)
+    assert body["payments"] == [{"asset": "USDT", "amount": "250", "contract": usdt.contract}]
+    assert body["address_owner"] == "unknown" and body["account"] is None  # no ownership declared here
+    # The same tx asked about USDT pays it: confirming, with the unverified ownership said.
+    usdt_body = check(api, tx_hash=tx, address=casino, chain="ethereum", asset="USDT", expected_amount="250")
+    assert (usdt_body["status"], usdt_body["received_amount"]) == ("confirming", "250")
+    assert "not verified" in usdt_body["summary"]

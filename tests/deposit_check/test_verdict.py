@@ -4,9 +4,12 @@ from decimal import Decimal
 import pytest
 
 from deposit_check.models import AmountStatus, Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.ownership import Owner
 from deposit_check.verdict import (
+    FINAL_AT_ONCE,
     SETTLED,
     WATCHABLE,
+    AddressOwner,
     Expectation,
     agreeing,
     decide,
@@ -147,10 +150,17 @@ def test_no_replacement_no_replaced_by() -> None:
 
 
 @pytest.mark.parametrize("status", list(Status))
-def test_final_is_settled_and_deep_enough_or_replaced(status: Status) -> None:
+def test_final_is_settled_and_deep_enough_or_final_at_once(status: Status) -> None:
     deep, shallow = is_final(status, 6, 6), is_final(status, 5, 6)
-    assert deep == (status in SETTLED or status is Status.REPLACED)
-    assert shallow == (status is Status.REPLACED)
+    assert deep == (status in SETTLED or status in FINAL_AT_ONCE)
+    assert shallow == (status in FINAL_AT_ONCE)
+
+
+def test_final_at_once_is_what_no_block_can_change() -> None:
+    # Replaced (the replacement was seen mined), not ours (whatever the tx does), wrong asset (what a tx pays is
+    # fixed when it is signed): final in the mempool too, and never watched.
+    assert {Status.REPLACED, Status.NOT_OUR_ADDRESS, Status.WRONG_ASSET} == FINAL_AT_ONCE
+    assert not FINAL_AT_ONCE & (WATCHABLE | SETTLED)
 
 
 def test_settled_and_watchable() -> None:
@@ -183,3 +193,66 @@ def test_agreeing_counts_endpoints_in_the_same_block_deep_enough() -> None:
         1,
         0,
     )
+
+
+# -- ownership and the asked asset (issue 11) -------------------------------------------------
+
+OURS = Owner(declared=True, ours=True, account="acct-7")
+NOT_OURS = Owner(declared=True, ours=False)
+
+
+def test_one_wei_of_eth_where_usdt_was_asked_is_wrong_asset_never_confirmed_with_0() -> None:
+    o = mined(100, Payment(ETH, 1), chain="ethereum")
+    v = decide(o, address="a", required=6, native=ETH, expectation=Expectation(USDT, Decimal("250")))
+    assert (v.status, v.final, v.received, v.amount_status) == (Status.WRONG_ASSET, True, None, None)
+    assert v.payments == (Payment(ETH, 1),) and v.asset == USDT
+    pending = decide(
+        obs(payments=(Payment(ETH, 1),)), address="a", required=6, native=ETH, expectation=Expectation(USDT)
+    )
+    assert (pending.status, pending.final) == (Status.WRONG_ASSET, True)  # in the mempool too
+
+
+def test_usdt_where_eth_was_asked_is_wrong_asset_and_a_transfer_of_0_pays_nothing() -> None:
+    v = decide(mined(100, Payment(USDT, 5)), address="a", required=6, native=ETH, expectation=Expectation(ETH))
+    assert v.status is Status.WRONG_ASSET
+    zero = decide(mined(100, Payment(USDT, 0)), address="a", required=6, native=ETH, expectation=Expectation(USDT))
+    assert zero.status is Status.WRONG_ADDRESS
+    # No asset asked, several paid without the native coin: the amount is about one that was paid, never 0 ETH.
+    both = decide(mined(100, Payment(USDT, 0), Payment(USDT, 5)), address="a", required=6, native=ETH)
+    assert (both.status, both.asset, both.received) == (Status.CONFIRMED, USDT, Decimal("0.000005"))
+
+
+@pytest.mark.parametrize(
+    ("observation", "expected"),
+    [
+        (obs(found=False), Status.NOT_FOUND),  # not found stands above not ours
+        (mined(100, reverted=True), Status.NOT_OUR_ADDRESS),
+        (mined(100), Status.NOT_OUR_ADDRESS),
+        (mined(100, Payment(LTC, 5)), Status.NOT_OUR_ADDRESS),
+        (obs(payments=(Payment(LTC, 5),)), Status.NOT_OUR_ADDRESS),
+    ],
+)
+def test_not_our_address_comes_right_after_found_on_the_asked_network(
+    observation: Observation, expected: Status
+) -> None:
+    assert status_of(observation, 6, owner=NOT_OURS) is expected
+    assert status_of(observation, 6, on_asked_chain=False, owner=NOT_OURS) in (Status.NOT_FOUND, Status.WRONG_NETWORK)
+
+
+def test_address_owner_and_account() -> None:
+    o = mined(100, Payment(LTC, 5))
+    ours = decide(o, address="a", required=6, native=LTC, owner=OURS)
+    assert (ours.status, ours.address_owner, ours.account) == (Status.CONFIRMED, AddressOwner.CASINO, "acct-7")
+    theirs = decide(o, address="a", required=6, native=LTC, owner=NOT_OURS)
+    assert (theirs.status, theirs.address_owner, theirs.account, theirs.final) == (
+        Status.NOT_OUR_ADDRESS,
+        AddressOwner.NOT_CASINO,
+        None,
+        True,
+    )
+    assert theirs.payments == o.payments and theirs.received is None  # what the tx paid is still shown
+    plain = decide(o, address="a", required=6, native=LTC)
+    assert (plain.status, plain.address_owner, plain.account) == (Status.CONFIRMED, AddressOwner.UNKNOWN, None)
+    # An account can only come with the casino's own address, whatever the index handed over.
+    assert decide(o, address="a", required=6, native=LTC, owner=Owner(True, False, "x")).account is None
+    assert not_found("h", "a", "litecoin", 6, owner=OURS).account == "acct-7"

@@ -23,6 +23,7 @@ def verdict_of(chain: Chain, watch: Watch, tip: int | None = None) -> Verdict:
         native=chain.native,
         expectation=Expectation(asset, expected),
         replaced_by=watch.replaced_by,
+        owner=watch.owner,  # as the check knew it: the watcher never confirms what the check called not ours
     )
 
 

@@ -7,6 +7,7 @@ import redis.asyncio as redis
 from deposit_check.config import WatchConfig
 from deposit_check.keys import STREAMS, ChainKeys
 from deposit_check.models import Observation, Status
+from deposit_check.ownership import UNDECLARED, Owner
 from deposit_check.verdict import WATCHABLE
 from deposit_check.watch.changes import Changes, commit
 from deposit_check.watch.state import Watch
@@ -18,9 +19,17 @@ class Registry:
         self.config = config
 
     async def watch(
-        self, observation: Observation, address: str, status: Status, asset: str | None, expected: str | None
+        self,
+        observation: Observation,
+        address: str,
+        status: Status,
+        asset: str | None,
+        expected: str | None,
+        owner: Owner = UNDECLARED,
     ) -> bool:
-        """Follow this deposit (idempotent: an existing watch is kept as it is). False: not watchable."""
+        """Follow this deposit (idempotent: an existing watch is kept as it is). False: not watchable.
+
+        `owner`: what the check knew of the address, kept so that every later verdict is decided with it."""
         if status not in WATCHABLE:
             return False
         k = ChainKeys(observation.chain)
@@ -36,6 +45,7 @@ class Registry:
             status=status,
             asset=asset,
             expected=expected,
+            owner=owner,
             registered_at=now,
             expires_at=now + hours * 3600 if observation.block is None else None,
         )

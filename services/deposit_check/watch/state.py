@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from deposit_check.models import Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.ownership import UNDECLARED, Owner
 
 
 def observation_to_dict(o: Observation) -> dict[str, Any]:
@@ -60,30 +61,34 @@ class Watch:
     replaced_by: str | None = None
     registered_at: float = 0.0
     expires_at: float | None = None  # while not yet in a block
+    # What the check that registered it knew of the address: every verdict of the watch is decided with it.
+    owner: Owner = UNDECLARED
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "chain": self.chain,
-                "tx_hash": self.tx_hash,
-                "address": self.address,
-                "observation": observation_to_dict(self.observation),
-                "status": self.status.value,
-                "generation": self.generation,
-                "asset": self.asset,
-                "expected": self.expected,
-                "replaced_by": self.replaced_by,
-                "registered_at": self.registered_at,
-                "expires_at": self.expires_at,
-            },
-            separators=(",", ":"),
-        )
+        fields: dict[str, Any] = {
+            "chain": self.chain,
+            "tx_hash": self.tx_hash,
+            "address": self.address,
+            "observation": observation_to_dict(self.observation),
+            "status": self.status.value,
+            "generation": self.generation,
+            "asset": self.asset,
+            "expected": self.expected,
+            "replaced_by": self.replaced_by,
+            "registered_at": self.registered_at,
+            "expires_at": self.expires_at,
+        }
+        if self.owner.declared:  # undeclared: the record as written before ownership existed
+            fields["owner"] = {"ours": self.owner.ours, "account": self.owner.account}
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> "Watch":
         d = json.loads(raw)
         d["observation"] = observation_from_dict(d["observation"])
         d["status"] = Status(d["status"])
+        if "owner" in d:
+            d["owner"] = Owner(declared=True, ours=d["owner"]["ours"], account=d["owner"]["account"])
         return cls(**d)
 
     def with_(self, **changes: Any) -> "Watch":

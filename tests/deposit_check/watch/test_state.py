@@ -5,6 +5,7 @@ import json
 import pytest
 
 from deposit_check.models import Status
+from deposit_check.ownership import UNDECLARED, Owner
 from deposit_check.watch.state import Watch
 
 # A record as the watcher stored it while `Watch.status` was a plain string.
@@ -33,3 +34,10 @@ def test_every_status_round_trips(status: Status) -> None:
 def test_an_unknown_status_is_refused_not_carried() -> None:
     with pytest.raises(ValueError):
         Watch.from_json(STORED.replace('"confirming"', '"credited"'))
+
+
+def test_the_owner_the_check_knew_round_trips_and_old_records_read_as_undeclared() -> None:
+    assert Watch.from_json(STORED).owner == UNDECLARED
+    for owner in (Owner(declared=True, ours=True, account="acct-7"), Owner(declared=True, ours=False)):
+        watch = Watch.from_json(STORED).with_(owner=owner)
+        assert Watch.from_json(watch.to_json()).owner == owner

@@ -1,0 +1,37 @@
+"""A tiny in-test `Ownership` (a dict): the index itself (Redis, xpubs, imports) is tested where it lives."""
+
+from dataclasses import dataclass, field
+
+import redis
+
+from deposit_check.ownership import UNDECLARED, Owner
+
+
+@dataclass
+class DictOwnership:
+    """Per chain, the casino's addresses (canonical form) and their accounts; a chain with none is undeclared."""
+
+    addresses: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    down: bool = False  # answer like a Redis that does not: the check must not fall back to "not verified"
+    lookups: int = 0
+
+    def declare(self, chain: str, address: str, account: str | None = None) -> None:
+        self.addresses.setdefault(chain, {})[address] = account
+        self.versions[chain] = self.versions.get(chain, 0) + 1
+
+    async def owner_of(self, chain: str, address: str) -> Owner:
+        self._answer()
+        self.lookups += 1
+        if chain not in self.addresses:
+            return UNDECLARED
+        ours = address in self.addresses[chain]
+        return Owner(declared=True, ours=ours, account=self.addresses[chain].get(address))
+
+    async def version(self, chain: str) -> int:
+        self._answer()
+        return self.versions.get(chain, 0)
+
+    def _answer(self) -> None:
+        if self.down:
+            raise redis.ConnectionError("ownership index down (test)")

@@ -1,0 +1,53 @@
+"""The watcher decides with the owner the check knew: it never confirms what the check called not ours."""
+
+from decimal import Decimal
+
+from deposit_check.devnet.litecoind import Litecoind
+from tests.deposit_check.owners import DictOwnership
+from tests.deposit_check.watch.conftest import Rig
+
+
+async def test_a_watched_deposit_to_the_casinos_address_is_confirmed_with_its_account(
+    utxo_rig: Rig, litecoind: Litecoind
+) -> None:
+    ownership = DictOwnership()
+    ours = utxo_rig.chain.normalize_address(litecoind.new_address("bech32"))
+    ownership.declare(utxo_rig.chain.name, ours, "acct-7")
+    utxo_rig.service.ownership = ownership
+    txid = litecoind.send(ours, Decimal("0.4"))
+    first = await utxo_rig.check(txid, ours)
+    assert (first["status"], first["watching"], first["address_owner"], first["account"]) == (
+        "pending",
+        True,
+        "casino",
+        "acct-7",
+    )
+    watch = await utxo_rig.service.registry.watched(utxo_rig.chain.name, txid)  # type: ignore[union-attr]
+    assert watch is not None and (watch.owner.declared, watch.owner.ours) == (True, True)
+
+    litecoind.mine(6)
+    await utxo_rig.follower.step()
+    events = await utxo_rig.events()
+    assert [e["status"] for e in events] == ["confirmed"]
+    verdict = events[-1]["verdict"]
+    assert (verdict["address_owner"], verdict["account"]) == ("casino", "acct-7")
+    assert "not verified" not in verdict["summary"]
+
+
+async def test_the_players_own_address_is_not_ours_final_and_never_watched(utxo_rig: Rig, litecoind: Litecoind) -> None:
+    ownership = DictOwnership()
+    ownership.declare(utxo_rig.chain.name, utxo_rig.chain.normalize_address(litecoind.new_address("bech32")))
+    utxo_rig.service.ownership = ownership
+    players = litecoind.new_address("bech32")
+    txid = litecoind.send(players, Decimal("0.4"))  # a self-payment, claimed as a deposit
+    first = await utxo_rig.check(txid, players)
+    assert (first["status"], first["final"], first["watching"], first["address_owner"]) == (
+        "not_our_address",
+        True,
+        False,
+        "not_casino",
+    )
+    assert await utxo_rig.service.registry.watched(utxo_rig.chain.name, txid) is None  # type: ignore[union-attr]
+    litecoind.mine(6)
+    await utxo_rig.follower.step()
+    assert await utxo_rig.events() == []  # nothing for the watcher to say: no "confirmed" ever follows
