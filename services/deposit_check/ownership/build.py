@@ -1,0 +1,22 @@
+"""`build_ownership`: the `Ownership` a deployment's config asks for."""
+
+import redis.asyncio as redis
+
+from deposit_check.config import AppConfig
+from deposit_check.ownership import NoOwnership, Ownership
+from deposit_check.ownership.backends import MemoryBackend, RedisBackend
+from deposit_check.ownership.codec import Codec, key_fingerprint
+from deposit_check.ownership.index import OwnershipIndex
+
+
+def build_ownership(config: AppConfig, redis_client: "redis.Redis | None") -> Ownership:
+    """The index in Redis (`redis_client`, bytes replies), or in this process when there is none;
+    `NoOwnership` when `[ownership] secret` is not set (nothing can be declared)."""
+    settings = config.file.ownership
+    if settings.secret is None:
+        return NoOwnership()
+    if redis_client is not None and redis_client.connection_pool.connection_kwargs.get("decode_responses"):
+        raise ValueError("the ownership index needs a Redis client that returns bytes (no decode_responses)")
+    backend = RedisBackend(redis_client) if redis_client is not None else MemoryBackend()
+    key_accounts = {key_fingerprint(k.key): k.account for keys in settings.xpubs.values() for k in keys}
+    return OwnershipIndex(backend, Codec(settings.secret), declared=settings.xpubs, key_accounts=key_accounts)

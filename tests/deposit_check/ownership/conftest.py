@@ -1,0 +1,56 @@
+"""An ownership index on each backend: a private Redis (flushed per test) and the in-process one."""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio as aredis
+from bitcoinlib.encoding import pubkeyhash_to_addr_bech32
+from eth_utils import to_checksum_address
+
+from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
+from deposit_check.ownership.admin import OwnershipAdmin
+from deposit_check.ownership.build import build_ownership
+from deposit_check.ownership.index import OwnershipIndex
+from harness.redis_server import RedisServer, running_redis
+
+SECRET = "ownership-test-secret-0123456789"
+
+
+def config(extra: str = "") -> AppConfig:
+    text = DEFAULT_CONFIG + f'\n[ownership]\nsecret = "{SECRET}"\n' + extra
+    return AppConfig(file=parse_config(text), redis_url=None, source="test")
+
+
+def ltc_addresses(n: int) -> list[str]:
+    """Random litecoin regtest bech32 (p2wpkh) addresses."""
+    return [pubkeyhash_to_addr_bech32(os.urandom(20), prefix="rltc", witver=0) for _ in range(n)]
+
+
+def evm_addresses(n: int) -> list[str]:
+    return [to_checksum_address(os.urandom(20)) for _ in range(n)]
+
+
+@pytest.fixture(scope="package")
+def own_redis() -> Iterator[RedisServer]:
+    yield from running_redis()
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def index(request: pytest.FixtureRequest, own_redis: RedisServer) -> AsyncIterator[OwnershipIndex]:
+    if request.param == "memory":
+        built = build_ownership(config(), None)
+        assert isinstance(built, OwnershipIndex)
+        yield built
+        return
+    client = aredis.Redis.from_url(own_redis.url)
+    await client.flushdb()
+    built = build_ownership(config(), client)
+    assert isinstance(built, OwnershipIndex)
+    yield built
+    await client.aclose()
+
+
+@pytest.fixture
+def admin(index: OwnershipIndex) -> OwnershipAdmin:
+    return OwnershipAdmin(index, dict(config().file.chains))
