@@ -40,6 +40,9 @@ class OwnershipAdmin:
         normalize, label = self._normalizer(chain)
         return await index.delete(chain, checked(items, normalize, label))
 
+    async def version(self, chain: str) -> int:
+        return await self._index_or_refuse().version(chain)
+
     async def lookup(self, chain: str, address: str) -> tuple[str, Owner]:
         """The canonical address and what the index says of it (InvalidAddress when not of the chain)."""
         index = self._index_or_refuse()

@@ -17,9 +17,10 @@ from harness.redis_server import RedisServer, running_redis
 SECRET = "ownership-test-secret-0123456789"
 
 
-def config(extra: str = "") -> AppConfig:
-    text = DEFAULT_CONFIG + f'\n[ownership]\nsecret = "{SECRET}"\n' + extra
-    return AppConfig(file=parse_config(text), redis_url=None, source="test")
+def config(extra: str = "", redis_url: str | None = None, head: str = "") -> AppConfig:
+    """The built-in chains (litecoin regtest, anvil's chain id) with ownership on; `head` goes first (keys)."""
+    text = head + DEFAULT_CONFIG + f'\n[ownership]\nsecret = "{SECRET}"\n' + extra
+    return AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
 
 
 def ltc_addresses(n: int) -> list[str]:
