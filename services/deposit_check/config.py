@@ -100,7 +100,9 @@ class ExtendedKeyConfig(_Strict):
     key: str = Field(min_length=20, max_length=200)
     # Addresses derived past the highest index seen used, per branch.
     gap: int = Field(default=1_000, ge=1, le=1_000_000)
-    branches: tuple[int, ...] = Field(default=(0, 1), min_length=1, description="0 receive, 1 change")
+    branches: tuple[Annotated[int, Field(ge=0, le=255)], ...] = Field(
+        default=(0, 1), min_length=1, description="0 receive, 1 change (EVM wallets: [0])"
+    )
     # UTXO only; None: from the key's version bytes (zpub/vpub p2wpkh, ypub/upub p2sh-p2wpkh, xpub/tpub p2pkh).
     script: Literal["p2pkh", "p2sh-p2wpkh", "p2wpkh"] | None = None
     account: str | None = None  # one player account for every address of this key (opaque)

@@ -18,6 +18,10 @@ class OwnershipAdmin:
         self._index = ownership if isinstance(ownership, OwnershipIndex) else None
         self._chains = chains
 
+    def index(self) -> OwnershipIndex:
+        """The index; OwnershipNotConfigured when there is none."""
+        return self._index_or_refuse()
+
     def _index_or_refuse(self) -> OwnershipIndex:
         if self._index is None:
             raise OwnershipNotConfigured("set [ownership] secret in the config to declare the casino's addresses")

@@ -2,11 +2,12 @@
 
 import redis.asyncio as redis
 
-from deposit_check.config import AppConfig
+from deposit_check.chains.utxo_address import AddressParams, params_for_chain, parse_address
+from deposit_check.config import AppConfig, UtxoChainConfig
 from deposit_check.ownership import NoOwnership, Ownership
 from deposit_check.ownership.backends import MemoryBackend, RedisBackend
 from deposit_check.ownership.codec import Codec, key_fingerprint
-from deposit_check.ownership.index import OwnershipIndex
+from deposit_check.ownership.index import Identity, OwnershipIndex
 
 
 def build_ownership(config: AppConfig, redis_client: "redis.Redis | None") -> Ownership:
@@ -19,4 +20,16 @@ def build_ownership(config: AppConfig, redis_client: "redis.Redis | None") -> Ow
         raise ValueError("the ownership index needs a Redis client that returns bytes (no decode_responses)")
     backend = RedisBackend(redis_client) if redis_client is not None else MemoryBackend()
     key_accounts = {key_fingerprint(k.key): k.account for keys in settings.xpubs.values() for k in keys}
-    return OwnershipIndex(backend, Codec(settings.secret), declared=settings.xpubs, key_accounts=key_accounts)
+    identities = {
+        name: _script_of(params_for_chain(name, chain))
+        for name, chain in config.file.chains.items()
+        if isinstance(chain, UtxoChainConfig)
+    }
+    return OwnershipIndex(
+        backend, Codec(settings.secret), identities, declared=settings.xpubs, key_accounts=key_accounts
+    )
+
+
+def _script_of(params: AddressParams) -> Identity:
+    # The adapter's cached parse: a check's address was parsed a moment ago.
+    return lambda address: parse_address(address, params).script_pubkey

@@ -1,8 +1,9 @@
-"""`deposit-check addresses ...`: import, delete and look up the casino's addresses (needs REDIS_URL)."""
+"""`deposit-check addresses ...`: import, delete, look up and derive the casino's addresses (needs REDIS_URL)."""
 
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,7 +13,9 @@ import redis.asyncio as redis
 from deposit_check.config import AppConfig, load_config
 from deposit_check.errors import DepositCheckError
 from deposit_check.ownership.admin import OwnershipAdmin
+from deposit_check.ownership.ahead import derive_ahead, run_derivation
 from deposit_check.ownership.build import build_ownership
+from deposit_check.ownership.derive import derivers
 from deposit_check.ownership.entries import read_lines
 from deposit_check.ownership.errors import InvalidEntries
 from deposit_check.ownership.index import Counts
@@ -35,6 +38,10 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     lookup.add_argument("address")
     lookup.add_argument("--chain", required=True)
     lookup.set_defaults(func=_run, action="lookup")
+    derive = what.add_parser("derive", help="derive the configured extended keys' addresses ahead of use (a loop)")
+    derive.add_argument("--once", action="store_true", help="one pass, then exit")
+    derive.add_argument("--poll-seconds", type=float, default=10.0)
+    derive.set_defaults(func=_run, action="derive")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -43,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
         print("deposit-check addresses: needs REDIS_URL (the index lives in Redis)", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_with_admin(config, lambda admin: _act(admin, args)))
+        return asyncio.run(_with_admin(config, lambda admin: _act(admin, args, config)))
     except InvalidEntries as exc:
         for line in exc.errors:
             print(line, file=sys.stderr)
@@ -62,7 +69,18 @@ async def _with_admin(config: AppConfig, act: Callable[[OwnershipAdmin], Awaitab
         await client.aclose()
 
 
-async def _act(admin: OwnershipAdmin, args: argparse.Namespace) -> int:
+async def _act(admin: OwnershipAdmin, args: argparse.Namespace, config: AppConfig) -> int:
+    if args.action == "derive":
+        index = admin.index()
+        keys = list(derivers(dict(config.file.chains), config.file.ownership.xpubs))
+        batch = config.file.ownership.derive_batch
+        if args.once:
+            print(f"derived {await derive_ahead(index, keys, batch)} addresses")
+            return 0
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await run_derivation(index, keys, batch, stop, args.poll_seconds)
+        return 0
     if args.action == "lookup":
         address, owner = await admin.lookup(args.chain, args.address)
         owned = "casino" if owner.ours else ("not_casino" if owner.declared else "unknown")

@@ -1,11 +1,11 @@
 """The ownership index: the `Ownership` a check asks, and the writes imports and derivation make."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from deposit_check.ownership import UNDECLARED, Owner
 from deposit_check.ownership.backends import Backend, Change
-from deposit_check.ownership.codec import Codec, Derived, Entry
+from deposit_check.ownership.codec import Codec, Derived, Entry, Slot
 
 CHUNK = 5_000  # addresses read and written per round trip (a transaction each)
 
@@ -27,24 +27,38 @@ class Counts:
         return self.added, self.updated, self.unchanged, self.deleted, self.absent
 
 
+Identity = Callable[[str], str]
+
+
 class OwnershipIndex:
-    """An `Ownership` over a backend; `declared` names chains with extended keys configured (declared
-    before their first address is derived), `key_accounts` the account of each key (by fingerprint)."""
+    """An `Ownership` over a backend.
+
+    `identities` turn a chain's canonical address into what is indexed: for UTXO chains the
+    scriptPubKey, so the two base58 spellings of one Litecoin P2SH script (3... and M...) are one
+    entry; by default the address itself (EVM: EIP-55). `declared` names chains with extended keys
+    configured (declared before their first address is derived), `key_accounts` the account of each
+    key (by fingerprint)."""
 
     def __init__(
         self,
         backend: Backend,
         codec: Codec,
+        identities: Mapping[str, Identity] | None = None,
         declared: Iterable[str] = (),
         key_accounts: Mapping[str, str | None] | None = None,
     ) -> None:
         self.backend = backend
         self._codec = codec
+        self._identities = dict(identities or {})
         self._declared = frozenset(declared)
         self._key_accounts = dict(key_accounts or {})
 
+    def _slot(self, chain: str, address: str) -> Slot:
+        identity = self._identities.get(chain)
+        return self._codec.slot(chain, identity(address) if identity else address)
+
     async def owner_of(self, chain: str, address: str) -> Owner:
-        slot = self._codec.slot(chain, address)
+        slot = self._slot(chain, address)
         value, count = await self.backend.lookup(chain, slot)
         if value is None:
             return Owner(declared=True) if count > 0 or chain in self._declared else UNDECLARED
@@ -68,7 +82,7 @@ class OwnershipIndex:
         items = list(entries.items())
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
-            slots = [self._codec.slot(chain, address) for address, _ in chunk]
+            slots = [self._slot(chain, address) for address, _ in chunk]
             old = await self.backend.read(chain, slots)
             change = Change()
             added = updated = unchanged = 0
@@ -89,7 +103,7 @@ class OwnershipIndex:
         total = Counts()
         items = list(dict.fromkeys(addresses))
         for start in range(0, len(items), CHUNK):
-            slots = [self._codec.slot(chain, address) for address in items[start : start + CHUNK]]
+            slots = [self._slot(chain, address) for address in items[start : start + CHUNK]]
             old = await self.backend.read(chain, slots)
             change = Change(removes=[s for s, before in zip(slots, old, strict=True) if before is not None])
             change.count_delta = -len(change.removes)
@@ -99,9 +113,9 @@ class OwnershipIndex:
         return total
 
     async def put_derived(self, chain: str, derived: list[tuple[str, Derived]], progress: dict[str, int]) -> int:
-        """Add derived addresses (an imported entry of the same address is kept) and the progress made,
-        in one transaction; the number added."""
-        slots = [self._codec.slot(chain, address) for address, _ in derived]
+        """Add derived entries (by identity: scriptPubKey or EVM address; an imported entry of the same
+        address is kept) and the progress made, in one transaction; the number added."""
+        slots = [self._codec.slot(chain, identity) for identity, _ in derived]
         old = await self.backend.read(chain, slots)
         change = Change(progress=progress)
         for slot, (_, d), before in zip(slots, derived, old, strict=True):

@@ -3,6 +3,7 @@
 import pytest
 import redis.asyncio as aredis
 
+from deposit_check.chains.utxo_address import params_for_chain, parse_address
 from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
 from deposit_check.keys import ChainKeys
 from deposit_check.ownership import NoOwnership, Owner
@@ -98,7 +99,8 @@ async def test_nothing_readable_at_rest(own_redis: RedisServer) -> None:
             dump += b"".join(k + v for k, v in (await client.hgetall(key)).items())
     assert b"player-4242" not in dump and a.encode() not in dump and a[5:25].encode() not in dump
     codec = Codec(SECRET)
-    slot_a, slot_b = codec.slot("litecoin", a), codec.slot("litecoin", b)
+    params = params_for_chain("litecoin", config().file.chains["litecoin"])  # type: ignore[arg-type]  # a UTXO chain
+    slot_a, slot_b = (codec.slot("litecoin", parse_address(x, params).script_pubkey) for x in (a, b))
     sealed = await client.hget(ChainKeys("litecoin").owned(slot_a.bucket), slot_a.field)  # type: ignore[arg-type]  # bytes field
     assert sealed is not None
     with pytest.raises(ValueError, match="does not open"):
