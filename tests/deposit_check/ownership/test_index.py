@@ -1,7 +1,10 @@
 """The ownership index on Redis and in process: declare, look up, delete, version, accounts sealed."""
 
+import os
+
 import pytest
 import redis.asyncio as aredis
+from bitcoinlib.encoding import pubkeyhash_to_addr_base58
 
 from deposit_check.chains.utxo_address import params_for_chain, parse_address
 from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
@@ -116,3 +119,12 @@ async def test_redis_down_is_unavailable_not_unknown() -> None:
     with pytest.raises(OwnershipUnavailable):
         await index.owner_of("litecoin", ltc_addresses(1)[0])
     await client.aclose()
+
+
+async def test_both_spellings_of_a_litecoin_p2sh_script_are_one_entry(admin: OwnershipAdmin) -> None:
+    """Q... (Litecoin's own version) and 2... (Bitcoin's, still valid on Litecoin) pay the same script."""
+    script_hash = os.urandom(20)
+    own, bitcoin_style = (pubkeyhash_to_addr_base58(script_hash, prefix=bytes([v])) for v in (0x3A, 0xC4))
+    assert own[0] == "Q" and bitcoin_style[0] == "2"
+    await admin.put("litecoin", [(1, own, "p-7")])
+    assert (await admin.lookup("litecoin", bitcoin_style))[1] == Owner(declared=True, ours=True, account="p-7")
