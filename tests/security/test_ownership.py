@@ -99,3 +99,9 @@ def test_an_oversized_list_is_refused(url: str) -> None:
     body = {"chain": "ethereum", "addresses": [{"address": "0x" + "12" * 20}] * 5_000}
     response = httpx.put(f"{url}/v1/addresses", json=body, headers=ADMIN.headers)
     assert response.status_code == 413
+
+
+def test_a_key_account_that_looks_like_personal_data_stops_start_up() -> None:
+    extra = '[[ownership.xpubs.ethereum]]\nkey = "xpub6C' + "a" * 100 + '"\naccount = "jane@example.com"\n'
+    with pytest.raises(ValueError, match="account reference refused"):
+        build_ownership(config(extra), None)

@@ -51,5 +51,5 @@ class OwnershipAdmin:
         """The canonical address and what the index says of it (InvalidAddress when not of the chain)."""
         index = self._index_or_refuse()
         normalize, _ = self._normalizer(chain)
-        canonical = normalize(address)
+        canonical, _ = normalize(address)
         return canonical, await index.owner_of(chain, canonical)

@@ -6,7 +6,7 @@ from deposit_check.chains.utxo_address import AddressParams, params_for_chain, p
 from deposit_check.config import AppConfig, UtxoChainConfig
 from deposit_check.ownership import NoOwnership, Ownership
 from deposit_check.ownership.backends import MemoryBackend, RedisBackend
-from deposit_check.ownership.codec import Codec, key_fingerprint
+from deposit_check.ownership.codec import Codec, account_error, key_fingerprint
 from deposit_check.ownership.index import Identity, OwnershipIndex
 
 
@@ -19,7 +19,10 @@ def build_ownership(config: AppConfig, redis_client: "redis.Redis | None") -> Ow
     if redis_client is not None and redis_client.connection_pool.connection_kwargs.get("decode_responses"):
         raise ValueError("the ownership index needs a Redis client that returns bytes (no decode_responses)")
     backend = RedisBackend(redis_client) if redis_client is not None else MemoryBackend()
-    key_accounts = {key_fingerprint(k.key): k.account for keys in settings.xpubs.values() for k in keys}
+    key_accounts = {key_fingerprint(k.key.strip()): k.account for keys in settings.xpubs.values() for k in keys}
+    for account in filter(None, key_accounts.values()):
+        if (why := account_error(account)) is not None:
+            raise ValueError(f"ownership.xpubs: {why}")
     identities = {
         name: _script_of(params_for_chain(name, chain))
         for name, chain in config.file.chains.items()

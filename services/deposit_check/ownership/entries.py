@@ -17,17 +17,28 @@ from deposit_check.errors import InvalidAddress
 from deposit_check.ownership.codec import account_error
 from deposit_check.ownership.errors import InvalidEntries
 
-Normalize = Callable[[str], str]
+Normalize = Callable[[str], tuple[str, str]]
 
 
 def normalizer(name: str, config: ChainConfig) -> tuple[Normalize, str]:
-    """The chain's address check and canonical form (raises InvalidAddress), and what to call it."""
+    """The chain's address check (raises InvalidAddress) giving (canonical form, what the index keys on:
+    the scriptPubKey for UTXO, the address for EVM), and what to call the chain's addresses."""
     if isinstance(config, EvmChainConfig):
-        return parse_evm_address, f"{name} (EVM chain {config.chain_id})"
+
+        def evm(address: str) -> tuple[str, str]:
+            canonical = parse_evm_address(address)
+            return canonical, canonical
+
+        return evm, f"{name} (EVM chain {config.chain_id})"
     params = params_for_chain(name, config)
     # Past the adapter's cache: an import's million addresses would only evict the checks' entries.
     uncached = parse_address.__wrapped__
-    return (lambda address: uncached(address, params).address), params.label
+
+    def utxo(address: str) -> tuple[str, str]:
+        parsed = uncached(address, params)
+        return parsed.address, parsed.script_pubkey
+
+    return utxo, params.label
 
 
 def read_lines(text: str) -> Iterable[tuple[int, str | None, Any]]:
@@ -65,9 +76,10 @@ def read_lines(text: str) -> Iterable[tuple[int, str | None, Any]]:
 def checked(
     items: Iterable[tuple[int | str, str | None, Any]], normalize: Normalize, label: str
 ) -> dict[str, str | None]:
-    """Canonical address -> account of every item; InvalidEntries naming each bad one (`line 7: ...`)."""
+    """Identity (see `normalizer`) -> account of every item; InvalidEntries naming each bad one
+    (`line 7: ...`). Two spellings of one script are one entry."""
     entries: dict[str, str | None] = {}
-    where: dict[str, int | str] = {}
+    where: dict[str, str] = {}
     errors: list[str] = []
     for at, address, account in items:
         prefix = f"line {at}" if isinstance(at, int) else at
@@ -75,7 +87,7 @@ def checked(
             errors.append(f"{prefix}: {account}")
             continue
         try:
-            canonical = normalize(address)
+            canonical, identity = normalize(address)
         except InvalidAddress as exc:
             errors.append(f"{prefix}: not a {label} address ({exc.message})")
             continue
@@ -85,11 +97,11 @@ def checked(
         if account is not None and (why := account_error(account)) is not None:
             errors.append(f"{prefix}: {why}")
             continue
-        if canonical in entries and entries[canonical] != account:
-            errors.append(f"{prefix}: {canonical} is already listed at {where[canonical]} with another account")
+        if identity in entries and entries[identity] != account:
+            errors.append(f"{prefix}: {canonical} is already listed at {where[identity]} with another account")
             continue
-        entries[canonical] = account
-        where[canonical] = at if isinstance(at, str) else f"line {at}"
+        entries[identity] = account
+        where[identity] = prefix
     if errors:
         raise InvalidEntries(errors)
     return entries

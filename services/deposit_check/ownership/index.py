@@ -77,12 +77,13 @@ class OwnershipIndex:
         return (await self.backend.meta(chain))[0]
 
     async def put(self, chain: str, entries: Mapping[str, str | None]) -> Counts:
-        """Declare canonical addresses (-> account or None) as the casino's; idempotent."""
+        """Declare addresses, given by identity (scriptPubKey or EVM address, as entries.normalizer
+        gives it) -> account or None, as the casino's; idempotent."""
         total = Counts()
         items = list(entries.items())
         for start in range(0, len(items), CHUNK):
             chunk = items[start : start + CHUNK]
-            slots = [self._slot(chain, address) for address, _ in chunk]
+            slots = [self._codec.slot(chain, identity) for identity, _ in chunk]
             old = await self.backend.read(chain, slots)
             change = Change()
             added = updated = unchanged = 0
@@ -98,12 +99,12 @@ class OwnershipIndex:
             total += Counts(added=added, updated=updated, unchanged=unchanged)
         return total
 
-    async def delete(self, chain: str, addresses: Iterable[str]) -> Counts:
-        """Remove canonical addresses from the chain's ownership."""
+    async def delete(self, chain: str, identities: Iterable[str]) -> Counts:
+        """Remove addresses (by identity, as in `put`) from the chain's ownership."""
         total = Counts()
-        items = list(dict.fromkeys(addresses))
+        items = list(dict.fromkeys(identities))
         for start in range(0, len(items), CHUNK):
-            slots = [self._slot(chain, address) for address in items[start : start + CHUNK]]
+            slots = [self._codec.slot(chain, identity) for identity in items[start : start + CHUNK]]
             old = await self.backend.read(chain, slots)
             change = Change(removes=[s for s, before in zip(slots, old, strict=True) if before is not None])
             change.count_delta = -len(change.removes)
