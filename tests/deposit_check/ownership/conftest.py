@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as aredis
 from bitcoinlib.encoding import pubkeyhash_to_addr_bech32
+from bitcoinlib.keys import HDKey
+from bitcoinlib.mnemonic import Mnemonic
 from eth_utils import to_checksum_address
 
 from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
@@ -15,6 +17,13 @@ from deposit_check.ownership.index import OwnershipIndex
 from harness.redis_server import RedisServer, running_redis
 
 SECRET = "ownership-test-secret-0123456789"
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def account_key(path: str, network: str = "bitcoin", witness_type: str = "legacy") -> str:
+    """The extended public key at `path` of anvil's mnemonic, as a wallet would export it."""
+    root = HDKey.from_seed(Mnemonic().to_seed(ANVIL_MNEMONIC), network=network, witness_type=witness_type)
+    return str(root.subkey_for_path(path).wif_public())
 
 
 def config(extra: str = "", redis_url: str | None = None, head: str = "") -> AppConfig:

@@ -7,9 +7,10 @@ import pytest
 import redis
 
 from deposit_check.cli import main
-from deposit_check.config import DEFAULT_CONFIG
+from deposit_check.config import DEFAULT_CONFIG, ExtendedKeyConfig
+from deposit_check.ownership.derive import KeyDeriver
 from harness.redis_server import RedisServer
-from tests.deposit_check.ownership.conftest import SECRET, evm_addresses, ltc_addresses
+from tests.deposit_check.ownership.conftest import SECRET, account_key, config, evm_addresses, ltc_addresses
 
 DB = 4
 
@@ -89,3 +90,17 @@ def test_needs_redis(env: Path, capsys: pytest.CaptureFixture[str], monkeypatch:
     monkeypatch.delenv("REDIS_URL")
     code, _, err = run(capsys, "lookup", ltc_addresses(1)[0], "--chain", "litecoin")
     assert code == 2 and "REDIS_URL" in err
+
+
+def test_derive_once_then_resume(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tpub = account_key("m/84'/1'/0'", network="testnet")
+    config_file = env / "deposit_check.toml"
+    config_file.write_text(
+        config_file.read_text() + f'[[ownership.xpubs.litecoin]]\nkey = "{tpub}"\ngap = 30\naccount = "p-hd"\n'
+    )
+    assert run(capsys, "derive", "--once")[1] == "derived 60 addresses"  # 30 receive, 30 change
+    assert run(capsys, "derive", "--once")[1] == "derived 0 addresses"  # progress kept in Redis
+    deriver = KeyDeriver("litecoin", config().file.chains["litecoin"], ExtendedKeyConfig(key=tpub))
+    last_change = deriver.derive(1, 29, 1)[0].address
+    found = json.loads(run(capsys, "lookup", last_change, "--chain", "litecoin")[1])
+    assert (found["address_owner"], found["account"]) == ("casino", "p-hd")

@@ -12,15 +12,7 @@ from deposit_check.ownership import Owner
 from deposit_check.ownership.ahead import derive_ahead
 from deposit_check.ownership.derive import KeyDeriver
 from deposit_check.ownership.index import OwnershipIndex
-from tests.deposit_check.ownership.conftest import config
-
-ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
-
-
-def account_key(path: str, network: str = "bitcoin", witness_type: str = "legacy") -> str:
-    """The extended public key at `path` of anvil's mnemonic, as a wallet would export it."""
-    root = HDKey.from_seed(Mnemonic().to_seed(ANVIL_MNEMONIC), network=network, witness_type=witness_type)
-    return str(root.subkey_for_path(path).wif_public())
+from tests.deposit_check.ownership.conftest import ANVIL_MNEMONIC, account_key, config
 
 
 @pytest.fixture(scope="module")
