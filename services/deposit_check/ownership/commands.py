@@ -20,7 +20,7 @@ from deposit_check.ownership.entries import read_lines
 from deposit_check.ownership.errors import InvalidEntries
 from deposit_check.ownership.index import Counts
 
-MAX_FILE_BYTES = 1 << 30  # read whole: every line is checked before anything is written
+MAX_FILE_BYTES = 256 << 20  # ~5 million addresses; read whole: every line is checked before anything is written
 
 
 def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -89,7 +89,8 @@ async def _act(admin: OwnershipAdmin, args: argparse.Namespace, config: AppConfi
     if args.file.stat().st_size > MAX_FILE_BYTES:
         print(f"{args.file}: larger than {MAX_FILE_BYTES >> 20} MiB; split it", file=sys.stderr)
         return 1
-    items = read_lines(args.file.read_text(encoding="utf-8"))
+    # utf-8-sig: a spreadsheet's byte-order mark is not part of line 1.
+    items = read_lines(args.file.read_text(encoding="utf-8-sig"))
     counts = await (admin.put if args.action == "import" else admin.delete)(args.chain, items)
     print(_summary(args.chain, args.action, counts))
     return 0

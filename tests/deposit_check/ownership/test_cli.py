@@ -104,3 +104,10 @@ def test_derive_once_then_resume(env: Path, capsys: pytest.CaptureFixture[str]) 
     last_change = deriver.derive(1, 29, 1)[0].address
     found = json.loads(run(capsys, "lookup", last_change, "--chain", "litecoin")[1])
     assert (found["address_owner"], found["account"]) == ("casino", "p-hd")
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    [address] = ltc_addresses(1)
+    path = env / "export.csv"
+    path.write_bytes("\ufeffaddress,account\r\n".encode() + f"{address},p-5\r\n".encode())
+    assert run(capsys, "import", str(path), "--chain", "litecoin")[1] == "litecoin: added 1, updated 0, unchanged 0"
