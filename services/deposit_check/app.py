@@ -9,10 +9,13 @@ from contextlib import asynccontextmanager
 import redis.asyncio as redis
 from fastapi import FastAPI
 
+from deposit_check.addresses_router import router as addresses_router
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
-from deposit_check.ownership import NoOwnership, Ownership
+from deposit_check.ownership import Ownership
+from deposit_check.ownership.admin import OwnershipAdmin
+from deposit_check.ownership.build import build_ownership
 from deposit_check.router import router
 from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
@@ -31,7 +34,8 @@ log = logging.getLogger(__name__)
 def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownership | None = None) -> FastAPI:
     """The API; with `run_watcher` (one-box deployments, the demo) the chain followers run in-process too.
 
-    `ownership`: the casino's declared deposit addresses (None: nothing declared, every address `unknown`)."""
+    `ownership`: the casino's declared deposit addresses (None: built from `[ownership]` in the config; nothing
+    declared there, every address `unknown`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,7 +44,9 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         store = open_store(config.redis_url)
         watch_redis = redis.Redis.from_url(config.redis_url, socket_timeout=2.0) if config.redis_url else None
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
-        app.state.service = CheckService(chains, store, config.file.cache, registry, ownership or NoOwnership())
+        app.state.ownership = ownership or build_ownership(config, watch_redis)
+        app.state.service = CheckService(chains, store, config.file.cache, registry, app.state.ownership)
+        app.state.ownership_admin = OwnershipAdmin(app.state.ownership, dict(config.file.chains))
         stop = asyncio.Event()
         watcher = asyncio.create_task(run_followers(config, stop)) if run_watcher else None
         # Start-up leaves ~160k long-lived objects (web3, pydantic); without freezing them every
@@ -71,6 +77,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         telemetry=NO_OPENTELEMETRY,  # Prometheus instead, at /metrics
     )
     app.include_router(router)
+    app.include_router(addresses_router)
     document_components(app, [CheckRequest], security=[api_caller])  # what the check route reads itself
     install_metrics(app, "deposit_check")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes

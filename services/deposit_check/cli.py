@@ -1,4 +1,4 @@
-"""`deposit-check`: serve the API (optionally with local demo chains), make API keys."""
+"""`deposit-check`: serve the API (optionally with local demo chains), make API keys, declare addresses."""
 
 import argparse
 import sys
@@ -7,6 +7,7 @@ import uvicorn
 
 from deposit_check.app import create_app
 from deposit_check.config import Settings, load_config
+from deposit_check.ownership.commands import add_commands as add_address_commands
 from desk_common.auth import new_key
 from desk_common.logging import configure_logging
 from desk_common.metrics import add_metrics_arguments, serve_metrics
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("new-key", help="make an API key and print its config entry")
     key.add_argument("name", help="who the key is for, e.g. support-bot")
     key.set_defaults(func=_new_key)
+
+    add_address_commands(sub)
 
     return parser
 

@@ -93,10 +93,36 @@ class WatchConfig(_Strict):
     lease_seconds: float = Field(default=15.0, gt=1, description="a dead follower's chain is taken over after this")
 
 
+class ExtendedKeyConfig(_Strict):
+    """One extended public key whose addresses are the casino's, derived ahead of use."""
+
+    # UTXO: xpub/ypub/zpub/tpub/upub/vpub (or Ltub/Mtub); EVM: the account xpub of m/44'/60'/0'.
+    key: str = Field(min_length=20, max_length=200)
+    # Addresses derived past the highest index seen used, per branch.
+    gap: int = Field(default=1_000, ge=1, le=1_000_000)
+    branches: tuple[Annotated[int, Field(ge=0, le=255)], ...] = Field(
+        default=(0, 1), min_length=1, description="0 receive, 1 change (EVM wallets: [0])"
+    )
+    # UTXO only; None: from the key's version bytes (zpub/vpub p2wpkh, ypub/upub p2sh-p2wpkh, xpub/tpub p2pkh).
+    script: Literal["p2pkh", "p2sh-p2wpkh", "p2wpkh"] | None = None
+    account: str | None = None  # one player account for every address of this key (opaque)
+
+
+class OwnershipConfig(_Strict):
+    """Which addresses are the casino's (docs/configuration.md): imported lists and extended keys."""
+
+    # Keys the index (address hashes) and seals account references. Without it nothing can be
+    # declared and every check answers `address_owner: unknown`. Changing it orphans the index.
+    secret: str | None = Field(default=None, min_length=16)
+    xpubs: dict[str, list[ExtendedKeyConfig]] = Field(default_factory=dict, description="by chain name")
+    derive_batch: int = Field(default=2_000, ge=1, le=100_000, description="addresses written per step")
+
+
 class FileConfig(_Strict):
     api: ApiConfig = ApiConfig()
     cache: CacheConfig = CacheConfig()
     watch: WatchConfig = WatchConfig()
+    ownership: OwnershipConfig = OwnershipConfig()
     chains: dict[str, ChainConfig] = Field(default_factory=dict)
 
     @field_validator("chains")
@@ -104,6 +130,15 @@ class FileConfig(_Strict):
     def _names(cls, chains: dict[str, ChainConfig]) -> dict[str, ChainConfig]:
         check_names("chain", chains)
         return chains
+
+    @model_validator(mode="after")
+    def _ownership_fits(self) -> "FileConfig":
+        unknown = sorted(set(self.ownership.xpubs) - set(self.chains))
+        if unknown:
+            raise ValueError(f"ownership.xpubs names chains that are not configured: {', '.join(unknown)}")
+        if self.ownership.xpubs and self.ownership.secret is None:
+            raise ValueError("ownership.xpubs needs ownership.secret (it keys the address index)")
+        return self
 
 
 class Settings(BaseSettings):

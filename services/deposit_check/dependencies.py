@@ -8,13 +8,15 @@ from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
 from desk_common import auth
 
-# Each scope and what it grants: a watch is a check that is followed afterwards.
-SCOPES = {"check": {"check"}, "watch": {"check", "watch"}}
+# Each scope and what it grants: a watch is a check that is followed afterwards; `admin` declares
+# the casino's addresses (/v1/addresses) and only a key that lists it has it.
+SCOPES = {"check": {"check"}, "watch": {"check", "watch"}, "admin": {"admin"}}
+EXPLICIT_SCOPES = ("admin",)
 
 
 def build_gate(config: AppConfig) -> auth.Gate:
     """Keys, scopes and rate limits; counted in Redis when REDIS_URL is set, else in memory."""
-    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.RATE_LIMITS)
+    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.RATE_LIMITS, explicit=EXPLICIT_SCOPES)
 
 
 async def get_service(request: Request) -> CheckService:

@@ -40,7 +40,16 @@ class ChainKeys:
         self.cursor = f"{base}:cursor"  # string: "height:hash" of the last block processed
         self.lease = f"{base}:lease"  # string: the follower holding this chain, with a TTL
         self.events = f"{base}:events"  # stream: status changes
+        # Ownership (ownership/): the casino's addresses as keyed hashes in small hashes ("buckets",
+        # listpack-encoded: ~40 bytes an address), each bucket `{base}:own:<n>`.
+        self.owned_meta = f"{base}:own"  # hash: count (addresses), version (bumped on every change)
+        self.owned_used = f"{base}:own:used"  # zset: "<key #>:<branch>" -> highest derived index seen used
+        self.owned_derived = f"{base}:own:derived"  # hash: "<key fingerprint>:<branch>" -> next index to derive
         self._base = base
+
+    def owned(self, bucket: int) -> str:
+        """One bucket of the chain's ownership index."""
+        return f"{self._base}:own:{bucket}"
 
     def reorged(self, tx_hash: str) -> str:
         """Set when a reorg took a deposit's status back: cached verdicts of it are not to be trusted."""

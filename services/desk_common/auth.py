@@ -116,7 +116,9 @@ class Gate:
     """Lets callers in (401), holds them to their rate (429); endpoints then check scopes (403).
 
     `scopes` maps each scope of the service to the scopes it grants (itself included), e.g.
-    `{"check": {"check"}, "post": {"check", "post"}}`. A key without `scopes` gets them all.
+    `{"check": {"check"}, "post": {"check", "post"}}`. A key without `scopes` gets them all but the
+    `explicit` ones (e.g. `admin`), which only a key that lists them has: a key written before such
+    a scope existed does not gain it.
     """
 
     def __init__(
@@ -126,8 +128,10 @@ class Gate:
         redis_url: str | None,
         prefix: str,
         clock: Callable[[], float] = time.monotonic,  # how long a batch taken ahead stays good
+        explicit: Iterable[str] = (),
     ) -> None:
         every = frozenset(s for granted in scopes.values() for s in granted) | frozenset(scopes)
+        implied = every - frozenset(explicit)
         self._callers: dict[str, Caller] = {}
         for key in keys:
             unknown = sorted(set(key.scopes or ()) - set(scopes))
@@ -136,7 +140,7 @@ class Gate:
                     f"API key {key.name!r}: unknown scope {', '.join(unknown)}; known: {', '.join(scopes)}"
                 )
             granted = (
-                every if key.scopes is None else frozenset(s for name in key.scopes for s in (name, *scopes[name]))
+                implied if key.scopes is None else frozenset(s for name in key.scopes for s in (name, *scopes[name]))
             )
             # The digest names the bucket: unique per key, and reveals nothing (the key is random).
             limit = parse(key.rate_limit)

@@ -47,12 +47,23 @@ def check_soak(figures: dict) -> None:
     assert set(figures["memory"]) == {"deposit_check", "ticket_link", "worker"}
 
 
+def check_ownership(figures: dict) -> None:
+    assert figures["import"]["added"] == figures["addresses"] == figures["re-import"]["unchanged"]
+    assert figures["redis_bytes_per_address"] > 0 and figures["lookup_us"]["p50"] > 0
+    assert figures["derive_per_second"]["utxo"] > 0 and figures["derive_per_second"]["evm"] > 0
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
     "watcher": ({"sizes", "naive", "targets", "elapsed_s"}, "node calls per block constant", check_watcher),
     "note_latency": ({"goal_s", "runs", "idle_read_ms"}, "webhook received → note visible", check_note_latency),
     "soak": ({"requests", "errors", "memory", "memory_flat"}, "memory flat", check_soak),
+    "ownership": (
+        {"import", "redis_bytes_per_address", "derive_per_second"},
+        "Redis memory per address",
+        check_ownership,
+    ),
 }
 
 

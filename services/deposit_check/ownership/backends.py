@@ -1,0 +1,169 @@
+"""Where the index lives: Redis (a chain's keys in its hash slot) or a dict (one process, no REDIS_URL).
+
+Both hold the same bytes (codec.py); only the index (index.py) decides what they mean.
+"""
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis.asyncio as redis
+
+from deposit_check.keys import ChainKeys
+from deposit_check.ownership.codec import Slot
+from deposit_check.ownership.errors import OwnershipUnavailable
+from desk_common.redis_text import text
+
+
+@dataclass
+class Change:
+    """One write: values set, slots removed, how the address count moves, derivation progress."""
+
+    puts: list[tuple[Slot, bytes]] = field(default_factory=list)
+    removes: list[Slot] = field(default_factory=list)
+    count_delta: int = 0
+    progress: dict[str, int] = field(default_factory=dict)  # "<key>:<branch>" -> next index to derive
+
+
+class Backend(Protocol):
+    async def read(self, chain: str, slots: list[Slot]) -> list[bytes | None]: ...
+
+    async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
+        """The slot's value and the chain's address count, in one round trip."""
+        ...
+
+    async def write(self, chain: str, change: Change) -> None:
+        """All of it or none (one transaction); bumps the version."""
+        ...
+
+    async def meta(self, chain: str) -> tuple[int, int]:
+        """(address count, version)."""
+        ...
+
+    async def mark_used(self, chain: str, member: str, index: int) -> None:
+        """Remember `index` as used for a key's branch when it is above what is remembered."""
+        ...
+
+    async def used(self, chain: str) -> dict[str, int]: ...
+
+    async def progress(self, chain: str) -> dict[str, int]: ...
+
+
+class MemoryBackend:
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, int, bytes], bytes] = {}
+        self._meta: dict[str, list[int]] = {}
+        self._used: dict[str, dict[str, int]] = {}
+        self._progress: dict[str, dict[str, int]] = {}
+
+    async def read(self, chain: str, slots: list[Slot]) -> list[bytes | None]:
+        return [self._values.get((chain, s.bucket, s.field)) for s in slots]
+
+    async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
+        return self._values.get((chain, slot.bucket, slot.field)), self._meta.get(chain, [0, 0])[0]
+
+    async def write(self, chain: str, change: Change) -> None:
+        for slot, value in change.puts:
+            self._values[(chain, slot.bucket, slot.field)] = value
+        for slot in change.removes:
+            self._values.pop((chain, slot.bucket, slot.field), None)
+        meta = self._meta.setdefault(chain, [0, 0])
+        meta[0] += change.count_delta
+        meta[1] += 1
+        self._progress.setdefault(chain, {}).update(change.progress)
+
+    async def meta(self, chain: str) -> tuple[int, int]:
+        count, version = self._meta.get(chain, [0, 0])
+        return count, version
+
+    async def mark_used(self, chain: str, member: str, index: int) -> None:
+        used = self._used.setdefault(chain, {})
+        used[member] = max(used.get(member, -1), index)
+
+    async def used(self, chain: str) -> dict[str, int]:
+        return dict(self._used.get(chain, {}))
+
+    async def progress(self, chain: str) -> dict[str, int]:
+        return dict(self._progress.get(chain, {}))
+
+
+class RedisBackend:
+    """Buckets are hashes of a few dozen fields: Redis keeps them listpack-encoded (compact)."""
+
+    kind = "redis"
+
+    def __init__(self, client: "redis.Redis", timeout_seconds: float = 2.0) -> None:
+        """`client` without decode_responses: values are bytes."""
+        self._redis = client
+        self._timeout = timeout_seconds
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
+            raise OwnershipUnavailable(f"ownership index: {exc or type(exc).__name__}") from exc
+
+    async def read(self, chain: str, slots: list[Slot]) -> list[bytes | None]:
+        keys = ChainKeys(chain)
+        with self._guard():
+            async with asyncio.timeout(self._timeout + len(slots) / 20_000):
+                pipe = self._redis.pipeline(transaction=False)
+                for s in slots:
+                    pipe.hget(keys.owned(s.bucket), s.field)
+                values: list[bytes | None] = await pipe.execute()
+                return values
+
+    async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
+        keys = ChainKeys(chain)
+        with self._guard():
+            async with asyncio.timeout(self._timeout):
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.hget(keys.owned(slot.bucket), slot.field)
+                pipe.hget(keys.owned_meta, "count")
+                value, count = await pipe.execute()
+                return value, int(count or 0)
+
+    async def write(self, chain: str, change: Change) -> None:
+        keys = ChainKeys(chain)
+        with self._guard():
+            async with asyncio.timeout(self._timeout + (len(change.puts) + len(change.removes)) / 10_000):
+                pipe = self._redis.pipeline(transaction=True)  # every key in the chain's slot
+                for slot, value in change.puts:
+                    pipe.hset(keys.owned(slot.bucket), slot.field, value)
+                for slot in change.removes:
+                    pipe.hdel(keys.owned(slot.bucket), slot.field)
+                if change.count_delta:
+                    pipe.hincrby(keys.owned_meta, "count", change.count_delta)
+                if change.progress:
+                    pipe.hset(keys.owned_derived, mapping={k: str(v) for k, v in change.progress.items()})
+                pipe.hincrby(keys.owned_meta, "version", 1)
+                await pipe.execute()
+
+    async def meta(self, chain: str) -> tuple[int, int]:
+        keys = ChainKeys(chain)
+        with self._guard():
+            async with asyncio.timeout(self._timeout):
+                count, version = await self._redis.hmget(keys.owned_meta, ["count", "version"])
+                return int(count or 0), int(version or 0)
+
+    async def mark_used(self, chain: str, member: str, index: int) -> None:
+        with self._guard():
+            async with asyncio.timeout(self._timeout):
+                await self._redis.zadd(ChainKeys(chain).owned_used, {member: index}, gt=True)
+
+    async def used(self, chain: str) -> dict[str, int]:
+        with self._guard():
+            async with asyncio.timeout(self._timeout):
+                pairs: list[Any] = await self._redis.zrange(ChainKeys(chain).owned_used, 0, -1, withscores=True)
+                return {text(m): int(score) for m, score in pairs}
+
+    async def progress(self, chain: str) -> dict[str, int]:
+        with self._guard():
+            async with asyncio.timeout(self._timeout):
+                raw = await self._redis.hgetall(ChainKeys(chain).owned_derived)
+                return {text(k): int(v) for k, v in raw.items()}

@@ -1,0 +1,127 @@
+"""The ownership index: the `Ownership` a check asks, and the writes imports and derivation make."""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from deposit_check.ownership import UNDECLARED, Owner
+from deposit_check.ownership.backends import Backend, Change
+from deposit_check.ownership.codec import Codec, Derived, Entry, Slot
+
+CHUNK = 5_000  # addresses read and written per round trip (a transaction each)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What an import or a delete did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    absent: int = 0
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple[int, int, int, int, int]:
+        return self.added, self.updated, self.unchanged, self.deleted, self.absent
+
+
+Identity = Callable[[str], str]
+
+
+class OwnershipIndex:
+    """An `Ownership` over a backend.
+
+    `identities` turn a chain's canonical address into what is indexed: for UTXO chains the
+    scriptPubKey, so the two base58 spellings of one Litecoin P2SH script (3... and M...) are one
+    entry; by default the address itself (EVM: EIP-55). `declared` names chains with extended keys
+    configured (declared before their first address is derived), `key_accounts` the account of each
+    key (by fingerprint)."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        codec: Codec,
+        identities: Mapping[str, Identity] | None = None,
+        declared: Iterable[str] = (),
+        key_accounts: Mapping[str, str | None] | None = None,
+    ) -> None:
+        self.backend = backend
+        self._codec = codec
+        self._identities = dict(identities or {})
+        self._declared = frozenset(declared)
+        self._key_accounts = dict(key_accounts or {})
+
+    def _slot(self, chain: str, address: str) -> Slot:
+        identity = self._identities.get(chain)
+        return self._codec.slot(chain, identity(address) if identity else address)
+
+    async def owner_of(self, chain: str, address: str) -> Owner:
+        slot = self._slot(chain, address)
+        value, count = await self.backend.lookup(chain, slot)
+        if value is None:
+            return Owner(declared=True) if count > 0 or chain in self._declared else UNDECLARED
+        entry = self._codec.decode(slot, value)
+        if entry.derived is not None:
+            d = entry.derived
+            # Seen in a check: the address was handed out, so derivation runs `gap` past it.
+            await self.backend.mark_used(chain, f"{d.key}:{d.branch}", d.index)
+            return Owner(declared=True, ours=True, account=self._key_accounts.get(d.key))
+        return Owner(declared=True, ours=True, account=entry.account)
+
+    async def version(self, chain: str) -> int:
+        return (await self.backend.meta(chain))[1]
+
+    async def count(self, chain: str) -> int:
+        return (await self.backend.meta(chain))[0]
+
+    async def put(self, chain: str, entries: Mapping[str, str | None]) -> Counts:
+        """Declare addresses, given by identity (scriptPubKey or EVM address, as entries.normalizer
+        gives it) -> account or None, as the casino's; idempotent."""
+        total = Counts()
+        items = list(entries.items())
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            slots = [self._codec.slot(chain, identity) for identity, _ in chunk]
+            old = await self.backend.read(chain, slots)
+            change = Change()
+            added = updated = unchanged = 0
+            for slot, (_, account), before in zip(slots, chunk, old, strict=True):
+                if before is not None and self._codec.decode(slot, before) == Entry(account=account):
+                    unchanged += 1
+                    continue
+                change.puts.append((slot, self._codec.encode(slot, Entry(account=account))))
+                added, updated = (added + 1, updated) if before is None else (added, updated + 1)
+            change.count_delta = added
+            if change.puts:
+                await self.backend.write(chain, change)
+            total += Counts(added=added, updated=updated, unchanged=unchanged)
+        return total
+
+    async def delete(self, chain: str, identities: Iterable[str]) -> Counts:
+        """Remove addresses (by identity, as in `put`) from the chain's ownership."""
+        total = Counts()
+        items = list(dict.fromkeys(identities))
+        for start in range(0, len(items), CHUNK):
+            slots = [self._codec.slot(chain, identity) for identity in items[start : start + CHUNK]]
+            old = await self.backend.read(chain, slots)
+            change = Change(removes=[s for s, before in zip(slots, old, strict=True) if before is not None])
+            change.count_delta = -len(change.removes)
+            if change.removes:
+                await self.backend.write(chain, change)
+            total += Counts(deleted=len(change.removes), absent=len(slots) - len(change.removes))
+        return total
+
+    async def put_derived(self, chain: str, derived: list[tuple[str, Derived]], progress: dict[str, int]) -> int:
+        """Add derived entries (by identity: scriptPubKey or EVM address; an imported entry of the same
+        address is kept) and the progress made, in one transaction; the number added."""
+        slots = [self._codec.slot(chain, identity) for identity, _ in derived]
+        old = await self.backend.read(chain, slots)
+        change = Change(progress=progress)
+        for slot, (_, d), before in zip(slots, derived, old, strict=True):
+            if before is None:
+                change.puts.append((slot, self._codec.encode(slot, Entry(derived=d))))
+        change.count_delta = len(change.puts)
+        await self.backend.write(chain, change)
+        return len(change.puts)
