@@ -141,3 +141,26 @@ def test_another_player_claiming_first_does_not_take_the_owners_deposit(stack: S
     thiefs = comments(wait_for_notes(stack, thief, 2))
     assert len(thiefs) == 2 and f"desk #{owner}" in thiefs[1]
     assert CREDIT_IT not in thiefs[1] and OTHER_ACCOUNT in thiefs[1]
+
+
+def test_an_address_withdrawn_while_watched_is_not_credit_it_in_the_watchers_note(stack: Stack) -> None:
+    """The wallet system withdraws an address (declared by mistake) while a claim on it is followed: the
+    watcher's confirmation must not advise crediting it."""
+    node = stack.litecoind
+    address = node.new_address("bech32")
+    declare(stack, address, "acct-D")
+    txid = node.send(address, Decimal("0.2"))
+    ticket = stack.desk.create_ticket("deposit", "hello", "d@mail.example")
+    assert claim(stack, ticket, txid, address, account="acct-D")["watching"] is True
+    wait_for_notes(stack, ticket)
+    response = httpx.request(
+        "DELETE",
+        f"{stack.deposit_check_url}/v1/addresses",
+        json={"chain": "litecoin", "addresses": [{"address": address}]},
+        headers=ADMIN.headers,
+        timeout=30,
+    )
+    assert response.status_code == 200 and response.json()["deleted"] == 1, response.text
+    node.mine(6)
+    notes = comments(wait_for_notes(stack, ticket, 2))
+    assert len(notes) == 2 and NOT_OURS in notes[1] and CREDIT_IT not in notes[1], notes
