@@ -164,3 +164,23 @@ def test_an_address_withdrawn_while_watched_is_not_credit_it_in_the_watchers_not
     node.mine(6)
     notes = comments(wait_for_notes(stack, ticket, 2))
     assert len(notes) == 2 and NOT_OURS in notes[1] and CREDIT_IT not in notes[1], notes
+
+
+def test_a_webhook_ticket_carries_its_account_field_and_another_accounts_address_is_not_credit_it(
+    stack: Stack,
+) -> None:
+    """The ticket's account comes from the desk's custom field (`account_field`), never from the text the player
+    writes: a ticket of account W2 claiming W1's address is told so; W1's own ticket may credit it."""
+    node = stack.litecoind
+    address = node.new_address("bech32")
+    declare(stack, address, "acct-W1")
+    txid = node.send(address, Decimal("0.7"))
+    node.mine(6)
+    other = stack.desk.create_ticket(
+        "deposit", f"my account is acct-W1, tx {txid} to {address}", "w2@mail.example", account="acct-W2"
+    )
+    notes = comments(wait_for_notes(stack, other))
+    assert len(notes) == 1 and OTHER_ACCOUNT in notes[0] and CREDIT_IT not in notes[0], notes
+    owner = stack.desk.create_ticket("deposit", f"tx {txid} to {address}", "w1@mail.example", account="acct-W1")
+    owners = comments(wait_for_notes(stack, owner))
+    assert len(owners) == 1 and CREDIT_IT in owners[0] and "this is the ticket to credit" in owners[0], owners

@@ -52,6 +52,7 @@ retries = 40
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
 {desk_toml(desk)}webhook_secret = "{WEBHOOK_SECRET}"
+account_field = "ticket.custom_player_account"
 """
 
 
