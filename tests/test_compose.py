@@ -23,7 +23,14 @@ def _parser(program: str):
 def test_compose_parses_and_every_command_exists() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"redis", "deposit-check", "deposit-check-watch", "ticket-link", "ticket-link-worker"} <= set(services)
+    assert {
+        "redis",
+        "deposit-check",
+        "deposit-check-watch",
+        "deposit-check-derive",
+        "ticket-link",
+        "ticket-link-worker",
+    } <= set(services)
     bindir = Path(sys.executable).parent
     for name, service in services.items():
         command = service.get("command")
@@ -37,6 +44,18 @@ def test_compose_parses_and_every_command_exists() -> None:
             assert callable(parsed.func)
         else:
             assert shutil.which(program), f"{name}: {program} not found"
+
+
+def test_compose_derives_extended_keys_in_one_process() -> None:
+    """The derivation loop runs (once) wherever the deposit_check config is; a deployment without
+    extended keys lets it exit 0 and stay stopped."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    derive = services["deposit-check-derive"]
+    assert derive["command"] == ["deposit-check", "addresses", "derive"]  # the loop, not --once
+    assert derive.get("deploy", {}).get("replicas", 1) == 1
+    assert derive["restart"] == "on-failure"
+    watch = services["deposit-check-watch"]
+    assert (derive["environment"], derive["volumes"]) == (watch["environment"], watch["volumes"])
 
 
 def test_compose_redis_persists() -> None:

@@ -48,7 +48,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         app.state.service = CheckService(chains, store, config.file.cache, registry, app.state.ownership)
         app.state.ownership_admin = OwnershipAdmin(app.state.ownership, dict(config.file.chains))
         stop = asyncio.Event()
-        watcher = asyncio.create_task(run_followers(config, stop)) if run_watcher else None
+        watcher = asyncio.create_task(run_followers(config, stop, app.state.ownership)) if run_watcher else None
         # Start-up leaves ~160k long-lived objects (web3, pydantic); without freezing them every
         # full collection walks them all, a 60-90 ms pause under load (docs/benchmarks.md).
         gc.collect()

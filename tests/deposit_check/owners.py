@@ -20,6 +20,10 @@ class DictOwnership:
         self.addresses.setdefault(chain, {})[address] = account
         self.versions[chain] = self.versions.get(chain, 0) + 1
 
+    def withdraw(self, chain: str, address: str) -> None:
+        del self.addresses[chain][address]
+        self.versions[chain] += 1
+
     async def owner_of(self, chain: str, address: str) -> Owner:
         self._answer()
         self.lookups += 1

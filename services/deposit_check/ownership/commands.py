@@ -77,6 +77,11 @@ async def _act(admin: OwnershipAdmin, args: argparse.Namespace, config: AppConfi
         if args.once:
             print(f"derived {await derive_ahead(index, keys, batch)} addresses")
             return 0
+        if not keys:  # the compose service runs in every deployment: without keys it stops, and stays stopped
+            print(
+                "deposit-check addresses derive: no [[ownership.xpubs]] configured, nothing to derive", file=sys.stderr
+            )
+            return 0
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await run_derivation(index, keys, batch, stop, args.poll_seconds)

@@ -22,6 +22,7 @@ from deposit_check.config import WatchConfig
 from deposit_check.errors import DepositCheckError
 from deposit_check.keys import ChainKeys
 from deposit_check.models import Block, BlockRef, Observation, Status
+from deposit_check.ownership import Ownership
 from deposit_check.verdict import vanished
 from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, LostLease, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
@@ -43,8 +44,11 @@ class Follower:
         config: WatchConfig,
         owner: str,
         clock: Callable[[], float] = time.time,
+        ownership: Ownership | None = None,
     ) -> None:
+        """`ownership`: the index each verdict's owner is read from again (None: the owner the check knew)."""
         self.chain = chain
+        self.ownership = ownership
         self.redis = client
         self.config = config
         self.owner = owner
@@ -135,7 +139,9 @@ class Follower:
 
         changes = Changes(cursor=BlockRef(block.height, block.hash))
         mined = [Watch.from_json(raw) for raw in mined_raw if raw]
-        mined = [w for w in mined if w.observation.block is None or w.observation.block.hash != block.hash]
+        mined = await self._owned(
+            [w for w in mined if w.observation.block is None or w.observation.block.hash != block.hash]
+        )
         # Replaced: a watched, unmined tx whose input (or nonce) a different tx of this block took.
         # (zip is not strict: an empty list was asked as ["-"], one placeholder answer)
         takers = dict(zip(spends, spent_by, strict=False)) | dict(zip(nonces, nonce_of, strict=False))
@@ -171,7 +177,7 @@ class Follower:
         for w in ripe_watches:
             if w.observation.quorum == 1:
                 self._change(changes, w, w, EventType.STATUS, tip=block.height, now=now)
-        for w in await self._load(t.decode() for t in old):
+        for w in await self._load((t.decode() for t in old), owned=False):
             changes.drop(w)
         await self._commit(changes)
 
@@ -245,11 +251,22 @@ class Follower:
             changes.emit(kind, new, old.status, verdict_json(self.chain, verdict))
         changes.put(old, new)
 
-    async def _load(self, tx_hashes: Iterable[str]) -> list[Watch]:
+    async def _load(self, tx_hashes: Iterable[str], owned: bool = True) -> list[Watch]:
+        """The watches of `tx_hashes`; `owned`: with their address's owner as the index says now."""
         ids = list(dict.fromkeys(tx_hashes))
         if not ids:
             return []
-        return [Watch.from_json(raw) for raw in await self.redis.hmget(self.k.watches, ids) if raw]
+        watches = [Watch.from_json(raw) for raw in await self.redis.hmget(self.k.watches, ids) if raw]
+        return await self._owned(watches) if owned else watches
+
+    async def _owned(self, watches: list[Watch]) -> list[Watch]:
+        """`watches` with the owner the index gives now, not the one their check knew: an address withdrawn
+        (or given another account) while its deposit was followed must not be confirmed as before."""
+        if self.ownership is None or not watches:
+            return watches
+        ownership = self.ownership
+        owners = await asyncio.gather(*(ownership.owner_of(self.chain.name, w.address) for w in watches))
+        return [w if w.owner == owner else w.with_(owner=owner) for w, owner in zip(watches, owners, strict=True)]
 
     async def _cursor(self) -> BlockRef | None:
         raw = await self.redis.get(self.k.cursor)

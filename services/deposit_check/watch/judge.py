@@ -23,7 +23,7 @@ def verdict_of(chain: Chain, watch: Watch, tip: int | None = None) -> Verdict:
         native=chain.native,
         expectation=Expectation(asset, expected),
         replaced_by=watch.replaced_by,
-        owner=watch.owner,  # as the check knew it: the watcher never confirms what the check called not ours
+        owner=watch.owner,  # as the follower last read it from the index (the check's, without an index)
     )
 
 

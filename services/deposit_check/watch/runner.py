@@ -16,6 +16,8 @@ import redis.asyncio as redis
 
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
+from deposit_check.ownership import Ownership
+from deposit_check.ownership.build import build_ownership
 from deposit_check.watch.follower import Follower
 
 log = logging.getLogger(__name__)
@@ -25,13 +27,15 @@ def owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def run_followers(config: AppConfig, stop: asyncio.Event) -> None:
+async def run_followers(config: AppConfig, stop: asyncio.Event, ownership: Ownership | None = None) -> None:
+    """Follow every chain until `stop`; verdicts' owners from `ownership` (by default the configured index)."""
     if not config.redis_url:
         raise SystemExit("the watcher needs REDIS_URL (state, leases and events live in Redis)")
     client = redis.Redis.from_url(config.redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
     chains = {name: build_chain(name, c) for name, c in config.file.chains.items()}
     owner = owner_id()
-    followers = [Follower(chain, client, config.file.watch, owner) for chain in chains.values()]
+    index = ownership or build_ownership(config, client)
+    followers = [Follower(chain, client, config.file.watch, owner, ownership=index) for chain in chains.values()]
     # Long-lived start-up objects out of the collector's way: full collections took ~70 ms (bench).
     gc.collect()
     gc.freeze()

@@ -22,13 +22,18 @@ import httpx
 SETTINGS = "ticket_link.devdesk.settings"
 QUEUE_SLUG = "deposits"
 _READY_MARKER = ".devdesk-ready"
-# Setup: one queue, and a custom field so that webhooks carry a name as real desks do.
+# Setup: one queue, and custom fields so that webhooks carry a name as real desks do, and the
+# player's account reference (ticket_link's `account_field = "ticket.custom_player_account"`).
 _SETUP_SCRIPT = """
 from helpdesk.models import CustomField, Queue
 queue, _ = Queue.objects.get_or_create(slug=%r, defaults={"title": "Deposits"})
 CustomField.objects.get_or_create(
     name="requester_name",
     defaults={"label": "Requester name", "data_type": "varchar", "max_length": 200, "required": False},
+)
+CustomField.objects.get_or_create(
+    name="player_account",
+    defaults={"label": "Player account", "data_type": "varchar", "max_length": 128, "required": False},
 )
 print("QUEUE", queue.id)
 """
@@ -208,7 +213,12 @@ class DevDesk:
     # Helpers for tests and the demo, through the desk's own REST API (as the staff user).
 
     def create_ticket(
-        self, title: str, description: str, submitter_email: str, requester_name: str | None = None
+        self,
+        title: str,
+        description: str,
+        submitter_email: str,
+        requester_name: str | None = None,
+        account: str | None = None,
     ) -> int:
         ticket: dict[str, Any] = {
             "queue": self.queue_id,
@@ -219,6 +229,8 @@ class DevDesk:
         }
         if requester_name is not None:
             ticket["custom_requester_name"] = requester_name
+        if account is not None:
+            ticket["custom_player_account"] = account
         response = self._http.post("/helpdesk/api/tickets/", json=ticket)
         if response.status_code != 201:
             # A 500 here often means a webhook URL refused the connection (django-helpdesk does

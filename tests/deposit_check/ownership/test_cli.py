@@ -111,3 +111,9 @@ def test_a_spreadsheet_export_with_a_byte_order_mark(env: Path, capsys: pytest.C
     path = env / "export.csv"
     path.write_bytes("\ufeffaddress,account\r\n".encode() + f"{address},p-5\r\n".encode())
     assert run(capsys, "import", str(path), "--chain", "litecoin")[1] == "litecoin: added 1, updated 0, unchanged 0"
+
+
+def test_the_derive_loop_without_keys_exits_at_once(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "derive")  # no [[ownership.xpubs]]: the compose service stops, and stays stopped
+    assert (code, out) == (0, "")
+    assert "no [[ownership.xpubs]] configured" in err

@@ -1,4 +1,5 @@
-"""The watcher decides with the owner the check knew: it never confirms what the check called not ours."""
+"""The watcher decides with the owner the index gives at each step (the check's, without an index): it never
+confirms what the check called not ours, nor an address withdrawn meanwhile."""
 
 from decimal import Decimal
 
@@ -51,3 +52,25 @@ async def test_the_players_own_address_is_not_ours_final_and_never_watched(utxo_
     litecoind.mine(6)
     await utxo_rig.follower.step()
     assert await utxo_rig.events() == []  # nothing for the watcher to say: no "confirmed" ever follows
+
+
+async def test_an_address_withdrawn_or_given_another_account_while_watched_is_decided_as_the_index_says_now(
+    utxo_rig: Rig, litecoind: Litecoind
+) -> None:
+    ownership = DictOwnership()
+    utxo_rig.follower.ownership = ownership
+    chain = utxo_rig.chain.name
+    withdrawn, moved = (utxo_rig.chain.normalize_address(litecoind.new_address("bech32")) for _ in range(2))
+    ownership.declare(chain, withdrawn, "acct-1")
+    ownership.declare(chain, moved, "acct-2")
+    utxo_rig.service.ownership = ownership
+    paid = {address: litecoind.send(address, Decimal("0.1")) for address in (withdrawn, moved)}
+    for address, txid in paid.items():
+        assert (await utxo_rig.check(txid, address))["status"] == "pending"
+    ownership.withdraw(chain, withdrawn)  # declared by mistake
+    ownership.declare(chain, moved, "acct-3")  # re-issued to another player account
+    litecoind.mine(6)
+    await utxo_rig.follower.step()
+    verdicts = {e["verdict"]["address"]: e["verdict"] for e in await utxo_rig.events()}
+    assert (verdicts[withdrawn]["status"], verdicts[withdrawn]["address_owner"]) == ("not_our_address", "not_casino")
+    assert (verdicts[moved]["status"], verdicts[moved]["account"]) == ("confirmed", "acct-3")
