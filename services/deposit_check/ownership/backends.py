@@ -42,6 +42,10 @@ class Backend(Protocol):
         """(address count, version)."""
         ...
 
+    def version_key(self, chain: str) -> str | None:
+        """The Redis key holding the chain's version as an integer string; None outside Redis."""
+        ...
+
     async def mark_used(self, chain: str, member: str, index: int) -> None:
         """Remember `index` as used for a key's branch when it is above what is remembered."""
         ...
@@ -80,6 +84,9 @@ class MemoryBackend:
         count, version = self._meta.get(chain, [0, 0])
         return count, version
 
+    def version_key(self, chain: str) -> str | None:
+        return None
+
     async def mark_used(self, chain: str, member: str, index: int) -> None:
         used = self._used.setdefault(chain, {})
         used[member] = max(used.get(member, -1), index)
@@ -91,6 +98,13 @@ class MemoryBackend:
         return dict(self._progress.get(chain, {}))
 
 
+# A check's lookup as one command: a two-command pipeline costs redis-py twice the CPU of one command, a
+# fifth of a cold check's own work (docs/benchmarks.md). Both keys are in the chain's hash slot.
+_LOOKUP = """
+return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], 'count')}
+"""
+
+
 class RedisBackend:
     """Buckets are hashes of a few dozen fields: Redis keeps them listpack-encoded (compact)."""
 
@@ -100,6 +114,7 @@ class RedisBackend:
         """`client` without decode_responses: values are bytes."""
         self._redis = client
         self._timeout = timeout_seconds
+        self._lookup = client.register_script(_LOOKUP)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -122,10 +137,8 @@ class RedisBackend:
         keys = ChainKeys(chain)
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.hget(keys.owned(slot.bucket), slot.field)
-                pipe.hget(keys.owned_meta, "count")
-                value, count = await pipe.execute()
+                # An absent field is Lua's false (not nil, which would cut the list short), answered as nil.
+                value, count = await self._lookup(keys=[keys.owned(slot.bucket), keys.owned_meta], args=[slot.field])
                 return value, int(count or 0)
 
     async def write(self, chain: str, change: Change) -> None:
@@ -141,15 +154,21 @@ class RedisBackend:
                     pipe.hincrby(keys.owned_meta, "count", change.count_delta)
                 if change.progress:
                     pipe.hset(keys.owned_derived, mapping={k: str(v) for k, v in change.progress.items()})
-                pipe.hincrby(keys.owned_meta, "version", 1)
+                pipe.incr(keys.owned_version)
                 await pipe.execute()
 
     async def meta(self, chain: str) -> tuple[int, int]:
         keys = ChainKeys(chain)
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                count, version = await self._redis.hmget(keys.owned_meta, ["count", "version"])
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.hget(keys.owned_meta, "count")
+                pipe.get(keys.owned_version)
+                count, version = await pipe.execute()
                 return int(count or 0), int(version or 0)
+
+    def version_key(self, chain: str) -> str | None:
+        return ChainKeys(chain).owned_version
 
     async def mark_used(self, chain: str, member: str, index: int) -> None:
         with self._guard():
