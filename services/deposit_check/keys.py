@@ -48,6 +48,7 @@ class ChainKeys:
         self.owned_version = f"{base}:own:version"
         self.owned_used = f"{base}:own:used"  # zset: "<key #>:<branch>" -> highest derived index seen used
         self.owned_derived = f"{base}:own:derived"  # hash: "<key fingerprint>:<branch>" -> next index to derive
+        self.owned_lease = f"{base}:own:lease"  # string: the derivation loop deriving this chain, with a TTL
         self._base = base
 
     def owned(self, bucket: int) -> str:
