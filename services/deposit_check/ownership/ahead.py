@@ -5,6 +5,7 @@ One loop derives a chain at a time: it holds the chain's lease (as the watcher's
 before every batch it writes; two loops deriving the same range would count its addresses twice."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -53,7 +54,24 @@ async def derive_held(
     if leases is None:
         return await derive_ahead(index, derivers, batch)
     held = {chain: lease for chain, lease in leases.items() if await lease.hold()}
-    return await derive_ahead(index, [d for d in derivers if d.chain in held], batch, _renewer(held))
+    if not held:
+        return 0
+    # Renewed while a batch is derived too: a batch may take longer than the lease (derive_batch is
+    # up to 100,000 addresses, minutes), and a lease lapsed mid-batch would throw the batch away.
+    keeper = asyncio.create_task(_keep(list(held.values())))
+    try:
+        return await derive_ahead(index, [d for d in derivers if d.chain in held], batch, _renewer(held))
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+
+async def _keep(leases: list[Lease]) -> None:
+    while True:
+        await asyncio.sleep(min(lease.ttl_ms for lease in leases) / 3000)
+        for lease in leases:
+            await lease.renew()  # False when lost: the batch's own check before writing says so
 
 
 def _renewer(held: Mapping[str, Lease]) -> Callable[[str], Awaitable[bool]]:

@@ -2,6 +2,7 @@
 chain over when the first stops or dies; two loops deriving at once would count addresses twice."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -22,12 +23,14 @@ KEY = ChainKeys("litecoin").owned_lease
 
 
 class CountedDeriver(KeyDeriver):
-    """Counts the batches this loop derived."""
+    """Counts the batches this loop derived; each takes at least `seconds` (a slow machine, a big batch)."""
 
     batches = 0
+    seconds = 0.0
 
     def derive(self, branch: int, start: int, count: int) -> list[DerivedAddress]:
         self.batches += 1
+        time.sleep(self.seconds)  # in derivation's thread, as the elliptic-curve work is
         return super().derive(branch, start, count)
 
 
@@ -53,11 +56,15 @@ async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0)
 class Loop:
     """`deposit-check addresses derive` as a task: its own lease holder name, deriver and stop event."""
 
-    def __init__(self, client: aredis.Redis, index: OwnershipIndex, name: str, ttl: float = 5.0) -> None:
+    def __init__(
+        self, client: aredis.Redis, index: OwnershipIndex, name: str, ttl: float = 5.0, batch: int = 4
+    ) -> None:
         self.deriver = deriver()
         self.stop = asyncio.Event()
         lease = Lease(client, KEY, name, ttl)
-        self.task = asyncio.create_task(run_derivation(index, [self.deriver], 4, self.stop, POLL, {"litecoin": lease}))
+        self.task = asyncio.create_task(
+            run_derivation(index, [self.deriver], batch, self.stop, POLL, {"litecoin": lease})
+        )
 
     async def close(self) -> None:
         self.stop.set()
@@ -100,6 +107,18 @@ async def test_a_dead_loops_chain_is_taken_over_after_its_lease_runs_out(client:
         assert loop.deriver.batches == 0 and await index.count("litecoin") == 0
         await until(lambda: _count_is(index, 10), seconds=5)
         assert await client.get(KEY) == b"alive"
+    finally:
+        await loop.close()
+
+
+async def test_a_batch_longer_than_the_lease_is_kept(client: aredis.Redis) -> None:
+    index = build_ownership(config(), client)
+    assert isinstance(index, OwnershipIndex)
+    loop = Loop(client, index, "slow", ttl=0.6, batch=10)
+    loop.deriver.seconds = 1.5  # the batch outlasts the lease: renewed meanwhile, not thrown away
+    try:
+        await until(lambda: _count_is(index, 10), seconds=5)
+        assert loop.deriver.batches == 1 and await client.get(KEY) == b"slow"
     finally:
         await loop.close()
 
