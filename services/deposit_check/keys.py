@@ -42,9 +42,13 @@ class ChainKeys:
         self.events = f"{base}:events"  # stream: status changes
         # Ownership (ownership/): the casino's addresses as keyed hashes in small hashes ("buckets",
         # listpack-encoded: ~40 bytes an address), each bucket `{base}:own:<n>`.
-        self.owned_meta = f"{base}:own"  # hash: count (addresses), version (bumped on every change)
+        self.owned_meta = f"{base}:own"  # hash: count (addresses)
+        # string: bumped on every change. Not a field of owned_meta: a cached check reads it in the same MGET
+        # as its answer (service.py), one round trip.
+        self.owned_version = f"{base}:own:version"
         self.owned_used = f"{base}:own:used"  # zset: "<key #>:<branch>" -> highest derived index seen used
         self.owned_derived = f"{base}:own:derived"  # hash: "<key fingerprint>:<branch>" -> next index to derive
+        self.owned_lease = f"{base}:own:lease"  # string: the derivation loop deriving this chain, with a TTL
         self._base = base
 
     def owned(self, bucket: int) -> str:

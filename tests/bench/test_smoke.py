@@ -53,6 +53,17 @@ def check_ownership(figures: dict) -> None:
     assert figures["derive_per_second"]["utxo"] > 0 and figures["derive_per_second"]["evm"] > 0
 
 
+def check_ownership_cost(figures: dict) -> None:
+    """Both apps measured warm and cold in the same run; the issue's two ratios with their target."""
+    assert figures["index_addresses"] > 0
+    ratios = {r["name"]: r for r in figures["ratios"]}
+    for name in (
+        "ownership, warm: with / without, requests per CPU-second",
+        "ownership, cold UTXO: with / without, checks per second",
+    ):
+        assert ratios[name]["value"] > 0 and ratios[name]["target"] is not None
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -63,6 +74,11 @@ EXPECTED = {
         {"import", "redis_bytes_per_address", "derive_per_second"},
         "Redis memory per address",
         check_ownership,
+    ),
+    "ownership_cost": (
+        {"index_addresses", "series", "ratios"},
+        "ownership, warm: with / without",
+        check_ownership_cost,
     ),
 }
 

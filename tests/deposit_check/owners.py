@@ -36,6 +36,9 @@ class DictOwnership:
         self._answer()
         return self.versions.get(chain, 0)
 
+    def version_key(self, chain: str) -> str | None:
+        return None  # not in Redis: the check asks `version`
+
     def _answer(self) -> None:
         if self.down:
             raise redis.ConnectionError("ownership index down (test)")

@@ -1,6 +1,7 @@
 """POST /v1/checks with the casino's ownership declared, end to end on a real litecoind, Redis and uvicorn.
 
-The ownership index itself (Redis, xpubs, imports) is tested where it lives; here a dict stands in for it."""
+The ownership index itself (Redis, xpubs, imports) is tested where it lives; here a dict stands in for it, but
+for the cache's reading of the real index's version."""
 
 import os
 import time
@@ -10,6 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 import redis
+import redis.asyncio as aredis
 from eth_utils import to_checksum_address
 
 from deposit_check.app import create_app
@@ -18,7 +20,10 @@ from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.keys import ChainKeys
 from deposit_check.ownership import UNDECLARED, Owner
+from deposit_check.ownership.admin import OwnershipAdmin
+from deposit_check.ownership.build import build_ownership
 from deposit_check.watch.state import Watch
+from harness.redis_server import running_redis
 from tests.conftest import RedisServer
 from tests.deposit_check.owners import DictOwnership
 from tests.deposit_check.test_api_utxo import PENDING_TTL, check, make_config
@@ -147,3 +152,36 @@ confirmations = 15
     finally:
         client.close()
     assert owners == {"ethereum": Owner(declared=True, ours=True, account="acct-3"), "bsc": UNDECLARED}
+
+
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[RedisServer]:
+    yield from running_redis()  # the index declares litecoin: not in the session's Redis, where others check it
+
+
+async def test_an_import_by_another_process_makes_cached_verdicts_unreachable(
+    litecoind: Litecoind, own_redis: RedisServer
+) -> None:
+    """The real index in the cache's Redis: a cached check reads the ownership version in the same MGET as
+    the answer cached under the version it last saw; an import elsewhere bumps it and the answer is not served."""
+    config = make_config(litecoind.rpc_url, own_redis.url, extra=f'[ownership]\nsecret = "{"s" * 32}"')
+    client = aredis.Redis.from_url(own_redis.url)
+    admin = OwnershipAdmin(build_ownership(config, client), dict(config.file.chains))
+    ours, later = litecoind.new_address("bech32"), litecoind.new_address("bech32")
+    await admin.put("litecoin", [(1, ours, "acct-1")])
+    txid = litecoind.send(later, Decimal("0.01"))
+    litecoind.mine(6)
+    body = {"tx_hash": txid, "address": later, "chain": "litecoin"}
+    try:
+        with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as api:
+            first = api.post("/v1/checks", json=body)
+            assert (first.json()["status"], first.headers["x-cache"]) == ("not_our_address", "miss")
+            assert api.post("/v1/checks", json=body).headers["x-cache"] == "hit"
+            await admin.put("litecoin", [(1, later, "acct-2")])  # the CLI or another API process
+            after = api.post("/v1/checks", json=body)
+            assert after.headers["x-cache"] == "miss"
+            assert (after.json()["status"], after.json()["account"]) == ("confirmed", "acct-2")
+            again = api.post("/v1/checks", json=body)  # cached under the new version, found in one MGET
+            assert (again.headers["x-cache"], again.json()["status"]) == ("hit", "confirmed")
+    finally:
+        await client.aclose()

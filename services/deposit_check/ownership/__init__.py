@@ -33,6 +33,11 @@ class Ownership(Protocol):
         """Goes up with every change to the chain's declared ownership: part of a cached verdict's key."""
         ...
 
+    def version_key(self, chain: str) -> str | None:
+        """The key in the check cache's Redis whose value is `version(chain)` (the index and the cache share
+        REDIS_URL), so a cached check reads both at once; None when the version is not kept there."""
+        ...
+
 
 class NoOwnership:
     """No ownership declared for any chain: today's behaviour, every address `unknown`."""
@@ -42,3 +47,6 @@ class NoOwnership:
 
     async def version(self, chain: str) -> int:
         return 0
+
+    def version_key(self, chain: str) -> str | None:
+        return None

@@ -42,6 +42,10 @@ class Backend(Protocol):
         """(address count, version)."""
         ...
 
+    def version_key(self, chain: str) -> str | None:
+        """The Redis key holding the chain's version as an integer string; None outside Redis."""
+        ...
+
     async def mark_used(self, chain: str, member: str, index: int) -> None:
         """Remember `index` as used for a key's branch when it is above what is remembered."""
         ...
@@ -80,6 +84,9 @@ class MemoryBackend:
         count, version = self._meta.get(chain, [0, 0])
         return count, version
 
+    def version_key(self, chain: str) -> str | None:
+        return None
+
     async def mark_used(self, chain: str, member: str, index: int) -> None:
         used = self._used.setdefault(chain, {})
         used[member] = max(used.get(member, -1), index)
@@ -91,6 +98,13 @@ class MemoryBackend:
         return dict(self._progress.get(chain, {}))
 
 
+# A check's lookup as one command: a two-command pipeline costs redis-py twice the CPU of one command, a
+# fifth of a cold check's own work (docs/benchmarks.md). Both keys are in the chain's hash slot.
+_LOOKUP = """
+return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], 'count')}
+"""
+
+
 class RedisBackend:
     """Buckets are hashes of a few dozen fields: Redis keeps them listpack-encoded (compact)."""
 
@@ -100,6 +114,15 @@ class RedisBackend:
         """`client` without decode_responses: values are bytes."""
         self._redis = client
         self._timeout = timeout_seconds
+        self._lookup = client.register_script(_LOOKUP)
+        self._chain_keys: dict[str, ChainKeys] = {}
+
+    def _keys(self, chain: str) -> ChainKeys:
+        """A chain's key names, built once (a dozen f-strings: a few percent of a cached check)."""
+        keys = self._chain_keys.get(chain)
+        if keys is None:
+            keys = self._chain_keys[chain] = ChainKeys(chain)
+        return keys
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -109,7 +132,7 @@ class RedisBackend:
             raise OwnershipUnavailable(f"ownership index: {exc or type(exc).__name__}") from exc
 
     async def read(self, chain: str, slots: list[Slot]) -> list[bytes | None]:
-        keys = ChainKeys(chain)
+        keys = self._keys(chain)
         with self._guard():
             async with asyncio.timeout(self._timeout + len(slots) / 20_000):
                 pipe = self._redis.pipeline(transaction=False)
@@ -119,17 +142,15 @@ class RedisBackend:
                 return values
 
     async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
-        keys = ChainKeys(chain)
+        keys = self._keys(chain)
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                pipe = self._redis.pipeline(transaction=False)
-                pipe.hget(keys.owned(slot.bucket), slot.field)
-                pipe.hget(keys.owned_meta, "count")
-                value, count = await pipe.execute()
+                # An absent field is Lua's false (not nil, which would cut the list short), answered as nil.
+                value, count = await self._lookup(keys=[keys.owned(slot.bucket), keys.owned_meta], args=[slot.field])
                 return value, int(count or 0)
 
     async def write(self, chain: str, change: Change) -> None:
-        keys = ChainKeys(chain)
+        keys = self._keys(chain)
         with self._guard():
             async with asyncio.timeout(self._timeout + (len(change.puts) + len(change.removes)) / 10_000):
                 pipe = self._redis.pipeline(transaction=True)  # every key in the chain's slot
@@ -141,29 +162,35 @@ class RedisBackend:
                     pipe.hincrby(keys.owned_meta, "count", change.count_delta)
                 if change.progress:
                     pipe.hset(keys.owned_derived, mapping={k: str(v) for k, v in change.progress.items()})
-                pipe.hincrby(keys.owned_meta, "version", 1)
+                pipe.incr(keys.owned_version)
                 await pipe.execute()
 
     async def meta(self, chain: str) -> tuple[int, int]:
-        keys = ChainKeys(chain)
+        keys = self._keys(chain)
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                count, version = await self._redis.hmget(keys.owned_meta, ["count", "version"])
+                pipe = self._redis.pipeline(transaction=False)
+                pipe.hget(keys.owned_meta, "count")
+                pipe.get(keys.owned_version)
+                count, version = await pipe.execute()
                 return int(count or 0), int(version or 0)
+
+    def version_key(self, chain: str) -> str | None:
+        return self._keys(chain).owned_version
 
     async def mark_used(self, chain: str, member: str, index: int) -> None:
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                await self._redis.zadd(ChainKeys(chain).owned_used, {member: index}, gt=True)
+                await self._redis.zadd(self._keys(chain).owned_used, {member: index}, gt=True)
 
     async def used(self, chain: str) -> dict[str, int]:
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                pairs: list[Any] = await self._redis.zrange(ChainKeys(chain).owned_used, 0, -1, withscores=True)
+                pairs: list[Any] = await self._redis.zrange(self._keys(chain).owned_used, 0, -1, withscores=True)
                 return {text(m): int(score) for m, score in pairs}
 
     async def progress(self, chain: str) -> dict[str, int]:
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                raw = await self._redis.hgetall(ChainKeys(chain).owned_derived)
+                raw = await self._redis.hgetall(self._keys(chain).owned_derived)
                 return {text(k): int(v) for k, v in raw.items()}

@@ -12,13 +12,16 @@ import redis.asyncio as redis
 
 from deposit_check.config import AppConfig, load_config
 from deposit_check.errors import DepositCheckError
+from deposit_check.keys import ChainKeys
 from deposit_check.ownership.admin import OwnershipAdmin
-from deposit_check.ownership.ahead import derive_ahead, run_derivation
+from deposit_check.ownership.ahead import derive_held, run_derivation
 from deposit_check.ownership.build import build_ownership
 from deposit_check.ownership.derive import derivers
 from deposit_check.ownership.entries import read_lines
 from deposit_check.ownership.errors import InvalidEntries
 from deposit_check.ownership.index import Counts
+from deposit_check.watch.lease import Lease
+from deposit_check.watch.runner import owner_id
 
 MAX_FILE_BYTES = 256 << 20  # ~5 million addresses; read whole: every line is checked before anything is written
 
@@ -50,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
         print("deposit-check addresses: needs REDIS_URL (the index lives in Redis)", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_with_admin(config, lambda admin: _act(admin, args, config)))
+        return asyncio.run(_with_admin(config, lambda admin, client: _act(admin, client, args, config)))
     except InvalidEntries as exc:
         for line in exc.errors:
             print(line, file=sys.stderr)
@@ -61,21 +64,27 @@ def _run(args: argparse.Namespace) -> int:
         return 1
 
 
-async def _with_admin(config: AppConfig, act: Callable[[OwnershipAdmin], Awaitable[int]]) -> int:
+async def _with_admin(config: AppConfig, act: Callable[[OwnershipAdmin, redis.Redis], Awaitable[int]]) -> int:
     client = redis.Redis.from_url(config.redis_url or "", socket_timeout=10.0)
     try:
-        return await act(OwnershipAdmin(build_ownership(config, client), dict(config.file.chains)))
+        return await act(OwnershipAdmin(build_ownership(config, client), dict(config.file.chains)), client)
     finally:
         await client.aclose()
 
 
-async def _act(admin: OwnershipAdmin, args: argparse.Namespace, config: AppConfig) -> int:
+async def _act(admin: OwnershipAdmin, client: redis.Redis, args: argparse.Namespace, config: AppConfig) -> int:
     if args.action == "derive":
         index = admin.index()
         keys = list(derivers(dict(config.file.chains), config.file.ownership.xpubs))
         batch = config.file.ownership.derive_batch
+        holder, ttl = owner_id(), config.file.watch.lease_seconds  # as the watcher's followers
+        leases = {c: Lease(client, ChainKeys(c).owned_lease, holder, ttl) for c in {k.chain for k in keys}}
         if args.once:
-            print(f"derived {await derive_ahead(index, keys, batch)} addresses")
+            try:
+                print(f"derived {await derive_held(index, keys, batch, leases)} addresses")
+            finally:
+                for lease in leases.values():
+                    await lease.release()
             return 0
         if not keys:  # the compose service runs in every deployment: without keys it stops, and stays stopped
             print(
@@ -84,7 +93,7 @@ async def _act(admin: OwnershipAdmin, args: argparse.Namespace, config: AppConfi
             return 0
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await run_derivation(index, keys, batch, stop, args.poll_seconds)
+        await run_derivation(index, keys, batch, stop, args.poll_seconds, leases)
         return 0
     if args.action == "lookup":
         address, owner = await admin.lookup(args.chain, args.address)

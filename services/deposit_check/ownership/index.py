@@ -73,6 +73,9 @@ class OwnershipIndex:
     async def version(self, chain: str) -> int:
         return (await self.backend.meta(chain))[1]
 
+    def version_key(self, chain: str) -> str | None:
+        return self.backend.version_key(chain)
+
     async def count(self, chain: str) -> int:
         return (await self.backend.meta(chain))[0]
 
