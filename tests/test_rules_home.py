@@ -178,6 +178,7 @@ def test_ticket_links_mirror_is_deposit_checks_status_list() -> None:
     """ticket_link may not import deposit_check; its mirror of the JSON contract is held here instead."""
     assert {s.value for s in DepositStatus} == STATUS_VALUES
     assert {s.value for s in ticket_link_schemas.PAYING} == {s.value for s in verdict.PAYING}
+    assert {o.value for o in ticket_link_schemas.AddressOwner} == {o.value for o in verdict.AddressOwner}
 
 
 def test_the_scan_sees_each_kind_of_status_use() -> None:

@@ -12,6 +12,7 @@ from deposit_check.ownership.schemas import (
     AddressesRequest,
     AddressLookup,
 )
+from deposit_check.verdict import account_of, address_owner
 from desk_common.auth import Caller, api_caller
 from desk_common.openapi import auth_error_docs, error_doc
 
@@ -77,5 +78,6 @@ async def delete_addresses(body: Items, admin: Admin, _: Caller = AdminKey) -> A
 async def lookup_address(chain: str, address: str, admin: Admin, _: Caller = AdminKey) -> AddressLookup:
     """What the ownership index says of one address (scope `admin`): as a check would see it."""
     canonical, owner = await admin.lookup(chain, address)
-    owned = "casino" if owner.ours else ("not_casino" if owner.declared else "unknown")
-    return AddressLookup(chain=chain, address=canonical, address_owner=owned, account=owner.account)
+    return AddressLookup(
+        chain=chain, address=canonical, address_owner=address_owner(owner).value, account=account_of(owner)
+    )

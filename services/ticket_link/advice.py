@@ -8,15 +8,7 @@ whether other tickets claim the same tx).
 
 from enum import StrEnum
 
-from ticket_link.schemas import DepositStatus
-
-
-class Owner(StrEnum):
-    """The verdict's `address_owner` (absent from an older deposit_check: `unknown`)."""
-
-    CASINO = "casino"
-    UNKNOWN = "unknown"
-    NOT_CASINO = "not_casino"
+from ticket_link.schemas import PAYING, AddressOwner, DepositStatus
 
 
 class Match(StrEnum):
@@ -37,12 +29,12 @@ class Advice(StrEnum):
     DO_NOT_CREDIT_DUPLICATE = "duplicate"
 
 
-def owner_of(verdict_owner: object) -> Owner:
+def owner_of(verdict_owner: object) -> AddressOwner:
     """The verdict's `address_owner` as read: anything not declared `casino` or `not_casino` is `unknown`."""
     try:
-        return Owner(str(verdict_owner))
+        return AddressOwner(str(verdict_owner))
     except ValueError:
-        return Owner.UNKNOWN
+        return AddressOwner.UNKNOWN
 
 
 def match_of(claim_account: str | None, verdict_account: object) -> Match:
@@ -52,7 +44,7 @@ def match_of(claim_account: str | None, verdict_account: object) -> Match:
     return Match.MATCHED if claim_account == verdict_account else Match.OTHER_ACCOUNT
 
 
-def advise(status: str, owner: Owner, match: Match, duplicate: bool, *, rival_matched: bool = False) -> Advice:
+def advise(status: str, owner: AddressOwner, match: Match, duplicate: bool, *, rival_matched: bool = False) -> Advice:
     """The next step. `duplicate`: another ticket claims the same tx; `rival_matched`: one of those
     other tickets also carries the address's account (the binding then singles out no ticket).
 
@@ -60,11 +52,11 @@ def advise(status: str, owner: Owner, match: Match, duplicate: bool, *, rival_ma
     paying (its own next step); the address belongs to another account; a duplicate claim the
     account binding does not decide; pending/confirming (wait); confirmed (credit).
     """
-    if owner is Owner.NOT_CASINO or status == DepositStatus.NOT_OUR_ADDRESS:
+    if owner is AddressOwner.NOT_CASINO or status == DepositStatus.NOT_OUR_ADDRESS:
         return Advice.DO_NOT_CREDIT_NOT_OURS
     if status == DepositStatus.WRONG_ASSET:
         return Advice.DO_NOT_CREDIT_WRONG_ASSET
-    if status not in (DepositStatus.PENDING, DepositStatus.CONFIRMING, DepositStatus.CONFIRMED):
+    if status not in PAYING:
         return Advice.BY_STATUS
     if match is Match.OTHER_ACCOUNT:
         return Advice.DO_NOT_CREDIT_OTHER_ACCOUNT

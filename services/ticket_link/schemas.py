@@ -50,6 +50,15 @@ class EventType(StrEnum):
     EXPIRED = "expired"
 
 
+class AddressOwner(StrEnum):
+    """The verdict's `address_owner` (docs/api.md), mirrored as `DepositStatus` is; absent from an older
+    deposit_check, it reads as `unknown`."""
+
+    CASINO = "casino"
+    UNKNOWN = "unknown"
+    NOT_CASINO = "not_casino"
+
+
 # The statuses whose verdict carries confirmations k/N and a received amount: deposit_check's
 # `verdict.PAYING`, mirrored (tests/test_rules_home.py holds the two equal).
 PAYING = frozenset({DepositStatus.PENDING, DepositStatus.CONFIRMING, DepositStatus.CONFIRMED})

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ticket_link.advice import Advice, Match, Owner, advise, owner_of
+from ticket_link.advice import Advice, Match, advise, owner_of
 from ticket_link.extract import Claim
-from ticket_link.schemas import PAYING, DepositStatus, EventType
+from ticket_link.schemas import PAYING, AddressOwner, DepositStatus, EventType
 
 LANGUAGES = ("en", "fr", "pl", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -114,7 +114,7 @@ def render_note(
         bool(earlier_ticket or later_ticket),
         rival_matched=rival_matched,
     )
-    context.update(advice=advice.value, unverified=advice is Advice.CREDIT and context["owner"] is Owner.UNKNOWN)
+    context.update(advice=advice.value, unverified=advice is Advice.CREDIT and context["owner"] is AddressOwner.UNKNOWN)
     if status == DepositStatus.WRONG_ASSET:
         # None of the asked asset came: show what did, never "received 0 USDT".
         context.update(received=None, received_text=context["came"], amount_status=None, difference=None)

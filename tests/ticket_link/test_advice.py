@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticket_link.advice import Advice, Match, Owner, advise, match_of, owner_of
-from ticket_link.schemas import DepositStatus
+from ticket_link.advice import Advice, Match, advise, match_of, owner_of
+from ticket_link.schemas import AddressOwner, DepositStatus
 from ticket_link.texts import LANGUAGES, render_note, render_player_message
 
 from .test_texts import NEXT_STEP, verdict
@@ -23,12 +23,12 @@ PLAYER_CONFIRMED = {
 STATUSES = [s.value for s in DepositStatus] + ["something_new", ""]
 
 
-def allowed(status: str, owner: Owner, match: Match, duplicate: bool, rival_matched: bool) -> bool:
+def allowed(status: str, owner: AddressOwner, match: Match, duplicate: bool, rival_matched: bool) -> bool:
     """The issue's words: confirmed, the casino's address or ownership unknown, not another account's,
     and no duplicate claim unless the account binding names this ticket (and only this one)."""
     return (
         status == "confirmed"
-        and owner in (Owner.CASINO, Owner.UNKNOWN)
+        and owner in (AddressOwner.CASINO, AddressOwner.UNKNOWN)
         and match is not Match.OTHER_ACCOUNT
         and (not duplicate or (match is Match.MATCHED and not rival_matched))
     )
@@ -36,12 +36,12 @@ def allowed(status: str, owner: Owner, match: Match, duplicate: bool, rival_matc
 
 @given(
     st.sampled_from(STATUSES),
-    st.sampled_from(list(Owner)),
+    st.sampled_from(list(AddressOwner)),
     st.sampled_from(list(Match)),
     st.booleans(),
     st.booleans(),
 )
-def test_credit_only_when_allowed(status: str, owner: Owner, match: Match, duplicate: bool, rival: bool) -> None:
+def test_credit_only_when_allowed(status: str, owner: AddressOwner, match: Match, duplicate: bool, rival: bool) -> None:
     advice = advise(status, owner, match, duplicate, rival_matched=rival)
     assert (advice is Advice.CREDIT) == allowed(status, owner, match, duplicate, rival)
 
@@ -91,7 +91,11 @@ def test_no_note_or_message_says_credit_it_outside_the_rule(
 
 
 def test_owner_and_match_readings() -> None:
-    assert owner_of(None) is Owner.UNKNOWN and owner_of("casino") is Owner.CASINO and owner_of("x") is Owner.UNKNOWN
+    assert (
+        owner_of(None) is AddressOwner.UNKNOWN
+        and owner_of("casino") is AddressOwner.CASINO
+        and owner_of("x") is AddressOwner.UNKNOWN
+    )
     assert match_of(None, "a") is Match.UNKNOWN and match_of("a", None) is Match.UNKNOWN
     assert match_of("a", "a") is Match.MATCHED and match_of("a", "b") is Match.OTHER_ACCOUNT
 
@@ -99,17 +103,19 @@ def test_owner_and_match_readings() -> None:
 @pytest.mark.parametrize(
     ("status", "owner", "match", "duplicate", "rival", "expected"),
     [
-        ("confirmed", Owner.NOT_CASINO, Match.MATCHED, False, False, Advice.DO_NOT_CREDIT_NOT_OURS),
-        ("not_our_address", Owner.UNKNOWN, Match.UNKNOWN, False, False, Advice.DO_NOT_CREDIT_NOT_OURS),
-        ("wrong_asset", Owner.CASINO, Match.MATCHED, False, False, Advice.DO_NOT_CREDIT_WRONG_ASSET),
-        ("confirmed", Owner.CASINO, Match.OTHER_ACCOUNT, True, False, Advice.DO_NOT_CREDIT_OTHER_ACCOUNT),
-        ("confirming", Owner.CASINO, Match.OTHER_ACCOUNT, False, False, Advice.DO_NOT_CREDIT_OTHER_ACCOUNT),
-        ("confirmed", Owner.UNKNOWN, Match.UNKNOWN, True, False, Advice.DO_NOT_CREDIT_DUPLICATE),
-        ("confirmed", Owner.CASINO, Match.MATCHED, True, True, Advice.DO_NOT_CREDIT_DUPLICATE),
-        ("confirmed", Owner.CASINO, Match.MATCHED, True, False, Advice.CREDIT),
-        ("pending", Owner.UNKNOWN, Match.UNKNOWN, False, False, Advice.WAIT),
-        ("failed", Owner.CASINO, Match.MATCHED, False, False, Advice.BY_STATUS),
+        ("confirmed", AddressOwner.NOT_CASINO, Match.MATCHED, False, False, Advice.DO_NOT_CREDIT_NOT_OURS),
+        ("not_our_address", AddressOwner.UNKNOWN, Match.UNKNOWN, False, False, Advice.DO_NOT_CREDIT_NOT_OURS),
+        ("wrong_asset", AddressOwner.CASINO, Match.MATCHED, False, False, Advice.DO_NOT_CREDIT_WRONG_ASSET),
+        ("confirmed", AddressOwner.CASINO, Match.OTHER_ACCOUNT, True, False, Advice.DO_NOT_CREDIT_OTHER_ACCOUNT),
+        ("confirming", AddressOwner.CASINO, Match.OTHER_ACCOUNT, False, False, Advice.DO_NOT_CREDIT_OTHER_ACCOUNT),
+        ("confirmed", AddressOwner.UNKNOWN, Match.UNKNOWN, True, False, Advice.DO_NOT_CREDIT_DUPLICATE),
+        ("confirmed", AddressOwner.CASINO, Match.MATCHED, True, True, Advice.DO_NOT_CREDIT_DUPLICATE),
+        ("confirmed", AddressOwner.CASINO, Match.MATCHED, True, False, Advice.CREDIT),
+        ("pending", AddressOwner.UNKNOWN, Match.UNKNOWN, False, False, Advice.WAIT),
+        ("failed", AddressOwner.CASINO, Match.MATCHED, False, False, Advice.BY_STATUS),
     ],
 )
-def test_precedence(status: str, owner: Owner, match: Match, duplicate: bool, rival: bool, expected: Advice) -> None:
+def test_precedence(
+    status: str, owner: AddressOwner, match: Match, duplicate: bool, rival: bool, expected: Advice
+) -> None:
     assert advise(status, owner, match, duplicate, rival_matched=rival) is expected

@@ -20,6 +20,7 @@ from deposit_check.ownership.derive import derivers
 from deposit_check.ownership.entries import read_lines
 from deposit_check.ownership.errors import InvalidEntries
 from deposit_check.ownership.index import Counts
+from deposit_check.verdict import account_of, address_owner
 from deposit_check.watch.lease import Lease
 from deposit_check.watch.runner import owner_id
 
@@ -97,8 +98,10 @@ async def _act(admin: OwnershipAdmin, client: redis.Redis, args: argparse.Namesp
         return 0
     if args.action == "lookup":
         address, owner = await admin.lookup(args.chain, args.address)
-        owned = "casino" if owner.ours else ("not_casino" if owner.declared else "unknown")
-        print(json.dumps({"chain": args.chain, "address": address, "address_owner": owned, "account": owner.account}))
+        owned = address_owner(owner).value
+        print(
+            json.dumps({"chain": args.chain, "address": address, "address_owner": owned, "account": account_of(owner)})
+        )
         return 0
     if args.file.stat().st_size > MAX_FILE_BYTES:
         print(f"{args.file}: larger than {MAX_FILE_BYTES >> 20} MiB; split it", file=sys.stderr)
