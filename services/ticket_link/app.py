@@ -47,6 +47,8 @@ def create_app(config: AppConfig) -> FastAPI:
         finally:
             await components.aclose()
             await app.state.gate.aclose()
+            if config.file.web is not None:
+                await app.state.web.aclose()
 
     app = FastAPI(
         title="ticket_link",
@@ -57,7 +59,7 @@ def create_app(config: AppConfig) -> FastAPI:
     )
     app.include_router(router)
     install_metrics(app, "ticket_link")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
-    install_web(app, config.file.web)  # the agent form (router, session, headers); off without [web]
+    install_web(app, config.file.web, config.redis_url)  # the agent form (router, session, headers); off without [web]
     app.add_middleware(BodyLimit, exempt_prefixes=("/v1/webhooks/",))  # webhooks keep their 1 MB cap
     app.add_middleware(AccessLog, logger_name="ticket_link.access")
     install_error_handlers(app)  # TicketLinkError and the API-key gate's 401/403/429: all DeskError

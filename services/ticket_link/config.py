@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
+from limits import parse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -95,6 +96,32 @@ class WebUser(_Strict):
     password_hash: str = Field(pattern=r"^scrypt\$", description="made by `ticket-link hash-password`")
 
 
+def _rate(value: str) -> str:
+    try:
+        item = parse(value)
+    except ValueError:
+        raise ValueError(f'{value!r}: write e.g. "5/minute" or "60/hour"') from None
+    if item.amount < 1:
+        raise ValueError(f"{value!r}: at least 1 attempt per period")
+    return value
+
+
+class SignInConfig(_Strict):
+    """Limits on sign-in attempts (moving windows, counted before the password is checked; docs/web-form.md)."""
+
+    per_agent_and_source: str = "5/minute"  # one name from one address
+    per_source: str = "20/minute"  # any names from one address (spraying names)
+    per_agent: str = "60/hour"  # one name from addresses it has not signed in from lately (the ceiling)
+    known_source_days: int = Field(default=30, ge=1, le=400)  # how long a sign-in makes its address "known"
+    password_checks: int = Field(default=2, ge=1, le=64)  # scrypt checks at once in a process (32 MiB each)
+    password_queue: int = Field(default=16, ge=0, le=10_000)  # waiting for one; beyond: 503 at once
+
+    @field_validator("per_agent_and_source", "per_source", "per_agent")
+    @classmethod
+    def _limits(cls, value: str) -> str:
+        return _rate(value)
+
+
 class WebConfig(_Strict):
     """The agent web form; without this section it is off (404)."""
 
@@ -103,6 +130,7 @@ class WebConfig(_Strict):
     cookie_secure: bool = True  # send the cookie over HTTPS only; false only for local http
     session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
     refresh_seconds: float = Field(default=5.0, gt=0)  # how often an open card re-asks deposit_check
+    sign_in: SignInConfig = SignInConfig()
 
     @field_validator("session_secret")
     @classmethod

@@ -14,6 +14,9 @@ RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit c
 OUTBOX = f"{PREFIX}:outbox"  # zset: note key -> when accepted; every note until posted or refused for good
 OUTBOX_PAYLOADS = f"{PREFIX}:outbox:payloads"  # hash: note key -> sealed note
 FAILED_NOTES = f"{PREFIX}:failed-notes"  # stream: notes refused for good (helpdesk, note key, reason)
+# The web form's sign-in attempts (the `limits` package's moving windows, each with its window as TTL);
+# agents and addresses appear in them only as keyed hashes.
+WEB_SIGN_IN_LIMITS = f"{PREFIX}:web:sign-in"
 # saq's queue of note and enrich jobs; saq names its own keys after it (`saq:ticket_link:...`).
 QUEUE = "ticket_link"
 
@@ -46,6 +49,16 @@ def ticket_deposits(ticket_key: str) -> str:
 def posted(note_key: str) -> str:
     """String with a TTL: the note with this idempotency key was posted."""
     return f"{PREFIX}:posted:{note_key}"
+
+
+def web_known_source(pair_key: str) -> str:
+    """String with a TTL (`known_source_days`): this agent signed in from this address lately (keyed hash of both)."""
+    return f"{PREFIX}:web:known:{pair_key}"
+
+
+def web_session_version(agent_key: str) -> str:
+    """String, TTL `session_max_age_seconds` renewed by each signed-in request: the agent's session version."""
+    return f"{PREFIX}:web:session:{agent_key}"
 
 
 # -- deposit_check's, read only (the contract in docs/api.md "Events") ---------------------------------

@@ -37,3 +37,10 @@ EVENTS_FAILED = Counter(
     "deposit_check events that could not be handled (left pending and tried again; type 'consumer': the loop itself)",
     ["chain", "type"],
 )
+SIGN_INS = Counter(
+    "ticket_link_web_sign_ins_total",
+    "Web-form sign-in attempts by outcome: signed_in, refused (wrong name or password), limited (a window "
+    "full), busy (too many password checks waiting), unavailable (the attempt counter did not answer)",
+    ["outcome"],
+)
+PASSWORD_CHECKS = Counter("ticket_link_web_password_checks_total", "scrypt password checks run (web-form sign-in)")

@@ -4,6 +4,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -13,22 +14,42 @@ from ticket_link.config import WebConfig
 from ticket_link.web.auth import Agents
 from ticket_link.web.dependencies import WebContext
 from ticket_link.web.headers import SecurityHeaders
+from ticket_link.web.limiter import Keyed, SignInLimiter
 from ticket_link.web.router import router
+from ticket_link.web.sessions import SessionVersions
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "tl_session"
+REDIS_TIMEOUT_SECONDS = 2.0
 
 
-def install_web(app: FastAPI, config: WebConfig | None) -> None:
-    """Serve the form on `app`; without a [web] section, say so and serve nothing (404)."""
+def install_web(app: FastAPI, config: WebConfig | None, redis_url: str | None) -> None:
+    """Serve the form on `app`; without a [web] section, say so and serve nothing (404).
+
+    With `redis_url` the sign-in counters and session versions are in Redis, shared by every
+    process (ticket_link always has one); without, in this process (tests, a single process).
+    """
     if config is None:
         log.info("web form disabled: no [web] section in the config")
         return
     secret = config.session_secret.get_secret_value()
-    log_key = hashlib.sha256(b"ticket_link web log mask\x00" + secret.encode()).digest()
-    app.state.web = WebContext(config, Agents(config.users, log_key), Jinja2Templates(directory=HERE / "templates"))
+    keyed = Keyed(hashlib.sha256(b"ticket_link web keys\x00" + secret.encode()).digest())
+    pool = None
+    if redis_url is not None:
+        # Short timeouts: a sign-in or a page waits on this, and a Redis that does not answer is a 503.
+        pool = redis.ConnectionPool.from_url(
+            redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
+    limiter = SignInLimiter(config.sign_in, redis_url, pool, keyed)
+    app.state.web = WebContext(
+        config,
+        Agents(config.users, keyed, limiter, config.sign_in),
+        SessionVersions(pool, keyed, config.session_max_age_seconds),
+        Jinja2Templates(directory=HERE / "templates"),
+        pool,
+    )
     app.include_router(router)
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")
     app.add_middleware(SecurityHeaders)
@@ -40,4 +61,4 @@ def install_web(app: FastAPI, config: WebConfig | None) -> None:
         same_site="lax",
         https_only=config.cookie_secure,
     )
-    log.info("web form on at / for %d agent(s)", len(config.users))
+    log.info("web form on at / for %d agent(s), sign-ins counted in %s", len(config.users), limiter.storage_kind)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import redis.asyncio as redis
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
@@ -11,13 +12,20 @@ from ticket_link.config import WebConfig
 from ticket_link.dependencies import get_service
 from ticket_link.service import TicketService
 from ticket_link.web.auth import Agents
+from ticket_link.web.sessions import SessionVersions
 
 
 @dataclass
 class WebContext:
     config: WebConfig
     agents: Agents
+    sessions: SessionVersions
     templates: Jinja2Templates
+    pool: redis.ConnectionPool | None  # the limiter's and the session versions' Redis
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.aclose()
 
 
 def web_context(request: Request) -> WebContext:
@@ -25,10 +33,21 @@ def web_context(request: Request) -> WebContext:
     return web
 
 
-def current_agent(request: Request, web: Annotated[WebContext, Depends(web_context)]) -> str | None:
-    """The signed-in agent's name, None when nobody (or an agent since removed from the config) is."""
-    name: Any = request.session.get("agent")
-    return name if web.agents.is_agent(name) else None
+async def current_agent(request: Request, web: Annotated[WebContext, Depends(web_context)]) -> str | None:
+    """The signed-in agent's name; None when nobody is, or the session was ended (sign-out, a new password,
+    the agent removed from the config): then the cookie is cleared too."""
+    session = request.session
+    name: Any = session.get("agent")
+    if name is None:
+        return None
+    if (
+        web.agents.is_agent(name)
+        and session.get("pw") == web.agents.fingerprint(name)
+        and session.get("v") == await web.sessions.current(name)
+    ):
+        return str(name)
+    session.clear()
+    return None
 
 
 def required_agent(agent: Annotated[str | None, Depends(current_agent)]) -> str:

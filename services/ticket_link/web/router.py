@@ -18,12 +18,21 @@ from ticket_link.web.auth import csrf_ok, csrf_token, start_session
 from ticket_link.web.card import Card, build_card
 from ticket_link.web.dependencies import Agent, Service, Web, WebContext, required_agent
 from ticket_link.web.forms import DepositForm, read_deposit_form
+from ticket_link.web.limiter import SignInBusy, SignInUnavailable, TooManyAttempts
 
 router = APIRouter(include_in_schema=False)
 
 SIGN_IN = "/web/sign-in"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "pl": "Polski", "ru": "Русский"}
 EXPIRED = "This form has expired or did not come from this page. Please try again."
+TOO_MANY = {
+    "agent and source": "Too many sign-ins for this name from your address. Wait a minute, then try again.",
+    "source": "Too many sign-ins from your address. Wait a minute, then try again.",
+    "agent": "Too many sign-ins for this name from new addresses. Sign in from an address you used before, "
+    "or wait and try again.",
+}
+BUSY = "Sign-in is busy. Try again in a moment."
+UNAVAILABLE = "Sign-in is unavailable right now. Try again in a moment."
 _EMPTY = DepositForm(tx_hash="", address="")
 
 
@@ -187,14 +196,27 @@ async def sign_in(request: Request, web: Web) -> Response:
     password = str(data.get("password") or "")[:1024]
     if not csrf_ok(request.session, data):
         return _page(request, web, "sign_in.html", 403, agent=None, error=EXPIRED, name=name)
-    client = request.client.host if request.client else "unknown"
-    if web.agents.limited(name, client):
-        error = "Too many failed sign-ins. Wait a minute, then try again."
-        return _page(request, web, "sign_in.html", 429, agent=None, error=error, name=name)
-    if not await web.agents.sign_in(name, password, client):
+    # The address uvicorn reports: behind a proxy, the one it forwarded (docs/web-form.md).
+    source = request.client.host if request.client else "unknown"
+    try:
+        signed_in = await web.agents.sign_in(name, password, source)
+    except TooManyAttempts as exc:
+        return _refused(request, web, name, 429, TOO_MANY[exc.scope], exc.retry_after)
+    except SignInBusy:
+        return _refused(request, web, name, 503, BUSY, 1)
+    except SignInUnavailable:
+        return _refused(request, web, name, 503, UNAVAILABLE, 5)
+    if not signed_in:
         return _page(request, web, "sign_in.html", 401, agent=None, error="Wrong name or password.", name=name)
-    start_session(request.session, name)
+    version = await web.sessions.begin(name)
+    start_session(request.session, name, version, web.agents.fingerprint(name))
     return RedirectResponse("/", status_code=303)
+
+
+def _refused(request: Request, web: WebContext, name: str, status: int, error: str, retry_after: int) -> Response:
+    page = _page(request, web, "sign_in.html", status, agent=None, error=error, name=name)
+    page.headers["Retry-After"] = str(retry_after)
+    return page
 
 
 @router.post("/web/sign-out")
@@ -202,5 +224,7 @@ async def sign_out(request: Request, web: Web, agent: Agent, service: Service) -
     data = await _form(request)
     if agent is not None and not csrf_ok(request.session, data):
         return _deposit_page(request, web, service, agent, errors=[EXPIRED], status_code=403)
+    if agent is not None:
+        await web.sessions.revoke(agent)  # every session of this agent ends, copies of the cookie included
     request.session.clear()
     return _to_sign_in()

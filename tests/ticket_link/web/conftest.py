@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as redis
 from fastapi import FastAPI
 
-from tests.conftest import require_tool
+from tests.conftest import RedisServer, require_tool
 from ticket_link.app import create_app
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig, parse_config
@@ -103,9 +103,10 @@ class DepositCheck:
         return self.answer(body)
 
 
-def make_app(deposit_check: DepositCheck, web: bool = True) -> FastAPI:
+def make_app(deposit_check: DepositCheck, redis_url: str, web: bool = True) -> FastAPI:
+    """The app; the web form's sign-in counters and session versions in the Redis at `redis_url`."""
     file = parse_config(config_text(web), env={})
-    app = create_app(AppConfig(file=file, redis_url="redis://127.0.0.1:1/0", source="test"))
+    app = create_app(AppConfig(file=file, redis_url=redis_url, source="test"))
     # No lifespan under the ASGI transport: the service gets only what a check needs. Its Redis is
     # one that does not answer (the event stream is then left out: the card re-asks deposit_check).
     checker = DepositCheckClient(file.deposit_check, transport=httpx.MockTransport(deposit_check.handle))
@@ -127,8 +128,8 @@ def deposit_check() -> DepositCheck:
 
 
 @pytest.fixture
-async def client(deposit_check: DepositCheck) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=make_app(deposit_check))
+async def client(deposit_check: DepositCheck, redis_server: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=make_app(deposit_check, redis_server.url))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import RedisServer
 from tests.ticket_link.web.conftest import ADDRESS, TX, DepositCheck, csrf_of, make_app, sign_in, verdict
 from ticket_link.links import TicketRef
 from ticket_link.schemas import DepositClaim, DuplicateClaim, claim_response
@@ -15,10 +16,10 @@ from ticket_link.service import ClaimOutcome
 
 
 async def test_without_web_config_the_form_is_404_and_a_line_says_so(
-    deposit_check: DepositCheck, caplog: pytest.LogCaptureFixture
+    deposit_check: DepositCheck, caplog: pytest.LogCaptureFixture, redis_server: RedisServer
 ) -> None:
     caplog.set_level(logging.INFO, logger="ticket_link.web")
-    app = make_app(deposit_check, web=False)
+    app = make_app(deposit_check, redis_server.url, web=False)
     assert any("web form disabled" in r.getMessage() for r in caplog.records)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         for path in ("/", "/check", "/web/sign-in", "/web/static/web.js", "/web/events"):
@@ -140,8 +141,8 @@ async def test_the_event_stream_sends_the_card_until_it_is_final(
     assert [r["watch"] for r in deposit_check.requests] == [False, False]  # re-asks read the cache
 
 
-async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck) -> None:
-    app = make_app(deposit_check)
+async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck, redis_server: RedisServer) -> None:
+    app = make_app(deposit_check, redis_server.url)
     service = app.state.service
     claims: list[tuple[TicketRef, DepositClaim]] = []
     later: list[tuple[TicketRef, list[dict[str, Any]]]] = []
