@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from limits import parse
+from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -96,12 +96,12 @@ class WebUser(_Strict):
     password_hash: str = Field(pattern=r"^scrypt\$", description="made by `ticket-link hash-password`")
 
 
-def _rate(value: str) -> str:
+def _rates(value: str) -> str:
     try:
-        item = parse(value)
+        items = parse_many(value)
     except ValueError:
-        raise ValueError(f'{value!r}: write e.g. "5/minute" or "60/hour"') from None
-    if item.amount < 1:
+        raise ValueError(f'{value!r}: write e.g. "5/minute", "60/hour" or both: "5/minute; 20/hour"') from None
+    if any(item.amount < 1 for item in items):
         raise ValueError(f"{value!r}: at least 1 attempt per period")
     return value
 
@@ -109,7 +109,8 @@ def _rate(value: str) -> str:
 class SignInConfig(_Strict):
     """Limits on sign-in attempts (moving windows, counted before the password is checked; docs/web-form.md)."""
 
-    per_agent_and_source: str = "5/minute"  # one name from one address
+    # Windows, `;` between several: each must have room.
+    per_agent_and_source: str = "5/minute; 20/hour"  # one name from one address
     per_source: str = "20/minute"  # any names from one address (spraying names)
     per_agent: str = "60/hour"  # one name from addresses it has not signed in from lately (the ceiling)
     known_source_days: int = Field(default=30, ge=1, le=400)  # how long a sign-in makes its address "known"
@@ -119,7 +120,7 @@ class SignInConfig(_Strict):
     @field_validator("per_agent_and_source", "per_source", "per_agent")
     @classmethod
     def _limits(cls, value: str) -> str:
-        return _rate(value)
+        return _rates(value)
 
 
 class WebConfig(_Strict):

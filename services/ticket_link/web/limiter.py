@@ -4,13 +4,13 @@ Each attempt is one atomic `hit` per window (the `limits` package's moving windo
 Redis), made before scrypt runs, so concurrent attempts cannot slip past a limit that is tested
 first and counted later. In order, stopping at the first that is full:
 
-1. per (agent, source address): `per_agent_and_source` (5/minute);
+1. per (agent, source address): `per_agent_and_source` (5/minute and 20/hour);
 2. per source address, any name: `per_source` (20/minute), against spraying many names;
 3. per agent, from addresses that have not signed in as that agent within `known_source_days`:
    `per_agent` (60/hour), the ceiling on guessing spread over many addresses.
 
 An attempt refused by (1) or (2) is not counted in (3): one address adds at most
-`per_agent_and_source` to an agent's ceiling. Addresses the agent signed in from lately are not
+`per_agent_and_source` (20 an hour) to an agent's ceiling (60 an hour). Addresses the agent signed in from lately are not
 held to (3) at all, so filling the ceiling from outside cannot lock an agent out of where they
 work. docs/web-form.md says why. Agents and addresses are keyed hashes in every key.
 """
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis.asyncio as redis
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -79,9 +79,9 @@ class SignInLimiter:
         clock: Callable[[], float] = time.time,  # the known-sources memory of the in-process backend
     ) -> None:
         self._pair, self._source, self._agent = (
-            parse(config.per_agent_and_source),
-            parse(config.per_source),
-            parse(config.per_agent),
+            parse_many(config.per_agent_and_source),
+            parse_many(config.per_source),
+            parse_many(config.per_agent),
         )
         self._known_seconds = config.known_source_days * 86400
         self._keyed = keyed
@@ -127,8 +127,9 @@ class SignInLimiter:
             return self._known.get(pair, 0.0) > self._clock()
         return bool(await self._redis.exists(keys.web_known_source(pair)))
 
-    async def _hit(self, item: RateLimitItem, scope: str, *identifiers: str) -> None:
-        if await self._limiter.hit(item, *identifiers):
-            return
-        stats = await self._limiter.get_window_stats(item, *identifiers)
-        raise TooManyAttempts(scope, max(1, math.ceil(stats.reset_time - time.time())))
+    async def _hit(self, items: list[RateLimitItem], scope: str, *identifiers: str) -> None:
+        """Count the attempt in each window in turn; TooManyAttempts at the first that is full."""
+        for item in items:
+            if not await self._limiter.hit(item, *identifiers):
+                stats = await self._limiter.get_window_stats(item, *identifiers)
+                raise TooManyAttempts(scope, max(1, math.ceil(stats.reset_time - time.time())))
