@@ -51,7 +51,8 @@ class OwnershipIndex:
         self._codec = codec
         self._identities = dict(identities or {})
         self._declared = frozenset(declared)
-        self._key_accounts = dict(key_accounts or {})
+        # Sealed once: an `Owner` carries its account sealed (ownership.Owner).
+        self._key_accounts = {k: codec.seal_account(a) if a else None for k, a in (key_accounts or {}).items()}
 
     def _slot(self, chain: str, address: str) -> Slot:
         identity = self._identities.get(chain)
@@ -68,7 +69,11 @@ class OwnershipIndex:
             # Seen in a check: the address was handed out, so derivation runs `gap` past it.
             await self.backend.mark_used(chain, f"{d.key}:{d.branch}", d.index)
             return Owner(declared=True, ours=True, account=self._key_accounts.get(d.key))
-        return Owner(declared=True, ours=True, account=entry.account)
+        account = self._codec.seal_account(entry.account) if entry.account is not None else None
+        return Owner(declared=True, ours=True, account=account)
+
+    def open_account(self, sealed: str) -> str:
+        return self._codec.open_account(sealed)
 
     async def version(self, chain: str) -> int:
         return (await self.backend.meta(chain))[1]
