@@ -56,9 +56,14 @@ class Notes:
     def __init__(self) -> None:
         self.queued: dict[str, dict[str, str]] = {}
         self.enriched: list[tuple[TicketRef, list[dict[str, Any]]]] = []
+        self.guards: dict[str, dict[str, Any]] = {}  # key -> what a "credit it" note was decided from
 
-    async def enqueue_note(self, ref: TicketRef, key: str, body: str) -> bool:
+    async def enqueue_note(
+        self, ref: TicketRef, key: str, body: str, credit_guard: dict[str, Any] | None = None
+    ) -> bool:
         self.queued.setdefault(ref.ticket_id, {})[key] = body
+        if credit_guard is not None:
+            self.guards[key] = credit_guard
         return True
 
     async def enqueue_enrich(self, ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
