@@ -298,7 +298,9 @@ class CheckService:
                 log.warning("watch state unavailable: %s", exc)
                 return None
             if watch is not None and watch.replaced_by:
-                return verdict_of(target.chain, watch)
+                # With the owner the index gives now, as the watcher decides (and a record written before accounts
+                # were sealed never reaches an answer).
+                return verdict_of(target.chain, watch.with_(owner=await self._owner(target)))
         return None
 
     async def _observe_all(self, targets: list[Target]) -> list[tuple[Target, Observation | NodeUnavailable]]:
