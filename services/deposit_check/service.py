@@ -4,6 +4,7 @@ Routes call `CheckService.check_json`; everything about chains and caching stays
 """
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ Followed = tuple[Target, Observation, Owner]
 """What a watch follows: the chain and canonical address, the last observation, and the address's owner."""
 
 PLANS_KEPT = 4096
+_SEALED_ACCOUNT = b'"account":"'  # where an answer's (sealed) account reference starts, when it has one
 _REQUEST_FIELDS = tuple(CheckRequest.model_fields)  # every field: a new one cannot be forgotten in the key
 
 
@@ -296,7 +298,9 @@ class CheckService:
                 log.warning("watch state unavailable: %s", exc)
                 return None
             if watch is not None and watch.replaced_by:
-                return verdict_of(target.chain, watch)
+                # With the owner the index gives now, as the watcher decides (and a record written before accounts
+                # were sealed never reaches an answer).
+                return verdict_of(target.chain, watch.with_(owner=await self._owner(target)))
         return None
 
     async def _observe_all(self, targets: list[Target]) -> list[tuple[Target, Observation | NodeUnavailable]]:
@@ -356,6 +360,7 @@ class CheckService:
         started = time.perf_counter()
         try:
             answer = await self._answer(req)
+            body = self._opened(answer.body, answer.chain)
         except NodeUnavailable as exc:
             asked = exc.chain if exc.chain in self.chains else req.chain
             metrics.checked(asked if asked in self.chains else "none", Status.UNAVAILABLE, "miss")
@@ -365,7 +370,22 @@ class CheckService:
             raise
         cache = "hit" if answer.cached else "miss"
         metrics.checked(answer.chain, answer.status, cache, time.perf_counter() - started)
-        return answer.body, answer.cached
+        return body, answer.cached
+
+    def _opened(self, body: bytes, chain: str) -> bytes:
+        """The answer with its account reference opened: kept sealed (the cache, watch records), it is in the
+        clear only here, in the HTTP answer. A reference that no longer opens (the secret changed) is a 503, as
+        an index that does not answer: never an answer without the account it had."""
+        at = body.find(_SEALED_ACCOUNT)  # compact JSON: a quote inside a string value is escaped, so only the field
+        if at < 0:
+            return body
+        start = at + len(_SEALED_ACCOUNT)
+        end = body.index(b'"', start)
+        try:
+            account = self.ownership.open_account(body[start:end].decode())
+        except ValueError as exc:
+            raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=chain) from None
+        return body[:start] + json.dumps(account)[1:-1].encode() + body[end:]
 
     async def _answer(self, req: CheckRequest) -> Answer:
         plan = self.plan(req)

@@ -40,16 +40,27 @@ class Delivery:
             "ttl": JOB_TTL_SECONDS,
         }
 
-    async def enqueue_note(self, ref: TicketRef, key: str, body: str) -> bool:
+    async def enqueue_note(
+        self, ref: TicketRef, key: str, body: str, credit_guard: dict[str, Any] | None = None
+    ) -> bool:
         """Queue one note; False when a job with this key is already queued.
 
         The note goes into the outbox first: whatever becomes of the job (a worker killed, a job
         aborted by the queue), the outbox keeps the note until it is posted (see `requeue_stale`).
+        `credit_guard`: a note that advises crediting carries what the advice was decided from, and
+        the worker decides it again before posting (`service.credit_guard`).
         """
-        payload = self.privacy.seal(
-            # queued_at: for the delivery-lag metric; it stays when the outbox queues the note again
-            {"helpdesk": ref.helpdesk, "ticket_id": ref.ticket_id, "key": key, "body": body, "queued_at": time.time()}
-        )
+        note = {
+            "helpdesk": ref.helpdesk,
+            "ticket_id": ref.ticket_id,
+            "key": key,
+            "body": body,
+            "queued_at": time.time(),
+        }
+        if credit_guard is not None:
+            note["credit_guard"] = credit_guard
+        # queued_at: for the delivery-lag metric; it stays when the outbox queues the note again
+        payload = self.privacy.seal(note)
         await self.links.outbox_add(key, payload)
         return await self._enqueue_note(key, payload)
 

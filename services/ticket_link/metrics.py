@@ -17,7 +17,8 @@ WEBHOOKS = Counter(
 )
 NOTES = Counter(
     "ticket_link_notes_total",
-    "Note delivery attempts by helpdesk and result (delivered, retried, failed)",
+    'Note delivery attempts by helpdesk and result (delivered, retried, failed, superseded: a "credit it" '
+    "taken back before posting by a later claim of the same tx)",
     ["helpdesk", "result"],
 )
 NOTE_LAG = Histogram(

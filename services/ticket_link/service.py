@@ -10,7 +10,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from ticket_link import metrics
-from ticket_link.advice import Match, match_of
+from ticket_link.advice import Advice, Match, advise, match_of, owner_of
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import NotesConfig
 from ticket_link.delivery import Delivery
@@ -26,7 +26,14 @@ from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
 from ticket_link.links import Claimant, Links, TicketRef, note_key
-from ticket_link.schemas import DepositClaim, DepositClaimResponse, DuplicateClaim, EventType, claim_response
+from ticket_link.schemas import (
+    AddressOwner,
+    DepositClaim,
+    DepositClaimResponse,
+    DuplicateClaim,
+    EventType,
+    claim_response,
+)
 from ticket_link.texts import render_note, render_player_message
 
 log = logging.getLogger(__name__)
@@ -67,6 +74,25 @@ def standing(claimants: list[Claimant], me: str, verdict_account: str | None) ->
         earlier_ticket=None if am_first or first is None else first.ref.label,
         later_tickets=", ".join(c.ref.label for c in others) if am_first and others else None,
     )
+
+
+def key_status(status: str, where: Standing) -> str:
+    """What a note's idempotency key says beside the ticket and the tx: the status, whether other tickets claim
+    the tx, and the account match when known. A claim whose account changed (a webhook redelivered with another
+    account field) is a new fact with a new note; the same claim again is the same note."""
+    return (
+        status + (":duplicate" if where.duplicate else "") + ("" if where.match is Match.UNKNOWN else f":{where.match}")
+    )
+
+
+def credit_guard(verdict: dict[str, Any], where: Standing, verdict_account: str | None) -> dict[str, Any] | None:
+    """For a note that advises crediting: what its advice was decided from, so that the worker decides it again
+    from the claimants at delivery time (`TicketService.still_credit`). None for any other note: a later claim
+    can only take a "credit it" back, never give one."""
+    status, owner = str(verdict.get("status")), owner_of(verdict.get("address_owner"))
+    if advise(status, owner, where.match, where.duplicate, rival_matched=where.rival_matched) is not Advice.CREDIT:
+        return None
+    return {"tx_hash": verdict["tx_hash"], "status": status, "address_owner": owner.value, "account": verdict_account}
 
 
 class TicketService:
@@ -135,6 +161,36 @@ class TicketService:
     def _verdict_account(self, verdict: dict[str, Any]) -> str | None:
         account = verdict.get("account")
         return self.links.privacy.account_key(account) if isinstance(account, str) and account else None
+
+    async def _event_account(
+        self, event: dict[str, str], verdict: dict[str, Any], claimants: list[Claimant]
+    ) -> str | None:
+        """The keyed hash of the address's account for an event's notes. Events carry no account reference (a
+        stream is storage: docs/api.md "Events"), so deposit_check is asked, only when a claimant has an account
+        to compare and the address is the casino's (its answer is cached). DepositCheckUnavailable propagates:
+        the event stays pending and is handled again later, never noted without its account."""
+        if "account" in verdict:  # written by a deposit_check from before events left the account out
+            return self._verdict_account(verdict)
+        if owner_of(verdict.get("address_owner")) is not AddressOwner.CASINO or not any(c.account for c in claimants):
+            return None
+        answer = await self.checker.check(
+            verdict["tx_hash"],
+            verdict["address"],
+            chain=verdict.get("chain") or event.get("chain"),
+            expected_amount=verdict.get("expected_amount"),
+            watch=False,
+        )
+        return self._verdict_account(answer)
+
+    async def still_credit(self, ref: TicketRef, guard: dict[str, Any]) -> bool:
+        """Run by the worker before it posts a note that advised crediting: the advice decided again from the
+        tickets claiming the tx now. A claim that came while the note waited (another ticket, no account binding
+        to tell them apart) takes the "credit it" back; that claim queued this ticket its duplicate note."""
+        claimants = await self.links.claimants(guard["tx_hash"])
+        where = standing(claimants, self.links.ticket_key(ref), guard.get("account"))
+        owner = owner_of(guard.get("address_owner"))
+        advice = advise(guard["status"], owner, where.match, where.duplicate, rival_matched=where.rival_matched)
+        return advice is Advice.CREDIT
 
     async def claim(self, ref: TicketRef, req: DepositClaim) -> ClaimOutcome:
         """The bot and form flow: check now, answer the caller, and queue the internal note.
@@ -213,10 +269,10 @@ class TicketService:
         generation = int(event.get("generation") or 0)
         status = event["status"] if event["type"] != EventType.EXPIRED else EventType.EXPIRED.value
         # Generation 0 shares its keys with the first check's notes: one note per status, whichever came first.
-        key_status = status if generation == 0 else f"{status}#{generation}"
+        status_key = status if generation == 0 else f"{status}#{generation}"
         claimants = await self.links.claimants(tx_hash)
         written_ms = int(event.get("written_ms") or 0)
-        verdict_account = self._verdict_account(verdict)
+        verdict_account = await self._event_account(event, verdict, claimants)
         for claimant in claimants:
             if written_ms and written_ms < claimant.linked_ms:
                 # The change happened before this ticket claimed the tx: its first note, from a
@@ -224,13 +280,14 @@ class TicketService:
                 continue
             where = standing(claimants, claimant.key, verdict_account)
             # A duplicate's first note has the ":duplicate" key: the same status from the watcher is the same note.
-            key = note_key(claimant.key, tx_hash, key_status + (":duplicate" if where.duplicate else ""))
+            key = note_key(claimant.key, tx_hash, key_status(status_key, where))
             if await self.links.was_posted(key):
                 continue
             body = self._render(
                 verdict, where, event=event["type"], previous_status=event.get("previous_status") or None
             )
-            await self.delivery.enqueue_note(claimant.ref, key, body)
+            guard = credit_guard(verdict, where, verdict_account)
+            await self.delivery.enqueue_note(claimant.ref, key, body, credit_guard=guard)
         return len(claimants)
 
     def _render(
@@ -285,15 +342,20 @@ class TicketService:
             if other.key == mine:
                 continue
             theirs = standing(claimants, other.key, verdict_account)
-            other_key = note_key(other.key, tx_hash, f"{verdict['status']}:duplicate:{mine}")
+            other_key = note_key(other.key, tx_hash, f"{key_status(verdict['status'], theirs)}:{mine}")
             if not await self.links.was_posted(other_key):
-                await self.delivery.enqueue_note(other.ref, other_key, self._render(verdict, theirs))
-        status = verdict["status"] + (":duplicate" if where.duplicate else "")
-        key = note_key(mine, tx_hash, status)
+                await self.delivery.enqueue_note(
+                    other.ref,
+                    other_key,
+                    self._render(verdict, theirs),
+                    credit_guard=credit_guard(verdict, theirs, verdict_account),
+                )
+        key = note_key(mine, tx_hash, key_status(verdict["status"], where))
         if await self.links.was_posted(key):
             return False, where
         # A job with this key still queued makes this a no-op (saq); once posted, the marker above.
-        await self.delivery.enqueue_note(ref, key, self._render(verdict, where))
+        guard = credit_guard(verdict, where, verdict_account)
+        await self.delivery.enqueue_note(ref, key, self._render(verdict, where), credit_guard=guard)
         return True, where
 
     async def _note_without_verdict(
@@ -310,8 +372,9 @@ class TicketService:
 
 
 def enrich_key(ticket_key: str, claims: list[dict[str, Any]]) -> str:
-    """Same ticket, same claims: the same job, however often the webhook is redelivered."""
+    """Same ticket, same claims: the same job, however often the webhook is redelivered. A claim's account (its
+    keyed hash) is part of it: a redelivery whose account field changed is checked again, not dropped as a copy."""
     text = ticket_key + "".join(
-        f"|{c['tx_hash']}:{c['address']}:{c.get('chain')}:{c.get('expected_amount')}" for c in claims
+        f"|{c['tx_hash']}:{c['address']}:{c.get('chain')}:{c.get('expected_amount')}:{c.get('account')}" for c in claims
     )
     return hashlib.sha256(text.encode()).hexdigest()[:40]

@@ -50,6 +50,13 @@ async def deliver_note(ctx: WorkerContext, *, payload: str) -> str:
         await _posted(c, note["key"])
         _delivered(helpdesk.name, note)
         return "already there"
+    guard = note.get("credit_guard")
+    if guard is not None and not await c.service.still_credit(TicketRef(note["helpdesk"], note["ticket_id"]), guard):
+        # Another ticket claimed the tx while this "credit it" waited: that claim queued this ticket its duplicate
+        # note, which says what to do now. This one is never posted.
+        await c.links.outbox_done(note["key"])
+        metrics.NOTES.labels(helpdesk.name, "superseded").inc()
+        return "superseded"
     try:
         await helpdesk.post_note(note["ticket_id"], note["body"], public=public)
     except HelpdeskRateLimited as exc:

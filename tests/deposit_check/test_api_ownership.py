@@ -25,7 +25,7 @@ from deposit_check.ownership.build import build_ownership
 from deposit_check.watch.state import Watch
 from harness.redis_server import running_redis
 from tests.conftest import RedisServer
-from tests.deposit_check.owners import DictOwnership
+from tests.deposit_check.owners import CODEC, DictOwnership
 from tests.deposit_check.test_api_utxo import PENDING_TTL, check, make_config
 from tests.servers import serve
 
@@ -144,14 +144,17 @@ confirmations = 15
     assert (body["status"], body["watching"], body["address_owner"]) == ("not_found", True, "unknown")
     client = redis.Redis.from_url(redis_url)
     try:
-        owners = {
-            chain: Watch.from_json(client.hget(ChainKeys(chain).watches, tx)).owner  # type: ignore[arg-type]
-            for chain in ("ethereum", "bsc")
-        }
+        records = {chain: client.hget(ChainKeys(chain).watches, tx) for chain in ("ethereum", "bsc")}
         client.flushdb()
     finally:
         client.close()
-    assert owners == {"ethereum": Owner(declared=True, ours=True, account="acct-3"), "bsc": UNDECLARED}
+    owners = {chain: Watch.from_json(raw).owner for chain, raw in records.items()}  # type: ignore[arg-type]
+    # The record keeps the account sealed: never the reference itself.
+    assert owners == {
+        "ethereum": Owner(declared=True, ours=True, account=CODEC.seal_account("acct-3")),
+        "bsc": UNDECLARED,
+    }
+    assert all(b"acct-3" not in raw for raw in records.values() if raw)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from ticket_link.helpdesks import payload
 from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
 from ticket_link.schemas import DepositClaim
-from ticket_link.service import TicketService
+from ticket_link.service import TicketService, enrich_key
 
 ADDRESS = "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w"
 CREDIT_IT = "credit it, if not already done"
@@ -56,9 +56,14 @@ class Notes:
     def __init__(self) -> None:
         self.queued: dict[str, dict[str, str]] = {}
         self.enriched: list[tuple[TicketRef, list[dict[str, Any]]]] = []
+        self.guards: dict[str, dict[str, Any]] = {}  # key -> what a "credit it" note was decided from
 
-    async def enqueue_note(self, ref: TicketRef, key: str, body: str) -> bool:
+    async def enqueue_note(
+        self, ref: TicketRef, key: str, body: str, credit_guard: dict[str, Any] | None = None
+    ) -> bool:
         self.queued.setdefault(ref.ticket_id, {})[key] = body
+        if credit_guard is not None:
+            self.guards[key] = credit_guard
         return True
 
     async def enqueue_enrich(self, ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
@@ -186,3 +191,33 @@ async def test_a_webhook_claim_carries_the_configured_account_keyed_hashed(clien
     await tl.enrich(ref, claims)
     (note,) = notes.of("500")
     assert "another player account" in note and CREDIT_IT not in note
+
+
+async def test_a_credit_it_is_guarded_and_a_later_claim_takes_it_back(client: redis.Redis) -> None:
+    """What the worker asks before it posts a "credit it" (`still_credit`): true until another ticket claims the
+    tx with no account binding to tell them apart; a binding that decides keeps the owner's "credit it"."""
+    notes = Notes()
+    tl = service(client, Checker(), notes)
+    first = claim()
+    await tl.claim(TicketRef("desk", "500"), first)
+    [(key, guard)] = notes.guards.items()
+    assert CREDIT_IT in notes.queued["500"][key] and await tl.still_credit(TicketRef("desk", "500"), guard)
+    await tl.claim(TicketRef("desk", "501"), claim(tx_hash=first.tx_hash))
+    assert not await tl.still_credit(TicketRef("desk", "500"), guard)  # taken back
+    assert list(notes.guards) == [key]  # no note of the duplicate says "credit it", none is guarded
+
+    bound = Notes()
+    tl = service(client, Checker("casino", "acct-O"), bound)
+    owners = claim(account="acct-O")
+    await tl.claim(TicketRef("desk", "510"), owners)
+    [guard] = bound.guards.values()
+    await tl.claim(TicketRef("desk", "511"), claim(tx_hash=owners.tx_hash, account="acct-T"))
+    assert await tl.still_credit(TicketRef("desk", "510"), guard)  # the binding decides: still the owner's
+
+
+def test_a_redelivered_webhook_is_one_job_unless_its_account_changed() -> None:
+    claims = [{"tx_hash": "ab" * 32, "address": ADDRESS, "account": "k1"}]
+    same = [dict(c) for c in claims]
+    changed = [{**c, "account": "k2"} for c in claims]
+    assert enrich_key("t", claims) == enrich_key("t", same) != enrich_key("t", changed)
+    assert enrich_key("t", claims) != enrich_key("t", [{**c, "account": None} for c in claims])

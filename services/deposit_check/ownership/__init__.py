@@ -16,7 +16,9 @@ class Owner:
 
     declared: bool  # the chain has ownership declared (xpubs or imported addresses)
     ours: bool = False  # the address is one of the casino's (False whenever `declared` is False)
-    account: str | None = None  # the casino's opaque player account reference, when known
+    # The casino's opaque player account reference when known, SEALED (`Ownership.open_account` opens it): what
+    # deposit_check keeps (cached answers, watch records) never holds it in the clear; only HTTP answers open it.
+    account: str | None = None
 
 
 UNDECLARED = Owner(declared=False)
@@ -38,6 +40,10 @@ class Ownership(Protocol):
         REDIS_URL), so a cached check reads both at once; None when the version is not kept there."""
         ...
 
+    def open_account(self, sealed: str) -> str:
+        """The account reference an `Owner.account` holds sealed (ValueError when it does not open)."""
+        ...
+
 
 class NoOwnership:
     """No ownership declared for any chain: today's behaviour, every address `unknown`."""
@@ -50,3 +56,6 @@ class NoOwnership:
 
     def version_key(self, chain: str) -> str | None:
         return None
+
+    def open_account(self, sealed: str) -> str:
+        raise ValueError("no ownership secret: no account reference can be opened")

@@ -1,6 +1,7 @@
 """Declaring addresses: what the CLI and the admin API call (checked lists in, counts out)."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from deposit_check.config import ChainConfig
@@ -48,8 +49,13 @@ class OwnershipAdmin:
         return await self._index_or_refuse().version(chain)
 
     async def lookup(self, chain: str, address: str) -> tuple[str, Owner]:
-        """The canonical address and what the index says of it (InvalidAddress when not of the chain)."""
+        """The canonical address and what the index says of it, its account opened: the admin's answer (the only
+        other place than a check's answer where an account reference is in the clear). InvalidAddress when the
+        address is not of the chain."""
         index = self._index_or_refuse()
         normalize, _ = self._normalizer(chain)
         canonical, _ = normalize(address)
-        return canonical, await index.owner_of(chain, canonical)
+        owner = await index.owner_of(chain, canonical)
+        if owner.account is not None:
+            owner = replace(owner, account=index.open_account(owner.account))
+        return canonical, owner

@@ -5,8 +5,13 @@ hashes per chain) and a 12-byte field, so nothing at rest lists the casino's add
 player cannot search offline for an address whose hash meets one of ours (2^96 fields per bucket).
 An account reference is sealed with AES-SIV bound to the address's field (a value copied onto
 another address does not open), 17 bytes more than the reference itself.
+
+Outside the index (the `Owner` a lookup answers, and so verdicts, cached answers, watch records) an
+account travels sealed too (`seal_account`): AES-SIV without a nonce is deterministic, so two sealed
+references are equal exactly when the references are, and only an HTTP answer opens one.
 """
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
@@ -28,6 +33,7 @@ ACCOUNT_RULE = "an opaque id of 1-128 letters, digits or ._:/+=- (no spaces, no 
 _IMPORTED = 0x00
 _IMPORTED_WITH_ACCOUNT = 0x01
 _DERIVED = 0x02
+_SEALED_REFERENCE = b"deposit_check sealed account reference v1"  # associated data: not an index entry
 
 
 def _derive(secret: bytes, purpose: bytes, length: int) -> bytes:
@@ -75,6 +81,18 @@ class Codec:
         raw = secret.encode()
         self._hash_key = _derive(raw, b"deposit_check ownership address hash v1", 32)
         self._siv = AESSIV(_derive(raw, b"deposit_check ownership account seal v1", 64))
+
+    def seal_account(self, account: str) -> str:
+        """An account reference as it may be kept or passed around: sealed, deterministic (equal in, equal out)."""
+        return base64.urlsafe_b64encode(self._siv.encrypt(account.encode(), [_SEALED_REFERENCE])).decode().rstrip("=")
+
+    def open_account(self, sealed: str) -> str:
+        """ValueError when `sealed` is not a reference sealed with this secret."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+            return self._siv.decrypt(raw, [_SEALED_REFERENCE]).decode()
+        except (InvalidTag, ValueError):
+            raise ValueError("a sealed account reference does not open with this secret") from None
 
     def slot(self, chain: str, address: str) -> Slot:
         """`address` in the chain's canonical form."""

@@ -28,6 +28,8 @@ def verdict_of(chain: Chain, watch: Watch, tip: int | None = None) -> Verdict:
 
 
 def verdict_json(chain: Chain, verdict: Verdict) -> dict[str, Any]:
+    """The verdict as an event carries it: the check's answer without `account` (a stream is storage, and an
+    account reference is never stored in the clear; a consumer that needs it asks `/v1/checks`)."""
     response = CheckResponse.from_verdict(verdict, [chain.name], datetime.now(UTC))
     response.watching = not verdict.final
-    return response.model_dump(mode="json")
+    return response.model_dump(mode="json", exclude={"account"})

@@ -62,6 +62,7 @@ class Watch:
     registered_at: float = 0.0
     expires_at: float | None = None  # while not yet in a block
     # What the check that registered it knew of the address: every verdict of the watch is decided with it.
+    # Its account is sealed (ownership.Owner), so the record holds no account reference in the clear.
     owner: Owner = UNDECLARED
 
     def to_json(self) -> str:

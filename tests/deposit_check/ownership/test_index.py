@@ -30,7 +30,14 @@ async def test_declared_addresses_are_ours_others_not(admin: OwnershipAdmin, ind
     ours, theirs = ltc_addresses(2)
     counts = await admin.put("litecoin", [(1, ours.upper(), "player-17"), (2, ltc_addresses(1)[0], None)])
     assert counts == Counts(added=2)
-    assert await index.owner_of("litecoin", ours) == Owner(declared=True, ours=True, account="player-17")
+    owner = await index.owner_of("litecoin", ours)
+    assert (owner.declared, owner.ours) == (True, True)
+    # The account travels sealed (deterministic: equal references seal equal), opened only for an answer.
+    assert owner.account is not None and "player-17" not in owner.account
+    assert owner == await index.owner_of("litecoin", ours) and index.open_account(owner.account) == "player-17"
+    assert (await admin.lookup("litecoin", ours))[1].account == "player-17"  # the admin's lookup opens it
+    with pytest.raises(ValueError):
+        index.open_account(owner.account[:-2] + ("AA" if not owner.account.endswith("AA") else "BB"))
     assert await index.owner_of("litecoin", theirs) == Owner(declared=True, ours=False)
     # Another chain stays undeclared.
     assert await index.owner_of("ethereum", evm_addresses(1)[0]) == Owner(declared=False)
@@ -46,7 +53,7 @@ async def test_reimport_is_idempotent_and_counts(admin: OwnershipAdmin, index: O
     changed = [(1, addresses[0], "acct-new"), *items[1:10]]
     assert await admin.put("litecoin", changed) == Counts(updated=1, unchanged=9)
     assert await index.version("litecoin") > version
-    assert (await index.owner_of("litecoin", addresses[0])).account == "acct-new"
+    assert index.open_account((await index.owner_of("litecoin", addresses[0])).account or "") == "acct-new"
     assert await index.count("litecoin") == 12_000
 
 

@@ -4,7 +4,7 @@ confirms what the check called not ours, nor an address withdrawn meanwhile."""
 from decimal import Decimal
 
 from deposit_check.devnet.litecoind import Litecoind
-from tests.deposit_check.owners import DictOwnership
+from tests.deposit_check.owners import CODEC, DictOwnership
 from tests.deposit_check.watch.conftest import Rig
 
 
@@ -31,8 +31,13 @@ async def test_a_watched_deposit_to_the_casinos_address_is_confirmed_with_its_ac
     events = await utxo_rig.events()
     assert [e["status"] for e in events] == ["confirmed"]
     verdict = events[-1]["verdict"]
-    assert (verdict["address_owner"], verdict["account"]) == ("casino", "acct-7")
+    # An event is storage: it carries no account (a consumer asks /v1/checks); the record keeps it sealed.
+    assert verdict["address_owner"] == "casino" and "account" not in verdict
     assert "not verified" not in verdict["summary"]
+    watch = await utxo_rig.service.registry.watched(utxo_rig.chain.name, txid)  # type: ignore[union-attr]
+    assert watch is not None and watch.owner.account == CODEC.seal_account("acct-7")
+    assert "acct-7" not in watch.to_json() and all("acct-7" not in str(e) for e in events)
+    assert (await utxo_rig.check(txid, ours))["account"] == "acct-7"  # the HTTP answer opens it
 
 
 async def test_the_players_own_address_is_not_ours_final_and_never_watched(utxo_rig: Rig, litecoind: Litecoind) -> None:
@@ -73,4 +78,6 @@ async def test_an_address_withdrawn_or_given_another_account_while_watched_is_de
     await utxo_rig.follower.step()
     verdicts = {e["verdict"]["address"]: e["verdict"] for e in await utxo_rig.events()}
     assert (verdicts[withdrawn]["status"], verdicts[withdrawn]["address_owner"]) == ("not_our_address", "not_casino")
-    assert (verdicts[moved]["status"], verdicts[moved]["account"]) == ("confirmed", "acct-3")
+    assert verdicts[moved]["status"] == "confirmed"
+    watch = await utxo_rig.service.registry.watched(chain, paid[moved])  # type: ignore[union-attr]
+    assert watch is not None and watch.owner.account == CODEC.seal_account("acct-3")  # as the index says now
