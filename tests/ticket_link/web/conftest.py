@@ -15,6 +15,7 @@ import redis.asyncio as redis
 from fastapi import FastAPI
 
 from tests.conftest import require_tool
+from tests.helpers import dev_mode
 from ticket_link.app import create_app
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig, parse_config
@@ -104,7 +105,7 @@ class DepositCheck:
 
 
 def make_app(deposit_check: DepositCheck, web: bool = True) -> FastAPI:
-    file = parse_config(config_text(web), env={})
+    file = parse_config(dev_mode(config_text(web)), env={})
     app = create_app(AppConfig(file=file, redis_url="redis://127.0.0.1:1/0", source="test"))
     # No lifespan under the ASGI transport: the service gets only what a check needs. Its Redis is
     # one that does not answer (the event stream is then left out: the card re-asks deposit_check).
