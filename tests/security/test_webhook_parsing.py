@@ -200,11 +200,12 @@ def test_thirty_thousand_followups_parse_in_under_100_ms() -> None:
     )
     timings = []
     for _ in range(5):
-        started = time.perf_counter()
+        # This thread's CPU time: what the parse costs, not what other processes on the machine take.
+        started = time.thread_time()
         ticket = desk.read_webhook(body)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.thread_time() - started)
     assert ticket.ticket_id == "7" and len(ticket.text) == payload.MAX_TEXT_CHARS
-    # The best of 5, on a shared 2-core machine: 20-40 ms here; the list made it ~10 s.
+    # The best of 5: ~20-40 ms here (a shared 2-core machine); the list made it ~10 s.
     assert min(timings) < 0.1, timings
 
 
