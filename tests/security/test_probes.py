@@ -25,7 +25,7 @@ from tests.servers import serve
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 
-TTL = 1.0
+TTL = 0.5
 
 
 class CountingProxy:
@@ -85,7 +85,7 @@ confirmations = 6
     return DepositCheckConfig(file=parse_deposit_check(text, env={}), redis_url=None, source="test")
 
 
-def hammer(url: str, calls: int = 100, spread_seconds: float = 2.5, workers: int = 10) -> tuple[list[int], float]:
+def hammer(url: str, calls: int = 100, spread_seconds: float = 1.5, workers: int = 10) -> tuple[list[int], float]:
     """`calls` GETs of `url`, `workers` at a time, spread over about `spread_seconds`: statuses, duration."""
     started = time.monotonic()
 
