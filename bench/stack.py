@@ -60,6 +60,8 @@ def confirmed_deposits(node: Litecoind, count: int) -> list[LtcDeposit]:
 
 def deposit_check_config(ltc_rpc_url: str) -> str:
     return f"""
+[api]
+dev_mode = true
 [chains.litecoin]
 family = "utxo"
 network = "regtest"
@@ -71,6 +73,8 @@ confirmations = {LTC_CONFIRMATIONS}
 def ticket_link_config(secret: str, deposit_check_url: str, desk: DevDesk, webhook_secret: str) -> str:
     return f"""
 secret = "{secret}"
+[api]
+dev_mode = true
 [deposit_check]
 url = "{deposit_check_url}"
 [notes]

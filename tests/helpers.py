@@ -16,3 +16,9 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def dev_mode(config_text: str) -> str:
+    """A service's config text with `[api] dev_mode = true`: without API keys, loopback callers have every
+    scope (as most tests call). Appended, so the text must not have an `[api]` table of its own."""
+    return config_text + "\n[api]\ndev_mode = true\n"

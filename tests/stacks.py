@@ -18,6 +18,7 @@ from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from harness.redis_server import RedisServer
 from harness.serving import serve
+from tests.helpers import dev_mode
 from ticket_link.app import create_app as create_ticket_link
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
@@ -95,7 +96,7 @@ rpc_urls = ["{litecoind.rpc_url}"]
 confirmations = 6
 """
     )
-    return DepositCheckConfig(file=parse_deposit_check(text, env={}), redis_url=redis_url, source="test")
+    return DepositCheckConfig(file=parse_deposit_check(dev_mode(text), env={}), redis_url=redis_url, source="test")
 
 
 @contextmanager
@@ -117,6 +118,6 @@ base_url = "http://127.0.0.1:9"
 username = "bot"
 password = "never-used"
 """ + "".join(k.toml() for k in keys)
-        config = AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
+        config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_url, source="test")
         with serve(create_ticket_link(config)) as url:
             yield BotStack(dc_url, url, redis_url)

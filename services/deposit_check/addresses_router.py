@@ -14,9 +14,10 @@ from deposit_check.ownership.schemas import (
 )
 from deposit_check.verdict import account_of, address_owner
 from desk_common.auth import Caller, api_caller
+from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 
-router = APIRouter(prefix="/v1/addresses", tags=["addresses"])
+router = APIRouter(prefix="/v1/addresses", tags=["addresses"], route_class=StrictJsonRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     **auth_error_docs("The key's `scopes` do not list `admin` (a key without `scopes` does not have it)."),

@@ -27,6 +27,7 @@ from desk_common.errors import install_error_handlers
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 from desk_common.middleware import BodyLimit
 from desk_common.openapi import document_components
+from desk_common.readiness import Probe, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
         app.state.ownership = ownership or build_ownership(config, watch_redis)
         app.state.service = CheckService(chains, store, config.file.cache, registry, app.state.ownership)
+        probes: dict[str, Probe] = {f"chain:{name}": chain.ready for name, chain in chains.items()}
+        probes[f"store:{store.kind}"] = store.ping
+        app.state.readiness = Readiness(probes, config.file.api.readyz_cache_seconds)
         app.state.ownership_admin = OwnershipAdmin(app.state.ownership, dict(config.file.chains))
         stop = asyncio.Event()
         watcher = asyncio.create_task(run_followers(config, stop, app.state.ownership)) if run_watcher else None

@@ -71,6 +71,11 @@ ChainConfig = Annotated[UtxoChainConfig | EvmChainConfig, Field(discriminator="f
 
 class ApiConfig(_Strict):
     keys: list[ApiKey] = Field(default_factory=list)
+    # With no keys: let loopback callers in with every scope (else start-up fails). Development only:
+    # a reverse proxy on the same host is loopback too.
+    dev_mode: bool = False
+    # `/readyz` (no key) answers from a probe at most this old; concurrent calls share one probe.
+    readyz_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
 
 class CacheConfig(_Strict):

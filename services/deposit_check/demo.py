@@ -103,6 +103,9 @@ class Demo:
 
     def _config(self, token: str) -> str:
         return f"""# Written by deposit-check serve --demo
+[api]
+dev_mode = true  # no API keys: loopback callers have every scope (never outside a demo)
+
 [chains.litecoin]
 family = "utxo"
 network = "regtest"

@@ -16,7 +16,15 @@ EXPLICIT_SCOPES = ("admin",)
 
 def build_gate(config: AppConfig) -> auth.Gate:
     """Keys, scopes and rate limits; counted in Redis when REDIS_URL is set, else in memory."""
-    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.RATE_LIMITS, explicit=EXPLICIT_SCOPES)
+    return auth.Gate(
+        config.file.api.keys,
+        SCOPES,
+        config.redis_url,
+        keys.RATE_LIMITS,
+        explicit=EXPLICIT_SCOPES,
+        dev_mode=config.file.api.dev_mode,
+        new_key_command="deposit-check new-key NAME",
+    )
 
 
 async def get_service(request: Request) -> CheckService:

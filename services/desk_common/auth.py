@@ -1,6 +1,8 @@
 """Bearer API keys (kept as SHA-256 digests), their scopes and their rate limits.
 
-With no keys configured only loopback callers get in, with every scope and no limit (dev mode).
+With no keys configured the service does not start, unless the config says `dev_mode = true`
+under `[api]`: then loopback callers get in, with every scope and no limit. Explicit, because a
+reverse proxy on the same host is loopback too: without keys, it would hand the world every scope.
 Rate limits are counted by the `limits` package: in Redis when there is one (shared by every API
 process), else in this process's memory.
 
@@ -47,6 +49,10 @@ class AccessDenied(DeskError):
 
     status_code = 403
     code = "forbidden"
+
+
+class NoApiKeys(ValueError):
+    """No `[[api.keys]]` and no `dev_mode`: the service refuses to start (the message says what to do)."""
 
 
 class AuthFailed(AccessDenied):
@@ -129,7 +135,21 @@ class Gate:
         prefix: str,
         clock: Callable[[], float] = time.monotonic,  # how long a batch taken ahead stays good
         explicit: Iterable[str] = (),
+        dev_mode: bool = False,
+        new_key_command: str = "new-key NAME",
     ) -> None:
+        keys = list(keys)
+        if not keys and not dev_mode:
+            raise NoApiKeys(
+                f"no API keys are configured: make one with `{new_key_command}` and add the [[api.keys]] entry it "
+                "prints to the config file (docs/configuration.md); for local development only, `dev_mode = true` "
+                "under [api] lets loopback callers in without a key instead"
+            )
+        if not keys:
+            log.warning(
+                "dev_mode: no API keys, every loopback caller has every scope, unlimited "
+                "(a reverse proxy on this host included): never expose this service"
+            )
         every = frozenset(s for granted in scopes.values() for s in granted) | frozenset(scopes)
         implied = every - frozenset(explicit)
         self._callers: dict[str, Caller] = {}

@@ -53,6 +53,10 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     parts = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid" and isinstance(err.get("ctx"), dict):
+            # FastAPI's own body parsing: its loc is an offset, its msg says only "JSON decode error".
+            parts.append(f"body: not valid JSON: {err['ctx'].get('error', 'invalid')}")
+            continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return error_response("invalid_request", "; ".join(parts), 422)

@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from desk_common.errors import error_response, install_error_handlers
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 from desk_common.middleware import AccessLog, BodyLimit
+from desk_common.readiness import Readiness
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
 from ticket_link.dependencies import build_gate
@@ -41,6 +42,7 @@ def create_app(config: AppConfig) -> FastAPI:
         app.state.components = components
         app.state.service = components.service
         app.state.helpdesks = components.helpdesks
+        app.state.readiness = Readiness(components.service.ready_checks(), config.file.api.readyz_cache_seconds)
         log.info("ticket_link ready: helpdesks %s, config from %s", ", ".join(components.helpdesks), config.source)
         try:
             yield

@@ -26,7 +26,14 @@ async def get_service(request: Request) -> TicketService:
 
 def build_gate(config: AppConfig) -> auth.Gate:
     """Keys, scopes and rate limits, counted in ticket_link's Redis (shared by every API process)."""
-    return auth.Gate(config.file.api.keys, SCOPES, config.redis_url, keys.RATE_LIMITS)
+    return auth.Gate(
+        config.file.api.keys,
+        SCOPES,
+        config.redis_url,
+        keys.RATE_LIMITS,
+        dev_mode=config.file.api.dev_mode,
+        new_key_command="ticket-link new-key NAME",
+    )
 
 
 async def claim_caller(body: DepositClaim, caller: Annotated[auth.Caller, Depends(auth.api_caller)]) -> auth.Caller:

@@ -14,6 +14,13 @@ class InvalidRequest(TicketLinkError):
     code = "invalid_request"
 
 
+class DuplicateJsonKey(TicketLinkError):
+    """A webhook body names a key twice in one object: which one the sender meant is unknowable (400)."""
+
+    status_code = 400
+    code = "duplicate_key"
+
+
 class UnknownHelpdesk(TicketLinkError):
     """The helpdesk named in the URL is not configured."""
 

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from desk_common.auth import Caller
+from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
-from desk_common.readiness import readiness
+from desk_common.readiness import Readiness
 from ticket_link.dependencies import Webhook, claim_caller, get_service
 from ticket_link.schemas import DepositClaim, DepositClaimResponse, ReadyResponse, WebhookAccepted
 from ticket_link.service import TicketService
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 _UNKNOWN_HELPDESK = error_doc(
     "No such helpdesk in the config.", "unknown_helpdesk", "unknown helpdesk 'zendesk'; configured: desk"
@@ -211,5 +212,7 @@ async def healthz() -> dict[str, str]:
     },
 )
 async def readyz(request: Request, service: Annotated[TicketService, Depends(get_service)]) -> JSONResponse:
-    """Readiness: pings Redis and asks deposit_check's `/readyz`, within 5 s. No key needed."""
-    return await readiness(service.ready_checks())
+    """Readiness: Redis and deposit_check's `/readyz` answered, within 5 s. No key needed: the answer is a probe
+    at most `[api] readyz_cache_seconds` old (5 s), so calls do not reach deposit_check or Redis."""
+    readiness: Readiness = request.app.state.readiness
+    return await readiness.answer()

@@ -7,6 +7,7 @@ import pytest
 
 from deposit_check.app import create_app
 from deposit_check.config import AppConfig, parse_config
+from tests.helpers import dev_mode
 
 CONFIG = '[chains.litecoin]\nfamily = "utxo"\nnetwork = "regtest"\nrpc_urls = ["http://u:p@127.0.0.1:9"]\nconfirmations = 6\n'
 VALID = b'{"tx_hash": "' + b"ab" * 32 + b'", "address": "rltc1qqqqsyqcyq5rqwzqfpg9scrgwpugpzysnrwhxws"}'
@@ -14,7 +15,7 @@ VALID = b'{"tx_hash": "' + b"ab" * 32 + b'", "address": "rltc1qqqqsyqcyq5rqwzqfp
 
 @pytest.fixture
 async def client():
-    app = create_app(AppConfig(file=parse_config(CONFIG, env={}), redis_url=None, source="test"))
+    app = create_app(AppConfig(file=parse_config(dev_mode(CONFIG), env={}), redis_url=None, source="test"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))  # loopback, no keys: let in
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:

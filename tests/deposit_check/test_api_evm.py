@@ -13,6 +13,7 @@ from deposit_check.config import AppConfig, parse_config
 from deposit_check.devnet.anvil import Anvil
 from deposit_check.models import Asset
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import serve
 
 pytestmark = pytest.mark.anvil
@@ -42,7 +43,7 @@ symbol = "BNB"
 rpc_urls = ["{anvil_other.rpc_url}"]
 confirmations = 15
 """
-    config = AppConfig(file=parse_config(text, env={}), redis_url=redis_server.url, source="test")
+    config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_server.url, source="test")
     with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
@@ -186,7 +187,7 @@ chain_id = 137
 rpc_urls = ["http://127.0.0.1:9"]
 confirmations = 64
 """
-    config = AppConfig(file=parse_config(text, env={}), redis_url=None, source="test")
+    config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=None, source="test")
     with serve(create_app(config)) as url:
         # Unknown on ethereum, polygon did not answer: it might be there, so we do not know.
         response = httpx.post(

@@ -27,6 +27,7 @@ from harness.redis_server import running_redis
 from tests.conftest import RedisServer
 from tests.deposit_check.owners import CODEC, DictOwnership
 from tests.deposit_check.test_api_utxo import PENDING_TTL, check, make_config
+from tests.helpers import dev_mode
 from tests.servers import serve
 
 
@@ -134,7 +135,7 @@ rpc_urls = ["{anvil_other.rpc_url}"]
 confirmations = 15
 """
     redis_url = f"redis://127.0.0.1:{redis_server.port}/14"  # a database of its own: no other test's watcher
-    config = AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
+    config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_url, source="test")
     ownership = DictOwnership()
     address = to_checksum_address("0x" + os.urandom(20).hex())
     ownership.declare("ethereum", address, "acct-3")  # declared on ethereum only; bsc: nothing declared

@@ -12,6 +12,7 @@ from deposit_check.app import create_app
 from deposit_check.config import AppConfig, parse_config
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import serve
 
 API_KEY = "test-key-0123456789"
@@ -32,7 +33,7 @@ confirmations = 6
 """
     if keys:
         text = f'[[api.keys]]\nname = "bot"\nsha256 = "{hashlib.sha256(API_KEY.encode()).hexdigest()}"\n' + text
-    return AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
+    return AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_url, source="test")
 
 
 @pytest.fixture(scope="module")

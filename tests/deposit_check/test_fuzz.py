@@ -11,6 +11,7 @@ from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.models import Asset
 from tests.conftest import RedisServer
 from tests.fuzz import fuzz
+from tests.helpers import dev_mode
 from tests.servers import serve
 
 pytestmark = pytest.mark.fuzz
@@ -36,7 +37,7 @@ contract = "{usdt.contract}"
 """
     # No keys: loopback callers pass (dev mode). A database of its own for the watches fuzzing registers.
     config = AppConfig(
-        file=parse_config(text, env={}), redis_url=f"redis://127.0.0.1:{redis_server.port}/11", source="test"
+        file=parse_config(dev_mode(text), env={}), redis_url=f"redis://127.0.0.1:{redis_server.port}/11", source="test"
     )
     with serve(create_app(config)) as base:
         yield base

@@ -2,11 +2,12 @@
 
 from deposit_check.app import create_app
 from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
+from tests.helpers import dev_mode
 from tests.openapi import load, problems
 
 
 async def test_every_operation_error_body_and_field_is_documented() -> None:
-    app = create_app(AppConfig(file=parse_config(DEFAULT_CONFIG, env={}), redis_url=None, source="test"))
+    app = create_app(AppConfig(file=parse_config(dev_mode(DEFAULT_CONFIG), env={}), redis_url=None, source="test"))
     spec, docs = await load(app)
     assert "swagger-ui" in docs.lower()
     assert problems(spec, may_be_unavailable={"/v1/checks", "/readyz"}) == []

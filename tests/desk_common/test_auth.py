@@ -32,8 +32,8 @@ def test_scopes_default_to_all_and_imply_others() -> None:
         checker.require("post", "posting")
 
 
-def test_no_keys_means_loopback_only_with_every_scope() -> None:
-    gate = Gate([], SCOPES, None, "t")
+def test_no_keys_in_dev_mode_means_loopback_only_with_every_scope() -> None:
+    gate = Gate([], SCOPES, None, "t", dev_mode=True)
     assert gate.authenticate(None, "::1").scopes == {"check", "post"}
     with pytest.raises(AuthFailed, match="loopback"):
         gate.authenticate("anything", "203.0.113.9")
@@ -47,7 +47,7 @@ async def test_limit_counts_per_key_and_says_when_to_retry() -> None:
         await gate.admit("a", None)
     assert 3500 < refused.value.retry_after <= 3600
     await gate.admit("b", None)  # its own budget
-    loopback = Gate([], SCOPES, None, "t")
+    loopback = Gate([], SCOPES, None, "t", dev_mode=True)
     for _ in range(500):
         await loopback.admit(None, "127.0.0.1")
 

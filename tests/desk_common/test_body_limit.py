@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from deposit_check.devnet.litecoind import Litecoind
 from desk_common.middleware import MAX_JSON_BODY_BYTES, BodyLimit
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.stacks import BotStack, bot_stack
 
 LIMIT = 1000
@@ -103,7 +104,7 @@ async def test_a_body_that_is_not_json_gets_our_error_shape() -> None:
     from deposit_check.config import AppConfig, parse_config
 
     text = '[chains.litecoin]\nfamily = "utxo"\nnetwork = "regtest"\nrpc_urls = ["http://u:p@127.0.0.1:9"]\nconfirmations = 6\n'
-    app = create_app(AppConfig(file=parse_config(text, env={}), redis_url=None, source="test"))
+    app = create_app(AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=None, source="test"))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

@@ -18,6 +18,7 @@ from deposit_check.models import Asset
 from tests.conftest import RedisServer
 from tests.deposit_check.owners import DictOwnership
 from tests.deposit_check.test_api_utxo import make_config
+from tests.helpers import dev_mode
 from tests.servers import serve
 
 
@@ -82,7 +83,7 @@ symbol = "USDT"
 contract = "{usdt.contract}"
 decimals = 6
 """
-    config = AppConfig(file=parse_config(text, env={}), redis_url=redis_server.url, source="test")
+    config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_server.url, source="test")
     with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 

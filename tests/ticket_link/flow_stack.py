@@ -15,6 +15,7 @@ from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
 from tests.stacks import desk_toml
 from tests.ticket_link.settle import wait_until, wait_until_settled
@@ -69,7 +70,9 @@ def flow_stack(
     """deposit_check from `dc_text` (its watcher on), ticket_link (with `api_key` for deposit_check), its worker
     and a DevDesk, all on Redis database `db`."""
     redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
-    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_url, source="test")
+    dc_config = DepositCheckConfig(
+        file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_url, source="test"
+    )
     started = time.time()
     port = free_port()
     (work / "desk").mkdir()
@@ -83,7 +86,9 @@ def flow_stack(
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
             config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
             config_path.write_text(ticket_link_config(dc_url, desk, api_key))
-            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_url, source="test")
+            config = AppConfig(
+                file=parse_config(dev_mode(config_path.read_text()), env={}), redis_url=redis_url, source="test"
+            )
             metrics_port = free_port()
             with (
                 serve(create_ticket_link(config), port=port) as url,

@@ -1,5 +1,6 @@
 """ticket_link's OpenAPI document (served at /openapi.json, browsable at /docs) is complete."""
 
+from tests.helpers import dev_mode
 from tests.openapi import load, problems
 from ticket_link.app import create_app
 from ticket_link.config import AppConfig, parse_config
@@ -7,7 +8,9 @@ from ticket_link.config import AppConfig, parse_config
 
 async def test_every_operation_error_body_and_field_is_documented() -> None:
     config = AppConfig(
-        file=parse_config('secret = "' + "s" * 40 + '"', env={}), redis_url="redis://127.0.0.1:9/0", source="test"
+        file=parse_config(dev_mode('secret = "' + "s" * 40 + '"'), env={}),
+        redis_url="redis://127.0.0.1:9/0",
+        source="test",
     )
     spec, docs = await load(create_app(config))
     assert "swagger-ui" in docs.lower()

@@ -21,6 +21,7 @@ import pytest
 from deposit_check.app import create_app as create_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
 from tests.stacks import deposit_check_config, desk_toml
 from tests.ticket_link.settle import wait_until_settled
@@ -55,7 +56,7 @@ max_retry_delay_seconds = 1
 {desk_toml(devdesk)}"""
             config_path = work / "ticket-link.toml"
             config_path.write_text(text)
-            config = AppConfig(file=parse_config(text, env={}), redis_url=server.url, source="test")
+            config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=server.url, source="test")
             with serve(create_ticket_link(config)) as tl_url:
                 yield Outage(server, dc_url, tl_url, config_path, config, work)
                 if server.proc is None:  # let the apps close their queues on a live Redis

@@ -23,6 +23,7 @@ from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer, running_redis
+from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
 from tests.stacks import desk_toml, litecoin_toml
 from ticket_link.app import create_app as create_ticket_link
@@ -55,12 +56,16 @@ def _notes(desk: DevDesk, ticket: int, count: int, timeout: float = 30.0) -> lis
 def stack(litecoind: Litecoind, devdesk: DevDesk, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoRedisStack]:
     dc_text = litecoin_toml(litecoind)
     with own_redis() as dc_redis, own_redis() as tl_redis:
-        dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=dc_redis.url, source="test")
+        dc_config = DepositCheckConfig(
+            file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=dc_redis.url, source="test"
+        )
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
             config_path = tmp_path_factory.mktemp("two_redis") / "ticket-link.toml"
             config_path.write_text(
                 f"""
 secret = "{secrets.token_urlsafe(32)}"
+[api]
+dev_mode = true
 [deposit_check]
 url = "{dc_url}"
 [delivery]

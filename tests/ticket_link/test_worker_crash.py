@@ -18,6 +18,7 @@ from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
 from tests.stacks import desk_toml, litecoin_toml
 from ticket_link.app import create_app as create_ticket_link
@@ -72,7 +73,9 @@ def crash_stack(
     litecoind: Litecoind, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple]:
     dc_text = litecoin_toml(litecoind, watch=False)
-    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_server.url, source="test")
+    dc_config = DepositCheckConfig(
+        file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_server.url, source="test"
+    )
     desk = DevDesk(base_dir=tmp_path_factory.mktemp("crashdesk")).start()
     proxy = HoldingProxy(desk.base_url)
     work = tmp_path_factory.mktemp("crash")
@@ -91,7 +94,7 @@ max_retry_delay_seconds = 1
 """
             config_path = work / "ticket-link.toml"
             config_path.write_text(text)
-            config = AppConfig(file=parse_config(text, env={}), redis_url=redis_server.url, source="test")
+            config = AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_server.url, source="test")
             with serve(create_ticket_link(config)) as url:
                 yield desk, proxy, url, config_path, work
     finally:

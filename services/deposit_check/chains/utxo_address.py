@@ -5,18 +5,17 @@ ignores the network for bech32 and has wrong base58 prefixes for regtest.
 """
 
 import functools
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deposit_check.chains import bitcoinlib_home
 from deposit_check.config import UtxoChainConfig
 from deposit_check.errors import InvalidAddress
 
-# bitcoinlib writes its config, log and sqlite cache under ~/.bitcoinlib at import: keep that out of ~.
-os.environ.setdefault("BCL_DATA_DIR", os.path.join(tempfile.gettempdir(), f"deposit_check_bitcoinlib_{os.getuid()}"))
+# bitcoinlib reads a config and writes logs in its data directory at import: a private one of ours.
+bitcoinlib_home.set_data_dir()
 
-from bitcoinlib.encoding import (
+from bitcoinlib.encoding import (  # noqa: E402  (after set_data_dir: bitcoinlib reads it at import)
     EncodingError,
     addr_bech32_to_pubkeyhash,
     change_base,

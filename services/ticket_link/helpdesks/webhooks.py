@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -28,6 +29,9 @@ from ticket_link.errors import WebhookRejected
 ZENDESK_SIGNATURE = "x-zendesk-webhook-signature"
 ZENDESK_TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
 ZAMMAD_SIGNATURE = "x-hub-signature"
+# Unix seconds as ASCII digits, 12 at most (past the year 30,000): `int()` alone also takes "1_0",
+# other scripts' digits and 4,300 digits, which then overflow a float (a 500, issue 12).
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def check_secret(scheme: str, secret: str | None, *, helpdesk: str) -> None:
@@ -76,10 +80,9 @@ def verify_standard_webhooks(secret: str, headers: Mapping[str, str], body: byte
     signatures = headers.get("webhook-signature")
     if not msg_id or not timestamp or not signatures:
         raise WebhookRejected("missing webhook-id, webhook-timestamp or webhook-signature header")
-    try:
-        seconds = int(timestamp.strip())
-    except ValueError:
-        raise WebhookRejected("webhook-timestamp is not Unix seconds") from None
+    if not _UNIX_SECONDS.fullmatch(timestamp.strip()):
+        raise WebhookRejected("webhook-timestamp is not Unix seconds")
+    seconds = int(timestamp.strip())
     _check_window(float(seconds), now, tolerance)
     try:
         text = body.decode()
@@ -136,11 +139,11 @@ def _standard_webhook(secret: str, helpdesk: str) -> Webhook:
 def _iso_seconds(value: str) -> float:
     try:
         when = datetime.fromisoformat(value.strip())
-    except ValueError:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.timestamp()
+    except (ValueError, OverflowError, OSError):  # OverflowError: year 1 or 9999 shifted by its offset
         raise WebhookRejected("webhook timestamp is not ISO 8601") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
 
 
 def _check_window(sent: float, now: float, tolerance: int) -> None:

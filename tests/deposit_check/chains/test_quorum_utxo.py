@@ -275,6 +275,8 @@ network = "regtest"
 rpc_urls = ["{a.rpc_url}", "{b.rpc_url}"]
 confirmations = 2
 quorum = 2
+[api]
+dev_mode = true
 """,
             env={},
         ),

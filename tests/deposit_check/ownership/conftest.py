@@ -15,6 +15,7 @@ from deposit_check.ownership.admin import OwnershipAdmin
 from deposit_check.ownership.build import build_ownership
 from deposit_check.ownership.index import OwnershipIndex
 from harness.redis_server import RedisServer, running_redis
+from tests.helpers import dev_mode
 
 SECRET = "ownership-test-secret-0123456789"
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
@@ -29,7 +30,7 @@ def account_key(path: str, network: str = "bitcoin", witness_type: str = "legacy
 def config(extra: str = "", redis_url: str | None = None, head: str = "") -> AppConfig:
     """The built-in chains (litecoin regtest, anvil's chain id) with ownership on; `head` goes first (keys)."""
     text = head + DEFAULT_CONFIG + f'\n[ownership]\nsecret = "{SECRET}"\n' + extra
-    return AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
+    return AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_url, source="test")
 
 
 def ltc_addresses(n: int) -> list[str]:

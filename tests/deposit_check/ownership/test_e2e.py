@@ -16,6 +16,7 @@ from deposit_check.config import AppConfig, parse_config
 from deposit_check.devnet.litecoind import Litecoind
 from harness.redis_server import RedisServer
 from tests.deposit_check.ownership.conftest import SECRET, account_key
+from tests.helpers import dev_mode
 from tests.servers import serve
 from tests.stacks import Key, litecoin_toml
 
@@ -69,7 +70,7 @@ def redis_url(own_redis: RedisServer) -> str:
 
 @pytest.fixture(scope="module")
 def api(config_file: Path, redis_url: str) -> Iterator[httpx.Client]:
-    config = AppConfig(file=parse_config(config_file.read_text(), env={}), redis_url=redis_url, source="test")
+    config = AppConfig(file=parse_config(dev_mode(config_file.read_text()), env={}), redis_url=redis_url, source="test")
     with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 

@@ -15,6 +15,7 @@ import redis.asyncio as redis
 from fastapi import FastAPI
 
 from tests.conftest import RedisServer, require_tool
+from tests.helpers import dev_mode
 from ticket_link.app import create_app
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig, parse_config
@@ -105,7 +106,7 @@ class DepositCheck:
 
 def make_app(deposit_check: DepositCheck, redis_url: str, web: bool = True) -> FastAPI:
     """The app; the web form's sign-in counters and session versions in the Redis at `redis_url`."""
-    file = parse_config(config_text(web), env={})
+    file = parse_config(dev_mode(config_text(web)), env={})
     app = create_app(AppConfig(file=file, redis_url=redis_url, source="test"))
     # No lifespan under the ASGI transport: the service gets only what a check needs. Its Redis is
     # one that does not answer (the event stream is then left out: the card re-asks deposit_check).

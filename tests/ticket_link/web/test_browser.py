@@ -22,6 +22,7 @@ from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
 from tests.stacks import desk_toml, litecoin_toml
 from tests.ticket_link.settle import wait_until_settled
@@ -62,7 +63,9 @@ def stack(litecoind: Litecoind, redis_server: RedisServer, tmp_path_factory: pyt
     # A database of its own: the flow tests' watches and ticket links (sealed with another secret) in
     # database 0 are not this stack's to follow.
     redis_url = f"redis://127.0.0.1:{redis_server.port}/13"
-    dc_config = DepositCheckConfig(file=parse_deposit_check(dc_text, env={}), redis_url=redis_url, source="test")
+    dc_config = DepositCheckConfig(
+        file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_url, source="test"
+    )
     started = time.time()
     desk = DevDesk(base_dir=tmp_path_factory.mktemp("webdesk")).start()
     try:
@@ -86,7 +89,9 @@ refresh_seconds = 1
 name = "{AGENT}"
 password_hash = "{hash_password(PASSWORD)}"
 """)
-            config = AppConfig(file=parse_config(config_path.read_text(), env={}), redis_url=redis_url, source="test")
+            config = AppConfig(
+                file=parse_config(dev_mode(config_path.read_text()), env={}), redis_url=redis_url, source="test"
+            )
             with (
                 serve(create_ticket_link(config)) as url,
                 run_worker(config_path, redis_url, work / "worker.log"),
