@@ -18,6 +18,7 @@ import pytest
 from deposit_check.devnet.litecoind import free_port
 from harness.processes import BIN, process, wait_for_port
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.ticket_link.web.conftest import csrf_of
 from ticket_link.web.auth import hash_password
 
@@ -103,7 +104,7 @@ def servers(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
     directory = tmp_path_factory.mktemp("sign-in")
     secret = secrets.token_urlsafe(32)
     config = directory / "ticket_link.toml"
-    config.write_text(config_text(secret))
+    config.write_text(dev_mode(config_text(secret)))
     with serving(config, redis_server.url) as first, serving(config, redis_server.url) as second:
         yield Pair(first, second, directory, secret, redis_server.url)
 
@@ -207,7 +208,7 @@ async def test_a_cookie_from_before_a_password_change_is_signed_out(servers: Pai
     async with client() as http:
         old = await signed_in(http, servers.first, "bob")
     changed = servers.config_dir / "changed.toml"
-    changed.write_text(config_text(servers.session_secret, bob_hash=hash_password(NEW_PASSWORD)))
+    changed.write_text(dev_mode(config_text(servers.session_secret, bob_hash=hash_password(NEW_PASSWORD))))
     with serving(changed, servers.redis_url) as restarted:
         async with httpx.AsyncClient(cookies={"tl_session": old}) as replay:
             page = await replay.get(f"{restarted.url}/")
