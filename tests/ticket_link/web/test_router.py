@@ -102,7 +102,7 @@ async def test_deposit_check_refusals_are_shown_on_the_form(
     deposit_check.answer = lambda _: answer
     await sign_in(client)
     token = csrf_of((await client.get("/")).text)
-    response = await client.post("/check", data={"tx_hash": "zz-not-a-hash", "address": ADDRESS, "csrf_token": token})
+    response = await client.post("/check", data={"tx_hash": TX, "address": ADDRESS, "csrf_token": token})
     assert response.status_code == status and words in response.text and 'role="alert"' in response.text
 
 
