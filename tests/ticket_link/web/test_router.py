@@ -119,6 +119,19 @@ async def test_empty_fields_and_a_missing_ticket_number_are_said_plainly(
     assert deposit_check.requests == []
 
 
+@pytest.mark.parametrize(
+    ("field", "code"), [("tx_hash", "invalid_tx_hash"), ("address", "invalid_address"), ("chain", "invalid_chain")]
+)
+async def test_the_event_stream_takes_only_shaped_values(
+    client: httpx.AsyncClient, deposit_check: DepositCheck, field: str, code: str
+) -> None:
+    await sign_in(client)
+    params = {"tx_hash": TX, "address": ADDRESS, "chain": "litecoin"} | {field: "[x](https://evil.example)"}
+    response = await client.get("/web/events", params=params, timeout=30)
+    assert response.status_code == 422 and response.json()["error"]["code"] == code
+    assert "evil" not in response.text and deposit_check.requests == []
+
+
 async def test_the_event_stream_sends_the_card_until_it_is_final(
     client: httpx.AsyncClient, deposit_check: DepositCheck
 ) -> None:
