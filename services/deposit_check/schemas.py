@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deposit_check.models import AmountStatus, Status
 from deposit_check.summary import format_amount, note, summarize
 from deposit_check.verdict import AddressOwner, Verdict
+from desk_common.chain_text import Address, ChainName, TxHash
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -29,9 +30,16 @@ class CheckRequest(BaseModel):
         },
     )
 
-    tx_hash: str = Field(min_length=1, max_length=200, description="Transaction hash (txid) as the player gave it.")
-    address: str = Field(min_length=1, max_length=200, description="The casino's deposit address.")
-    chain: str | None = Field(
+    tx_hash: TxHash = Field(
+        description="Transaction hash (txid): 64 hexadecimal characters, optionally after 0x. Anything else is a 422 "
+        "`invalid_tx_hash`.",
+    )
+    address: Address = Field(
+        description="The casino's deposit address: base58 (25 to 35 characters), bech32 (prefix, 1, then its "
+        "charset; at most 90) or EVM (0x and 40 hex). Anything else is a 422 `invalid_address`; its checksum and "
+        "network are checked by the chain.",
+    )
+    chain: ChainName | None = Field(
         default=None, max_length=32, description="Configured chain name; omit to let the address format decide."
     )
     asset: str | None = Field(default=None, max_length=32, description="Asset symbol the amount check is about.")

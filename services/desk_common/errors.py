@@ -7,6 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from desk_common import chain_text
+
 
 class DeskError(Exception):
     """Base of every error either service raises on purpose; `install_error_handlers` answers it as HTTP."""
@@ -52,6 +54,7 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     """422 naming each bad field and what is wrong with it (never echoing the input)."""
     assert isinstance(exc, RequestValidationError)
     parts = []
+    types = set()
     for err in exc.errors():
         if err.get("type") == "json_invalid" and isinstance(err.get("ctx"), dict):
             # FastAPI's own body parsing: its loc is an offset, its msg says only "JSON decode error".
@@ -59,7 +62,11 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
             continue
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
-    return error_response("invalid_request", "; ".join(parts), 422)
+        types.add(err.get("type"))
+    # A hash, address or chain of the wrong shape (chain_text) keeps its own code, as the adapters' 422s do.
+    only = next(iter(types)) if len(types) == 1 else None
+    code = only if isinstance(only, str) and only in chain_text.CODES else "invalid_request"
+    return error_response(code, "; ".join(parts), 422)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,11 +1,14 @@
 """The client of deposit_check: the only code here that talks to it."""
 
+import re
 from typing import Any
 
 import httpx
 
 from ticket_link.config import DepositCheckConfig
 from ticket_link.errors import DepositCheckUnavailable, InvalidRequest
+
+_CODE = re.compile(r"[a-z_]{1,40}")
 
 
 class DepositCheckClient:
@@ -43,9 +46,13 @@ class DepositCheckClient:
         if response.status_code == 200:
             verdict: dict[str, Any] = response.json()
             return verdict
-        message = _message(response)
+        message, code = _message(response)
         if response.status_code == 422:
-            raise InvalidRequest(message)
+            refused = InvalidRequest(message)
+            # Its code (invalid_tx_hash, invalid_address, unknown_chain...) is what a note may say of it:
+            # the message can quote what the player typed (docs/operations.md, "Threat model").
+            refused.code = code if _CODE.fullmatch(code) else InvalidRequest.code
+            raise refused
         if response.status_code in (401, 403):
             raise DepositCheckUnavailable(f"deposit_check refused ticket_link's API key: {message}")
         raise DepositCheckUnavailable(f"deposit_check answered {response.status_code}: {message}")
@@ -62,8 +69,10 @@ class DepositCheckClient:
         await self._http.aclose()
 
 
-def _message(response: httpx.Response) -> str:
+def _message(response: httpx.Response) -> tuple[str, str]:
+    """deposit_check's error message and code (the reason phrase and `invalid_request` when it sent none)."""
     try:
-        return str(response.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return response.reason_phrase
+        error = response.json()["error"]
+        return str(error["message"]), str(error.get("code") or InvalidRequest.code)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return response.reason_phrase, InvalidRequest.code

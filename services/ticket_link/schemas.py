@@ -5,6 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from desk_common.chain_text import Address, ChainName, TxHash
+
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
 ACCOUNT_MAX_CHARS = 128
 
@@ -80,9 +82,16 @@ class DepositClaim(BaseModel):
         },
     )
 
-    tx_hash: str = Field(min_length=1, max_length=200, description="Transaction hash (txid) as the player gave it.")
-    address: str = Field(min_length=1, max_length=200, description="The casino's deposit address.")
-    chain: str | None = Field(
+    tx_hash: TxHash = Field(
+        description="Transaction hash (txid): 64 hexadecimal characters, optionally after 0x. Anything else is a 422 "
+        "`invalid_tx_hash`.",
+    )
+    address: Address = Field(
+        description="The casino's deposit address: base58 (25 to 35 characters), bech32 (prefix, 1, then its "
+        "charset; at most 90) or EVM (0x and 40 hex). Anything else is a 422 `invalid_address`; its checksum and "
+        "network are checked by the chain.",
+    )
+    chain: ChainName | None = Field(
         default=None, max_length=32, description="deposit_check's chain name; omit to let the address format decide."
     )
     expected_amount: str | None = Field(

@@ -258,7 +258,8 @@ class TicketService:
                     expected_amount=claim.get("expected_amount"),
                 )
             except InvalidRequest as exc:
-                await self._note_without_verdict(ref, claim, "invalid", reason=exc.message)
+                # The code only: deposit_check's message may quote the player's input (the note must not).
+                await self._note_without_verdict(ref, claim, "invalid", reason=exc.code)
                 continue
             await self._note(ref, verdict, claim.get("account"))
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from desk_common import chain_text
 from ticket_link.advice import Advice, Match, advise, owner_of
 from ticket_link.extract import Claim
 from ticket_link.schemas import PAYING, AddressOwner, DepositStatus, EventType
@@ -23,9 +24,16 @@ from ticket_link.schemas import PAYING, AddressOwner, DepositStatus, EventType
 LANGUAGES = ("en", "fr", "pl", "ru")
 DEFAULT_LANGUAGE = "en"
 NOT_CHECKED = "not_checked"  # the note's own status when there is no verdict, and not for want of an address
+# Why a claim was not checked, as a note may say it: deposit_check's error codes, worded by the templates.
+# Never its message, which can quote what the player typed; any other code reads as "refused".
+REASONS = frozenset({"invalid_tx_hash", "invalid_address", "invalid_chain", "unknown_chain", "unknown_asset"})
+_DECIMAL = re.compile(r"[0-9]{1,60}(?:\.[0-9]{1,60})?")
+_SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
-# autoescape off: the output is plain text posted as a note, and HTML escaping would garble `<`, `&`
-# in reasons and URLs. StrictUndefined: a misspelt variable fails the tests instead of vanishing.
+# autoescape off: the output is plain text, made safe for each helpdesk's rendering where its adapter builds
+# the body (helpdesks/markup.py); HTML escaping here would be wrong for a markdown or plain-text desk.
+# What the note shows of a claim is shape-checked below (a hash, an address, a decimal, a symbol), so
+# no text a player typed reaches it in the first place. StrictUndefined: a misspelt variable fails the tests instead of vanishing.
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=False,
@@ -56,7 +64,9 @@ def render_note(
     Without a verdict (None or `{}`) the claim is named by `claim` or `tx_hash`/`address`, and the
     note says why nothing was checked: no address (`reason` None or "no_address"), deposit_check
     unavailable (`reason` "unavailable" or the `{"status": "unavailable", "error": ...}` body),
-    or any other `reason` (e.g. deposit_check's 422 message). `explorer_url` links the tx; a
+    or deposit_check's 422 code as `reason` (REASONS; anything else reads as "refused").
+    A hash or an address is shown only in its chain family's shape (desk_common.chain_text); a
+    value of any other shape is left out, never quoted. `explorer_url` links the tx; a
     `{tx_hash}` placeholder in it is filled in. `earlier_ticket` is the reference of a ticket that
     claimed the same tx before, `later_ticket` the ticket(s) that claimed it after this one: agents
     only. The "Next step" is advice.advise's, from the status, the verdict's `address_owner`,
@@ -77,17 +87,16 @@ def render_note(
     verdict = verdict or {}
     claimed_tx, claimed_address = _claimed(claim)
     context = _context(verdict)
-    tx = context["tx_hash"] or claimed_tx or tx_hash or ""
-    known_address = context["address"] or claimed_address or address
-    error = verdict.get("error")
-    if reason is None and isinstance(error, Mapping):
-        reason = str(error.get("message") or "") or None
+    given_address = context["address"] or claimed_address or address
+    tx = context["tx_hash"] or _hash(claimed_tx or tx_hash)
+    known_address = context["address"] or _address(claimed_address or address)
     status = context["status"]
-    if not status and reason == DepositStatus.UNAVAILABLE:
-        status, reason = DepositStatus.UNAVAILABLE, None
-    no_address = not status and not known_address and reason in (None, "no_address")
+    if status == DepositStatus.UNAVAILABLE or (not status and reason == DepositStatus.UNAVAILABLE):
+        status, reason = DepositStatus.UNAVAILABLE, None  # the error body's message is not quoted
+    no_address = not status and not given_address and reason in (None, "no_address")
     if not status and not no_address:
         status = NOT_CHECKED
+        reason = reason if reason in REASONS else "refused"
     context.update(
         status=status,
         tx_hash=tx,
@@ -95,7 +104,7 @@ def render_note(
         no_address=no_address,
         explorer_url=explorer_url.replace("{tx_hash}", tx) if explorer_url else None,
         earlier_ticket=earlier_ticket,
-        reason=None if reason == "no_address" else reason,
+        reason=reason if status == NOT_CHECKED else None,
         event=event or None,
         previous_status=previous_status or None,
         # A follow-up note comes only from the watcher, and only while it still follows the tx.
@@ -162,22 +171,26 @@ def _claimed(claim: Claim | tuple[str, str | None] | None) -> tuple[str, str | N
 
 def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
     """What every template may use, with None for whatever the verdict lacks."""
-    asset = verdict.get("asset")
+    asset = _symbol(verdict.get("asset"))
     received = _text(verdict.get("received_amount"))
     expected = _text(verdict.get("expected_amount"))
-    payments = [p for p in verdict.get("payments") or [] if isinstance(p, Mapping)]
+    payments = [
+        (amount, symbol)
+        for p in verdict.get("payments") or []
+        if isinstance(p, Mapping) and (amount := _text(p.get("amount"))) and (symbol := _symbol(p.get("asset")))
+    ]
     required = _int(verdict.get("required_confirmations"))
     received_text: str | None = f"{received} {asset}" if received is not None and asset else None
     if received_text is None:  # no amount check asked for: say what arrived, asset by asset
-        received_text = ", ".join(f"{p.get('amount')} {p.get('asset')}" for p in payments) or None
+        received_text = ", ".join(f"{amount} {symbol}" for amount, symbol in payments) or None
     return {
         "status": str(verdict.get("status") or ""),
         "paying": verdict.get("status") in PAYING,  # confirmations k/N and an amount to show
-        "chain": verdict.get("chain"),
-        "chains_checked": ", ".join(str(c) for c in verdict.get("chains_checked") or []),
-        "found_on": verdict.get("found_on"),
-        "tx_hash": str(verdict.get("tx_hash") or ""),
-        "address": verdict.get("address"),
+        "chain": _chain(verdict.get("chain")),
+        "chains_checked": ", ".join(c for c in map(_chain, verdict.get("chains_checked") or []) if c),
+        "found_on": _chain(verdict.get("found_on")),
+        "tx_hash": _hash(verdict.get("tx_hash")),
+        "address": _address(verdict.get("address")),
         "confirmations": _int(verdict.get("confirmations")),
         "required": required,
         "block_height": verdict.get("block_height"),
@@ -191,12 +204,12 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "difference": _difference(received, expected),
         "final": bool(verdict.get("final")),
         "watching": bool(verdict.get("watching")),
-        "replaced_by": str(verdict.get("replaced_by") or "") or None,
+        "replaced_by": _hash(verdict.get("replaced_by")) or None,
         "note": " ".join(str(verdict.get("note") or "").split()) or None,
         # Enough confirmations yet still confirming: deposit_check's quorum holds it until more nodes agree.
         "held": bool(verdict.get("awaiting_quorum")),
         "owner": owner_of(verdict.get("address_owner")),
-        "came": ", ".join(f"{p.get('amount')} {p.get('asset')}" for p in payments) or None,
+        "came": ", ".join(f"{amount} {symbol}" for amount, symbol in payments) or None,
     }
 
 
@@ -236,8 +249,26 @@ def _host(endpoint: str) -> str:
 
 
 def _text(value: object) -> str | None:
-    # Amounts arrive as decimal strings; a number here would already have lost precision upstream.
-    return value if isinstance(value, str) and value else None
+    """A decimal string, or None. Amounts arrive as decimal strings; a number would already have lost precision."""
+    return value if isinstance(value, str) and _DECIMAL.fullmatch(value) else None
+
+
+# What a note shows of a verdict or a claim: only values of their own shape (defence in depth: the
+# doors already refuse anything else, and deposit_check answers normalized values).
+def _hash(value: object) -> str:
+    return value if isinstance(value, str) and chain_text.tx_hash_fits(value) else ""
+
+
+def _address(value: object) -> str | None:
+    return value if isinstance(value, str) and chain_text.address_family(value) is not None else None
+
+
+def _chain(value: object) -> str | None:
+    return value if isinstance(value, str) and chain_text.chain_problem(value) is None else None
+
+
+def _symbol(value: object) -> str | None:
+    return value if isinstance(value, str) and _SYMBOL.fullmatch(value) else None
 
 
 def _int(value: object) -> int:

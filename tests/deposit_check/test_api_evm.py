@@ -146,7 +146,7 @@ def test_transfer_to_another_address_and_unknown_hash(api: httpx.Client, anvil: 
         (
             {"tx_hash": "0x1234", "address": "0x" + "11" * 20, "chain": "ethereum"},
             "invalid_tx_hash",
-            "0x followed by 64",
+            "tx_hash: not a transaction hash: expected 64 hexadecimal",
         ),
         ({"tx_hash": "0x" + "ab" * 32, "address": "0x1234", "chain": "ethereum"}, "invalid_address", "40 hexadecimal"),
         (

@@ -134,12 +134,16 @@ def test_cache_never_says_confirmed_before_the_chain_does(api: httpx.Client, lit
     assert check(api, tx_hash=txid, address=address)["status"] == "confirmed"
 
 
+SHAPED = "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w"  # a litecoin regtest address (its checksum right)
+
+
 @pytest.mark.parametrize(
     ("body", "code", "words"),
     [
-        ({"tx_hash": "xyz", "address": "rltc1qq", "chain": "litecoin"}, "invalid_tx_hash", "64 hexadecimal"),
+        ({"tx_hash": "xyz", "address": SHAPED, "chain": "litecoin"}, "invalid_tx_hash", "tx_hash: not a transaction"),
+        ({"tx_hash": "ab" * 32, "address": "rltc1qnotanaddress"}, "invalid_address", "address: not a deposit address"),
         (
-            {"tx_hash": "ab" * 32, "address": "rltc1qnotanaddress", "chain": "litecoin"},
+            {"tx_hash": "ab" * 32, "address": SHAPED[:-1] + "q", "chain": "litecoin"},
             "invalid_address",
             "litecoin regtest",
         ),
@@ -153,8 +157,16 @@ def test_cache_never_says_confirmed_before_the_chain_does(api: httpx.Client, lit
             "invalid_address",
             "configured chain",
         ),
-        ({"tx_hash": "ab" * 32, "address": "x", "chain": "dogecoin"}, "unknown_chain", "configured chains: litecoin"),
-        ({"tx_hash": "ab" * 32, "address": "x"}, "invalid_address", "not an address of any configured chain"),
+        (
+            {"tx_hash": "ab" * 32, "address": SHAPED, "chain": "dogecoin"},
+            "unknown_chain",
+            "configured chains: litecoin",
+        ),
+        (
+            {"tx_hash": "ab" * 32, "address": "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfm"},
+            "invalid_address",
+            "any configured chain",
+        ),
         ({"address": "x"}, "invalid_request", "tx_hash: Field required"),
         ({"tx_hash": "ab" * 32, "address": "x", "expected_amount": 0.1}, "invalid_request", "expected_amount"),
         ({"tx_hash": "ab" * 32, "address": "x", "expected_amount": "1e5"}, "invalid_request", "expected_amount"),

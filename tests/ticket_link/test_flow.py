@@ -155,14 +155,22 @@ def test_webhook_must_prove_its_sender(stack: Stack) -> None:
     assert unknown.status_code == 404
 
 
+SHAPED = "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w"  # an address of the right shape
+
+
 @pytest.mark.parametrize(
     ("path", "body", "words"),
     [
-        ("/v1/tickets/abc/deposits", {"tx_hash": "ab" * 32, "address": "x"}, "numeric ticket id"),
+        ("/v1/tickets/abc/deposits", {"tx_hash": "ab" * 32, "address": SHAPED}, "numeric ticket id"),
         ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": "x", "email": "p@x.example"}, "email"),
         ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32}, "address: Field required"),
         ("/v1/tickets/5/deposits", {"tx_hash": "zz", "address": "rltc1qqqq", "chain": "litecoin"}, "64 hexadecimal"),
-        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": "x", "helpdesk": "nope"}, "unknown helpdesk"),
+        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": SHAPED, "helpdesk": "nope"}, "unknown helpdesk"),
+        (
+            "/v1/tickets/5/deposits",
+            {"tx_hash": "ab" * 32, "address": "[x](https://e.example)"},
+            "not a deposit address",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_4xx(stack: Stack, path: str, body: dict, words: str) -> None:

@@ -285,22 +285,46 @@ def test_claim_without_address(language: str, phrase: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_deposit_check_unavailable(language: str) -> None:
     body = {"status": "unavailable", "error": {"code": "unavailable", "message": "no node of litecoin answered"}}
-    note = render_note(body, language=language, claim=Claim(TX, "ltc1qxyz", "utxo"))
+    address = "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w"
+    note = render_note(body, language=language, claim=Claim(TX, address, "utxo"))
     assert_clean(note)
-    assert "no node of litecoin answered" in note and TX in note and "ltc1qxyz" in note
-    assert "deposit_check" in note
+    assert TX in note and address in note and "deposit_check" in note
+    assert "no node of litecoin answered" not in note  # deposit_check's error text is never quoted (threat model)
     by_reason = render_note(None, language=language, tx_hash=TX, reason="unavailable")
     assert by_reason.splitlines()[2] == note.splitlines()[2]  # the same status line
     message = render_player_message({"status": "unavailable", "tx_hash": TX}, language=language)
     assert "9f2c1a1a…1a1a1a" in message and "deposit_check" not in message and "node" not in message
 
 
+WORDED = {  # deposit_check's 422 code as the note words it, per language
+    "en": "the deposit address is not valid for the chain",
+    "fr": "l'adresse de dépôt n'est pas valide pour cette chaîne",
+    "pl": "adres wpłaty nie jest poprawny dla tego łańcucha",
+    "ru": "адрес депозита недействителен для этой сети",
+}
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_claim_deposit_check_refused(language: str) -> None:
-    reason = "0xabc is not a valid litecoin address"
-    note = render_note(None, language=language, tx_hash=TX, address="0xabc", reason=reason)
+    address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    note = render_note(None, language=language, tx_hash=TX, address=address, reason="invalid_address")
     assert_clean(note)
-    assert reason in note and "0xabc" in note
+    assert WORDED[language] in note and address in note and TX in note
+    # Any other reason (deposit_check's message, say) is not quoted: the note says "refused" in its own words.
+    quoted = render_note(None, language=language, tx_hash=TX, address=address, reason="[x](https://e.example)")
+    assert "e.example" not in quoted and "[x]" not in quoted
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("hostile", ["[Urgent](https://evil.example/login)", "<a href='https://evil.example'>x</a>"])
+def test_a_claim_of_no_hash_or_address_shape_is_not_shown(language: str, hostile: str) -> None:
+    note = render_note(None, language=language, tx_hash=hostile, address=hostile, reason="invalid_tx_hash")
+    assert "evil" not in note and "<a" not in note and "[Urgent]" not in note
+    verdict_note = render_note(
+        {"status": "not_found", "tx_hash": hostile, "address": hostile, "chain": hostile, "asset": hostile},
+        language=language,
+    )
+    assert "evil" not in verdict_note and "<a" not in verdict_note
 
 
 def test_player_message_never_carries_ticket_refs() -> None:

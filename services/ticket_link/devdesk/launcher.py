@@ -6,6 +6,7 @@ env, where django-helpdesk (via our settings) reads them at each event.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -239,9 +240,42 @@ class DevDesk:
         return int(response.json()["id"])
 
     def followups(self, ticket_id: int | str) -> list[dict[str, Any]]:
-        """The ticket's follow-ups, oldest first: id, title, comment, public, user."""
+        """The ticket's follow-ups, oldest first: id, title, comment, public, user, markdown.
+
+        `markdown` is the comment as stored (ticket_link's notes are markdown-escaped, see
+        helpdesks/markup.py); `comment` is the text an agent reads, the escapes undone.
+        """
         response = self._http.get(f"/helpdesk/api/tickets/{int(ticket_id)}/")
         if response.status_code != 200:
             raise DevDeskError(f"read ticket: HTTP {response.status_code}")
         keys = ("id", "title", "comment", "public", "user")
-        return [{k: f.get(k) for k in keys} for f in response.json().get("followup_set", [])]
+        followups = [{k: f.get(k) for k in keys} for f in response.json().get("followup_set", [])]
+        for f in followups:
+            f["markdown"] = f["comment"]
+            f["comment"] = _unescaped(f["comment"]) if isinstance(f["comment"], str) else f["comment"]
+        return followups
+
+    def ticket_page(self, ticket_id: int | str) -> str:
+        """The ticket's page as django-helpdesk renders it for a signed-in staff user (HTML)."""
+        with httpx.Client(base_url=self.base_url, timeout=30) as browser:
+            login = browser.get("/helpdesk/login/")
+            token = browser.cookies.get("csrftoken", "")
+            response = browser.post(
+                "/helpdesk/login/",
+                data={"username": self.username, "password": self.password, "csrfmiddlewaretoken": token},
+                headers={"Referer": f"{self.base_url}/helpdesk/login/"},
+            )
+            if login.status_code != 200 or response.status_code not in (200, 302):
+                raise DevDeskError(f"sign in: HTTP {response.status_code}")
+            page = browser.get(f"/helpdesk/tickets/{int(ticket_id)}/")
+            if page.status_code != 200:
+                raise DevDeskError(f"ticket page: HTTP {page.status_code}")
+            return page.text
+
+
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()>#+\-.!])")
+
+
+def _unescaped(comment: str) -> str:
+    """The text a markdown-escaped note was made from (the inverse of helpdesks.markup.markdown)."""
+    return _ESCAPED.sub(r"\1", comment).replace("&lt;", "<").replace("&amp;", "&")

@@ -87,3 +87,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# django-helpdesk's own sign-in page (the default /accounts/login/ is not routed here): agents and the
+# tests that read a rendered ticket page sign in there.
+LOGIN_URL = "helpdesk:login"

@@ -10,7 +10,7 @@ import httpx
 
 from ticket_link.config import DjangoHelpdeskConfig, WebhookScheme
 from ticket_link.errors import HelpdeskUnavailable
-from ticket_link.helpdesks import payload
+from ticket_link.helpdesks import markup, payload
 from ticket_link.helpdesks.base import TicketText
 from ticket_link.helpdesks.http import HttpHelpdesk, ticket_path_id
 
@@ -26,7 +26,8 @@ class DjangoHelpdesk(HttpHelpdesk):
         super().__init__(name, config, transport=transport, auth=auth)
 
     async def post_note(self, ticket_id: str, body: str, *, public: bool = False) -> None:
-        note = {"ticket": int(ticket_path_id(self.name, ticket_id)), "comment": body, "public": public}
+        # django-helpdesk renders a follow-up's comment as markdown: escaped, it shows as written.
+        note = {"ticket": int(ticket_path_id(self.name, ticket_id)), "comment": markup.markdown(body), "public": public}
         try:
             await self._send("POST", "/helpdesk/api/followups/", json=note)
         except HelpdeskUnavailable:
@@ -46,8 +47,9 @@ class DjangoHelpdesk(HttpHelpdesk):
         if not isinstance(followups, list):
             return False
         # Only the last few: a note of ours that old would have been found by an earlier attempt.
+        comment = markup.markdown(body)
         return any(
-            isinstance(f, dict) and f.get("comment") == body and f.get("public") is public for f in followups[-5:]
+            isinstance(f, dict) and f.get("comment") == comment and f.get("public") is public for f in followups[-5:]
         )
 
     def read_webhook(self, body: bytes) -> TicketText:

@@ -6,20 +6,14 @@ written by the operator; accepted: `{"ticket_id": "{{ticket.id}}", "text": "{{ti
 content does, `{"freshdesk_webhook": {"ticket_id", "ticket_subject", "ticket_description"}}`.
 """
 
-import html
 from typing import Any, ClassVar
 
 import httpx
 
 from ticket_link.config import FreshdeskConfig, WebhookScheme
-from ticket_link.helpdesks import payload
+from ticket_link.helpdesks import markup, payload
 from ticket_link.helpdesks.base import TicketText
 from ticket_link.helpdesks.http import HttpHelpdesk, ticket_path_id
-
-
-def to_html(text: str) -> str:
-    """Plain text as HTML: escaped, line breaks kept."""
-    return html.escape(text).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 class Freshdesk(HttpHelpdesk):
@@ -34,7 +28,7 @@ class Freshdesk(HttpHelpdesk):
         super().__init__(name, config, transport=transport, auth=auth)
 
     async def post_note(self, ticket_id: str, body: str, *, public: bool = False) -> None:
-        note = {"body": to_html(body), "private": not public}
+        note = {"body": markup.html(body), "private": not public}
         await self._send("POST", f"/api/v2/tickets/{ticket_path_id(self.name, ticket_id)}/notes", json=note)
 
     def read_webhook(self, body: bytes) -> TicketText:

@@ -11,7 +11,7 @@ from typing import ClassVar
 import httpx
 
 from ticket_link.config import RtConfig, WebhookScheme
-from ticket_link.helpdesks import payload
+from ticket_link.helpdesks import markup, payload
 from ticket_link.helpdesks.base import TicketText
 from ticket_link.helpdesks.http import HttpHelpdesk, ticket_path_id
 
@@ -29,7 +29,7 @@ class RequestTracker(HttpHelpdesk):
         await self._send(
             "POST",
             f"/REST/2.0/ticket/{ticket_path_id(self.name, ticket_id)}/{action}",
-            content=body.encode(),
+            content=markup.plain(body).encode(),  # text/plain: RT escapes it for its pages
             headers={"Content-Type": "text/plain; charset=utf-8"},
         )
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ticket_link.config import WebhookScheme, ZammadConfig
-from ticket_link.helpdesks import payload
+from ticket_link.helpdesks import markup, payload
 from ticket_link.helpdesks.base import TicketText
 from ticket_link.helpdesks.http import HttpHelpdesk, ticket_path_id
 
@@ -26,10 +26,11 @@ class Zammad(HttpHelpdesk):
     async def post_note(self, ticket_id: str, body: str, *, public: bool = False) -> None:
         article = {
             "ticket_id": int(ticket_path_id(self.name, ticket_id)),
-            "body": body,
+            # Zammad shows articles as HTML (text/plain ones are converted, URLs linkified): send escaped HTML.
+            "body": markup.html(body),
             "type": "note",
             "internal": not public,
-            "content_type": "text/plain",
+            "content_type": "text/html",
         }
         await self._send("POST", "/api/v1/ticket_articles", json=article)
 

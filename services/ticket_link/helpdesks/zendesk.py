@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ticket_link.config import WebhookScheme, ZendeskConfig
-from ticket_link.helpdesks import payload
+from ticket_link.helpdesks import markup, payload
 from ticket_link.helpdesks.base import TicketText
 from ticket_link.helpdesks.http import HttpHelpdesk, ticket_path_id
 
@@ -28,7 +28,8 @@ class Zendesk(HttpHelpdesk):
         super().__init__(name, config, transport=transport, auth=auth)
 
     async def post_note(self, ticket_id: str, body: str, *, public: bool = False) -> None:
-        update = {"ticket": {"comment": {"body": body, "public": public}}}
+        # `html_body` (Zendesk's "comment formatted as HTML"), escaped: shown as written, nothing in it is markup.
+        update = {"ticket": {"comment": {"html_body": markup.html(body), "public": public}}}
         await self._send("PUT", f"/api/v2/tickets/{ticket_path_id(self.name, ticket_id)}.json", json=update)
 
     def read_webhook(self, body: bytes) -> TicketText:

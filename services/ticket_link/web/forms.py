@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from desk_common import chain_text
 from ticket_link.extract import extract
 from ticket_link.schemas import DECIMAL_STRING, DepositClaim
 from ticket_link.texts import DEFAULT_LANGUAGE, LANGUAGES
@@ -67,7 +68,8 @@ def pasted_ticket(text: str) -> str:
 def _main_word(text: str) -> str:
     """No hash or address recognized: the longest word after any label, for deposit_check to judge.
 
-    deposit_check then refuses it with a message that says what is wrong (length, checksum, network).
+    The form then refuses it if it has no hash's or address's shape (desk_common.chain_text), and
+    deposit_check if its checksum or network is wrong, each with a message that says what.
     """
     words = [w.strip(_EDGES) for w in _LABEL.sub("", text, count=1).split()]
     return max(words, key=len, default="")
@@ -98,8 +100,12 @@ def read_deposit_form(data: Mapping[str, Any]) -> tuple[DepositForm, list[str]]:
     errors = []
     if not form.tx_hash:
         errors.append("Enter the transaction hash.")
+    elif problem := chain_text.tx_hash_problem(form.tx_hash):
+        errors.append(f"The transaction hash is {problem}.")
     if not form.address:
         errors.append("Enter the deposit address.")
+    elif problem := chain_text.address_problem(form.address):
+        errors.append(f"The deposit address is {problem}.")
     if field("expected_amount").strip() and not re.fullmatch(DECIMAL_STRING, form.expected_amount):
         errors.append("The expected amount must be a number, like 0.5.")
     return form, errors

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 
+from desk_common.chain_text import Address, ChainName, TxHash
 from ticket_link.errors import ClaimDeferred, TicketLinkError
 from ticket_link.schemas import DECIMAL_STRING
 from ticket_link.service import ClaimOutcome, TicketService
@@ -164,9 +165,9 @@ async def card_events(
     web: Web,
     service: Service,
     _agent: Annotated[str, Depends(required_agent)],
-    tx_hash: Annotated[str, Query(min_length=1, max_length=200)],
-    address: Annotated[str, Query(min_length=1, max_length=200)],
-    chain: Annotated[str | None, Query(max_length=32)] = None,
+    tx_hash: Annotated[TxHash, Query()],
+    address: Annotated[Address, Query()],
+    chain: Annotated[ChainName | None, Query()] = None,
     expected_amount: Annotated[str | None, Query(max_length=80, pattern=DECIMAL_STRING)] = None,
     lang: Annotated[str, Query(max_length=16)] = DEFAULT_LANGUAGE,
 ) -> AsyncIterable[ServerSentEvent]:

@@ -7,7 +7,8 @@ from pydantic import SecretStr
 
 from ticket_link.config import FreshdeskConfig
 from ticket_link.errors import InvalidRequest
-from ticket_link.helpdesks.freshdesk import Freshdesk, to_html
+from ticket_link.helpdesks.freshdesk import Freshdesk
+from ticket_link.helpdesks.markup import html as to_html
 
 from .mock import Desk, basic, json_of
 

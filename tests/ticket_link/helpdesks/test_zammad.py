@@ -34,7 +34,7 @@ async def test_post_note_shape(public: bool) -> None:
         "body": "Deposit confirmed",
         "type": "note",
         "internal": not public,
-        "content_type": "text/plain",
+        "content_type": "text/html",  # escaped HTML (helpdesks/markup.py)
     }
     await zm.aclose()
 

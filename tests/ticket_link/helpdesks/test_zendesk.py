@@ -36,7 +36,9 @@ async def test_post_note_shape(public: bool) -> None:
     assert str(request.url) == "https://acme.zendesk.com/api/v2/tickets/35436.json"
     # Zendesk API tokens: "{email}/token:{api_token}" as HTTP Basic.
     assert request.headers["authorization"] == basic("bot@acme.test/token", TOKEN)
-    assert json_of(request) == {"ticket": {"comment": {"body": "Deposit confirmed\n6 confirmations", "public": public}}}
+    # `html_body`, escaped (helpdesks/markup.py): what the note says, as text, with its line breaks.
+    comment = {"html_body": "Deposit confirmed<br>6 confirmations", "public": public}
+    assert json_of(request) == {"ticket": {"comment": comment}}
     await zd.aclose()
 
 

@@ -103,7 +103,7 @@ async def test_deposit_check_refusals_are_shown_on_the_form(
     deposit_check.answer = lambda _: answer
     await sign_in(client)
     token = csrf_of((await client.get("/")).text)
-    response = await client.post("/check", data={"tx_hash": "zz-not-a-hash", "address": ADDRESS, "csrf_token": token})
+    response = await client.post("/check", data={"tx_hash": TX, "address": ADDRESS, "csrf_token": token})
     assert response.status_code == status and words in response.text and 'role="alert"' in response.text
 
 
@@ -118,6 +118,19 @@ async def test_empty_fields_and_a_missing_ticket_number_are_said_plainly(
     no_ticket = await client.post("/web/post", data={"tx_hash": TX, "address": ADDRESS, "csrf_token": token})
     assert no_ticket.status_code == 422 and "Enter the ticket number" in no_ticket.text
     assert deposit_check.requests == []
+
+
+@pytest.mark.parametrize(
+    ("field", "code"), [("tx_hash", "invalid_tx_hash"), ("address", "invalid_address"), ("chain", "invalid_chain")]
+)
+async def test_the_event_stream_takes_only_shaped_values(
+    client: httpx.AsyncClient, deposit_check: DepositCheck, field: str, code: str
+) -> None:
+    await sign_in(client)
+    params = {"tx_hash": TX, "address": ADDRESS, "chain": "litecoin"} | {field: "[x](https://evil.example)"}
+    response = await client.get("/web/events", params=params, timeout=30)
+    assert response.status_code == 422 and response.json()["error"]["code"] == code
+    assert "evil" not in response.text and deposit_check.requests == []
 
 
 async def test_the_event_stream_sends_the_card_until_it_is_final(
