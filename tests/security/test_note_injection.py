@@ -30,6 +30,7 @@ from pydantic import SecretStr
 from deposit_check.app import create_app as create_deposit_check
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from tests.conftest import RedisServer
+from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
 from tests.stacks import deposit_check_config, desk_toml
 from tests.ticket_link.helpdesks.mock import Desk, json_of
@@ -98,6 +99,7 @@ retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
 {desk_toml(desk)}webhook_secret = "{WEBHOOK_SECRET}"
 """
+    text = dev_mode(text)
     config_path = work / "ticket-link.toml"
     config_path.write_text(text)
     config = AppConfig(file=parse_config(text, env={}), redis_url=redis_url, source="test")
