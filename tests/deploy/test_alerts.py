@@ -65,3 +65,14 @@ def test_every_alert_has_for_severity_summary_and_a_runbook_in_operations_md() -
         assert path == "docs/operations.md" and anchor in anchors, (
             f"{name}: {runbook} is not a heading of operations.md"
         )
+
+
+def test_promtool_checks_the_compose_scrape_config(tmp_path: Path) -> None:
+    """deploy/prometheus/prometheus.yml, with its rule file where this checkout has it (compose mounts it at /etc)."""
+    config = yaml.safe_load((RULES.parent / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    config["rule_files"] = [str(RULES)]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    result = promtool("check", "config", str(tmp_path / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(alerts())} rules found" in result.stdout
