@@ -111,7 +111,7 @@ def test_compose_demo_runs_the_demo_with_the_dev_chains_in_its_image() -> None:
     port = demo["environment"]["REDIS_URL"].split(":")[-1].split("/")[0]
     redis = services["demo-redis"]
     assert demo["network_mode"] == redis["network_mode"] == "host" and port in redis["command"]
-    assert "demo" in demo["depends_on"] or "demo-redis" in demo["depends_on"]
+    assert demo["depends_on"]["demo-redis"]["condition"] == "service_healthy"
     for name, service in services.items():  # the other profiles' and the stack's services stay out of the demo
         if name not in ("demo", "demo-redis"):
             assert "demo" not in service.get("profiles", []), name
