@@ -2,7 +2,8 @@
 # Install what the project needs on a fresh Debian 12 machine. Idempotent: it skips what is there.
 #   scripts/setup.sh            Python environment (.venv) with the services
 #   scripts/setup.sh --chains   also litecoind (Debian) and anvil (npm, pinned in package.json)
-#   scripts/setup.sh --test     also everything the test suite runs against (chains, redis-server, chromium)
+#   scripts/setup.sh --test     also everything the test suite runs against (chains, redis-server, chromium,
+#                               promtool)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,11 +29,16 @@ fi
 if [ "$want_test" = 1 ]; then
   command -v redis-server >/dev/null || apt_packages+=(redis-server)
   command -v chromium >/dev/null || apt_packages+=(chromium)  # the agent form's browser tests
+  command -v promtool >/dev/null || apt_packages+=(prometheus)  # promtool: the alert rules' checks and unit tests
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   echo "setup: apt-get install ${apt_packages[*]}"
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_packages[@]}" >/dev/null
+  if [[ " ${apt_packages[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    # Only promtool is wanted: the package also enables a Prometheus server on :9090.
+    "${sudo_cmd[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

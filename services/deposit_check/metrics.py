@@ -63,6 +63,12 @@ LEASE_HELD = Gauge(
 WATCHED = Gauge(
     "deposit_check_watch_deposits", "Deposits watched on the chain (as seen by the lease holder)", ["chain"]
 )
+TIP = Gauge(
+    "deposit_check_watch_tip_height", "The chain's tip as its node answered the lease holder's last round", ["chain"]
+)
+HEIGHT = Gauge(
+    "deposit_check_watch_height", "Height of the last block the lease holder processed (tip minus this: lag)", ["chain"]
+)
 
 _BREAKER_CODES = {"closed": 0, "half_open": 1, "open": 2}
 

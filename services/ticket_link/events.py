@@ -39,6 +39,7 @@ class EventConsumer:
                 await self.step()
             except (redis.RedisError, OSError) as exc:
                 log.warning("event consumer: %s", exc)
+                metrics.EVENTS_FAILED.labels("unknown", "consumer").inc()  # Redis unreachable: an alert's signal
                 await asyncio.sleep(1.0)
             except Exception as exc:  # logged and counted; the loop must go on
                 log.error("event consumer: %s: %s", type(exc).__name__, exc)

@@ -11,8 +11,9 @@ Redis only). tests/test_key_contract.py holds the two sides together.
 PREFIX = "tl:v1"
 
 RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit counters (the `limits` package)
-OUTBOX = f"{PREFIX}:outbox"  # zset: note key -> when accepted; every note until posted or refused for good
+OUTBOX = f"{PREFIX}:outbox"  # zset: note key -> when last queued; every note until posted or refused for good
 OUTBOX_PAYLOADS = f"{PREFIX}:outbox:payloads"  # hash: note key -> sealed note
+OUTBOX_ACCEPTED = f"{PREFIX}:outbox:accepted"  # zset: note key -> when accepted (the oldest note's age, a metric)
 FAILED_NOTES = f"{PREFIX}:failed-notes"  # stream: notes refused for good (helpdesk, note key, reason)
 # The web form's sign-in attempts (the `limits` package's moving windows, each with its window as TTL);
 # agents and addresses appear in them only as keyed hashes.

@@ -116,13 +116,16 @@ class Links:
 
     async def outbox_add(self, key: str, sealed_payload: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(keys.OUTBOX, {key: time.time()}, nx=True)
+            now = time.time()
+            pipe.zadd(keys.OUTBOX, {key: now}, nx=True)
+            pipe.zadd(keys.OUTBOX_ACCEPTED, {key: now}, nx=True)
             pipe.hset(keys.OUTBOX_PAYLOADS, key, sealed_payload)
             await pipe.execute()
 
     async def outbox_done(self, key: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zrem(keys.OUTBOX, key)
+            pipe.zrem(keys.OUTBOX_ACCEPTED, key)
             pipe.hdel(keys.OUTBOX_PAYLOADS, key)
             await pipe.execute()
 
@@ -136,6 +139,11 @@ class Links:
 
     async def outbox_size(self) -> int:
         return int(await self.redis.zcard(keys.OUTBOX))
+
+    async def outbox_oldest_age(self, now: float) -> float:
+        """Seconds since the oldest note still in the outbox was accepted (0 when it is empty)."""
+        oldest = await self.redis.zrange(keys.OUTBOX_ACCEPTED, 0, 0, withscores=True)
+        return max(0.0, now - float(oldest[0][1])) if oldest else 0.0
 
     async def outbox_touch(self, key: str) -> None:
         await self.redis.zadd(keys.OUTBOX, {key: time.time()}, xx=True)

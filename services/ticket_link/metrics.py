@@ -30,6 +30,10 @@ NOTE_LAG = Histogram(
 OUTBOX = Gauge(
     "ticket_link_outbox_notes", "Notes accepted and not yet posted or refused (read once per reconcile round)"
 )
+OUTBOX_OLDEST = Gauge(
+    "ticket_link_outbox_oldest_seconds",
+    "Age of the oldest note in the outbox, from its acceptance (0 when empty; read once per reconcile round)",
+)
 EVENTS = Counter(
     "ticket_link_events_consumed_total", "deposit_check events handled and acknowledged", ["chain", "type"]
 )

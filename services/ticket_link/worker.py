@@ -100,6 +100,7 @@ async def _reconcile(c: Components, stop: asyncio.Event, every: float) -> None:
             if requeued:
                 log.warning("outbox: queued %d note(s) again", requeued)
             metrics.OUTBOX.set(await c.links.outbox_size())
+            metrics.OUTBOX_OLDEST.set(await c.links.outbox_oldest_age(time.time()))
         except Exception as exc:
             log.warning("outbox reconcile failed: %s", exc)
         try:

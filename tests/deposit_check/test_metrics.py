@@ -114,6 +114,10 @@ def test_metrics_count_checks_nodes_and_the_watcher(api: str, litecoind: Litecoi
     assert delta("deposit_check_watch_block_seconds_count", chain=CHAIN) >= 1
     assert value(after, "deposit_check_watch_lease_held", chain=CHAIN) == 1
     assert value(after, "deposit_check_watch_deposits", chain=CHAIN) >= 1
+    # Caught up: the tip its node answered is the block it processed last, the node's height (no lag).
+    height = litecoind.cli("getblockcount")
+    wait_for(lambda: value(scrape(f"{api}/metrics"), "deposit_check_watch_height", chain=CHAIN) == height)
+    assert value(scrape(f"{api}/metrics"), "deposit_check_watch_tip_height", chain=CHAIN) == height
     assert delta("desk_http_responses_total", app="deposit_check", route="/v1/checks", status="200") >= 3
     assert_no_secret_in_labels(after, [txid, address, DOWN_PASSWORD, "user:", litecoind.rpc_password, API_KEY])
 

@@ -72,7 +72,7 @@ class Follower:
                     pass
         finally:
             metrics.LEASE_HELD.labels(self.chain.name).set(0)
-            metrics.WATCHED.remove(self.chain.name)
+            self._forget_chain_gauges()
             try:
                 await self.lease.release()
             except (redis.RedisError, OSError):
@@ -83,17 +83,25 @@ class Follower:
         held = await self.lease.hold()
         metrics.LEASE_HELD.labels(self.chain.name).set(1 if held else 0)
         if not held:
-            metrics.WATCHED.remove(self.chain.name)  # only the lease holder reports it: one series per chain
+            self._forget_chain_gauges()  # only the lease holder reports them: one series per chain
             return False
         metrics.WATCHED.labels(self.chain.name).set(await self.redis.hlen(self.k.watches))  # one HLEN a round
         head = await self.chain.head()
+        metrics.TIP.labels(self.chain.name).set(head.height)
         cursor = await self._cursor()
         if cursor is None:
             await self._commit(Changes(cursor=head))  # start from here: nothing older to catch up on
-        elif head.hash != cursor.hash:
+            metrics.HEIGHT.labels(self.chain.name).set(head.height)
+        elif head.hash == cursor.hash:
+            metrics.HEIGHT.labels(self.chain.name).set(cursor.height)
+        else:
             await self._follow(head, cursor)
         await self._recheck()
         return True
+
+    def _forget_chain_gauges(self) -> None:
+        for gauge in (metrics.WATCHED, metrics.TIP, metrics.HEIGHT):
+            gauge.remove(self.chain.name)  # no-op when this process never set it
 
     # -- blocks --------------------------------------------------------------------------
 
@@ -122,6 +130,7 @@ class Follower:
         started = time.perf_counter()
         await self._process_block(block)
         metrics.BLOCKS.labels(self.chain.name).inc()
+        metrics.HEIGHT.labels(self.chain.name).set(block.height)
         metrics.BLOCK_SECONDS.labels(self.chain.name).observe(time.perf_counter() - started)
 
     async def _process_block(self, block: Block) -> None:
