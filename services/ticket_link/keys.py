@@ -11,9 +11,17 @@ Redis only). tests/test_key_contract.py holds the two sides together.
 PREFIX = "tl:v1"
 
 RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit counters (the `limits` package)
+CLAIM_LIMITS = f"{PREFIX}:claimcap"  # prefix of the claim caps' counters (caps.py; `limits`, TTL: their window)
 OUTBOX = f"{PREFIX}:outbox"  # zset: note key -> when accepted; every note until posted or refused for good
 OUTBOX_PAYLOADS = f"{PREFIX}:outbox:payloads"  # hash: note key -> sealed note
 FAILED_NOTES = f"{PREFIX}:failed-notes"  # stream: notes refused for good (helpdesk, note key, reason)
+
+# Every other tl:v1 key has a TTL (tests/security/test_amplification.py scans for it). These do not, and why:
+NO_TTL = {
+    OUTBOX: "one key; an entry per note in flight, removed when the note is posted or refused for good",
+    OUTBOX_PAYLOADS: "one key; the outbox's payloads, removed with their entry",
+    FAILED_NOTES: "one key; a stream capped at 10,000 entries (MAXLEN), for operators",
+}
 # saq's queue of note and enrich jobs; saq names its own keys after it (`saq:ticket_link:...`).
 QUEUE = "ticket_link"
 
