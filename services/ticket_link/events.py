@@ -79,19 +79,10 @@ class EventConsumer:
         again after CLAIM_IDLE_MS), and the events after it go on. A Redis error stops the batch: it is
         the connection, not the event, and every unacknowledged event is read again."""
         handled = 0
-        events = []
         for entry_id, fields in entries:
             event = {text(k): text(v) for k, v in fields.items()}
             # A stream id starts with the ms it was written: lets the service drop news older than a link.
             event["written_ms"] = text(entry_id).split("-")[0]
-            events.append(event)
-        try:  # several hashes of one ticket given up on together: one note (else each gets its own below)
-            await self.service.note_expired_together(events)
-        except (redis.RedisError, OSError):
-            raise
-        except Exception as exc:
-            log.error("expired events not grouped: %s: %s", type(exc).__name__, exc)
-        for (entry_id, _), event in zip(entries, events, strict=True):
             chain, kind = event.get("chain", "unknown"), event.get("type", "unknown")
             try:
                 await self.service.on_event(event)

@@ -51,6 +51,11 @@ def ticket_deposits(ticket_key: str) -> str:
     return f"{PREFIX}:ticket:{ticket_key}:deposits"
 
 
+def ticket_unknown(ticket_key: str) -> str:
+    """Zset with a TTL: tx hashes no chain knew, noted together in one of the ticket's notes -> when."""
+    return f"{PREFIX}:ticket:{ticket_key}:unknown"
+
+
 def posted(note_key: str) -> str:
     """String with a TTL: the note with this idempotency key was posted."""
     return f"{PREFIX}:posted:{note_key}"

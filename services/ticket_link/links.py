@@ -122,7 +122,29 @@ class Links:
         """Keep a tx's links (and its tickets' lists) at least `ttl` seconds more: it turned out to exist."""
         async with self.redis.pipeline(transaction=False) as pipe:
             _keep(pipe, [*_deposit_keys(tx_hash), *(keys.ticket_deposits(k) for k in ticket_keys)], ttl)
+            for k in ticket_keys:  # no longer among the ticket's unknown hashes (see `given_up`)
+                pipe.zrem(keys.ticket_unknown(k), tx_hash)
             await pipe.execute()
+
+    async def noted_unknown(self, ticket_key: str, tx_hashes: list[str]) -> None:
+        """These hashes, unknown to every chain, were noted together in the ticket (see `given_up`)."""
+        name = keys.ticket_unknown(ticket_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(name, dict.fromkeys(tx_hashes, time.time()))
+            pipe.expire(name, UNKNOWN_LINK_TTL_SECONDS)
+            await pipe.execute()
+
+    async def given_up(self, ticket_key: str, tx_hash: str, within: float = 60.0) -> list[str]:
+        """The watcher gave up on `tx_hash`: it and the unknown hashes noted with it (up to `within` s
+        later), taken off the list: they are given up on together, within the watcher's round or two."""
+        name = keys.ticket_unknown(ticket_key)
+        score = await self.redis.zscore(name, tx_hash)
+        if score is None:
+            return []
+        members = [text(m) for m in await self.redis.zrangebyscore(name, "-inf", score + within)]
+        if members:
+            await self.redis.zrem(name, *members)
+        return members
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
         members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))

@@ -250,6 +250,7 @@ class TicketService:
         await self.delivery.enqueue_note(ref, key, body)
         # Each hash counts as noted (a later message naming it again adds nothing), for as long as its link.
         await self.links.mark_noted([note_key(mine, v["tx_hash"], DepositStatus.NOT_FOUND) for v in fresh])
+        await self.links.noted_unknown(mine, [v["tx_hash"] for v in fresh])
 
     async def on_event(self, event: dict[str, str]) -> int:
         """A status change from deposit_check's watcher: a note in every ticket that claimed the tx."""
@@ -269,6 +270,12 @@ class TicketService:
                 # The change happened before this ticket claimed the tx: its first note, from a
                 # fresher check, already says more. A late consumer must not post stale news after it.
                 continue
+            if (
+                event["type"] == EventType.EXPIRED
+                and len(claimants) == 1
+                and await self._note_given_up(claimant, event)
+            ):
+                continue
             where = standing(claimants, claimant.key, verdict_account)
             # A duplicate's first note has the ":duplicate" key: the same status from the watcher is the same note.
             key = note_key(claimant.key, tx_hash, key_status + (":duplicate" if where.duplicate else ""))
@@ -280,37 +287,20 @@ class TicketService:
             await self.delivery.enqueue_note(claimant.ref, key, body)
         return len(claimants)
 
-    async def note_expired_together(self, events: list[dict[str, str]]) -> int:
-        """Of a batch of events, the hashes no chain ever knew that the watcher gave up on: one note per
-        ticket naming them all (their one-by-one notes, which `on_event` would post, then count as posted).
-
-        One webhook's hashes are watched from the same moment, so they expire in the same round of
-        the watcher and arrive in one batch. Returns how many tickets got such a note."""
-        per_ticket: dict[str, tuple[TicketRef, list[tuple[str, dict[str, Any]]]]] = {}
-        for event in events:
-            if event.get("type") != EventType.EXPIRED or event.get("status") != DepositStatus.NOT_FOUND:
-                continue
-            if int(event.get("generation") or 0):
-                continue
-            tx_hash, written_ms = event["tx_hash"], int(event.get("written_ms") or 0)
-            claimants = await self.links.claimants(tx_hash)
-            if len(claimants) != 1 or (written_ms and written_ms < claimants[0].linked_ms):
-                continue  # claimed by several tickets (duplicate notes), or linked after it expired: one by one
-            key = note_key(claimants[0].key, tx_hash, EventType.EXPIRED.value)
-            if not await self.links.was_posted(key):
-                ref, found = per_ticket.setdefault(claimants[0].key, (claimants[0].ref, []))
-                found.append((key, json.loads(event["verdict"])))
-        noted = 0
-        for mine, (ref, found) in per_ticket.items():
-            if len(found) < 2:
-                continue
-            group = note_key(mine, ",".join(sorted(v["tx_hash"] for _, v in found)), EventType.EXPIRED.value)
-            if not await self.links.was_posted(group):
-                body = render_not_found_note([v for _, v in found], language=self.notes.language, expired=True)
-                await self.delivery.enqueue_note(ref, group, body)
-            await self.links.mark_noted([key for key, _ in found])
-            noted += 1
-        return noted
+    async def _note_given_up(self, claimant: Claimant, event: dict[str, str]) -> bool:
+        """The watcher gave up on a hash no chain knew, noted with others of the ticket: one note for all
+        of them (the others' own expired events then find their notes posted). False: not such a hash."""
+        found = await self.links.given_up(claimant.key, event["tx_hash"])
+        if len(found) < 2:
+            return False
+        verdict = json.loads(event["verdict"])
+        verdicts = [{**verdict, "tx_hash": tx} for tx in found]  # same chain, address and status: all unknown
+        key = note_key(claimant.key, ",".join(sorted(found)), EventType.EXPIRED.value)
+        if not await self.links.was_posted(key):
+            body = render_not_found_note(verdicts, language=self.notes.language, expired=True)
+            await self.delivery.enqueue_note(claimant.ref, key, body)
+        await self.links.mark_noted([note_key(claimant.key, tx, EventType.EXPIRED.value) for tx in found])
+        return True
 
     def _render(
         self, verdict: dict[str, Any], where: Standing, *, event: str | None = None, previous_status: str | None = None
