@@ -79,6 +79,7 @@ SLOW_MODULES = {
     "tests/ticket_link/test_worker_crash.py": "a worker killed mid-post and a successor, ~18 s",
     "tests/ticket_link/test_redis_outage.py": "a Redis of its own stopped and restarted, ~5 s",
     "tests/deposit_check/test_demo.py": "the demo served as a process, ~6 s",
+    "tests/security/test_amplification.py": "1,000 webhooks through the whole stack and hashes given up on, ~60 s",
 }
 SLOW_TESTS = {
     "tests/deposit_check/watch/test_leases.py::test_one_follower_holds_a_chain_and_a_successor_takes_over_from_the_shared_cursor": "~5 s",

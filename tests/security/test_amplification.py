@@ -128,10 +128,12 @@ def test_a_thousand_webhooks_of_random_hashes_leave_bounded_keys_watches_node_ca
         with ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(send, range(WEBHOOKS)))
     sent = time.time()
+    print(f"sent {WEBHOOKS} webhooks in {sent - started:.1f} s")
     assert codes == [202] * WEBHOOKS  # the helpdesk is never refused: the claims past a cap are dropped instead
     # The enrich jobs and every note done, and the watches given up on (expired events handled).
     wait_until(lambda: client.hlen(watches_key) == 0, 60, "the unknown hashes' watches did not expire")
-    wait_until_settled(stack.config, stack.litecoind, stack.started, timeout=60)
+    wait_until_settled(stack.config, stack.litecoind, stack.started, timeout=120)
+    print(f"settled after {time.time() - started:.1f} s")
     sending.set()
     sampler.join()
 
@@ -156,6 +158,10 @@ def test_a_thousand_webhooks_of_random_hashes_leave_bounded_keys_watches_node_ca
     # "still not found" ones: never a note per hash.
     per_ticket = parse(CAPS.per_ticket).amount // CAPS.per_webhook + 1
     notes = [n["comment"] for t in tickets for n in internal_notes(stack.desk, t)]
+    print(
+        f"claims named {claims_named}, admitted at most {admitted}; peak watches {peak['watches']}, "
+        f"node calls {calls:.0f}, keys {keys_before} -> {keys_after}, notes {len(notes) - notes_before}"
+    )
     assert len(notes) - notes_before <= TICKETS * windows * (3 + 2 * per_ticket), len(notes)
     capped = [n for n in notes if "over the cap" in n]
     assert capped and all("claims." in n for n in capped)
