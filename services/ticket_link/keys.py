@@ -56,6 +56,11 @@ def ticket_unknown(ticket_key: str) -> str:
     return f"{PREFIX}:ticket:{ticket_key}:unknown"
 
 
+def once(note_key: str) -> str:
+    """String with a TTL: the note with this key was queued once already (notes many requests would queue)."""
+    return f"{PREFIX}:once:{note_key}"
+
+
 def posted(note_key: str) -> str:
     """String with a TTL: the note with this idempotency key was posted."""
     return f"{PREFIX}:posted:{note_key}"

@@ -184,6 +184,10 @@ class Links:
     async def mark_posted(self, key: str) -> None:
         await self.redis.set(keys.posted(key), int(time.time()), ex=POSTED_TTL_SECONDS)
 
+    async def once(self, key: str, ttl: int) -> bool:
+        """True the first time within `ttl` seconds for this note key (the others: it is queued already)."""
+        return bool(await self.redis.set(keys.once(key), 1, ex=ttl, nx=True))
+
     async def mark_noted(self, note_keys: list[str], ttl: int = UNKNOWN_LINK_TTL_SECONDS) -> None:
         """Count these notes as posted for `ttl` seconds: what another note (one for several claims) said."""
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -342,7 +342,8 @@ class TicketService:
         claims = claims[: self.caps.config.per_webhook]
         admission = await self.caps.admit(ref.helpdesk, mine, len(claims))
         if over > 0:
-            await self._note_capped(ref, Admission(len(claims), self.caps.per_webhook, int(time.time() // 60)), over)
+            per_webhook = Admission(len(claims), self.caps.per_webhook, int(time.time() // 60), 60)
+            await self._note_capped(ref, per_webhook, over)
         if admission.admitted < len(claims):
             await self._note_capped(ref, admission, len(claims) - admission.admitted)
             claims = claims[: admission.admitted]
@@ -354,7 +355,8 @@ class TicketService:
         """Claims dropped over a cap: one note per ticket, cap and window, naming the cap (not one per claim)."""
         metrics.CLAIMS.labels("capped").inc(dropped)
         key = note_key(self.links.ticket_key(ref), f"cap:{admission.window}", admission.cap or "")
-        if not await self.links.was_posted(key):
+        # Concurrent webhooks of one ticket all reach here: only the first queues the note.
+        if await self.links.once(key, ttl=admission.retry_after + 60) and not await self.links.was_posted(key):
             body = render_capped_note(admission.cap or "", dropped, language=self.notes.language)
             await self.delivery.enqueue_note(ref, key, body)
 

@@ -87,6 +87,7 @@ def test_unknown_hashes_are_watched_minutes_then_get_one_note_together_and_one_m
     watch = json.loads(client.hget(ChainKeys("litecoin").watches, hashes[0]))
     assert watch["expires_at"] - watch["registered_at"] == pytest.approx(NOT_FOUND_MINUTES * 60, abs=1)
     # The links of a hash nobody knows are kept briefly, not for the 400 days of a real deposit's.
+    wait_until(lambda: client.exists(tl_keys.claim(hashes[0])), 20, "not linked")
     ttl = client.ttl(tl_keys.claim(hashes[0]))
     assert 0 < ttl <= UNKNOWN_LINK_TTL_SECONDS
     wait_until(lambda: len(internal_notes(stack.desk, ticket)) >= 2, 40, "the two notes did not come")
@@ -97,6 +98,24 @@ def test_unknown_hashes_are_watched_minutes_then_get_one_note_together_and_one_m
     first, last = notes
     assert "not found (3 transactions)" in first and all(h in first for h in hashes)
     assert "We stopped looking for these transactions" in last and all(h in last for h in hashes)
+
+
+def test_the_bot_api_answers_429_naming_the_cap_past_a_tickets_claims(stack: Stack) -> None:
+    address = stack.litecoind.new_address("bech32")
+    ticket = stack.desk.create_ticket("bot claims", "hello", "b@mail.example")
+    cap = parse(CAPS.per_ticket).amount
+    with httpx.Client(base_url=stack.url, timeout=30) as http:
+
+        def claim() -> httpx.Response:
+            body = {"tx_hash": secrets.token_hex(32), "address": address}
+            return http.post(f"/v1/tickets/{ticket}/deposits", json=body)
+
+        answers = [claim() for _ in range(cap + 1)]
+    assert [a.status_code for a in answers[:cap]] == [200] * cap
+    refused = answers[cap]
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    error = refused.json()["error"]
+    assert error["code"] == "claims_capped" and f'claims.per_ticket = "{CAPS.per_ticket}"' in error["message"]
 
 
 def test_a_thousand_webhooks_of_random_hashes_leave_bounded_keys_watches_node_calls_and_notes(stack: Stack) -> None:
