@@ -248,7 +248,7 @@ def synthetic_watches(chain: str, mix: Mix, addresses: list[str], tip: int, rng:
 
     for _ in range(mix.not_found):
         obs = Observation(chain=chain, tx_hash=_hex(rng), found=False, tip=tip)
-        yield watch(obs, Status.NOT_FOUND, now + CONFIG.not_found_hours * 3600)
+        yield watch(obs, Status.NOT_FOUND, now + CONFIG.not_found_minutes * 60)
     for _ in range(mix.pending):
         obs = Observation(chain=chain, tx_hash=_hex(rng), found=True, tip=tip, payments=paid(), spends=spends())
         yield watch(obs, Status.PENDING, now + CONFIG.pending_hours * 3600)

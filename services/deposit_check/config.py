@@ -92,10 +92,25 @@ class WatchConfig(_Strict):
     recheck_seconds: float = Field(
         default=15.0, gt=0, description="how often a tx not yet in a block is looked up again"
     )
-    not_found_hours: float = Field(default=6.0, gt=0, description="how long a hash nobody knows is looked for")
+    # Short: a tx a player just broadcast reaches a node's mempool within seconds, so a hash still unknown
+    # after half an hour is a typo, another network, or invented. Anyone who can write a ticket can make
+    # us watch a hash (docs/operations.md "Threat model"): every minute here is rechecks of made-up hashes.
+    not_found_minutes: float = Field(
+        default=30.0, gt=0, le=24 * 60, description="how long a hash nobody knows is looked for"
+    )
     pending_hours: float = Field(default=72.0, gt=0, description="how long a mempool tx is followed before giving up")
     reorg_window_blocks: int = Field(default=100, ge=1, description="blocks a final deposit stays watched for reorgs")
     lease_seconds: float = Field(default=15.0, gt=1, description="a dead follower's chain is taken over after this")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        if isinstance(data, dict) and "not_found_hours" in data:
+            raise ValueError(
+                "watch.not_found_hours was replaced by watch.not_found_minutes (default 30): an unknown hash is "
+                "looked for minutes, not hours (docs/configuration.md)"
+            )
+        return data
 
 
 class ExtendedKeyConfig(_Strict):

@@ -62,3 +62,21 @@ class ChainKeys:
 
 RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit counters (the `limits` package)
 STREAMS = f"{PREFIX}:streams"  # set: the event streams that exist (for consumers to discover)
+
+# Every other dc:v1 key has a TTL (cached answers, reorg marks, leases, rate-limit counters;
+# tests/security/test_amplification.py scans for it). These do not, and why (glob patterns, `*` a chain):
+NO_TTL = {
+    f"{PREFIX}:{{*}}:watches": "one per chain; an entry per watched deposit, removed when its watch ends",
+    f"{PREFIX}:{{*}}:unmined": "one per chain; indexes the watches, entries removed with them",
+    f"{PREFIX}:{{*}}:expiry": "one per chain; indexes the watches, entries removed with them",
+    f"{PREFIX}:{{*}}:confirming": "one per chain; indexes the watches, entries removed with them",
+    f"{PREFIX}:{{*}}:settled": "one per chain; indexes the watches, entries removed with them",
+    f"{PREFIX}:{{*}}:spends": "one per chain; indexes the watches, entries removed with them",
+    f"{PREFIX}:{{*}}:nonces": "one per chain; indexes the watches, entries removed with them",
+    f"{PREFIX}:{{*}}:blocks": "one per chain; the last BLOCKS_KEPT blocks processed (trimmed every block)",
+    f"{PREFIX}:{{*}}:cursor": "one per chain; the last block processed",
+    f"{PREFIX}:{{*}}:events": "one per chain; a stream capped at STREAM_MAXLEN entries",
+    f"{PREFIX}:{{*}}:own": "one per chain; the operator's declared addresses (ownership), kept until deleted",
+    f"{PREFIX}:{{*}}:own:*": "per chain, at most 16,384 buckets and their meta: declared data, written by operators only",
+    STREAMS: "one key; a member per chain's stream",
+}

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 from saq import Queue
 
+from ticket_link.caps import ClaimCaps
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig
 from ticket_link.delivery import Delivery, open_queue
@@ -47,7 +48,9 @@ def build_components(config: AppConfig) -> Components:
     checker = DepositCheckClient(file.deposit_check)
     helpdesks = {name: build_helpdesk(name, cfg) for name, cfg in file.helpdesks.items()}
     delivery = Delivery(queue, privacy, file.delivery, links)
-    service = TicketService(checker, links, delivery, file.notes, list(helpdesks), events)
+    service = TicketService(
+        checker, links, delivery, file.notes, list(helpdesks), events, ClaimCaps(file.claims, client)
+    )
     return Components(config, events, client, privacy, links, queue, checker, helpdesks, service)
 
 

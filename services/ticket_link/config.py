@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from limits import parse_many
+from limits import parse, parse_many
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -96,6 +96,29 @@ class DeliveryConfig(_Strict):
     max_retry_delay_seconds: float = Field(default=600.0, ge=1)
 
 
+class ClaimsConfig(_Strict):
+    """Caps on the claims anyone who can write a ticket makes us check (docs/operations.md "Threat model").
+
+    Each cap is named in the note that says claims were dropped, and in the bot API's 429."""
+
+    # A message naming more hashes than this: the first ones are checked, the rest named as not checked.
+    per_webhook: int = Field(default=5, ge=1, le=100)
+    # Fixed windows (the `limits` package, counters in Redis with their window as TTL), e.g. "10/minute".
+    per_ticket: str = Field(default="10/minute", description="claims checked per ticket")
+    per_helpdesk: str = Field(default="120/minute", description="claims checked per helpdesk, all its tickets")
+
+    @field_validator("per_ticket", "per_helpdesk")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            item = parse(value)
+        except ValueError:
+            raise ValueError(f'claims cap {value!r}: write e.g. "10/minute" or "600/hour"') from None
+        if item.amount < 1:
+            raise ValueError(f"claims cap {value!r}: at least 1 claim per period")
+        return value
+
+
 class WebUser(_Strict):
     name: str = Field(min_length=1, max_length=64)
     password_hash: str = Field(pattern=r"^scrypt\$", description="made by `ticket-link hash-password`")
@@ -152,6 +175,7 @@ class FileConfig(_Strict):
     api: ApiConfig = ApiConfig()
     notes: NotesConfig = NotesConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    claims: ClaimsConfig = ClaimsConfig()
     helpdesks: dict[str, HelpdeskConfig] = Field(default_factory=dict)
     web: WebConfig | None = None
 

@@ -11,6 +11,7 @@ Redis only). tests/test_key_contract.py holds the two sides together.
 PREFIX = "tl:v1"
 
 RATE_LIMITS = f"{PREFIX}:ratelimit"  # prefix of the API-key gate's rate-limit counters (the `limits` package)
+CLAIM_LIMITS = f"{PREFIX}:claimcap"  # prefix of the claim caps' counters (caps.py; `limits`, TTL: their window)
 OUTBOX = f"{PREFIX}:outbox"  # zset: note key -> when last queued; every note until posted or refused for good
 OUTBOX_PAYLOADS = f"{PREFIX}:outbox:payloads"  # hash: note key -> sealed note
 OUTBOX_ACCEPTED = f"{PREFIX}:outbox:accepted"  # zset: note key -> when accepted (the oldest note's age, a metric)
@@ -18,6 +19,14 @@ FAILED_NOTES = f"{PREFIX}:failed-notes"  # stream: notes refused for good (helpd
 # The web form's sign-in attempts (the `limits` package's moving windows, each with its window as TTL);
 # agents and addresses appear in them only as keyed hashes.
 WEB_SIGN_IN_LIMITS = f"{PREFIX}:web:sign-in"
+
+# Every other tl:v1 key has a TTL (tests/security/test_amplification.py scans for it). These do not, and why:
+NO_TTL = {
+    OUTBOX: "one key; an entry per note in flight, removed when the note is posted or refused for good",
+    OUTBOX_PAYLOADS: "one key; the outbox's payloads, removed with their entry",
+    OUTBOX_ACCEPTED: "one key; an entry per note in the outbox, removed with it",
+    FAILED_NOTES: "one key; a stream capped at 10,000 entries (MAXLEN), for operators",
+}
 # saq's queue of note and enrich jobs; saq names its own keys after it (`saq:ticket_link:...`).
 QUEUE = "ticket_link"
 
@@ -45,6 +54,16 @@ def deposit_accounts(tx_hash: str) -> str:
 def ticket_deposits(ticket_key: str) -> str:
     """Set: the tx hashes a ticket linked."""
     return f"{PREFIX}:ticket:{ticket_key}:deposits"
+
+
+def ticket_unknown(ticket_key: str) -> str:
+    """Zset with a TTL: tx hashes no chain knew, noted together in one of the ticket's notes -> when."""
+    return f"{PREFIX}:ticket:{ticket_key}:unknown"
+
+
+def once(note_key: str) -> str:
+    """String with a TTL: the note with this key was queued once already (notes many requests would queue)."""
+    return f"{PREFIX}:once:{note_key}"
 
 
 def posted(note_key: str) -> str:

@@ -16,6 +16,12 @@ from ticket_link import keys
 from ticket_link.privacy import Pseudonymizer
 
 POSTED_TTL_SECONDS = 400 * 86_400  # a note's "posted" marker outlives any retry or redelivery
+# How long a ticket's link to a tx is kept, refreshed each time it is used. A tx some chain knows: as
+# long as a note's marker, so a second claim of a real deposit is told as a duplicate for that long.
+LINK_TTL_SECONDS = POSTED_TTL_SECONDS
+# A hash no chain knows (yet): past the longest watch of one (deposit_check's `not_found_minutes`, at
+# most a day) and its "still not found" note's retries. Found meanwhile, the link gets LINK_TTL_SECONDS.
+UNKNOWN_LINK_TTL_SECONDS = 2 * 86_400
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +64,12 @@ class Links:
     def ticket_key(self, ref: TicketRef) -> str:
         return self.privacy.ticket_key(ref.helpdesk, ref.ticket_id)
 
-    async def claim(self, ref: TicketRef, tx_hash: str, account: str | None = None) -> TicketRef | None:
+    async def claim(
+        self, ref: TicketRef, tx_hash: str, account: str | None = None, *, ttl: int = LINK_TTL_SECONDS
+    ) -> TicketRef | None:
         """Record that `ref` claims `tx_hash` (with `account`, a keyed hash, when the claim names one);
-        return the earlier ticket when another claimed it first."""
+        return the earlier ticket when another claimed it first. The link's keys are kept at least `ttl`
+        seconds (a longer TTL they have stays)."""
         mine = self.ticket_key(ref)
         claim_key = keys.claim(tx_hash)
         sealed = self.privacy.seal([ref.helpdesk, ref.ticket_id])
@@ -74,6 +83,7 @@ class Links:
             pipe.sadd(keys.ticket_deposits(mine), tx_hash)
             if account is not None:
                 pipe.hset(keys.deposit_accounts(tx_hash), mine, account)
+            _keep(pipe, [*_deposit_keys(tx_hash), keys.ticket_deposits(mine)], ttl)
             results = await pipe.execute()
         owner, owner_ref = results[3]
         if text(owner) == mine:
@@ -107,6 +117,34 @@ class Links:
                 Claimant(ref, key, int(linked.get(k, 0)), text(account) if account else None, key == first_key)
             )
         return sorted(found, key=lambda c: (not c.first, c.linked_ms))
+
+    async def keep(self, tx_hash: str, ticket_keys: list[str], ttl: int = LINK_TTL_SECONDS) -> None:
+        """Keep a tx's links (and its tickets' lists) at least `ttl` seconds more: it turned out to exist."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            _keep(pipe, [*_deposit_keys(tx_hash), *(keys.ticket_deposits(k) for k in ticket_keys)], ttl)
+            for k in ticket_keys:  # no longer among the ticket's unknown hashes (see `given_up`)
+                pipe.zrem(keys.ticket_unknown(k), tx_hash)
+            await pipe.execute()
+
+    async def noted_unknown(self, ticket_key: str, tx_hashes: list[str]) -> None:
+        """These hashes, unknown to every chain, were noted together in the ticket (see `given_up`)."""
+        name = keys.ticket_unknown(ticket_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(name, dict.fromkeys(tx_hashes, time.time()))
+            pipe.expire(name, UNKNOWN_LINK_TTL_SECONDS)
+            await pipe.execute()
+
+    async def given_up(self, ticket_key: str, tx_hash: str, within: float = 60.0) -> list[str]:
+        """The watcher gave up on `tx_hash`: it and the unknown hashes noted with it (up to `within` s
+        later), taken off the list: they are given up on together, within the watcher's round or two."""
+        name = keys.ticket_unknown(ticket_key)
+        score = await self.redis.zscore(name, tx_hash)
+        if score is None:
+            return []
+        members = [text(m) for m in await self.redis.zrangebyscore(name, "-inf", score + within)]
+        if members:
+            await self.redis.zrem(name, *members)
+        return members
 
     async def deposits_of(self, ref: TicketRef) -> set[str]:
         members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))
@@ -154,8 +192,35 @@ class Links:
     async def mark_posted(self, key: str) -> None:
         await self.redis.set(keys.posted(key), int(time.time()), ex=POSTED_TTL_SECONDS)
 
+    async def once(self, key: str, ttl: int) -> bool:
+        """True the first time within `ttl` seconds for this note key (the others: it is queued already)."""
+        return bool(await self.redis.set(keys.once(key), 1, ex=ttl, nx=True))
+
+    async def mark_noted(self, note_keys: list[str], ttl: int = UNKNOWN_LINK_TTL_SECONDS) -> None:
+        """Count these notes as posted for `ttl` seconds: what another note (one for several claims) said."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in note_keys:
+                pipe.set(keys.posted(key), int(time.time()), ex=ttl, nx=True)
+            await pipe.execute()
+
     async def record_failure(self, helpdesk: str, key: str, reason: str) -> None:
         """Keep a note that could not be delivered, for operators (no ticket id, no note text)."""
         await self.redis.xadd(
             keys.FAILED_NOTES, {"helpdesk": helpdesk, "note": key, "reason": reason[:200]}, maxlen=10_000
         )
+
+
+def _deposit_keys(tx_hash: str) -> list[str]:
+    return [
+        keys.claim(tx_hash),
+        keys.deposit_tickets(tx_hash),
+        keys.deposit_linked_ms(tx_hash),
+        keys.deposit_accounts(tx_hash),
+    ]
+
+
+def _keep(pipe: "redis.client.Pipeline", names: list[str], ttl: int) -> None:
+    """A TTL of at least `ttl` on each key: set where there is none (NX), lengthened where shorter (GT)."""
+    for name in names:
+        pipe.expire(name, ttl, nx=True)
+        pipe.expire(name, ttl, gt=True)

@@ -20,6 +20,14 @@ _UNKNOWN_HELPDESK = error_doc(
 )
 _CLAIM_ERRORS: dict[int | str, dict[str, Any]] = {
     **auth_error_docs('The key\'s `scopes` lack `post` (needed unless `"post_note": false`) or `check`.'),
+    429: error_doc(
+        "The API key used up its rate limit (`rate_limit` in its config entry; code `rate_limited`), or, with a "
+        "note asked for, the ticket or its helpdesk reached a claims cap (`claims.per_ticket`, "
+        "`claims.per_helpdesk`; code `claims_capped`, the message naming the cap). `Retry-After` says when.",
+        "claims_capped",
+        'too many claims: the cap claims.per_ticket = "10/minute" is reached; retry in 42 s',
+        {"Retry-After": {"description": "Seconds until a claim fits again.", "schema": {"type": "integer"}}},
+    ),
     404: _UNKNOWN_HELPDESK,
     422: error_doc(
         "Bad input (the message says what): a missing or malformed field, a non-numeric ticket id, an unknown "

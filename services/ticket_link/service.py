@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,9 @@ import redis.asyncio as redis
 
 from ticket_link import metrics
 from ticket_link.advice import Advice, Match, advise, match_of, owner_of
+from ticket_link.caps import Admission, ClaimCaps
 from ticket_link.checker import DepositCheckClient
-from ticket_link.config import NotesConfig
+from ticket_link.config import ClaimsConfig, NotesConfig
 from ticket_link.delivery import Delivery
 from ticket_link.errors import (
     ClaimDeferred,
@@ -25,16 +27,17 @@ from ticket_link.extract import extract
 from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
-from ticket_link.links import Claimant, Links, TicketRef, note_key
+from ticket_link.links import LINK_TTL_SECONDS, UNKNOWN_LINK_TTL_SECONDS, Claimant, Links, TicketRef, note_key
 from ticket_link.schemas import (
     AddressOwner,
     DepositClaim,
     DepositClaimResponse,
+    DepositStatus,
     DuplicateClaim,
     EventType,
     claim_response,
 )
-from ticket_link.texts import render_note, render_player_message
+from ticket_link.texts import render_capped_note, render_not_found_note, render_note, render_player_message
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +107,10 @@ class TicketService:
         notes: NotesConfig,
         helpdesk_names: list[str],
         events: redis.Redis,
+        caps: ClaimCaps | None = None,
     ) -> None:
         self.checker = checker
+        self.caps = caps or ClaimCaps(ClaimsConfig(), links.redis)
         self.links = links
         self.delivery = delivery
         self.notes = notes
@@ -203,6 +208,11 @@ class TicketService:
         the account matched, never which tickets: `earlier_ticket` is for agents only.
         """
         account = self.account_key(req.account)
+        if req.post_note:  # a check alone stores nothing: the API key's rate bounds it
+            admission = await self.caps.admit(ref.helpdesk, self.links.ticket_key(ref), 1)
+            if not admission.admitted:
+                metrics.CLAIMS.labels("capped").inc()
+                raise admission.refusal()
         try:
             verdict = await self.checker.check(
                 req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
@@ -244,8 +254,9 @@ class TicketService:
         """Run by a worker: check every claim of a ticket and queue its note.
 
         DepositCheckUnavailable propagates, so the job is retried; notes already queued are not
-        queued twice (their keys).
+        queued twice (their keys). The hashes no chain knows, claimed by this ticket alone, share one note.
         """
+        unknown: list[dict[str, Any]] = []
         for claim in claims:
             if claim.get("address") is None:
                 await self._note_without_verdict(ref, claim, "no_address")
@@ -261,7 +272,36 @@ class TicketService:
                 # The code only: deposit_check's message may quote the player's input (the note must not).
                 await self._note_without_verdict(ref, claim, "invalid", reason=exc.code)
                 continue
+            if verdict.get("status") == DepositStatus.NOT_FOUND and await self._alone(ref, verdict, claim):
+                unknown.append(verdict)
+                continue
             await self._note(ref, verdict, claim.get("account"))
+        if unknown:
+            await self._note_not_found(ref, unknown)
+
+    async def _alone(self, ref: TicketRef, verdict: dict[str, Any], claim: dict[str, Any]) -> bool:
+        """Link a tx no chain knows (briefly: UNKNOWN_LINK_TTL_SECONDS); True when no other ticket claims it."""
+        earlier = await self.links.claim(ref, verdict["tx_hash"], claim.get("account"), ttl=UNKNOWN_LINK_TTL_SECONDS)
+        return earlier is None and len(await self.links.claimants(verdict["tx_hash"])) == 1
+
+    async def _note_not_found(self, ref: TicketRef, verdicts: list[dict[str, Any]]) -> None:
+        """One note for the hashes of one webhook that no chain knows; a hash noted so before is left out."""
+        mine = self.links.ticket_key(ref)
+        fresh = []
+        for verdict in verdicts:
+            if not await self.links.was_posted(note_key(mine, verdict["tx_hash"], DepositStatus.NOT_FOUND)):
+                fresh.append(verdict)
+        if not fresh:
+            return
+        if len(fresh) == 1:  # the note of one claim, as any other status has
+            await self._note(ref, fresh[0], None)
+            return
+        key = note_key(mine, ",".join(sorted(v["tx_hash"] for v in fresh)), DepositStatus.NOT_FOUND)
+        body = render_not_found_note(fresh, language=self.notes.language)
+        await self.delivery.enqueue_note(ref, key, body)
+        # Each hash counts as noted (a later message naming it again adds nothing), for as long as its link.
+        await self.links.mark_noted([note_key(mine, v["tx_hash"], DepositStatus.NOT_FOUND) for v in fresh])
+        await self.links.noted_unknown(mine, [v["tx_hash"] for v in fresh])
 
     async def on_event(self, event: dict[str, str]) -> int:
         """A status change from deposit_check's watcher: a note in every ticket that claimed the tx."""
@@ -272,12 +312,20 @@ class TicketService:
         # Generation 0 shares its keys with the first check's notes: one note per status, whichever came first.
         status_key = status if generation == 0 else f"{status}#{generation}"
         claimants = await self.links.claimants(tx_hash)
+        if claimants and event["status"] != DepositStatus.NOT_FOUND:  # it exists: its links are kept long
+            await self.links.keep(tx_hash, [c.key for c in claimants])
         written_ms = int(event.get("written_ms") or 0)
         verdict_account = await self._event_account(event, verdict, claimants)
         for claimant in claimants:
             if written_ms and written_ms < claimant.linked_ms:
                 # The change happened before this ticket claimed the tx: its first note, from a
                 # fresher check, already says more. A late consumer must not post stale news after it.
+                continue
+            if (
+                event["type"] == EventType.EXPIRED
+                and len(claimants) == 1
+                and await self._note_given_up(claimant, event)
+            ):
                 continue
             where = standing(claimants, claimant.key, verdict_account)
             # A duplicate's first note has the ":duplicate" key: the same status from the watcher is the same note.
@@ -290,6 +338,21 @@ class TicketService:
             guard = credit_guard(verdict, where, verdict_account)
             await self.delivery.enqueue_note(claimant.ref, key, body, credit_guard=guard)
         return len(claimants)
+
+    async def _note_given_up(self, claimant: Claimant, event: dict[str, str]) -> bool:
+        """The watcher gave up on a hash no chain knew, noted with others of the ticket: one note for all
+        of them (the others' own expired events then find their notes posted). False: not such a hash."""
+        found = await self.links.given_up(claimant.key, event["tx_hash"])
+        if len(found) < 2:
+            return False
+        verdict = json.loads(event["verdict"])
+        verdicts = [{**verdict, "tx_hash": tx} for tx in found]  # same chain, address and status: all unknown
+        key = note_key(claimant.key, ",".join(sorted(found)), EventType.EXPIRED.value)
+        if not await self.links.was_posted(key):
+            body = render_not_found_note(verdicts, language=self.notes.language, expired=True)
+            await self.delivery.enqueue_note(claimant.ref, key, body)
+        await self.links.mark_noted([note_key(claimant.key, tx, EventType.EXPIRED.value) for tx in found])
+        return True
 
     def _render(
         self, verdict: dict[str, Any], where: Standing, *, event: str | None = None, previous_status: str | None = None
@@ -324,16 +387,40 @@ class TicketService:
         account = self.account_key(payload.account(payload.load(body, helpdesk.name), helpdesk.account_field))
         claims = [{"tx_hash": c.tx_hash, "address": c.address, "account": account} for c in extract(ticket.text)]
         del ticket, body  # nothing of the payload outlives this line but the ticket id and the claims
+        if not claims:
+            return 0
+        mine = self.links.ticket_key(ref)
+        over = len(claims) - self.caps.config.per_webhook
+        claims = claims[: self.caps.config.per_webhook]
+        admission = await self.caps.admit(ref.helpdesk, mine, len(claims))
+        if over > 0:
+            per_webhook = Admission(len(claims), self.caps.per_webhook, int(time.time() // 60), 60)
+            await self._note_capped(ref, per_webhook, over)
+        if admission.admitted < len(claims):
+            await self._note_capped(ref, admission, len(claims) - admission.admitted)
+            claims = claims[: admission.admitted]
         if claims:
-            await self.delivery.enqueue_enrich(ref, claims, enrich_key(self.links.ticket_key(ref), claims))
+            await self.delivery.enqueue_enrich(ref, claims, enrich_key(mine, claims))
         return len(claims)
+
+    async def _note_capped(self, ref: TicketRef, admission: Admission, dropped: int) -> None:
+        """Claims dropped over a cap: one note per ticket, cap and window, naming the cap (not one per claim)."""
+        metrics.CLAIMS.labels("capped").inc(dropped)
+        key = note_key(self.links.ticket_key(ref), f"cap:{admission.window}", admission.cap or "")
+        # Concurrent webhooks of one ticket all reach here: only the first queues the note.
+        if await self.links.once(key, ttl=admission.retry_after + 60) and not await self.links.was_posted(key):
+            body = render_capped_note(admission.cap or "", dropped, language=self.notes.language)
+            await self.delivery.enqueue_note(ref, key, body)
 
     async def _note(self, ref: TicketRef, verdict: dict[str, Any], account: str | None) -> tuple[bool, Standing]:
         """Link the claim and queue its note; with other tickets claiming the tx, queue each of them a
         "duplicate" note too (its own key per claiming ticket and status), so none is left saying "credit it"."""
         tx_hash = verdict["tx_hash"]
         mine = self.links.ticket_key(ref)
-        earlier = await self.links.claim(ref, tx_hash, account)
+        unknown = verdict["status"] == DepositStatus.NOT_FOUND  # kept briefly: anyone can name made-up hashes
+        earlier = await self.links.claim(
+            ref, tx_hash, account, ttl=UNKNOWN_LINK_TTL_SECONDS if unknown else LINK_TTL_SECONDS
+        )
         claimants = await self.links.claimants(tx_hash)
         verdict_account = self._verdict_account(verdict)
         where = standing(claimants, mine, verdict_account)

@@ -7,7 +7,7 @@ difference between expected and received is computed, with Decimal.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
@@ -131,6 +131,32 @@ def render_note(
         # Nothing arrives with a tx that was replaced or never mined: no "received" amount to show.
         context.update(received=None, received_text=None, amount_status=None, difference=None)
     return _render(_language(language), "note.txt", context)
+
+
+def render_not_found_note(verdicts: Sequence[Mapping[str, Any]], *, language: str, expired: bool = False) -> str:
+    """One internal note for several hashes of one ticket that no chain knows (deposit_check's answers);
+    `expired`: the watcher gave up on them (its `expired` events), never having seen one.
+
+    Only the normalized values deposit_check answered are shown: the tx hash, the address and the
+    chains asked."""
+    items = []
+    for verdict in verdicts:
+        context = _context(verdict)
+        items.append(
+            {
+                "tx_hash": context["tx_hash"],
+                "address": context["address"],
+                "chains": context["chain"] or context["chains_checked"],
+            }
+        )
+    following = all(bool(v.get("watching")) and not v.get("final") for v in verdicts)
+    context = {"items": items, "following": following, "expired": expired}
+    return _render(_language(language), "not_found.txt", context)
+
+
+def render_capped_note(cap: str, dropped: int, *, language: str) -> str:
+    """The internal note saying that `dropped` claims of the ticket were not checked, over `cap` (its setting)."""
+    return _render(_language(language), "capped.txt", {"cap": cap, "dropped": dropped})
 
 
 def render_player_message(

@@ -36,7 +36,7 @@ class Registry:
         if await self.redis.hexists(k.watches, observation.tx_hash):
             return True
         now = time.time()
-        hours = self.config.not_found_hours if status is Status.NOT_FOUND else self.config.pending_hours
+        seconds = self.config.not_found_minutes * 60 if status is Status.NOT_FOUND else self.config.pending_hours * 3600
         record = Watch(
             chain=observation.chain,
             tx_hash=observation.tx_hash,
@@ -47,7 +47,7 @@ class Registry:
             expected=expected,
             owner=owner,
             registered_at=now,
-            expires_at=now + hours * 3600 if observation.block is None else None,
+            expires_at=now + seconds if observation.block is None else None,
         )
         await commit(
             self.redis, k, None, Changes(puts={record.tx_hash: (None, record)}), now + self.config.recheck_seconds

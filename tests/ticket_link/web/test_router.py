@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import RedisServer
 from tests.ticket_link.web.conftest import ADDRESS, TX, DepositCheck, csrf_of, make_app, sign_in, verdict
+from ticket_link.caps import Admission
 from ticket_link.links import TicketRef
 from ticket_link.schemas import DepositClaim, DuplicateClaim, claim_response
 from ticket_link.service import ClaimOutcome
@@ -171,8 +172,12 @@ async def test_posting_says_what_became_of_the_note(deposit_check: DepositCheck,
         later.append((ref, claims))
         return True
 
+    async def admit(helpdesk: str, ticket_key: str, wanted: int) -> Admission:
+        return Admission(wanted)  # no Redis here: the claims caps have tests of their own
+
     service.claim = claim
     service.delivery = SimpleNamespace(enqueue_enrich=enqueue_enrich)
+    service.caps = SimpleNamespace(admit=admit)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         await sign_in(client)
         form = {
