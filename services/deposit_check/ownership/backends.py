@@ -30,8 +30,13 @@ class Change:
 class Backend(Protocol):
     async def read(self, chain: str, slots: list[Slot]) -> list[bytes | None]: ...
 
-    async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
-        """The slot's value and the chain's address count, in one round trip."""
+    async def lookup(self, chain: str, slots: list[Slot]) -> tuple[list[bytes | None], int]:
+        """The slots' values and the chain's address count, in one round trip."""
+        ...
+
+    def entry_fields(self, chain: str, slot: Slot) -> tuple[tuple[str, bytes], ...] | None:
+        """The (hash key, field) pairs `lookup` reads for `slot`, the slot's value then the count; None outside
+        Redis."""
         ...
 
     async def write(self, chain: str, change: Change) -> None:
@@ -46,8 +51,8 @@ class Backend(Protocol):
         """The Redis key holding the chain's version as an integer string; None outside Redis."""
         ...
 
-    async def mark_used(self, chain: str, member: str, index: int) -> None:
-        """Remember `index` as used for a key's branch when it is above what is remembered."""
+    async def mark_used(self, chain: str, marks: dict[str, int]) -> None:
+        """Remember each index as used for its key's branch (member) when it is above what is remembered."""
         ...
 
     async def used(self, chain: str) -> dict[str, int]: ...
@@ -67,8 +72,12 @@ class MemoryBackend:
     async def read(self, chain: str, slots: list[Slot]) -> list[bytes | None]:
         return [self._values.get((chain, s.bucket, s.field)) for s in slots]
 
-    async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
-        return self._values.get((chain, slot.bucket, slot.field)), self._meta.get(chain, [0, 0])[0]
+    async def lookup(self, chain: str, slots: list[Slot]) -> tuple[list[bytes | None], int]:
+        values = [self._values.get((chain, s.bucket, s.field)) for s in slots]
+        return values, self._meta.get(chain, [0, 0])[0]
+
+    def entry_fields(self, chain: str, slot: Slot) -> tuple[tuple[str, bytes], ...] | None:
+        return None
 
     async def write(self, chain: str, change: Change) -> None:
         for slot, value in change.puts:
@@ -87,9 +96,10 @@ class MemoryBackend:
     def version_key(self, chain: str) -> str | None:
         return None
 
-    async def mark_used(self, chain: str, member: str, index: int) -> None:
+    async def mark_used(self, chain: str, marks: dict[str, int]) -> None:
         used = self._used.setdefault(chain, {})
-        used[member] = max(used.get(member, -1), index)
+        for member, index in marks.items():
+            used[member] = max(used.get(member, -1), index)
 
     async def used(self, chain: str) -> dict[str, int]:
         return dict(self._used.get(chain, {}))
@@ -98,10 +108,15 @@ class MemoryBackend:
         return dict(self._progress.get(chain, {}))
 
 
-# A check's lookup as one command: a two-command pipeline costs redis-py twice the CPU of one command, a
-# fifth of a cold check's own work (docs/benchmarks.md). Both keys are in the chain's hash slot.
+# A lookup as one command, whatever the number of addresses (a watcher's block may decide hundreds): a
+# pipeline costs redis-py about twice the CPU of one command per command in it (docs/benchmarks.md). KEYS:
+# the chain's meta hash, then each address's bucket; ARGV: each address's field. Every key is in the chain's
+# hash slot. An absent field is Lua's false (not nil, which would cut the list short), answered as nil.
 _LOOKUP = """
-return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], 'count')}
+local out = {}
+for i = 1, #ARGV do out[i] = redis.call('HGET', KEYS[i + 1], ARGV[i]) end
+out[#ARGV + 1] = redis.call('HGET', KEYS[1], 'count')
+return out
 """
 
 
@@ -141,13 +156,17 @@ class RedisBackend:
                 values: list[bytes | None] = await pipe.execute()
                 return values
 
-    async def lookup(self, chain: str, slot: Slot) -> tuple[bytes | None, int]:
+    async def lookup(self, chain: str, slots: list[Slot]) -> tuple[list[bytes | None], int]:
         keys = self._keys(chain)
         with self._guard():
-            async with asyncio.timeout(self._timeout):
-                # An absent field is Lua's false (not nil, which would cut the list short), answered as nil.
-                value, count = await self._lookup(keys=[keys.owned(slot.bucket), keys.owned_meta], args=[slot.field])
-                return value, int(count or 0)
+            async with asyncio.timeout(self._timeout + len(slots) / 20_000):
+                buckets = [keys.owned(s.bucket) for s in slots]
+                *values, count = await self._lookup(keys=[keys.owned_meta, *buckets], args=[s.field for s in slots])
+                return values, int(count or 0)
+
+    def entry_fields(self, chain: str, slot: Slot) -> tuple[tuple[str, bytes], ...] | None:
+        keys = self._keys(chain)
+        return (keys.owned(slot.bucket), slot.field), (keys.owned_meta, b"count")
 
     async def write(self, chain: str, change: Change) -> None:
         keys = self._keys(chain)
@@ -178,10 +197,10 @@ class RedisBackend:
     def version_key(self, chain: str) -> str | None:
         return self._keys(chain).owned_version
 
-    async def mark_used(self, chain: str, member: str, index: int) -> None:
+    async def mark_used(self, chain: str, marks: dict[str, int]) -> None:
         with self._guard():
             async with asyncio.timeout(self._timeout):
-                await self._redis.zadd(self._keys(chain).owned_used, {member: index}, gt=True)
+                await self._redis.zadd(self._keys(chain).owned_used, marks, gt=True)
 
     async def used(self, chain: str) -> dict[str, int]:
         with self._guard():

@@ -1,9 +1,9 @@
 """The ownership index: the `Ownership` a check asks, and the writes imports and derivation make."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from deposit_check.ownership import UNDECLARED, Owner
+from deposit_check.ownership import UNDECLARED, EntryRead, Owner
 from deposit_check.ownership.backends import Backend, Change
 from deposit_check.ownership.codec import Codec, Derived, Entry, Slot
 
@@ -58,17 +58,43 @@ class OwnershipIndex:
         return self._codec.slot(chain, identity(address) if identity else address)
 
     async def owner_of(self, chain: str, address: str) -> Owner:
+        return (await self.owner_of_many(chain, [address]))[0]
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        if not addresses:
+            return []
+        slots = [self._slot(chain, address) for address in addresses]
+        values, count = await self.backend.lookup(chain, slots)
+        return await self._owners(chain, slots, values, count)
+
+    def entry_read(self, chain: str, address: str) -> EntryRead | None:
         slot = self._slot(chain, address)
-        value, count = await self.backend.lookup(chain, slot)
-        if value is None:
-            return Owner(declared=True) if count > 0 or chain in self._declared else UNDECLARED
-        entry = self._codec.decode(slot, value)
-        if entry.derived is not None:
-            d = entry.derived
-            # Seen in a check: the address was handed out, so derivation runs `gap` past it.
-            await self.backend.mark_used(chain, f"{d.key}:{d.branch}", d.index)
-            return Owner(declared=True, ours=True, account=self._key_accounts.get(d.key))
-        return Owner(declared=True, ours=True, account=entry.account)
+        fields = self.backend.entry_fields(chain, slot)
+        return None if fields is None else EntryRead(chain, fields, slot)
+
+    async def owner_from(self, read: EntryRead, values: Sequence[bytes | None]) -> Owner:
+        value, count = values
+        return (await self._owners(read.chain, [read.slot], [value], int(count or 0)))[0]
+
+    async def _owners(self, chain: str, slots: list[Slot], values: Sequence[bytes | None], count: int) -> list[Owner]:
+        owners: list[Owner] = []
+        used: dict[str, int] = {}
+        for slot, value in zip(slots, values, strict=True):
+            if value is None:
+                owners.append(Owner(declared=True) if count > 0 or chain in self._declared else UNDECLARED)
+                continue
+            entry = self._codec.decode(slot, value)
+            if entry.derived is not None:
+                d = entry.derived
+                member = f"{d.key}:{d.branch}"
+                used[member] = max(used.get(member, -1), d.index)
+                owners.append(Owner(declared=True, ours=True, account=self._key_accounts.get(d.key)))
+            else:
+                owners.append(Owner(declared=True, ours=True, account=entry.account))
+        if used:
+            # Seen in a check or a block: the address was handed out, so derivation runs `gap` past it.
+            await self.backend.mark_used(chain, used)
+        return owners
 
     async def version(self, chain: str) -> int:
         return (await self.backend.meta(chain))[1]

@@ -264,8 +264,8 @@ class Follower:
         (or given another account) while its deposit was followed must not be confirmed as before."""
         if self.ownership is None or not watches:
             return watches
-        ownership = self.ownership
-        owners = await asyncio.gather(*(ownership.owner_of(self.chain.name, w.address) for w in watches))
+        # One round trip for all of them: a block may decide hundreds of deposits.
+        owners = await self.ownership.owner_of_many(self.chain.name, [w.address for w in watches])
         return [w if w.owner == owner else w.with_(owner=owner) for w, owner in zip(watches, owners, strict=True)]
 
     async def _cursor(self) -> BlockRef | None:

@@ -81,14 +81,14 @@ async def test_a_second_loop_waits_then_takes_over_when_the_first_stops(client: 
     try:
         await asyncio.sleep(POLL * 6)  # several passes of both
         member = first.deriver.member(0)
-        await index.backend.mark_used("litecoin", member, 9)  # a check found index 9: 10 more to derive
+        await index.backend.mark_used("litecoin", {member: 9})  # a check found index 9: 10 more to derive
         await until(lambda: _count_is(index, 20))
         await asyncio.sleep(POLL * 6)
         assert second.deriver.batches == 0 and await client.get(KEY) == b"first"
         assert await index.count("litecoin") == 20  # counted once
 
         await first.close()  # released on the way out
-        await index.backend.mark_used("litecoin", member, 19)
+        await index.backend.mark_used("litecoin", {member: 19})
         await until(lambda: _count_is(index, 30))
         assert second.deriver.batches > 0 and await client.get(KEY) == b"second"
     finally:
