@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from deposit_check.ownership import UNDECLARED, EntryRead, Owner
 from deposit_check.ownership.backends import Backend, Change
 from deposit_check.ownership.codec import Codec, Derived, Entry, Slot
+from deposit_check.watch.lease import Lease
 
 CHUNK = 5_000  # addresses read and written per round trip (a transaction each)
 
@@ -142,15 +143,14 @@ class OwnershipIndex:
             total += Counts(deleted=len(change.removes), absent=len(slots) - len(change.removes))
         return total
 
-    async def put_derived(self, chain: str, derived: list[tuple[str, Derived]], progress: dict[str, int]) -> int:
+    async def put_derived(
+        self, chain: str, derived: list[tuple[str, Derived]], progress: dict[str, int], fence: Lease | None = None
+    ) -> int:
         """Add derived entries (by identity: scriptPubKey or EVM address; an imported entry of the same
-        address is kept) and the progress made, in one transaction; the number added."""
-        slots = [self._codec.slot(chain, identity) for identity, _ in derived]
-        old = await self.backend.read(chain, slots)
-        change = Change(progress=progress)
-        for slot, (_, d), before in zip(slots, derived, old, strict=True):
-            if before is None:
-                change.puts.append((slot, self._codec.encode(slot, Entry(derived=d))))
-        change.count_delta = len(change.puts)
-        await self.backend.write(chain, change)
-        return len(change.puts)
+        address is kept) and the progress made, in one atomic write, fenced by the chain's derivation lease
+        when given (LostLease: nothing written); the number added."""
+        puts = []
+        for identity, d in derived:
+            slot = self._codec.slot(chain, identity)
+            puts.append((slot, self._codec.encode(slot, Entry(derived=d))))
+        return await self.backend.write_derived(chain, puts, progress, fence)

@@ -24,9 +24,9 @@ from deposit_check.keys import ChainKeys
 from deposit_check.models import Block, BlockRef, Observation, Status
 from deposit_check.ownership import Ownership
 from deposit_check.verdict import vanished
-from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, LostLease, commit
+from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
-from deposit_check.watch.lease import Lease
+from deposit_check.watch.lease import Lease, LostLease
 from deposit_check.watch.state import Watch
 from desk_common.redis_text import text
 
