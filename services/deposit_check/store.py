@@ -79,6 +79,8 @@ class RedisStore:
     async def get_many_or_fields(
         self, keys: list[str], fields: tuple[tuple[str, bytes], ...]
     ) -> tuple[list[bytes | None], list[bytes | None] | None]:
+        if not fields:
+            return await self.get_many(keys), None
         try:
             async with asyncio.timeout(self._timeout):
                 values: list[bytes | None] = await self._get_or_fields(
