@@ -108,10 +108,6 @@ class Links:
             )
         return sorted(found, key=lambda c: (not c.first, c.linked_ms))
 
-    async def deposits_of(self, ref: TicketRef) -> set[str]:
-        members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))
-        return {text(m) for m in members}
-
     # -- the outbox: every note accepted, until it is posted or refused for good ------------------
 
     async def outbox_add(self, key: str, sealed_payload: str) -> None:
