@@ -8,9 +8,9 @@ Both apps are called as ASGI in this process (bench/warm_cpu.py's method), round
 (without, with, without, with, ...) so that the machine's noise hits both alike; medians reported.
 - warm: every body answered from the cache; requests per CPU-second of this process (a neighbour's
   steal time does not enter CPU time);
-- cold: the cached answers and each app's remembered plans (normalized requests) dropped before each
-  round (not timed), so every check is planned afresh and asks litecoind (regtest) and, with the index,
-  the index; checks per wall-clock second, one after another.
+- cold: the cached answers, and what each app remembers of requests (plans, answers it knows cached),
+  dropped before each round (not timed), as for requests never seen: every check is planned afresh and
+  asks litecoind (regtest) and, with the index, the index; checks per wall-clock second, one after another.
 Starts its own litecoind and redis-server on free ports and stops them on the way out.
 """
 
@@ -145,7 +145,7 @@ async def measure(args: argparse.Namespace, rpc_url: str, redis_url: str, bodies
         for _ in range(args.rounds):
             for name, app in built.items():
                 await forget_answers(redis_url)
-                app.state.service._plans.clear()  # a request never seen: its plan (and entry's hash) made anew
+                app.state.service.forget()  # requests never seen: planned anew, not known to be cached
                 wall, cpu = time.perf_counter(), time.process_time()
                 for body in bodies:
                     await _call(app, body, cached=False)

@@ -4,11 +4,13 @@ Key names come from keys.py.
 """
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 import redis.asyncio as redis
+from redis.exceptions import NoScriptError
 
 
 class StoreUnavailable(Exception):
@@ -63,7 +65,8 @@ class RedisStore:
         # connection.
         self._redis = redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=timeout_seconds)
         self._timeout = timeout_seconds
-        self._get_or_fields = self._redis.register_script(_GET_OR_FIELDS)
+        # EVALSHA sent as it is: redis-py's Script wrapper costs ~10 us of CPU a call, 5% of a cached check.
+        self._get_or_fields_sha = hashlib.sha1(_GET_OR_FIELDS.encode()).hexdigest()
 
     async def get(self, key: str) -> bytes | None:
         return (await self.get_many([key]))[0]
@@ -81,11 +84,18 @@ class RedisStore:
     ) -> tuple[list[bytes | None], list[bytes | None] | None]:
         if not fields:
             return await self.get_many(keys), None
+        words = [*keys, *(key for key, _ in fields), *(field for _, field in fields)]
         try:
             async with asyncio.timeout(self._timeout):
-                values: list[bytes | None] = await self._get_or_fields(
-                    keys=[*keys, *(key for key, _ in fields)], args=[field for _, field in fields]
-                )
+                try:
+                    values: list[bytes | None] = await self._redis.execute_command(  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                        "EVALSHA", self._get_or_fields_sha, len(keys) + len(fields), *words
+                    )
+                except NoScriptError:  # a Redis restarted or flushed since: load the script, then again
+                    await self._redis.script_load(_GET_OR_FIELDS)
+                    values = await self._redis.execute_command(  # type: ignore[no-untyped-call]
+                        "EVALSHA", self._get_or_fields_sha, len(keys) + len(fields), *words
+                    )
         except (redis.RedisError, OSError) as exc:
             raise StoreUnavailable(_reason(exc)) from exc
         return values[: len(keys)], values[len(keys) :] if len(values) > len(keys) else None

@@ -71,6 +71,7 @@ async def test_a_cold_check_reads_the_owner_with_the_cache_in_one_command(
     litecoind.mine(6)
     await check(with_index, sends[0], ours)  # scripts loaded, the version learned: what every later check has
     await check(without, sends[0], ours)
+    await index.owner_of("litecoin", chain.normalize_address(ours))  # the lookup's script loaded too
 
     async with commands_sent(client) as sent:
         answer, cached = await check(with_index, sends[1], ours)
@@ -88,15 +89,23 @@ async def test_a_cold_check_reads_the_owner_with_the_cache_in_one_command(
 
     async with commands_sent(client) as sent:
         answer, cached = await check(with_index, sends[1], ours)
-    assert cached and answer["account"] == "acct-9" and commands(sent) == ["EVALSHA"]
+    assert cached and answer["account"] == "acct-9" and commands(sent) == ["MGET"]  # cached here: the cache alone
+
+    with_index.forget()  # as another process would, that does not know it is cached
+    async with commands_sent(client) as sent:
+        answer, cached = await check(with_index, sends[1], ours)
+    assert cached and answer["account"] == "acct-9" and commands(sent) == ["EVALSHA"]  # a hit: no entry read
 
     async with commands_sent(client) as sent:
         answer, _ = await check(without, sends[2], ours)
     assert answer["address_owner"] == "unknown" and commands(sent) == ["MGET", "SET"]  # as many without an index
 
     await declare(index, ours, "acct-10")  # given to another account: the answer read again, the owner new
-    answer, cached = await check(with_index, sends[1], ours)
+    async with commands_sent(client) as sent:
+        answer, cached = await check(with_index, sends[1], ours)
     assert not cached and answer["account"] == "acct-10"
+    # Expected cached, read alone, missed under the new version: read again, then the owner asked on its own.
+    assert commands(sent) == ["MGET", "MGET", "EVALSHA", "SET"]
 
 
 async def test_an_index_in_another_redis_is_asked_on_its_own(
