@@ -152,13 +152,13 @@ return out
 # field and value. Answers the number added, or -1 when the lease is not held. One chain: one hash slot.
 _WRITE_DERIVED = """
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local pairs = tonumber(ARGV[2])
+local progressed = tonumber(ARGV[2])
 local added = 0
 for i = 5, #KEYS do
-    local at = 3 + 2 * pairs + 2 * (i - 5)
+    local at = 3 + 2 * progressed + 2 * (i - 5)
     added = added + redis.call('HSETNX', KEYS[i], ARGV[at], ARGV[at + 1])
 end
-for j = 0, pairs - 1 do
+for j = 0, progressed - 1 do
     local member, index = ARGV[3 + 2 * j], tonumber(ARGV[4 + 2 * j])
     if index > tonumber(redis.call('HGET', KEYS[3], member) or '0') then redis.call('HSET', KEYS[3], member, index) end
 end
