@@ -31,9 +31,12 @@ class Deposit:
 _ADDRESS_TYPES: tuple[AddressType, ...] = ("bech32", "legacy", "p2sh-segwit")
 
 
-def make_utxo_deposits(node: Litecoind, count: int, addresses_per_type: int = 4) -> list[Deposit]:
-    """`count` distinct wallet sends to a few deposit addresses of each type, all confirmed 6 times."""
+def make_utxo_deposits(node: Litecoind, count: int, addresses_per_type: int | None = 4) -> list[Deposit]:
+    """`count` distinct wallet sends to a few deposit addresses of each type (None: each to an address of its
+    own), all confirmed 6 times."""
     node.fund("bench", blocks=101)
+    if addresses_per_type is None:
+        addresses_per_type = -(-count // len(_ADDRESS_TYPES))
     deposit_addresses = [node.new_address(t) for t in _ADDRESS_TYPES for _ in range(addresses_per_type)]
     deposits: list[Deposit] = []
     for i in range(count):

@@ -1,5 +1,6 @@
 """What the ownership lookup adds to a check: the same app without ownership and with an index of
-100,000 imported addresses (Redis, the deposit addresses among them), on the same bodies.
+100,000 imported addresses (Redis, the deposit addresses among them), on the same bodies. Each deposit
+goes to an address of its own, so nothing remembered of one address serves another check.
 
     python -m bench.ownership_cost [--txs 200] [--index 100000] [--rounds 9] [--requests 1000] [--smoke] [--json PATH]
 
@@ -7,8 +8,9 @@ Both apps are called as ASGI in this process (bench/warm_cpu.py's method), round
 (without, with, without, with, ...) so that the machine's noise hits both alike; medians reported.
 - warm: every body answered from the cache; requests per CPU-second of this process (a neighbour's
   steal time does not enter CPU time);
-- cold: the cached answers deleted before each round (not timed), so every check asks litecoind
-  (regtest) and, with the index, the index; checks per wall-clock second, one after another.
+- cold: the cached answers, and what each app remembers of requests (plans, answers it knows cached),
+  dropped before each round (not timed), as for requests never seen: every check is planned afresh and
+  asks litecoind (regtest) and, with the index, the index; checks per wall-clock second, one after another.
 Starts its own litecoind and redis-server on free ports and stops them on the way out.
 """
 
@@ -92,6 +94,8 @@ async def fill_index(config: AppConfig, deposits: Sequence[Deposit], size: int) 
     try:
         admin = OwnershipAdmin(build_ownership(config, client), dict(config.file.chains))
         own = sorted({d.address for d in deposits})
+        if len(own) != len(deposits):
+            raise RuntimeError(f"{len(deposits)} deposits to {len(own)} addresses: each should have its own")
         lines = ["address,account", *(f"{a},p-{i}" for i, a in enumerate(own))]
         for _ in range(size - len(own)):
             lines.append(pubkeyhash_to_addr_bech32(os.urandom(20), prefix="rltc", witver=0))
@@ -141,6 +145,7 @@ async def measure(args: argparse.Namespace, rpc_url: str, redis_url: str, bodies
         for _ in range(args.rounds):
             for name, app in built.items():
                 await forget_answers(redis_url)
+                app.state.service.forget()  # requests never seen: planned anew, not known to be cached
                 wall, cpu = time.perf_counter(), time.process_time()
                 for body in bodies:
                     await _call(app, body, cached=False)
@@ -187,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(redis_server.close)
         litecoind.start()
         redis_server.start()
-        deposits = make_utxo_deposits(litecoind, args.txs)
+        deposits = make_utxo_deposits(litecoind, args.txs, addresses_per_type=None)
         indexed = asyncio.run(fill_index(app_config(litecoind.rpc_url, redis_server.url, True), deposits, args.index))
         series = asyncio.run(measure(args, litecoind.rpc_url, redis_server.url, request_bodies(deposits)))
     found = ratios(series)

@@ -27,7 +27,7 @@ from deposit_check.errors import (
 )
 from deposit_check.keys import ChainKeys
 from deposit_check.models import Asset, Observation, Status
-from deposit_check.ownership import UNDECLARED, NoOwnership, Owner, Ownership
+from deposit_check.ownership import UNDECLARED, EntryRead, NoOwnership, Owner, Ownership
 from deposit_check.schemas import CheckRequest, CheckResponse
 from deposit_check.store import Store, StoreUnavailable
 from deposit_check.verdict import Expectation, Verdict, decide, not_found
@@ -54,6 +54,7 @@ class Plan:
     expected: Decimal | None
     cache_key: str  # the verdict cached for this request
     reorg_marks: tuple[str, ...]  # set by the watcher when a reorg took a target's status back
+    entry: EntryRead | None  # one chain asked, its index in the cache's Redis: the address's entry, read with the cache
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,25 @@ class CheckService:
         # depends only on the request and the chains, which never change after start-up.
         self._plans: dict[tuple[object, ...], Plan] = {}
         self._versions: dict[str, int] = {}  # each chain's ownership version as last read (a guess, see _read_cache)
+        # Requests whose answer is known to be cached (this process cached it, or read it), until when (monotonic):
+        # their next read is most likely a hit and reads the cache alone (MGET). Any other request reads its
+        # address's ownership entry along (a Lua script): on a hit that costs ~5% of a cached check more than a
+        # bare MGET here (Redis answers later, and the process sleeps and wakes for it; docs/benchmarks.md).
+        # Both ways are correct; this only picks the cheaper guess.
+        self._cached_until: dict[str, float] = {}
+
+    def forget(self) -> None:
+        """Drop what this process remembers of requests (plans, answers it knows cached), as a new process
+        would start: for benches and tests of a request never seen."""
+        self._plans.clear()
+        self._cached_until.clear()
+
+    def _expect_cached(self, plan: Plan, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if len(self._cached_until) >= PLANS_KEPT and plan.cache_key not in self._cached_until:
+            del self._cached_until[next(iter(self._cached_until))]
+        self._cached_until[plan.cache_key] = time.monotonic() + seconds
 
     # -- planning: pure, no I/O, every 422 comes from here ---------------------------------
 
@@ -147,7 +167,8 @@ class CheckService:
         first = targets[0]
         cache_key = keys.check(req.chain, first.tx_hash, first.address, asset_symbol, req.expected_amount)
         marks = tuple(ChainKeys(t.chain.name).reorged(t.tx_hash) for t in targets)
-        return Plan(targets, req.chain, asset_symbol, expected, cache_key, marks)
+        entry = self.ownership.entry_read(first.chain.name, first.address) if len(targets) == 1 else None
+        return Plan(targets, req.chain, asset_symbol, expected, cache_key, marks, entry)
 
     def _target(self, chain: Chain, req: CheckRequest) -> Target:
         return Target(chain, chain.normalize_tx_hash(req.tx_hash), chain.normalize_address(req.address))
@@ -189,15 +210,16 @@ class CheckService:
         verdict, _ = await self._evaluate(plan)
         return verdict
 
-    async def _evaluate(self, plan: Plan) -> tuple[Verdict, list[Followed]]:
+    async def _evaluate(self, plan: Plan, owner: Owner | None = None) -> tuple[Verdict, list[Followed]]:
         """The verdict, and what a watch would follow (none for a wrong network): each observation with the
-        owner of its chain's address, so that the watcher decides as this check did."""
+        owner of its chain's address, so that the watcher decides as this check did. `owner`: the asked
+        chain's, when already read (with the cache, `_read_cache`)."""
         first = plan.targets[0]
-        if len(plan.targets) == 1:
+        if len(plan.targets) == 1 and owner is None:
             # One chain: its owner is known before the node answers, so ask both at once.
             observations, owner = await asyncio.gather(self._observe_all(plan.targets), self._owner(first))
         else:
-            observations, owner = await self._observe_all(plan.targets), None
+            observations = await self._observe_all(plan.targets)
         found = [(t, o) for t, o in observations if isinstance(o, Observation) and o.found]
         if found:
             target, obs = max(found, key=lambda pair: (bool(pair[1].payments), pair[1].confirmations))
@@ -240,6 +262,13 @@ class CheckService:
         except (redis.RedisError, OSError) as exc:
             raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=target.chain.name) from exc
 
+    async def _owner_from(self, entry: EntryRead, values: list[bytes | None]) -> Owner:
+        """`_owner`, from the entry read with the cached answer (no lookup of its own)."""
+        try:
+            return await self.ownership.owner_from(entry, values)
+        except (redis.RedisError, OSError) as exc:
+            raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=entry.chain) from exc
+
     async def _cache_key(self, plan: Plan) -> str:
         """The plan's cache key under the asked chains' ownership versions (one round trip, chains at once)."""
         try:
@@ -251,27 +280,32 @@ class CheckService:
             raise NodeUnavailable(f"ownership index unavailable: {exc}", chain=plan.targets[0].chain.name) from exc
         return keys.check_under_ownership(plan.cache_key, tuple(versions))
 
-    async def _read_cache(self, plan: Plan) -> tuple[str, Answer | None]:
-        """The plan's cache key and its cached answer, unless a reorg has since taken a status back.
+    async def _read_cache(self, plan: Plan) -> tuple[str, Answer | None, Owner | None]:
+        """The plan's cache key, its cached answer unless a reorg has since taken a status back, and on a miss
+        the owner of the plan's address when it was read with them (None: ask the index).
 
-        Where the ownership versions live in the cache's Redis, they are read in the same MGET as the answer
+        Where the ownership versions live in the cache's Redis, they are read in the same command as the answer
         cached under the versions last seen (one round trip, as without ownership: a second one costs a
         cached check a third of its time); only after an import or a delete do they differ, and the answer
-        is read again under the new ones."""
+        is read again under the new ones. On a miss the same command reads the address's ownership entry
+        (`plan.entry`), so a cold check makes no lookup of its own either."""
         chains = [t.chain.name for t in plan.targets]
         version_keys = [self.ownership.version_key(c) for c in chains]
         known = [k for k in version_keys if k is not None]
         guess = tuple(self._versions.get(c, 0) for c in chains)
         cache_key = keys.check_under_ownership(plan.cache_key, guess) if known else await self._cache_key(plan)
+        likely_hit = self._cached_until.get(plan.cache_key, 0.0) > time.monotonic()
+        fields = plan.entry.fields if plan.entry is not None and known and not likely_hit else ()
         try:
-            cached, *rest = await self.store.get_many([cache_key, *known, *plan.reorg_marks])
+            (cached, *rest), entry = await self.store.get_many_or_fields([cache_key, *known, *plan.reorg_marks], fields)
         except StoreUnavailable as exc:
             log.warning("cache unavailable, checking without it: %s", exc)
-            return (await self._cache_key(plan) if known else cache_key), None
+            return (await self._cache_key(plan) if known else cache_key), None, None
         read, reorged = rest[: len(known)], rest[len(known) :]
         if known:
             if len(known) < len(chains) or None in read:  # a version never written or not in this Redis: ask
                 versioned = await self._cache_key(plan)
+                entry = None  # nor can the entry read there be trusted: the index may live elsewhere
             else:
                 versions = tuple(int(v or 0) for v in read)
                 self._versions.update(zip(chains, versions, strict=True))
@@ -282,9 +316,14 @@ class CheckService:
                     [cached] = await self.store.get_many([cache_key])
                 except StoreUnavailable as exc:
                     log.warning("cache unavailable, checking without it: %s", exc)
-                    return cache_key, None
+                    return cache_key, None, None
         answer = Answer.from_stored(cached) if cached is not None and not any(reorged) else None
-        return cache_key, answer
+        if answer is not None and not likely_hit:
+            self._expect_cached(plan, self.cache.pending_ttl_seconds)  # cached for at least that long, likely
+        if answer is not None or entry is None or plan.entry is None:
+            return cache_key, answer, None
+        # Read in the same command as the versions: the owner as of the index version this answer is keyed on.
+        return cache_key, None, await self._owner_from(plan.entry, entry)
 
     async def _replaced(self, unknown: list[tuple[Target, Observation]]) -> Verdict | None:
         """A tx the nodes no longer know may be one the watcher saw replaced: say so, not "not found"."""
@@ -389,13 +428,14 @@ class CheckService:
 
     async def _answer(self, req: CheckRequest) -> Answer:
         plan = self.plan(req)
+        owner = None
         if req.watch:
             cache_key = await self._cache_key(plan)
         else:
-            cache_key, answer = await self._read_cache(plan)
+            cache_key, answer, owner = await self._read_cache(plan)
             if answer is not None:
                 return answer
-        verdict, followed = await self._evaluate(plan)
+        verdict, followed = await self._evaluate(plan, owner)
         response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
         if req.watch:
             response.watching = await self._watch(plan, verdict, followed)
@@ -411,6 +451,8 @@ class CheckService:
             await self.store.set(cache_key, answer.stored(), ttl)
         except StoreUnavailable as exc:
             log.warning("cache unavailable, verdict not cached: %s", exc)
+        else:
+            self._expect_cached(plan, ttl)
         return answer
 
     async def _watch(self, plan: Plan, verdict: Verdict, followed: list[Followed]) -> bool:

@@ -6,6 +6,8 @@ multiprocess mode. `/metrics` needs no API key; keep it off the public side (bin
 
 import argparse
 import functools
+import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI
@@ -42,17 +44,20 @@ def labelled(metric: MetricWrapperBase, *values: str) -> Any:
 
 
 class ResponseMetrics:
-    """Counts responses by route template: 401/403/429/503 per route, for alerts. Raw paths carry
-    ticket ids and webhook secrets, so they are never a label (as in desk_common.middleware.AccessLog)."""
+    """Counts responses by route template: 401/403/429/503 per route, for alerts; with `access_log` (a logger
+    name), logs each one too, by route template as well. Raw paths carry ticket ids and webhook secrets, so
+    they are never a label nor logged (use with uvicorn's own access log off)."""
 
-    def __init__(self, app: ASGIApp, name: str) -> None:
+    def __init__(self, app: ASGIApp, name: str, access_log: str | None = None) -> None:
         self.app = app
         self.name = name
+        self.log = logging.getLogger(access_log) if access_log else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         status = 500
 
         async def send_wrapper(message: Message) -> None:
@@ -66,17 +71,21 @@ class ResponseMetrics:
         finally:
             route = getattr(scope.get("route"), "path_format", None) or "(unmatched)"
             labelled(RESPONSES, self.name, route, str(status)).inc()
+            if self.log is not None:
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                self.log.info("%s %s %d %.1fms", scope["method"], route, status, elapsed_ms)
 
 
 async def _metrics(_: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def install_metrics(app: FastAPI, name: str) -> None:
+def install_metrics(app: FastAPI, name: str, access_log: str | None = None) -> None:
     """`GET /metrics` (not in the OpenAPI document: it is for the scraper, not for callers), and
-    responses counted by route and status under the app's `name`."""
+    responses counted by route and status under the app's `name` (and logged to `access_log`), by the
+    middleware added last: call it after the others to count and log what they answer too."""
     app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
-    app.add_middleware(ResponseMetrics, name=name)
+    app.add_middleware(ResponseMetrics, name=name, access_log=access_log)
 
 
 def add_metrics_arguments(parser: argparse.ArgumentParser, example_port: int) -> None:

@@ -1,7 +1,4 @@
-"""ASGI middlewares both apps use: a cap on request bodies, an access log that names routes, not paths."""
-
-import logging
-import time
+"""ASGI middleware both apps use: a cap on request bodies (the access log by route is metrics.ResponseMetrics)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,32 +57,3 @@ class BodyLimit:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response("request_too_large", f"request body over {self.max_bytes} bytes", 413)
         await response(scope, receive, send)
-
-
-class AccessLog:
-    """Access log by route template (`/v1/tickets/{ticket_ref}/deposits`), never the raw path:
-    paths carry ticket ids and webhook secrets. Use with uvicorn's own access log off."""
-
-    def __init__(self, app: ASGIApp, logger_name: str) -> None:
-        self.app = app
-        self.log = logging.getLogger(logger_name)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path_format", None) or "(unmatched)"
-            self.log.info("%s %s %d %.1fms", scope["method"], path, status, (time.perf_counter() - started) * 1000)

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from desk_common.errors import error_response, install_error_handlers
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
-from desk_common.middleware import AccessLog, BodyLimit
+from desk_common.middleware import BodyLimit
 from desk_common.readiness import Readiness
 from ticket_link.bootstrap import build_components
 from ticket_link.config import AppConfig
@@ -60,10 +60,11 @@ def create_app(config: AppConfig) -> FastAPI:
         telemetry=NO_OPENTELEMETRY,  # Prometheus instead, at /metrics
     )
     app.include_router(router)
-    install_metrics(app, "ticket_link")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     install_web(app, config.file.web, config.redis_url)  # the agent form (router, session, headers); off without [web]
     app.add_middleware(BodyLimit, exempt_prefixes=("/v1/webhooks/",))  # webhooks keep their 1 MB cap
-    app.add_middleware(AccessLog, logger_name="ticket_link.access")
+    # GET /metrics, no key: keep it off the public side (docs/operations.md). Outermost: it counts and logs
+    # what the middlewares above answer too (a 413 of BodyLimit).
+    install_metrics(app, "ticket_link", access_log="ticket_link.access")
     install_error_handlers(app)  # TicketLinkError and the API-key gate's 401/403/429: all DeskError
     app.add_exception_handler(RedisError, _on_redis_error)
     return app

@@ -146,10 +146,6 @@ class Links:
             await self.redis.zrem(name, *members)
         return members
 
-    async def deposits_of(self, ref: TicketRef) -> set[str]:
-        members = await self.redis.smembers(keys.ticket_deposits(self.ticket_key(ref)))
-        return {text(m) for m in members}
-
     # -- the outbox: every note accepted, until it is posted or refused for good ------------------
 
     async def outbox_add(self, key: str, sealed_payload: str) -> None:

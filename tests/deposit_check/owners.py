@@ -1,10 +1,11 @@
 """A tiny in-test `Ownership` (a dict): the index itself (Redis, xpubs, imports) is tested where it lives."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import redis
 
-from deposit_check.ownership import UNDECLARED, Owner
+from deposit_check.ownership import UNDECLARED, EntryRead, Owner
 from deposit_check.ownership.codec import Codec
 
 CODEC = Codec("owners-test-secret")  # accounts travel sealed, as the real index hands them out
@@ -38,6 +39,15 @@ class DictOwnership:
 
     def open_account(self, sealed: str) -> str:
         return CODEC.open_account(sealed)
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        return [await self.owner_of(chain, address) for address in addresses]
+
+    def entry_read(self, chain: str, address: str) -> EntryRead | None:
+        return None  # not in Redis: the check asks `owner_of`
+
+    async def owner_from(self, read: EntryRead, values: Sequence[bytes | None]) -> Owner:
+        raise AssertionError("entry_read gives nothing to read")
 
     async def version(self, chain: str) -> int:
         self._answer()

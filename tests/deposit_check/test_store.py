@@ -116,3 +116,20 @@ def test_check_key_separates_requests() -> None:
     assert a != check_key("litecoin", "ab", "addr", "LTC", None)
     assert a != check_key("litecoin", "ab", "addr", None, "1")
     assert a == check_key("litecoin", "ab", "addr", None, None)
+
+
+async def test_hash_fields_are_read_with_the_keys_only_on_a_miss(store) -> None:
+    answer, version, bucket = (f"test:{uuid.uuid4()}:{name}" for name in ("answer", "version", "bucket"))
+    fields = ((bucket, b"\x00field"), (bucket, b"absent"))
+    await store.set(version, b"3", ttl_seconds=60)
+    if isinstance(store, RedisStore):
+        await store._redis.hset(bucket, b"\x00field", b"\x01entry")
+    values, read = await store.get_many_or_fields([answer, version], fields)
+    assert values == [None, b"3"]
+    assert read == ([b"\x01entry", None] if isinstance(store, RedisStore) else None)  # memory: no hashes here
+    await store.set(answer, b"cached", ttl_seconds=60)
+    values, read = await store.get_many_or_fields([answer, version], fields)
+    assert values == [b"cached", b"3"] and read is None  # a hit: the fields are not read
+    assert await store.get_many_or_fields([answer], ()) == ([b"cached"], None)
+    if isinstance(store, RedisStore):
+        await store._redis.delete(bucket)  # the machine's Redis: leave nothing behind

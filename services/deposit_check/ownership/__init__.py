@@ -6,8 +6,12 @@ and imported address lists); a chain with nothing declared answers `Owner(declar
 verdict then says that ownership was not verified.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from deposit_check.ownership.codec import Slot
 
 
 @dataclass(frozen=True)
@@ -24,11 +28,33 @@ class Owner:
 UNDECLARED = Owner(declared=False)
 
 
+@dataclass(frozen=True)
+class EntryRead:
+    """Where one address's entry lives in the check cache's Redis: hash fields a cached check reads in the same
+    command as its answer (service.py), so that a miss needs no lookup of its own; `owner_from` reads them."""
+
+    chain: str
+    fields: tuple[tuple[str, bytes], ...]  # (hash key, field) pairs, in the order `owner_from` takes their values
+    slot: "Slot"  # the entry's bucket and field
+
+
 class Ownership(Protocol):
     """Looks up addresses in the ownership index (O(1) per check)."""
 
     async def owner_of(self, chain: str, address: str) -> Owner:
         """`address` in the chain's canonical form (as the chain adapter normalized it)."""
+        ...
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        """`owner_of` each address, in one round trip whatever their number (the watcher's block)."""
+        ...
+
+    def entry_read(self, chain: str, address: str) -> EntryRead | None:
+        """Where the address's entry lives in the check cache's Redis; None when the index is not kept there."""
+        ...
+
+    async def owner_from(self, read: EntryRead, values: Sequence[bytes | None]) -> Owner:
+        """The owner, from the values `read.fields` held (read with the cached answer)."""
         ...
 
     async def version(self, chain: str) -> int:
@@ -49,6 +75,15 @@ class NoOwnership:
     """No ownership declared for any chain: today's behaviour, every address `unknown`."""
 
     async def owner_of(self, chain: str, address: str) -> Owner:
+        return UNDECLARED
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        return [UNDECLARED] * len(addresses)
+
+    def entry_read(self, chain: str, address: str) -> EntryRead | None:
+        return None
+
+    async def owner_from(self, read: EntryRead, values: Sequence[bytes | None]) -> Owner:
         return UNDECLARED
 
     async def version(self, chain: str) -> int:

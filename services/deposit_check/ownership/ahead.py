@@ -2,17 +2,19 @@
 index seen used (a check that found the address), progress in the index so a restart resumes.
 
 One loop derives a chain at a time: it holds the chain's lease (as the watcher's follower does), renewed
-before every batch it writes; two loops deriving the same range would count its addresses twice."""
+while it derives, and each batch's write (entries and progress) is fenced by it: a loop that lost the lease
+(paused past its TTL, then resumed) writes nothing, so two loops never count addresses twice nor take a
+branch's progress back."""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from deposit_check.ownership.codec import Derived
 from deposit_check.ownership.derive import KeyDeriver
 from deposit_check.ownership.index import OwnershipIndex
-from deposit_check.watch.lease import Lease
+from deposit_check.watch.lease import Lease, LostLease
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +23,10 @@ async def derive_ahead(
     index: OwnershipIndex,
     derivers: list[KeyDeriver],
     batch: int,
-    still_held: Callable[[str], Awaitable[bool]] | None = None,
+    leases: Mapping[str, Lease] | None = None,
 ) -> int:
-    """One pass over every key and branch; the number of addresses added. With `still_held`, a chain's
-    batch is written only while it answers True for that chain (its lease renewed)."""
+    """One pass over every key and branch; the number of addresses added. With `leases` (one per chain), a
+    chain's batch is written only while this loop holds its lease (the write itself fenced by it)."""
     added = 0
     for deriver in derivers:
         progress = await index.backend.progress(deriver.chain)
@@ -38,11 +40,16 @@ async def derive_ahead(
                 # Elliptic-curve work (~1.7 ms an address): in a thread, so an API in the same
                 # process keeps answering.
                 found = await asyncio.to_thread(deriver.derive, branch, start, count)
-                if still_held is not None and not await still_held(deriver.chain):
+                lease = None if leases is None else leases[deriver.chain]
+                entries = [(a.identity, Derived(deriver.fingerprint, branch, a.index)) for a in found]
+                try:
+                    # Renewed first: a write fenced by a lease about to lapse would be refused for nothing.
+                    if lease is not None and not await lease.renew():
+                        raise LostLease(lease.key)
+                    added += await index.put_derived(deriver.chain, entries, {member: start + count}, lease)
+                except LostLease:
                     log.warning("ownership: lost the derivation lease of %s to another loop", deriver.chain)
                     return added
-                entries = [(a.identity, Derived(deriver.fingerprint, branch, a.index)) for a in found]
-                added += await index.put_derived(deriver.chain, entries, {member: start + count})
                 start += count
     return added
 
@@ -60,7 +67,7 @@ async def derive_held(
     # up to 100,000 addresses, minutes), and a lease lapsed mid-batch would throw the batch away.
     keeper = asyncio.create_task(_keep(list(held.values())))
     try:
-        return await derive_ahead(index, [d for d in derivers if d.chain in held], batch, _renewer(held))
+        return await derive_ahead(index, [d for d in derivers if d.chain in held], batch, held)
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -72,10 +79,6 @@ async def _keep(leases: list[Lease]) -> None:
         await asyncio.sleep(min(lease.ttl_ms for lease in leases) / 3000)
         for lease in leases:
             await lease.renew()  # False when lost: the batch's own check before writing says so
-
-
-def _renewer(held: Mapping[str, Lease]) -> Callable[[str], Awaitable[bool]]:
-    return lambda chain: held[chain].renew()
 
 
 async def run_derivation(

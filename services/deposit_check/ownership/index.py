@@ -1,11 +1,12 @@
 """The ownership index: the `Ownership` a check asks, and the writes imports and derivation make."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from deposit_check.ownership import UNDECLARED, Owner
+from deposit_check.ownership import UNDECLARED, EntryRead, Owner
 from deposit_check.ownership.backends import Backend, Change
 from deposit_check.ownership.codec import Codec, Derived, Entry, Slot
+from deposit_check.watch.lease import Lease
 
 CHUNK = 5_000  # addresses read and written per round trip (a transaction each)
 ACCOUNTS_KEPT = 4_096  # sealed <-> clear account references remembered in the process (never stored)
@@ -64,17 +65,45 @@ class OwnershipIndex:
         return self._codec.slot(chain, identity(address) if identity else address)
 
     async def owner_of(self, chain: str, address: str) -> Owner:
+        return (await self.owner_of_many(chain, [address]))[0]
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        if not addresses:
+            return []
+        slots = [self._slot(chain, address) for address in addresses]
+        values, count = await self.backend.lookup(chain, slots)
+        return await self._owners(chain, slots, values, count)
+
+    def entry_read(self, chain: str, address: str) -> EntryRead | None:
         slot = self._slot(chain, address)
-        value, count = await self.backend.lookup(chain, slot)
-        if value is None:
-            return Owner(declared=True) if count > 0 or chain in self._declared else UNDECLARED
-        entry = self._codec.decode(slot, value)
-        if entry.derived is not None:
-            d = entry.derived
-            # Seen in a check: the address was handed out, so derivation runs `gap` past it.
-            await self.backend.mark_used(chain, f"{d.key}:{d.branch}", d.index)
-            return Owner(declared=True, ours=True, account=self._key_accounts.get(d.key))
-        return Owner(declared=True, ours=True, account=self._seal(entry.account) if entry.account else None)
+        fields = self.backend.entry_fields(chain, slot)
+        return None if fields is None else EntryRead(chain, fields, slot)
+
+    async def owner_from(self, read: EntryRead, values: Sequence[bytes | None]) -> Owner:
+        value, count = values
+        return (await self._owners(read.chain, [read.slot], [value], int(count or 0)))[0]
+
+    async def _owners(self, chain: str, slots: list[Slot], values: Sequence[bytes | None], count: int) -> list[Owner]:
+        owners: list[Owner] = []
+        used: dict[str, int] = {}
+        for slot, value in zip(slots, values, strict=True):
+            if value is None:
+                owners.append(Owner(declared=True) if count > 0 or chain in self._declared else UNDECLARED)
+                continue
+            entry = self._codec.decode(slot, value)
+            if entry.derived is not None:
+                d = entry.derived
+                member = f"{d.key}:{d.branch}"
+                used[member] = max(used.get(member, -1), d.index)
+                owners.append(Owner(declared=True, ours=True, account=self._key_accounts.get(d.key)))
+            else:
+                owners.append(
+                    Owner(declared=True, ours=True, account=self._seal(entry.account) if entry.account else None)
+                )
+        if used:
+            # Seen in a check or a block: the address was handed out, so derivation runs `gap` past it.
+            await self.backend.mark_used(chain, used)
+        return owners
 
     def _seal(self, account: str) -> str:
         sealed = self._sealed.get(account)
@@ -134,18 +163,17 @@ class OwnershipIndex:
             total += Counts(deleted=len(change.removes), absent=len(slots) - len(change.removes))
         return total
 
-    async def put_derived(self, chain: str, derived: list[tuple[str, Derived]], progress: dict[str, int]) -> int:
+    async def put_derived(
+        self, chain: str, derived: list[tuple[str, Derived]], progress: dict[str, int], fence: Lease | None = None
+    ) -> int:
         """Add derived entries (by identity: scriptPubKey or EVM address; an imported entry of the same
-        address is kept) and the progress made, in one transaction; the number added."""
-        slots = [self._codec.slot(chain, identity) for identity, _ in derived]
-        old = await self.backend.read(chain, slots)
-        change = Change(progress=progress)
-        for slot, (_, d), before in zip(slots, derived, old, strict=True):
-            if before is None:
-                change.puts.append((slot, self._codec.encode(slot, Entry(derived=d))))
-        change.count_delta = len(change.puts)
-        await self.backend.write(chain, change)
-        return len(change.puts)
+        address is kept) and the progress made, in one atomic write, fenced by the chain's derivation lease
+        when given (LostLease: nothing written); the number added."""
+        puts = []
+        for identity, d in derived:
+            slot = self._codec.slot(chain, identity)
+            puts.append((slot, self._codec.encode(slot, Entry(derived=d))))
+        return await self.backend.write_derived(chain, puts, progress, fence)
 
 
 def _remember(memo: dict[str, str], key: str, value: str) -> str:

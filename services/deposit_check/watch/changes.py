@@ -14,6 +14,7 @@ import redis.asyncio as redis
 from deposit_check.keys import ChainKeys
 from deposit_check.models import BlockRef, Status
 from deposit_check.verdict import SETTLED
+from deposit_check.watch.lease import LostLease
 from deposit_check.watch.state import Watch
 from desk_common.redis_text import text
 
@@ -29,10 +30,6 @@ class EventType(StrEnum):
     REORG = "reorg"  # a reorganisation took a status back: a new generation
     REPLACED = "replaced"  # another tx took this one's inputs or nonce
     EXPIRED = "expired"  # never mined within the watch's hours: no longer followed
-
-
-class LostLease(Exception):
-    """Another follower holds this chain now: drop the work, write nothing."""
 
 
 @dataclass

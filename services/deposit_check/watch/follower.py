@@ -24,9 +24,9 @@ from deposit_check.keys import ChainKeys
 from deposit_check.models import Block, BlockRef, Observation, Status
 from deposit_check.ownership import Ownership
 from deposit_check.verdict import vanished
-from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, LostLease, commit
+from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
-from deposit_check.watch.lease import Lease
+from deposit_check.watch.lease import Lease, LostLease
 from deposit_check.watch.state import Watch
 from desk_common.redis_text import text
 
@@ -273,8 +273,8 @@ class Follower:
         (or given another account) while its deposit was followed must not be confirmed as before."""
         if self.ownership is None or not watches:
             return watches
-        ownership = self.ownership
-        owners = await asyncio.gather(*(ownership.owner_of(self.chain.name, w.address) for w in watches))
+        # One round trip for all of them: a block may decide hundreds of deposits.
+        owners = await self.ownership.owner_of_many(self.chain.name, [w.address for w in watches])
         return [w if w.owner == owner else w.with_(owner=owner) for w, owner in zip(watches, owners, strict=True)]
 
     async def _cursor(self) -> BlockRef | None:

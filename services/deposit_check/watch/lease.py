@@ -7,6 +7,11 @@ while stalled can never write over its successor's work.
 
 import redis.asyncio as redis
 
+
+class LostLease(Exception):
+    """Another process holds this chain's lease now: drop the work, write nothing."""
+
+
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('PEXPIRE', KEYS[1], ARGV[2])

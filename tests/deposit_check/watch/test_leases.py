@@ -24,8 +24,9 @@ from deposit_check.chains.utxo import UtxoChain
 from deposit_check.config import UtxoChainConfig, WatchConfig
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.keys import ChainKeys
-from deposit_check.watch.changes import Changes, LostLease
+from deposit_check.watch.changes import Changes
 from deposit_check.watch.follower import Follower
+from deposit_check.watch.lease import LostLease
 from deposit_check.watch.state import Watch
 from tests.conftest import RedisServer
 from tests.deposit_check.watch.conftest import Rig
