@@ -9,6 +9,7 @@ import pytest
 from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.models import Asset
+from harness.electrumx import ElectrumX
 from harness.redis_server import RedisServer, running_redis
 
 __all__ = ["RedisServer", "running_redis"]  # test modules import them from here (the code is in harness/)
@@ -33,6 +34,13 @@ def litecoind() -> Iterator[Litecoind]:
         yield node
     finally:
         node.close()
+
+
+@pytest.fixture(scope="session")
+def electrumx(litecoind: Litecoind) -> Iterator[ElectrumX]:
+    """A real ElectrumX (`e-x`) indexing the shared litecoind, synced to its tip."""
+    with ElectrumX(litecoind) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
