@@ -70,7 +70,7 @@ class ElectrumSource:
             headers = {h: bytes.fromhex(str(result(r))) for h, r in zip(heights, replies[len(entries) :], strict=True)}
             return [
                 _found(chain.name, chain.native, tx_hash, height, str(result(reply)), script, headers)
-                for (tx_hash, height), reply in zip(entries, replies, strict=True)
+                for (tx_hash, height), reply in zip(entries, replies[: len(entries)], strict=True)
             ]
 
         return await client.ask(calls, interpret) if entries else []

@@ -86,8 +86,10 @@ class ElectrumServer:
             self._drop("no answer in time")
             raise
         finally:
-            for request_id, _ in futures:
+            for request_id, future in futures:
                 self._waiting.pop(request_id, None)
+                if future.done() and not future.cancelled():
+                    future.exception()  # read: the first failure was raised, the rest say the same
 
     async def _connected(self) -> asyncio.StreamWriter:
         """The open connection, or a new one after the `server.version` handshake."""
