@@ -96,6 +96,7 @@ SLOW_TESTS = {
     "tests/deposit_check/watch/test_leases.py::test_deposit_check_watch_follows_the_chain_and_stops_cleanly_on_sigterm": "~1 s, a process",
     "tests/ticket_link/test_flow.py::test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmation": "~2 s, a reorg",
     "tests/ticket_link/test_flow.py::test_helpdesk_down_three_tickets_each_get_exactly_one_note": "~2 s, retries",
+    "tests/deposit_check/lookups/test_electrum.py::test_a_server_stopped_mid_life_then_back": "~8 s, an ElectrumX of its own started twice",
 }
 
 

@@ -31,7 +31,9 @@ async def run_followers(config: AppConfig, stop: asyncio.Event, ownership: Owner
     """Follow every chain until `stop`; verdicts' owners from `ownership` (by default the configured index)."""
     if not config.redis_url:
         raise SystemExit("the watcher needs REDIS_URL (state, leases and events live in Redis)")
-    blockless = [n for n, c in config.file.chains.items() if getattr(c, "backend", "node") == "electrum" and not c.rpc_urls]
+    blockless = [
+        n for n, c in config.file.chains.items() if getattr(c, "backend", "node") == "electrum" and not c.rpc_urls
+    ]
     if blockless:
         raise SystemExit(
             f"the watcher reads whole blocks, which Electrum servers do not serve: set rpc_urls (a node) "

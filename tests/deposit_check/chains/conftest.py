@@ -59,7 +59,9 @@ async def either(request: pytest.FixtureRequest, litecoind: Litecoind) -> AsyncI
     """The same scenarios on both backends: litecoind's RPC, and a real ElectrumX over the same node."""
     fields: dict[str, object] = {"family": "utxo", "network": "regtest", "confirmations": 6, "timeout_seconds": 5}
     if request.param == "node":
-        chain: Chain = UtxoChain("litecoin", UtxoChainConfig.model_validate({**fields, "rpc_urls": [litecoind.rpc_url]}))
+        chain: Chain = UtxoChain(
+            "litecoin", UtxoChainConfig.model_validate({**fields, "rpc_urls": [litecoind.rpc_url]})
+        )
         backend = Backend("node", chain, lambda: None)
     else:
         server = request.getfixturevalue("electrumx")

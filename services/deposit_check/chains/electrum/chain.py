@@ -111,18 +111,14 @@ class ElectrumChain:
         if not stale:
             return [obs for obs, _ in seen]
         # Back in the mempool? The server knows the mempool txs of each script (those it pays).
-        mempools = await server.calls(
-            [("blockchain.scripthash.get_mempool", [scripthash(scripts[i])]) for i in stale]
-        )
+        mempools = await server.calls([("blockchain.scripthash.get_mempool", [scripthash(scripts[i])]) for i in stale])
         observations = [obs for obs, _ in seen]
         for i, reply in zip(stale, mempools, strict=True):
             pooled = {str(entry.get("tx_hash")) for entry in result(reply) or [] if isinstance(entry, dict)}
             observations[i] = replace(observations[i], found=hashes[i] in pooled)
         return observations
 
-    def _observation(
-        self, tx_hash: str, tx: dict[str, Any] | None, script: str, tip: int
-    ) -> tuple[Observation, bool]:
+    def _observation(self, tx_hash: str, tx: dict[str, Any] | None, script: str, tip: int) -> tuple[Observation, bool]:
         """The item's facts, and whether its block left the best chain (the caller asks the mempool)."""
         if tx is None:
             return Observation(chain=self.name, tx_hash=tx_hash, found=False, tip=tip), False
