@@ -11,7 +11,7 @@ import redis
 
 from deposit_check.app import create_app
 from deposit_check.config import AppConfig, parse_config
-from deposit_check.devnet.litecoind import Litecoind
+from deposit_check.devnet.litecoind import Litecoind, free_port
 from tests.conftest import RedisServer
 from tests.helpers import dev_mode
 from tests.servers import serve
@@ -303,3 +303,13 @@ async def test_no_keys_means_loopback_only(litecoind: Litecoind) -> None:
         local = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
         async with httpx.AsyncClient(transport=local, base_url="http://api") as client:
             assert (await client.post("/v1/checks", json=body)).status_code == 200
+
+
+def test_no_electrum_server_reachable_is_503_unavailable(litecoind: Litecoind) -> None:
+    dead = make_config("", None, electrum_url=f"tcp://127.0.0.1:{free_port()}")
+    with serve(create_app(dead)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        response = client.post("/v1/checks", json={"tx_hash": "ab" * 32, "address": litecoind.new_address("bech32")})
+        assert response.status_code == 503 and response.json()["status"] == "unavailable"
+        assert "cannot connect" in response.json()["error"]["message"]
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["chain:litecoin"].startswith("unavailable")
