@@ -9,6 +9,7 @@ import pytest
 from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.models import Asset
+from harness.electrumx import ElectrumX
 from harness.redis_server import RedisServer, running_redis
 
 __all__ = ["RedisServer", "running_redis"]  # test modules import them from here (the code is in harness/)
@@ -33,6 +34,13 @@ def litecoind() -> Iterator[Litecoind]:
         yield node
     finally:
         node.close()
+
+
+@pytest.fixture(scope="session")
+def electrumx(litecoind: Litecoind) -> Iterator[ElectrumX]:
+    """A real ElectrumX (`e-x`) indexing the shared litecoind, synced to its tip."""
+    with ElectrumX(litecoind) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +97,7 @@ SLOW_TESTS = {
     "tests/deposit_check/watch/test_leases.py::test_deposit_check_watch_follows_the_chain_and_stops_cleanly_on_sigterm": "~1 s, a process",
     "tests/ticket_link/test_flow.py::test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmation": "~2 s, a reorg",
     "tests/ticket_link/test_flow.py::test_helpdesk_down_three_tickets_each_get_exactly_one_note": "~2 s, retries",
+    "tests/deposit_check/lookups/test_electrum.py::test_a_server_stopped_mid_life_then_back": "~8 s, an ElectrumX of its own started twice",
 }
 
 

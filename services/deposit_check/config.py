@@ -23,7 +23,7 @@ class TokenConfig(_Strict):
 
 
 class _ChainBase(_Strict):
-    rpc_urls: list[str] = Field(min_length=1)
+    rpc_urls: list[str] = Field(default_factory=list)  # at least one, except on a UTXO chain served by Electrum
     # Zero would call a mempool tx "confirmed": never allowed.
     confirmations: int = Field(ge=1, le=10_000)
     timeout_seconds: float = Field(default=5.0, gt=0)  # per attempt on one endpoint; then the next is asked
@@ -37,12 +37,19 @@ class _ChainBase(_Strict):
     # (bitcoind/litecoind: 16 by default, 4 RPC threads) and answers 500 past it.
     max_requests_in_flight: int = Field(default=8, ge=1)
 
+    def check_urls(self) -> tuple[str, list[str]]:
+        """(field name, URLs) of the endpoints that checks ask."""
+        return "rpc_urls", self.rpc_urls
+
     @model_validator(mode="after")
     def _quorum_fits(self) -> "_ChainBase":
-        if self.quorum > len(self.rpc_urls):
-            raise ValueError(f"quorum {self.quorum} needs at least {self.quorum} rpc_urls, got {len(self.rpc_urls)}")
-        if self.quorum > 1 and len(set(self.rpc_urls)) != len(self.rpc_urls):
-            raise ValueError("rpc_urls lists an endpoint twice: a quorum needs independent endpoints")
+        field, urls = self.check_urls()
+        if not urls:
+            raise ValueError(f"{field} needs at least one URL")
+        if self.quorum > len(urls):
+            raise ValueError(f"quorum {self.quorum} needs at least {self.quorum} {field}, got {len(urls)}")
+        if self.quorum > 1 and len(set(urls)) != len(urls):
+            raise ValueError(f"{field} lists an endpoint twice: a quorum needs independent endpoints")
         return self
 
 
@@ -56,6 +63,22 @@ class UtxoChainConfig(_ChainBase):
     bech32_hrp: str | None = None
     p2pkh_versions: list[int] | None = None
     p2sh_versions: list[int] | None = None
+    # Electrum servers (ElectrumX, Fulcrum): "tcp://host:port" or "ssl://host:port". With backend
+    # "node" they serve only lookups by address; with "electrum" they serve checks too (then rpc_urls
+    # is optional and, when set, serves the watcher's block reads). docs/configuration.md, "Electrum".
+    backend: Literal["node", "electrum"] = "node"
+    electrum_urls: list[str] = Field(default_factory=list)
+
+    def check_urls(self) -> tuple[str, list[str]]:
+        return ("electrum_urls", self.electrum_urls) if self.backend == "electrum" else ("rpc_urls", self.rpc_urls)
+
+    @field_validator("electrum_urls")
+    @classmethod
+    def _electrum_schemes(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("tcp://", "ssl://")):
+                raise ValueError(f"electrum_urls: {url.split('@')[-1]!r} must start with tcp:// or ssl://")
+        return urls
 
 
 class EvmChainConfig(_ChainBase):

@@ -2,15 +2,16 @@
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
+import redis
 
 from deposit_check.app import create_app
 from deposit_check.config import AppConfig, parse_config
-from deposit_check.devnet.litecoind import Litecoind
+from deposit_check.devnet.litecoind import Litecoind, free_port
 from tests.conftest import RedisServer
 from tests.helpers import dev_mode
 from tests.servers import serve
@@ -19,7 +20,15 @@ API_KEY = "test-key-0123456789"
 PENDING_TTL = 0.2  # seconds a non-final verdict stays cached: short, so that waiting it out costs little
 
 
-def make_config(litecoind_url: str, redis_url: str | None, extra: str = "", keys: bool = False) -> AppConfig:
+def make_config(
+    litecoind_url: str, redis_url: str | None, extra: str = "", keys: bool = False, electrum_url: str | None = None
+) -> AppConfig:
+    """The check API on litecoind's RPC, or (`electrum_url`) on an Electrum server with no node at all."""
+    urls = (
+        f'backend = "electrum"\nelectrum_urls = ["{electrum_url}"]'
+        if electrum_url
+        else f'rpc_urls = ["{litecoind_url}"]'
+    )
     text = f"""
 [cache]
 final_ttl_seconds = 600
@@ -27,7 +36,7 @@ pending_ttl_seconds = {PENDING_TTL}
 [chains.litecoin]
 family = "utxo"
 network = "regtest"
-rpc_urls = ["{litecoind_url}"]
+{urls}
 confirmations = 6
 {extra}
 """
@@ -36,13 +45,36 @@ confirmations = 6
     return AppConfig(file=parse_config(dev_mode(text), env={}), redis_url=redis_url, source="test")
 
 
+@pytest.fixture(scope="module", params=["node", "electrum"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every scenario below that uses `api` runs on both: same verdicts from a node and from ElectrumX."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def api(litecoind: Litecoind, redis_server: RedisServer) -> Iterator[httpx.Client]:
-    with (
-        serve(create_app(make_config(litecoind.rpc_url, redis_server.url))) as url,
-        httpx.Client(base_url=url, timeout=30) as client,
-    ):
+def api(
+    backend: str, litecoind: Litecoind, redis_server: RedisServer, request: pytest.FixtureRequest
+) -> Iterator[httpx.Client]:
+    electrum = request.getfixturevalue("electrumx") if backend == "electrum" else None
+    db = 1 if electrum else 0  # cached answers of one backend must not answer for the other
+    config = make_config(
+        litecoind.rpc_url, f"redis://127.0.0.1:{redis_server.port}/{db}", electrum_url=electrum and electrum.url
+    )
+    with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def mine(backend: str, litecoind: Litecoind, request: pytest.FixtureRequest) -> Callable[[int], list[str]]:
+    """Mine blocks, and wait until the backend has seen them (ElectrumX indexes a new block within ~50 ms)."""
+
+    def mine(n: int) -> list[str]:
+        hashes = litecoind.mine(n)
+        if backend == "electrum":
+            request.getfixturevalue("electrumx").wait_synced()
+        return hashes
+
+    return mine
 
 
 def check(api: httpx.Client, **body: object) -> dict:
@@ -51,7 +83,9 @@ def check(api: httpx.Client, **body: object) -> dict:
     return response.json()
 
 
-def test_bech32_deposit_from_mempool_to_confirmed(api: httpx.Client, litecoind: Litecoind) -> None:
+def test_bech32_deposit_from_mempool_to_confirmed(
+    api: httpx.Client, litecoind: Litecoind, mine: Callable[[int], list[str]]
+) -> None:
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.5"))
 
@@ -61,7 +95,7 @@ def test_bech32_deposit_from_mempool_to_confirmed(api: httpx.Client, litecoind: 
     assert pending["block_height"] is None and pending["confirmations"] == 0
     assert "waiting" in pending["summary"]
 
-    hashes = litecoind.mine(1)
+    hashes = mine(1)
     time.sleep(PENDING_TTL)  # let the short cache entry of the pending verdict expire
     one = check(api, tx_hash=txid, address=address, chain="litecoin", expected_amount="0.5")
     assert (one["status"], one["confirmations"], one["required_confirmations"]) == ("confirming", 1, 6)
@@ -70,16 +104,18 @@ def test_bech32_deposit_from_mempool_to_confirmed(api: httpx.Client, litecoind: 
     assert one["block_time"] is not None and one["amount_status"] == "exact"
     assert "1 of 6" in one["summary"]
 
-    litecoind.mine(5)
+    mine(5)
     time.sleep(PENDING_TTL)
     done = check(api, tx_hash=txid, address=address, chain="litecoin", expected_amount="0.5")
     assert (done["status"], done["confirmations"], done["final"]) == ("confirmed", 6, True)
 
 
-def test_legacy_address_and_chain_picked_by_address_format(api: httpx.Client, litecoind: Litecoind) -> None:
+def test_legacy_address_and_chain_picked_by_address_format(
+    api: httpx.Client, litecoind: Litecoind, mine: Callable[[int], list[str]]
+) -> None:
     address = litecoind.new_address("legacy")
     txid = litecoind.send(address, Decimal("1.23456789"))
-    litecoind.mine(1)
+    mine(1)
     body = check(api, tx_hash=txid.upper(), address=f"  {address} ")  # no chain; pasted with spaces
     assert body["chain"] == "litecoin" and body["chains_checked"] == ["litecoin"]
     assert body["tx_hash"] == txid and body["address"] == address
@@ -107,25 +143,29 @@ def test_tx_to_another_address_is_wrong_address(api: httpx.Client, litecoind: Li
     assert ours in body["summary"]
 
 
-def test_answers_are_cached_in_redis(api: httpx.Client, litecoind: Litecoind, redis_server: RedisServer) -> None:
+def test_answers_are_cached_in_redis(
+    api: httpx.Client, litecoind: Litecoind, redis_server: RedisServer, mine: Callable[[int], list[str]], backend: str
+) -> None:
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.01"))
-    litecoind.mine(6)
+    mine(6)
     first = api.post("/v1/checks", json={"tx_hash": txid, "address": address})
     second = api.post("/v1/checks", json={"tx_hash": txid, "address": address})
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
     assert first.json() == second.json() and first.json()["status"] == "confirmed"
-    client = redis_server.client()
+    client = redis.Redis(port=redis_server.port, db=1 if backend == "electrum" else 0)
     ttls = [client.ttl(k) for k in client.scan_iter("dc:v1:answer:*")]
     assert any(300 < t <= 600 for t in ttls)  # a final verdict, kept for final_ttl_seconds
 
 
-def test_cache_never_says_confirmed_before_the_chain_does(api: httpx.Client, litecoind: Litecoind) -> None:
+def test_cache_never_says_confirmed_before_the_chain_does(
+    api: httpx.Client, litecoind: Litecoind, mine: Callable[[int], list[str]]
+) -> None:
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.02"))
-    litecoind.mine(5)
+    mine(5)
     assert check(api, tx_hash=txid, address=address)["status"] == "confirming"
-    litecoind.mine(1)  # now 6 of 6 on the chain
+    mine(1)  # now 6 of 6 on the chain
     seen = check(api, tx_hash=txid, address=address)  # may come from the cache: then it under-states
     assert seen["status"] in ("confirming", "confirmed")
     if seen["status"] == "confirming":
@@ -263,3 +303,13 @@ async def test_no_keys_means_loopback_only(litecoind: Litecoind) -> None:
         local = httpx.ASGITransport(app=app, client=("127.0.0.1", 5555))
         async with httpx.AsyncClient(transport=local, base_url="http://api") as client:
             assert (await client.post("/v1/checks", json=body)).status_code == 200
+
+
+def test_no_electrum_server_reachable_is_503_unavailable(litecoind: Litecoind) -> None:
+    dead = make_config("", None, electrum_url=f"tcp://127.0.0.1:{free_port()}")
+    with serve(create_app(dead)) as url, httpx.Client(base_url=url, timeout=30) as client:
+        response = client.post("/v1/checks", json={"tx_hash": "ab" * 32, "address": litecoind.new_address("bech32")})
+        assert response.status_code == 503 and response.json()["status"] == "unavailable"
+        assert "cannot connect" in response.json()["error"]["message"]
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["chain:litecoin"].startswith("unavailable")

@@ -5,6 +5,10 @@ from deposit_check.config import ChainConfig, EvmChainConfig, UtxoChainConfig
 
 
 def build_chain(name: str, config: ChainConfig) -> Chain:
+    if isinstance(config, UtxoChainConfig) and config.backend == "electrum":
+        from deposit_check.chains.electrum.chain import ElectrumChain
+
+        return ElectrumChain(name, config)
     if isinstance(config, UtxoChainConfig):
         from deposit_check.chains.utxo import UtxoChain
 

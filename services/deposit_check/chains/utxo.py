@@ -62,10 +62,7 @@ class UtxoChain:
         return {self.native.symbol: self.native}
 
     def normalize_tx_hash(self, tx_hash: str) -> str:
-        match = _TX_HASH.fullmatch(tx_hash.strip().lower())
-        if match is None:
-            raise InvalidTxHash(f"{tx_hash!r} is not a transaction hash: expected 64 hexadecimal characters")
-        return match.group(1)
+        return canonical_tx_hash(tx_hash)
 
     def normalize_address(self, address: str) -> str:
         return parse_address(address, self.address_params).address
@@ -212,6 +209,14 @@ class UtxoChain:
 
     async def aclose(self) -> None:
         await self._rpc.aclose()
+
+
+def canonical_tx_hash(tx_hash: str) -> str:
+    """64 lower-case hex digits (a 0x prefix and spaces dropped); InvalidTxHash when it cannot be a hash."""
+    match = _TX_HASH.fullmatch(tx_hash.strip().lower())
+    if match is None:
+        raise InvalidTxHash(f"{tx_hash!r} is not a transaction hash: expected 64 hexadecimal characters")
+    return match.group(1)
 
 
 def _txs_and_tip(replies: list[Reply]) -> tuple[list[dict[str, Any] | None], int]:

@@ -31,6 +31,14 @@ async def run_followers(config: AppConfig, stop: asyncio.Event, ownership: Owner
     """Follow every chain until `stop`; verdicts' owners from `ownership` (by default the configured index)."""
     if not config.redis_url:
         raise SystemExit("the watcher needs REDIS_URL (state, leases and events live in Redis)")
+    blockless = [
+        n for n, c in config.file.chains.items() if getattr(c, "backend", "node") == "electrum" and not c.rpc_urls
+    ]
+    if blockless:
+        raise SystemExit(
+            f"the watcher reads whole blocks, which Electrum servers do not serve: set rpc_urls (a node) "
+            f"on {', '.join(blockless)} besides electrum_urls"
+        )
     client = redis.Redis.from_url(config.redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
     chains = {name: build_chain(name, c) for name, c in config.file.chains.items()}
     owner = owner_id()

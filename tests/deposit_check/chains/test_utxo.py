@@ -13,7 +13,7 @@ from deposit_check.errors import InvalidTxHash, NodeUnavailable
 from deposit_check.models import Asset, Payment
 from tests.helpers import CountingTransport
 
-from .conftest import MakeUtxoChain
+from .conftest import Backend, MakeUtxoChain
 
 pytestmark = pytest.mark.litecoind
 
@@ -53,7 +53,8 @@ def test_unknown_coin_is_a_config_error(make_utxo_chain: MakeUtxoChain) -> None:
 # --- the shared node ---
 
 
-async def test_bech32_payment_mempool_then_mined(litecoind: Litecoind, chain: UtxoChain) -> None:
+async def test_bech32_payment_mempool_then_mined(litecoind: Litecoind, either: Backend) -> None:
+    chain = either.chain
     address = litecoind.new_address("bech32")
     txid = litecoind.send(address, Decimal("0.12345678"))
 
@@ -64,6 +65,7 @@ async def test_bech32_payment_mempool_then_mined(litecoind: Litecoind, chain: Ut
 
     [block_hash] = litecoind.mine(1)
     litecoind.mine(2)
+    either.settle()
     seen = await chain.observe(txid, address)
     header = litecoind.cli("getblockheader", block_hash)
     assert seen.block is not None
@@ -75,14 +77,16 @@ async def test_bech32_payment_mempool_then_mined(litecoind: Litecoind, chain: Ut
 
 
 @pytest.mark.parametrize("kind", ["legacy", "p2sh-segwit"])
-async def test_base58_addresses(litecoind: Litecoind, chain: UtxoChain, kind: str) -> None:
+async def test_base58_addresses(litecoind: Litecoind, either: Backend, kind: str) -> None:
+    chain = either.chain
     address = litecoind.new_address(kind)  # type: ignore[arg-type]
     txid = litecoind.send_many({address: Decimal("21.00000001"), litecoind.new_address(): Decimal("1")})
     seen = await chain.observe(txid, chain.normalize_address(address))
     assert seen.found and seen.payments == payment(2_100_000_001)
 
 
-async def test_two_outputs_to_the_same_address_are_summed(litecoind: Litecoind, chain: UtxoChain) -> None:
+async def test_two_outputs_to_the_same_address_are_summed(litecoind: Litecoind, either: Backend) -> None:
+    chain = either.chain
     address = litecoind.new_address()
     txid = litecoind.send_outputs(address, [Decimal("0.1"), Decimal("0.2")])
     script = litecoind.cli("validateaddress", address)["scriptPubKey"]
@@ -93,13 +97,15 @@ async def test_two_outputs_to_the_same_address_are_summed(litecoind: Litecoind, 
     assert seen.payments == payment(30_000_000)
 
 
-async def test_tx_paying_another_address(litecoind: Litecoind, chain: UtxoChain) -> None:
+async def test_tx_paying_another_address(litecoind: Litecoind, either: Backend) -> None:
+    chain = either.chain
     txid = litecoind.send(litecoind.new_address(), Decimal("0.5"))
     seen = await chain.observe(txid, litecoind.new_address())
     assert seen.found and seen.payments == ()
 
 
-async def test_unknown_tx_is_not_found(litecoind: Litecoind, chain: UtxoChain) -> None:
+async def test_unknown_tx_is_not_found(litecoind: Litecoind, either: Backend) -> None:
+    chain = either.chain
     seen = await chain.observe(UNKNOWN_TXID, litecoind.new_address())
     assert not seen.found and seen.block is None and seen.payments == ()
     assert seen.tip == litecoind.cli("getblockcount")
@@ -151,24 +157,35 @@ async def test_ready_refuses_a_node_of_another_network(litecoind: Litecoind, mak
         await chain.ready()
 
 
-async def test_reorged_out_tx_back_in_mempool(litecoind: Litecoind, chain: UtxoChain) -> None:
+async def test_reorged_out_tx_back_in_mempool(litecoind: Litecoind, either: Backend) -> None:
+    chain = either.chain
     address = litecoind.new_address()
     txid = litecoind.send(address, Decimal("0.3"))
     [block_hash] = litecoind.mine(1)
+    either.settle()
     assert (await chain.observe(txid, address)).block is not None
 
     litecoind.cli("invalidateblock", block_hash)
     try:
+        # A longer branch without the tx, as a real reorg brings (an Electrum server follows a
+        # reorg only when the new branch is longer: it never sees a tip go down alone).
+        for _ in range(2):
+            litecoind.cli("generateblock", litecoind.new_address(), [])
+        either.settle()
         seen = await chain.observe(txid, address)
         assert seen.found and seen.block is None and seen.payments == payment(30_000_000)
+        [again] = litecoind.mine(1)  # mined anew, in a block of the new branch
+        either.settle()
+        seen = await chain.observe(txid, address)
+        assert seen.block is not None and seen.block.hash == again != block_hash
+        assert seen.block.height == litecoind.cli("getblockheader", again)["height"]
     finally:
-        litecoind.cli("reconsiderblock", block_hash)
-    seen = await chain.observe(txid, address)
-    assert seen.block is not None and seen.block.hash == block_hash
+        litecoind.cli("reconsiderblock", block_hash)  # valid again, but on the shorter branch
 
 
-async def test_tx_left_in_a_stale_block_is_not_mined(litecoind: Litecoind, chain: UtxoChain) -> None:
+async def test_tx_left_in_a_stale_block_is_not_mined(litecoind: Litecoind, either: Backend) -> None:
     """A tx whose only block left the best chain, and whose coin a conflicting tx spent, is gone."""
+    chain = either.chain
     address = litecoind.new_address()
     coin = max(litecoind.cli("listunspent", 1, wallet=litecoind.wallet), key=lambda u: u["amount"])
     inputs = [{"txid": coin["txid"], "vout": coin["vout"]}]
@@ -187,6 +204,7 @@ async def test_tx_left_in_a_stale_block_is_not_mined(litecoind: Litecoind, chain
 
     raw = litecoind.cli("getrawtransaction", txid, True)
     assert raw["blockhash"] == stale and raw["confirmations"] == 0  # the txindex still points at it
+    either.settle()
     seen = await chain.observe(txid, address)
     assert not seen.found and seen.block is None
 
