@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from deposit_check.models import Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.models import Asset, BlockRef, EndpointView, InternalTransfers, Observation, Payment, Status
 from deposit_check.ownership import UNDECLARED, Owner
 
 
@@ -28,6 +28,7 @@ def observation_to_dict(o: Observation) -> dict[str, Any]:
         # A chain with a quorum: without the views, a later tip alone would read as "confirmed".
         "quorum": o.quorum,
         "views": [[v.endpoint, v.found, [v.block.height, v.block.hash] if v.block else None, v.tip] for v in o.views],
+        "internal_transfers": o.internal_transfers.value if o.internal_transfers else None,
     }
 
 
@@ -45,6 +46,7 @@ def observation_from_dict(d: dict[str, Any]) -> Observation:
         sender_nonce=d["sender_nonce"],
         quorum=d.get("quorum", 1),
         views=tuple(EndpointView(e, f, BlockRef(*b) if b else None, t) for e, f, b, t in d.get("views", [])),
+        internal_transfers=InternalTransfers(d["internal_transfers"]) if d.get("internal_transfers") else None,
     )
 
 
