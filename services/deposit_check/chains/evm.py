@@ -192,7 +192,10 @@ class EvmChain:
         traced = [
             i
             for i, (o, tx) in enumerate(zip(seen, txs, strict=True))
-            if tx is not None and o.block is not None and not o.reverted and evm_parse.needs_trace(tx, chunk[i][1])
+            if tx is not None
+            and o.block is not None
+            and not o.reverted
+            and evm_parse.needs_trace(tx, chunk[i][1], self._tokens)
         ]
         if not traced:
             return seen
@@ -253,7 +256,11 @@ class EvmChain:
         if receipt is None:
             # In the mempool (or the node has no receipt yet): what it will pay once mined. Inner calls can
             # only be traced once mined.
-            internal = InternalTransfers.UNAVAILABLE if evm_parse.needs_trace(tx, address) else InternalTransfers.NONE
+            internal = (
+                InternalTransfers.UNAVAILABLE
+                if evm_parse.needs_trace(tx, address, self._tokens)
+                else InternalTransfers.NONE
+            )
             return replace(seen, payments=self._payments.intended(tx, address), internal_transfers=internal)
         block = BlockRef(height=hex_int(receipt["blockNumber"]), hash=receipt["blockHash"])
         seen = replace(seen, block=block, block_time=times.get(block.hash), internal_transfers=InternalTransfers.NONE)

@@ -5,6 +5,7 @@ malformed answer from that node and asks the next one.
 """
 
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -163,12 +164,16 @@ def with_native(payments: tuple[Payment, ...], native: Asset, extra: int) -> tup
     return _payments(amounts)
 
 
-def needs_trace(tx: dict[str, Any], address: str) -> bool:
+def needs_trace(tx: dict[str, Any], address: str, tokens: Collection[str] = ()) -> bool:
     """Whether the tx can have paid `address` (lower case) through inner calls: it runs code (input data, a
     contract creation) or sends to another address, which may be a contract that passes coin on. A plain
-    transfer to the address itself cannot (its value is all there is), so it costs no trace."""
+    transfer to the address itself cannot (its value is all there is), and neither can a call of an
+    allow-listed token (`tokens`, lower-case contracts: the operator vetted them as ERC-20s, which move no
+    coin), so those cost no trace: the common checks, coin and token deposits, stay one round trip."""
     data = tx.get("input") or tx.get("data") or "0x"
     to = (tx.get("to") or "").lower()
+    if to in tokens:
+        return False
     return data not in ("0x", "") or to != address
 
 
