@@ -8,6 +8,7 @@ also asks which trace method it has (once). Run: `python -m bench.internal_evm`.
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 
 from eth_utils.address import to_checksum_address
 
@@ -51,13 +52,20 @@ async def measure(anvil: Anvil) -> None:
                 seen = await chain.observe(*items[0])
                 want = InternalTransfers.COUNTED if kind == "forwarded" else InternalTransfers.NONE
                 assert seen.internal_transfers is want and seen.payments, seen
-                results[kind].append(await rate_async(lambda item: chain.observe(*item), items))
+                results[kind].append(await rate_async(_observer(chain), items))
             finally:
                 await chain.aclose()
     for kind, rates in results.items():
         print(
             f"{kind:10s} checks/s sequential: median {sorted(rates)[len(rates) // 2]:.0f} ({', '.join(f'{r:.0f}' for r in rates)})"
         )
+
+
+def _observer(chain: EvmChain) -> Callable[[tuple[str, str]], Awaitable[object]]:
+    async def observe(item: tuple[str, str]) -> object:
+        return await chain.observe(*item)
+
+    return observe
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from deposit_check.ownership import UNDECLARED, Owner
 
 
 def observation_to_dict(o: Observation) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "chain": o.chain,
         "tx_hash": o.tx_hash,
         "found": o.found,
@@ -28,8 +28,10 @@ def observation_to_dict(o: Observation) -> dict[str, Any]:
         # A chain with a quorum: without the views, a later tip alone would read as "confirmed".
         "quorum": o.quorum,
         "views": [[v.endpoint, v.found, [v.block.height, v.block.hash] if v.block else None, v.tip] for v in o.views],
-        "internal_transfers": o.internal_transfers.value if o.internal_transfers else None,
     }
+    if o.internal_transfers is not None:  # EVM only: UTXO records (and those written before it) stay as they were
+        fields["internal_transfers"] = o.internal_transfers.value
+    return fields
 
 
 def observation_from_dict(d: dict[str, Any]) -> Observation:
