@@ -25,6 +25,14 @@ class Status(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
+class InternalTransfers(StrEnum):
+    """Whether native coin that reached the address through a tx's internal calls (EVM) is in `payments`."""
+
+    COUNTED = "counted"  # the tx was traced and internal calls paid the address: included
+    NONE = "none"  # nothing can have arrived that way (a plain transfer, a reverted tx) or the trace shows none
+    UNAVAILABLE = "unavailable"  # could not be seen: the node traces no tx, or the tx is not mined yet
+
+
 class AmountStatus(StrEnum):
     EXACT = "exact"
     UNDER = "under"
@@ -115,7 +123,9 @@ class Observation:
     `block` is None while the tx is only in the mempool. `tip` is the best height seen
     in the same round trip. `payments` holds what paid the asked address (empty: nothing did);
     for a mempool tx it is what the tx will pay once mined. `spends` (UTXO) and `sender_nonce`
-    (EVM) identify what a replacement would share with the tx: see `BlockTx`.
+    (EVM) identify what a replacement would share with the tx: see `BlockTx`. `internal_transfers`
+    (EVM only; None elsewhere and when not found) says whether native coin paid through internal
+    calls is in `payments` or could not be seen.
 
     On a chain with a quorum (`quorum` > 1 endpoints must agree), `views` holds each answering
     endpoint's view, and the other fields are those of one of them (see chains/quorum.py).
@@ -133,6 +143,7 @@ class Observation:
     sender_nonce: str | None = None
     quorum: int = 1
     views: tuple[EndpointView, ...] = ()
+    internal_transfers: InternalTransfers | None = None
 
     @property
     def confirmations(self) -> int:

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deposit_check.models import AmountStatus, Status
+from deposit_check.models import AmountStatus, InternalTransfers, Status
 from deposit_check.summary import format_amount, note, summarize
 from deposit_check.verdict import AddressOwner, Verdict
 from desk_common.chain_text import Address, ChainName, TxHash
@@ -92,6 +92,14 @@ class CheckResponse(BaseModel):
     block_hash: str | None = Field(description="Hash of that block; null while in the mempool.")
     block_time: datetime | None = Field(description="Time of that block (UTC); null while in the mempool.")
     payments: list[PaymentOut] = Field(description="What reached the address in this tx, one entry per asset.")
+    internal_transfers: InternalTransfers | None = Field(
+        default=None,
+        description="EVM chains: native coin that reached the address through the tx's internal calls (a "
+        "contract forwarding it, a batch payout, a smart-contract wallet). `counted`: some did, and it is in "
+        "`payments` and `received_amount`; `none`: none did (or the tx cannot carry any: a plain transfer, a "
+        "reverted tx); `unavailable`: it could not be seen (the node traces no tx, or the tx is not mined yet), so "
+        "`payments` may miss some. Only successful calls count. Null on other chains and when the tx is not found.",
+    )
     asset: str | None = Field(description="The asset the amount fields are about.")
     received_amount: str | None = Field(description="Decimal string: how much of `asset` reached the address.")
     expected_amount: str | None = Field(description="The expected amount as asked, normalized; null if none was given.")
@@ -144,6 +152,7 @@ class CheckResponse(BaseModel):
                 )
                 for p in v.payments
             ],
+            internal_transfers=v.internal_transfers,
             asset=v.asset.symbol if v.asset else None,
             received_amount=format_amount(v.received) if v.received is not None else None,
             expected_amount=format_amount(v.expected) if v.expected is not None else None,

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from deposit_check.models import AmountStatus, Status
+from deposit_check.models import AmountStatus, InternalTransfers, Status
 from deposit_check.verdict import AddressOwner, Verdict, agreeing
 
 
@@ -47,7 +47,8 @@ def _paid(v: Verdict) -> str:
 
 
 def note(v: Verdict) -> str | None:
-    """For agents, why a chain with a quorum does not say "confirmed" (None when there is nothing to say)."""
+    """For agents, why a chain with a quorum does not say "confirmed", or that internal transfers could not be
+    seen (None when there is nothing to say)."""
     if v.status is Status.DISPUTED:
         return (
             f"The {len(v.views)} nodes asked disagree on the block of this transaction (see dispute): "
@@ -58,6 +59,12 @@ def note(v: Verdict) -> str | None:
         return (
             f"Held at confirming: {v.quorum} nodes must see {v.required_confirmations} confirmations in the same "
             f"block, {agree} of the {len(v.views)} that answered do."
+        )
+    if v.internal_transfers is InternalTransfers.UNAVAILABLE:
+        return (
+            "This transaction calls a contract, and the coin it may have passed on to the address through internal "
+            "calls could not be seen (the node traces no transactions, or the transaction is not mined yet): the "
+            "payments shown may be incomplete."
         )
     return None
 

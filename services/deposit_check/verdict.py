@@ -9,7 +9,16 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from deposit_check.models import AmountStatus, Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.models import (
+    AmountStatus,
+    Asset,
+    BlockRef,
+    EndpointView,
+    InternalTransfers,
+    Observation,
+    Payment,
+    Status,
+)
 from deposit_check.ownership import UNDECLARED, Owner
 
 # The statuses grouped by what they mean over time. The watcher, the API and the summary ask these;
@@ -90,6 +99,7 @@ class Verdict:
     views: tuple[EndpointView, ...] = ()  # with a quorum: what each endpoint that answered said
     address_owner: AddressOwner = AddressOwner.UNKNOWN
     account: str | None = None  # the casino's opaque player account of the address, with CASINO
+    internal_transfers: InternalTransfers | None = None  # EVM: internal native payments counted, none, or unseen
 
     @property
     def awaiting_quorum(self) -> bool:
@@ -250,6 +260,7 @@ def decide(
         views=observation.views,
         address_owner=address_owner(owner),
         account=account_of(owner),
+        internal_transfers=observation.internal_transfers if observation.found else None,
     )
 
 

@@ -17,11 +17,11 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from deposit_check.chains import evm_parse
 from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
-from deposit_check.chains.evm_parse import TRANSFER_TOPIC, PaymentParser, hex_int, parse_address
+from deposit_check.chains.evm_parse import TRANSFER_TOPIC, PaymentParser, hex_int, missing_method, parse_address
 from deposit_check.chains.quorum import combine
 from deposit_check.config import EvmChainConfig
 from deposit_check.errors import InvalidAddress, InvalidTxHash, NodeUnavailable, UnknownBlock
-from deposit_check.models import Asset, Block, BlockRef, Observation
+from deposit_check.models import Asset, Block, BlockRef, InternalTransfers, Observation
 
 __all__ = ["TRANSFER_TOPIC", "EvmChain", "parse_address"]
 
@@ -29,6 +29,12 @@ T = TypeVar("T")
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
 _BLOCK_TIMES_KEPT = 4096
+# How a node shows a tx's inner calls, in order of preference: Parity-style traces (anvil, Erigon, Reth,
+# Nethermind), else geth's call tracer. Each endpoint is asked once which it has (`_Node.tracer`).
+_TRACERS: dict[str, Callable[[str], list[Any]]] = {
+    "trace_transaction": lambda tx_hash: [tx_hash],
+    "debug_traceTransaction": lambda tx_hash: [tx_hash, {"tracer": "callTracer"}],
+}
 
 
 class _NodeFailure(EndpointFailure):
@@ -40,6 +46,8 @@ class _Node:
     w3: AsyncWeb3[AsyncHTTPProvider]
     secrets: tuple[str, ...]  # parts of the URL to scrub from library messages
     session: aiohttp.ClientSession | None = field(default=None)
+    tracer: str | None = None  # the method of _TRACERS it answers, once known
+    tracer_known: bool = False  # False: not asked yet; True with tracer None: it has none
 
 
 class EvmChain:
@@ -170,10 +178,67 @@ class EvmChain:
         self._check_chain_id(chain_id)
         txs, receipts = found[0::2], found[1::2]
         times = await self._times_of(node, [(t, r) for t, r in zip(txs, receipts, strict=True) if t and r])
-        return [
+        seen = [
             self._observation(tx_hash, address, tx, receipt, hex_int(tip), times)
             for (tx_hash, address), tx, receipt in zip(chunk, txs, receipts, strict=True)
         ]
+        return await self._with_internal(node, seen, chunk, txs)
+
+    async def _with_internal(
+        self, node: _Node, seen: list[Observation], chunk: list[tuple[str, str]], txs: list[dict[str, Any] | None]
+    ) -> list[Observation]:
+        """Mined, successful txs that can have paid the address through inner calls, traced in one more batch;
+        their internal native value added to the payments. A plain transfer to the address costs nothing."""
+        traced = [
+            i
+            for i, (o, tx) in enumerate(zip(seen, txs, strict=True))
+            if tx is not None
+            and o.block is not None
+            and not o.reverted
+            and evm_parse.needs_trace(tx, chunk[i][1], self._tokens)
+        ]
+        if not traced:
+            return seen
+        method = await self._tracer(node, seen[traced[0]].tx_hash)
+        if method is None:
+            for i in traced:
+                seen[i] = replace(seen[i], internal_transfers=InternalTransfers.UNAVAILABLE)
+            return seen
+        hashes = list(dict.fromkeys(seen[i].tx_hash for i in traced))  # a batch payout: one trace, several payees
+        by_hash = dict(
+            zip(hashes, await self._batch(node, [(method, _TRACERS[method](h)) for h in hashes]), strict=True)
+        )
+        for i in traced:
+            address, answer = chunk[i][1], by_hash[seen[i].tx_hash]
+            if answer is None:  # the node forgot the tx between the two batches (a reorg): say so
+                seen[i] = replace(seen[i], internal_transfers=InternalTransfers.UNAVAILABLE)
+                continue
+            value = (
+                evm_parse.traced_value_parity(answer, address)
+                if method == "trace_transaction"
+                else evm_parse.traced_value_geth(answer, address)
+            )
+            seen[i] = replace(
+                seen[i],
+                payments=evm_parse.with_native(seen[i].payments, self.native, value),
+                internal_transfers=InternalTransfers.COUNTED if value else InternalTransfers.NONE,
+            )
+        return seen
+
+    async def _tracer(self, node: _Node, probe_tx: str) -> str | None:
+        """Which of _TRACERS this node answers (asked once per endpoint, with `probe_tx`); None: neither."""
+        if node.tracer_known:
+            return node.tracer
+        for method, params in _TRACERS.items():
+            [reply] = await self._replies(node, [(method, params(probe_tx))])
+            error = reply.get("error")
+            if error is None:
+                node.tracer, node.tracer_known = method, True
+                return method
+            if not missing_method(error):
+                raise _NodeFailure(f"{method}: RPC error {error!r:.200}")
+        node.tracer, node.tracer_known = None, True
+        return None
 
     def _observation(
         self,
@@ -189,12 +254,19 @@ class EvmChain:
             return seen
         seen = replace(seen, sender_nonce=evm_parse.sender_nonce(tx))
         if receipt is None:
-            # In the mempool (or the node has no receipt yet): what it will pay once mined.
-            return replace(seen, payments=self._payments.intended(tx, address))
+            # In the mempool (or the node has no receipt yet): what it will pay once mined. Inner calls can
+            # only be traced once mined.
+            internal = (
+                InternalTransfers.UNAVAILABLE
+                if evm_parse.needs_trace(tx, address, self._tokens)
+                else InternalTransfers.NONE
+            )
+            return replace(seen, payments=self._payments.intended(tx, address), internal_transfers=internal)
         block = BlockRef(height=hex_int(receipt["blockNumber"]), hash=receipt["blockHash"])
-        seen = replace(seen, block=block, block_time=times.get(block.hash))
+        seen = replace(seen, block=block, block_time=times.get(block.hash), internal_transfers=InternalTransfers.NONE)
         if hex_int(receipt.get("status", "0x1")) == 0:
             return replace(seen, reverted=True)
+        # Internal transfers are added by _with_internal, for the txs that can have any.
         return replace(seen, payments=self._payments.mined(tx, receipt, address))
 
     async def _tip_on(self, node: _Node) -> int:
@@ -263,8 +335,32 @@ class EvmChain:
 
     # --- transport ---
 
+    async def rpc(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """One batch on the first endpoint that answers (failing over), its chain id checked: each call's raw
+        reply (`result` or `error`), for the lookup sources, which tell a refused call from a failed node."""
+
+        async def ask(node: _Node) -> list[dict[str, Any]]:
+            *replies, chain_id = await self._replies(node, [*calls, ("eth_chainId", [])])
+            if chain_id.get("error") is not None:
+                raise _NodeFailure(f"eth_chainId: RPC error {chain_id['error']!r:.200}")
+            self._check_chain_id(chain_id["result"])
+            return replies
+
+        return await self._pool.first(_guarded(ask))
+
     async def _batch(self, node: _Node, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """One HTTP request; the results in order (None for a null). Any failure raises _NodeFailure."""
+        results = []
+        for (method, _), reply in zip(calls, await self._replies(node, calls), strict=True):
+            if reply.get("error") is not None:
+                raise _NodeFailure(f"{method}: RPC error {reply['error']!r:.200}")
+            if "result" not in reply:  # a null result means "no such tx": it must be said, not assumed
+                raise _NodeFailure(f"{method}: reply without a result")
+            results.append(reply.get("result"))
+        return results
+
+    async def _replies(self, node: _Node, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """One HTTP request; each call's reply object, in order. A transport failure raises _NodeFailure."""
         provider = node.w3.provider
         if node.session is None or node.session.closed:
             # Our own session: web3's default one closes the connection after every request,
@@ -284,16 +380,10 @@ class EvmChain:
         if not isinstance(replies, list) or len(replies) != len(calls):
             error = replies.get("error") if isinstance(replies, dict) else None
             raise _NodeFailure(f"no answer per call to a batch (batches unsupported?): {error or replies!r:.200}")
-        results = []
         for (method, _), reply in zip(calls, replies, strict=True):
             if not isinstance(reply, dict):
                 raise _NodeFailure(f"{method}: malformed reply {reply!r:.200}")
-            if reply.get("error") is not None:
-                raise _NodeFailure(f"{method}: RPC error {reply['error']!r:.200}")
-            if "result" not in reply:  # a null result means "no such tx": it must be said, not assumed
-                raise _NodeFailure(f"{method}: reply without a result")
-            results.append(reply.get("result"))
-        return results
+        return [dict(reply) for reply in replies]
 
 
 def _guarded(ask: Callable[[_Node], Awaitable[T]]) -> Callable[[_Node], Awaitable[T]]:

@@ -5,6 +5,7 @@ malformed answer from that node and asks the next one.
 """
 
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,3 +109,80 @@ class PaymentParser:
 def _payments(amounts: dict[Asset, int]) -> tuple[Payment, ...]:
     """Non-zero amounts only: a 0-value tx or Transfer (address poisoning) paid nothing."""
     return tuple(Payment(asset=asset, amount=amount) for asset, amount in amounts.items() if amount > 0)
+
+
+# --- internal transfers: native coin moved by a tx's inner calls (traces) ---
+
+# Only these move value to the callee: DELEGATECALL and STATICCALL move none, CALLCODE pays the caller itself.
+_VALUE_CALLS = {"call"}
+
+
+def traced_value_parity(traces: list[dict[str, Any]], address: str) -> int:
+    """Native coin the inner calls of one tx paid `address` (lower case), from a Parity-style
+    `trace_transaction` answer: calls, creates and self-destructs, below the top level (the tx's own
+    value is `tx.value`), whose frame and every enclosing frame succeeded (a call inside a reverted
+    frame moved nothing, though traces show it without an error of its own)."""
+    failed = [tuple(t["traceAddress"]) for t in traces if t.get("error")]
+    total = 0
+    for trace in traces:
+        path = tuple(trace["traceAddress"])
+        if not path or any(path[: len(f)] == f for f in failed):
+            continue
+        action, kind = trace["action"], trace.get("type")
+        if kind == "call" and action.get("callType") in _VALUE_CALLS:
+            to, value = action.get("to"), action.get("value")
+        elif kind == "create":
+            to, value = (trace.get("result") or {}).get("address"), action.get("value")
+        elif kind == "suicide":
+            to, value = action.get("refundAddress"), action.get("balance")
+        else:
+            continue
+        if (to or "").lower() == address and value:
+            total += hex_int(value)
+    return total
+
+
+def traced_value_geth(frame: dict[str, Any], address: str, top: bool = True) -> int:
+    """The same from a `debug_traceTransaction` answer with the `callTracer` (nested frames): a frame
+    with an `error` reverted, and everything below it with it."""
+    if frame.get("error"):
+        return 0
+    total = 0
+    kind = str(frame.get("type", "")).upper()
+    if not top and kind in ("CALL", "CREATE", "CREATE2", "SELFDESTRUCT") and (frame.get("to") or "").lower() == address:
+        total += hex_int(frame.get("value") or "0x0")
+    return total + sum(traced_value_geth(inner, address, top=False) for inner in frame.get("calls") or [])
+
+
+def with_native(payments: tuple[Payment, ...], native: Asset, extra: int) -> tuple[Payment, ...]:
+    """`payments` with `extra` base units of the native coin added (to its entry, or as a first entry)."""
+    if extra <= 0:
+        return payments
+    amounts = {native: extra}
+    for payment in payments:
+        amounts[payment.asset] = amounts.get(payment.asset, 0) + payment.amount
+    return _payments(amounts)
+
+
+def needs_trace(tx: dict[str, Any], address: str, tokens: Collection[str] = ()) -> bool:
+    """Whether the tx can have paid `address` (lower case) through inner calls: it runs code (input data, a
+    contract creation) or sends to another address, which may be a contract that passes coin on. A plain
+    transfer to the address itself cannot (its value is all there is), and neither can a call of an
+    allow-listed token (`tokens`, lower-case contracts: the operator vetted them as ERC-20s, which move no
+    coin), so those cost no trace: the common checks, coin and token deposits, stay one round trip."""
+    data = tx.get("input") or tx.get("data") or "0x"
+    to = (tx.get("to") or "").lower()
+    if to in tokens:
+        return False
+    return data not in ("0x", "") or to != address
+
+
+_MISSING_METHOD = ("method not found", "does not exist", "not available", "not supported", "unsupported", "not enabled")
+
+
+def missing_method(error: Any) -> bool:
+    """Whether a JSON-RPC error says the node lacks the method (-32601, or a provider's words for it)."""
+    if not isinstance(error, dict):
+        return False
+    text = str(error.get("message", "")).lower()
+    return error.get("code") == -32601 or any(words in text for words in _MISSING_METHOD)

@@ -19,11 +19,13 @@ from typing import IO, Any, Self
 import httpx
 from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from deposit_check.devnet.litecoind import DevnetError, RpcCallError, free_port
 
 _NPM_BINARY = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 _TOKEN_ARTIFACT = Path(__file__).with_name("test_token.json")
+_PAYOUTS_ARTIFACT = Path(__file__).with_name("payouts.json")
 _TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")  # transfer(address,uint256)
 
 
@@ -45,6 +47,13 @@ def find_anvil() -> str:
 def token_artifact() -> dict[str, Any]:
     """ABI and bytecode of TestToken.sol (regenerate with scripts/compile_test_token.sh)."""
     artifact: dict[str, Any] = json.loads(_TOKEN_ARTIFACT.read_text())
+    return artifact
+
+
+@cache
+def payouts_artifact() -> dict[str, Any]:
+    """ABI and bytecode of Payouts and Relay (Payouts.sol; regenerate with scripts/compile_payouts.sh)."""
+    artifact: dict[str, Any] = json.loads(_PAYOUTS_ARTIFACT.read_text())
     return artifact
 
 
@@ -234,3 +243,28 @@ class Anvil:
     def token_balance(self, token: str, owner: str) -> int:
         data = bytes.fromhex("70a08231") + encode(["address"], [owner])  # balanceOf(address)
         return int(self.rpc("eth_call", {"to": token, "data": "0x" + data.hex()}, "latest"), 16)
+
+    def deploy(self, init_code: str, sender: str) -> str:
+        """Deploy a contract from its init code (hex); returns its checksummed address."""
+        receipt = self.receipt(self.send_transaction(sender, None, data=bytes.fromhex(init_code.removeprefix("0x"))))
+        if int(receipt["status"], 16) != 1 or not receipt.get("contractAddress"):
+            raise DevnetError(f"deploying failed: {receipt}")
+        return to_checksum_address(receipt["contractAddress"])
+
+    def deploy_payouts(self, sender: str) -> tuple[str, str]:
+        """Deploy Payouts and Relay (Payouts.sol): contracts that pay native coin through inner calls."""
+        artifact = payouts_artifact()
+        return self.deploy(artifact["Payouts"]["bytecode"], sender), self.deploy(artifact["Relay"]["bytecode"], sender)
+
+    def call(
+        self, sender: str, contract: str, signature: str, *args: Any, value: int = 0, gas: int | None = None
+    ) -> str:
+        """Send a tx calling `signature` (e.g. "forward(address)") with `args`; returns its hash."""
+        types = signature[signature.index("(") + 1 : -1]
+        data = keccak(text=signature)[:4] + encode(_split_types(types), list(args))
+        return self.send_transaction(sender, contract, value=value, data=data, gas=gas)
+
+
+def _split_types(types: str) -> list[str]:
+    """ "address,uint256[]" -> ["address", "uint256[]"] (no tuples: the contracts here take none)."""
+    return [t for t in types.split(",") if t]

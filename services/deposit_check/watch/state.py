@@ -9,12 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from deposit_check.models import Asset, BlockRef, EndpointView, Observation, Payment, Status
+from deposit_check.models import Asset, BlockRef, EndpointView, InternalTransfers, Observation, Payment, Status
 from deposit_check.ownership import UNDECLARED, Owner
 
 
 def observation_to_dict(o: Observation) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "chain": o.chain,
         "tx_hash": o.tx_hash,
         "found": o.found,
@@ -29,6 +29,9 @@ def observation_to_dict(o: Observation) -> dict[str, Any]:
         "quorum": o.quorum,
         "views": [[v.endpoint, v.found, [v.block.height, v.block.hash] if v.block else None, v.tip] for v in o.views],
     }
+    if o.internal_transfers is not None:  # EVM only: UTXO records (and those written before it) stay as they were
+        fields["internal_transfers"] = o.internal_transfers.value
+    return fields
 
 
 def observation_from_dict(d: dict[str, Any]) -> Observation:
@@ -45,6 +48,7 @@ def observation_from_dict(d: dict[str, Any]) -> Observation:
         sender_nonce=d["sender_nonce"],
         quorum=d.get("quorum", 1),
         views=tuple(EndpointView(e, f, BlockRef(*b) if b else None, t) for e, f, b, t in d.get("views", [])),
+        internal_transfers=InternalTransfers(d["internal_transfers"]) if d.get("internal_transfers") else None,
     )
 
 
