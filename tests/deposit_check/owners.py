@@ -1,5 +1,6 @@
 """A tiny in-test `Ownership` (a dict): the index itself (Redis, xpubs, imports) is tested where it lives."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import redis
@@ -35,6 +36,9 @@ class DictOwnership:
         ours = address in self.addresses[chain]
         account = self.addresses[chain].get(address)
         return Owner(declared=True, ours=ours, account=CODEC.seal_account(account) if account else None)
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        return [await self.owner_of(chain, a) for a in addresses]
 
     def open_account(self, sealed: str) -> str:
         return CODEC.open_account(sealed)

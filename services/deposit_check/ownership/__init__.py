@@ -6,6 +6,7 @@ and imported address lists); a chain with nothing declared answers `Owner(declar
 verdict then says that ownership was not verified.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +32,10 @@ class Ownership(Protocol):
         """`address` in the chain's canonical form (as the chain adapter normalized it)."""
         ...
 
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        """`owner_of` each address, in one round trip whatever their number (the watcher's block)."""
+        ...
+
     async def version(self, chain: str) -> int:
         """Goes up with every change to the chain's declared ownership: part of a cached verdict's key."""
         ...
@@ -50,6 +55,9 @@ class NoOwnership:
 
     async def owner_of(self, chain: str, address: str) -> Owner:
         return UNDECLARED
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        return [UNDECLARED] * len(addresses)
 
     async def version(self, chain: str) -> int:
         return 0

@@ -1,6 +1,6 @@
 """The ownership index: the `Ownership` a check asks, and the writes imports and derivation make."""
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from deposit_check.ownership import UNDECLARED, Owner
@@ -75,6 +75,30 @@ class OwnershipIndex:
             await self.backend.mark_used(chain, f"{d.key}:{d.branch}", d.index)
             return Owner(declared=True, ours=True, account=self._key_accounts.get(d.key))
         return Owner(declared=True, ours=True, account=self._seal(entry.account) if entry.account else None)
+
+    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+        """One pipelined read for every address (the watcher's index asks a block's recipients at once). A derived
+        address found here is not marked used: that is a check's fact (a player was given it), not a block's."""
+        if not addresses:
+            return []
+        slots = [self._slot(chain, address) for address in addresses]
+        values = await self.backend.read(chain, slots)
+        if all(v is None for v in values):
+            count = (await self.backend.meta(chain))[0] if chain not in self._declared else 1
+            return [Owner(declared=True) if count > 0 else UNDECLARED] * len(addresses)
+        owners: list[Owner] = []
+        for slot, value in zip(slots, values, strict=True):
+            if value is None:
+                owners.append(Owner(declared=True))
+                continue
+            entry = self._codec.decode(slot, value)
+            if entry.derived is not None:
+                owners.append(Owner(declared=True, ours=True, account=self._key_accounts.get(entry.derived.key)))
+            else:
+                owners.append(
+                    Owner(declared=True, ours=True, account=self._seal(entry.account) if entry.account else None)
+                )
+        return owners
 
     def _seal(self, account: str) -> str:
         sealed = self._sealed.get(account)
