@@ -205,7 +205,7 @@ class WatcherSource:
         cursor = int(text(cursor_raw).split(":", 1)[0]) if cursor_raw else None
         start_height, start_time = _start(start_raw)
         from_time = max(window_start, start_time) if start_time else window_start
-        asked_from = since or window_start
+        asked_from = since or from_time  # no `since`: as far back as the index keeps (coverage.from_time says where)
         note = None
         if not owner.declared:
             note = "no ownership declared for this chain: the watcher indexes only the casino's addresses"
