@@ -217,7 +217,8 @@ class WatcherSource:
             note = f"the watcher's index covers only from {from_time.isoformat(timespec='seconds')}"
         entries = [Seen.from_json(address, r) for r in raw]
         truncated = len(entries) > limit
-        kept = [e for e in entries[:limit] if e.time is None or e.time >= max(asked_from, window_start)]
+        oldest = max(since, window_start) if since else window_start  # entries are all after the index's start
+        kept = [e for e in entries[:limit] if e.time is None or e.time >= oldest]
         coverage = Coverage(
             source=NAME,
             chain=chain.name,
