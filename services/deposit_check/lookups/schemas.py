@@ -44,7 +44,7 @@ class CoverageOut(BaseModel):
     """What one source searched: "nothing found" is said only about this."""
 
     source: str = Field(description="`watcher` (the watcher's own index), `electrum`, `evm_logs` or `evm_trace`.")
-    chain: str
+    chain: str = Field(description="The chain this source searched.")
     from_block: int | None = Field(description="First block searched; null: see `from_time`, or the full history.")
     to_block: int | None = Field(description="Last block searched; null: up to the source's tip.")
     from_time: datetime | None = Field(default=None, description="Earliest block time searched (a kept window).")
@@ -62,7 +62,7 @@ class LookupResponse(BaseModel):
     coverage: list[CoverageOut] = Field(description="One entry per source and chain searched.")
     complete: bool = Field(description="Every coverage entry is complete: an empty `deposits` is a real no.")
     truncated: bool = Field(description="A cap was hit: older deposits were left out (narrow with `since`).")
-    checked_at: datetime
+    checked_at: datetime = Field(description="When the lookup was answered.")
 
 
 EXAMPLES: dict[str, Any] = {
