@@ -13,6 +13,9 @@ from deposit_check.addresses_router import router as addresses_router
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
+from deposit_check.lookups.service import LookupService
+from deposit_check.lookups.sources import SourceContext, build_sources
+from deposit_check.lookups_router import router as lookups_router
 from deposit_check.ownership import Ownership
 from deposit_check.ownership.admin import OwnershipAdmin
 from deposit_check.ownership.build import build_ownership
@@ -47,6 +50,8 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
         app.state.ownership = ownership or build_ownership(config, watch_redis)
         app.state.service = CheckService(chains, store, config.file.cache, registry, app.state.ownership)
+        sources = build_sources(SourceContext(config, watch_redis, app.state.ownership, chains))
+        app.state.lookups = LookupService(app.state.service, sources, config.file.lookups)
         probes: dict[str, Probe] = {f"chain:{name}": chain.ready for name, chain in chains.items()}
         probes[f"store:{store.kind}"] = store.ping
         app.state.readiness = Readiness(probes, config.file.api.readyz_cache_seconds)
@@ -82,6 +87,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
     )
     app.include_router(router)
     app.include_router(addresses_router)
+    app.include_router(lookups_router)
     document_components(app, [CheckRequest], security=[api_caller])  # what the check route reads itself
     install_metrics(app, "deposit_check")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes

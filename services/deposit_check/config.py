@@ -7,7 +7,7 @@ and the like can stay out of the file.
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -161,11 +161,36 @@ class OwnershipConfig(_Strict):
     derive_batch: int = Field(default=2_000, ge=1, le=100_000, description="addresses written per step")
 
 
+class LookupChainConfig(_Strict):
+    """One chain's lookup sources (lookups/sources.py names them) and what each reads from the config."""
+
+    sources: list[str] = Field(default_factory=lambda: ["watcher"], description="asked together, in this order")
+    # By source name: the options its factory validates itself (a new source needs no change here).
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class LookupsConfig(_Strict):
+    """`POST /v1/lookups`: find deposits by address (docs/configuration.md)."""
+
+    max_results: int = Field(default=20, ge=1, le=200, description="deposits judged and answered per lookup")
+    max_finds: int = Field(default=500, ge=1, le=100_000, description="finds asked of each source per lookup")
+    # The follower records payments to owned addresses (needs [ownership] and REDIS_URL).
+    watcher_index: bool = True
+    watcher_window_hours: float = Field(default=72.0, gt=0, le=24 * 400, description="how long entries are kept")
+    watcher_max_per_address: int = Field(default=10_000, ge=1, le=1_000_000, description="newest entries kept")
+    # Chains not named here use the watcher's index alone.
+    chains: dict[str, LookupChainConfig] = Field(default_factory=dict)
+
+    def sources_of(self, chain: str) -> LookupChainConfig:
+        return self.chains.get(chain) or LookupChainConfig()
+
+
 class FileConfig(_Strict):
     api: ApiConfig = ApiConfig()
     cache: CacheConfig = CacheConfig()
     watch: WatchConfig = WatchConfig()
     ownership: OwnershipConfig = OwnershipConfig()
+    lookups: LookupsConfig = LookupsConfig()
     chains: dict[str, ChainConfig] = Field(default_factory=dict)
 
     @field_validator("chains")
@@ -179,6 +204,9 @@ class FileConfig(_Strict):
         unknown = sorted(set(self.ownership.xpubs) - set(self.chains))
         if unknown:
             raise ValueError(f"ownership.xpubs names chains that are not configured: {', '.join(unknown)}")
+        unknown = sorted(set(self.lookups.chains) - set(self.chains))
+        if unknown:
+            raise ValueError(f"lookups.chains names chains that are not configured: {', '.join(unknown)}")
         if self.ownership.xpubs and self.ownership.secret is None:
             raise ValueError("ownership.xpubs needs ownership.secret (it keys the address index)")
         return self

@@ -10,7 +10,9 @@ from desk_common import auth
 
 # Each scope and what it grants: a watch is a check that is followed afterwards; `admin` declares
 # the casino's addresses (/v1/addresses) and only a key that lists it has it.
-SCOPES = {"check": {"check"}, "watch": {"check", "watch"}, "admin": {"admin"}}
+# `lookup` lists what reached an address (POST /v1/lookups): more than a check, which needs the tx hash,
+# so a key listing only `check` does not have it.
+SCOPES = {"check": {"check"}, "watch": {"check", "watch"}, "lookup": {"lookup"}, "admin": {"admin"}}
 EXPLICIT_SCOPES = ("admin",)
 
 

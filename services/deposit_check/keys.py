@@ -24,6 +24,11 @@ def check_under_ownership(check_key: str, versions: tuple[int, ...]) -> str:
     return check_key if not any(versions) else f"{check_key}:o{'.'.join(map(str, versions))}"
 
 
+def seen_digest(address: str) -> str:
+    """An address as it appears in the watcher index's key names (a digest: key names stay short and plain)."""
+    return hashlib.blake2b(address.encode(), digest_size=12).hexdigest()
+
+
 class ChainKeys:
     """The keys of one chain's watcher."""
 
@@ -49,7 +54,17 @@ class ChainKeys:
         self.owned_used = f"{base}:own:used"  # zset: "<key #>:<branch>" -> highest derived index seen used
         self.owned_derived = f"{base}:own:derived"  # hash: "<key fingerprint>:<branch>" -> next index to derive
         self.owned_lease = f"{base}:own:lease"  # string: the derivation loop deriving this chain, with a TTL
+        # The watcher's index of payments to owned addresses (lookups/watcher_index.py), kept for the window:
+        self.seen_log = f"{base}:seen"  # zset: "<address digest>" per block that paid it; score = height (reorgs)
+        self.seen_start = f"{base}:seen:start"  # string: "height:unix time" of the first block indexed
         self._base = base
+
+    def seen(self, address: str) -> str:
+        """zset: the index's entries (JSON) of payments to one address; score = block height."""
+        return self.seen_by_digest(seen_digest(address))
+
+    def seen_by_digest(self, digest: str) -> str:
+        return f"{self._base}:seen:{digest}"
 
     def owned(self, bucket: int) -> str:
         """One bucket of the chain's ownership index."""

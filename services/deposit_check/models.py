@@ -88,6 +88,20 @@ class BlockTx:
 
 
 @dataclass(frozen=True)
+class BlockPayment:
+    """Value that reached an address in a block, as the block's own answer shows it (the watcher's index).
+
+    `address` is as the node spelled it (UTXO: its encoding of the output script; EVM: lower-case hex).
+    `certain` is False where the block cannot tell whether the value really moved (EVM: a tx's native
+    value before its receipt says it succeeded): the watcher asks the chain about those."""
+
+    address: str
+    tx_hash: str
+    payment: Payment
+    certain: bool = True
+
+
+@dataclass(frozen=True)
 class Block:
     """A block as the node knows it, whether or not it is on the best chain now."""
 
@@ -96,6 +110,9 @@ class Block:
     parent_hash: str  # the genesis block's: all zeros
     time: datetime | None
     txs: tuple[BlockTx, ...]
+    # What the block paid to addresses, read in the same node call (UTXO outputs; EVM native values and the
+    # allow-listed tokens' Transfer logs). Empty from an adapter that cannot tell: then nothing is indexed.
+    payments: tuple[BlockPayment, ...] = ()
 
     @property
     def ref(self) -> BlockRef:

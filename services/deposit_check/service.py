@@ -139,30 +139,71 @@ class CheckService:
             self._plans[key] = plan
         return plan
 
-    def _make_plan(self, req: CheckRequest) -> Plan:
-        if req.chain is not None:
-            chain = self.chains.get(req.chain)
-            if chain is None:
-                known = ", ".join(sorted(self.chains)) or "none"
-                raise UnknownChain(f"unknown chain {req.chain!r}; configured chains: {known}")
-            targets = [self._target(chain, req)]
+    def resolve(
+        self, address: str, chain: str | None, asset: str | None, expected_amount: str | None
+    ) -> list[tuple[Chain, str]]:
+        """The chains an address is asked about, with its canonical form on each, as a check resolves them (a
+        lookup by address asks the same ones): the named chain, or every chain whose format accepts it, narrowed
+        by the asset; 422s for an unknown chain or asset, a bad address, an amount finer than the asset."""
+        if chain is not None:
+            named = self._named_chain(chain)
+            pairs = [(named, named.normalize_address(address))]
         else:
-            targets = self._targets_by_address(req)
-            if req.asset is not None:
-                # With no chain named, the asset narrows the search to chains that know it.
-                with_asset = [t for t in targets if req.asset.upper() in t.chain.assets()]
-                if not with_asset:
-                    known = "; ".join(f"{t.chain.name}: {', '.join(sorted(t.chain.assets()))}" for t in targets)
-                    raise UnknownAsset(f"unknown asset {req.asset!r} (known: {known})")
-                targets = with_asset
-        expected = Decimal(req.expected_amount) if req.expected_amount is not None else None
-        for t in targets:
-            asset = self._asset(t.chain, req.asset) or t.chain.native
+            pairs = []
+            for candidate in self.chains.values():
+                try:
+                    pairs.append((candidate, candidate.normalize_address(address)))
+                except InvalidAddress:
+                    continue
+            if not pairs:
+                raise self._no_chain_for(address)
+            pairs = self._with_asset(pairs, asset)
+        self._check_amount([c for c, _ in pairs], asset, expected_amount)
+        return pairs
+
+    def _named_chain(self, name: str) -> Chain:
+        chain = self.chains.get(name)
+        if chain is None:
+            known = ", ".join(sorted(self.chains)) or "none"
+            raise UnknownChain(f"unknown chain {name!r}; configured chains: {known}")
+        return chain
+
+    def _no_chain_for(self, address: str) -> InvalidAddress:
+        known = ", ".join(sorted(self.chains)) or "none"
+        return InvalidAddress(
+            f"{address!r} is not an address of any configured chain ({known}); check it, or name the chain"
+        )
+
+    @staticmethod
+    def _with_asset(pairs: list[tuple[Chain, str]], asset: str | None) -> list[tuple[Chain, str]]:
+        """With no chain named, the asset narrows the search to chains that know it."""
+        if asset is None:
+            return pairs
+        with_asset = [(c, a) for c, a in pairs if asset.upper() in c.assets()]
+        if not with_asset:
+            known = "; ".join(f"{c.name}: {', '.join(sorted(c.assets()))}" for c, _ in pairs)
+            raise UnknownAsset(f"unknown asset {asset!r} (known: {known})")
+        return with_asset
+
+    def _check_amount(self, chains: list[Chain], asset: str | None, expected_amount: str | None) -> None:
+        expected = Decimal(expected_amount) if expected_amount is not None else None
+        for chain in chains:
+            of = self._asset(chain, asset) or chain.native
             if expected is not None:
                 try:
-                    asset.to_base_units(expected)
+                    of.to_base_units(expected)
                 except ValueError as exc:
                     raise InvalidRequest(f"expected_amount: {exc}") from exc
+
+    def _make_plan(self, req: CheckRequest) -> Plan:
+        if req.chain is not None:
+            targets = [self._target(self._named_chain(req.chain), req)]
+        else:
+            targets = self._targets_by_address(req)
+            kept = {id(c) for c, _ in self._with_asset([(t.chain, t.address) for t in targets], req.asset)}
+            targets = [t for t in targets if id(t.chain) in kept]
+        self._check_amount([t.chain for t in targets], req.asset, req.expected_amount)
+        expected = Decimal(req.expected_amount) if req.expected_amount is not None else None
         asset_symbol = req.asset.upper() if req.asset else None
         first = targets[0]
         cache_key = keys.check(req.chain, first.tx_hash, first.address, asset_symbol, req.expected_amount)
@@ -189,10 +230,7 @@ class CheckService:
             return targets
         if hash_error is not None:
             raise hash_error
-        known = ", ".join(sorted(self.chains)) or "none"
-        raise InvalidAddress(
-            f"{req.address!r} is not an address of any configured chain ({known}); check it, or name the chain"
-        )
+        raise self._no_chain_for(req.address)
 
     @staticmethod
     def _asset(chain: Chain, symbol: str | None) -> Asset | None:

@@ -50,6 +50,9 @@ class EventType(StrEnum):
     REORG = "reorg"
     REPLACED = "replaced"
     EXPIRED = "expired"
+    DEPOSIT_SEEN = (
+        "deposit_seen"  # a payment to one of the casino's addresses (skipped for now: issue 14's ticket side)
+    )
 
 
 class AddressOwner(StrEnum):

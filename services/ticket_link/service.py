@@ -305,6 +305,8 @@ class TicketService:
 
     async def on_event(self, event: dict[str, str]) -> int:
         """A status change from deposit_check's watcher: a note in every ticket that claimed the tx."""
+        if event.get("type") == EventType.DEPOSIT_SEEN:
+            return 0  # not a status change of a claimed deposit: its `status` events say that (issue 14 adds its use)
         verdict = json.loads(event["verdict"])
         tx_hash = event["tx_hash"]
         generation = int(event.get("generation") or 0)

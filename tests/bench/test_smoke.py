@@ -64,6 +64,14 @@ def check_ownership_cost(figures: dict) -> None:
         assert ratios[name]["value"] > 0 and ratios[name]["target"] is not None
 
 
+def check_lookups(figures: dict) -> None:
+    """The follower measured with and without the index in the same run; lookups made no node call."""
+    assert figures["lookup_node_calls"] == 0 and figures["index_addresses"] > 0
+    ratios = {r["name"]: r for r in figures["ratios"]}
+    assert ratios["watcher index: with / without, blocks per second"]["value"] > 0
+    assert all(ms > 0 for ms in figures["lookup_ms_median"].values())
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -75,6 +83,7 @@ EXPECTED = {
         "Redis memory per address",
         check_ownership,
     ),
+    "lookups": ({"series", "ratios", "lookup_node_calls"}, "watcher index: with / without", check_lookups),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",

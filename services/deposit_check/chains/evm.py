@@ -281,11 +281,17 @@ class EvmChain:
         return evm_parse.head(latest)
 
     async def _block_on(self, node: _Node, block_hash: str) -> Block:
-        raw, chain_id = await self._batch(node, [("eth_getBlockByHash", [block_hash, True]), ("eth_chainId", [])])
+        calls: list[tuple[str, list[Any]]] = [("eth_getBlockByHash", [block_hash, True]), ("eth_chainId", [])]
+        if self._tokens:
+            # The allow-listed tokens' Transfers in this block, for the watcher's index: same round trip.
+            # (A log exists only for a successful tx, so these are certain; EIP-234's blockHash filter.)
+            logs_filter = {"blockHash": block_hash, "address": list(self._tokens), "topics": [TRANSFER_TOPIC]}
+            calls.append(("eth_getLogs", [logs_filter]))
+        raw, chain_id, *logs = await self._batch(node, calls)
         self._check_chain_id(chain_id)
         if raw is None:
             raise UnknownBlock(f"{self.name}: the node knows no block {block_hash}", block_hash)
-        block = evm_parse.block(raw)
+        block = evm_parse.block(raw, self._payments, logs[0] if logs else [])
         if block.time is not None:
             self._remember_time(block.hash, block.time)
         return block

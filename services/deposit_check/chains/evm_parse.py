@@ -13,7 +13,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from deposit_check.errors import InvalidAddress
-from deposit_check.models import Asset, Block, BlockRef, BlockTx, Payment
+from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Payment
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
@@ -58,14 +58,25 @@ def head(block: dict[str, Any]) -> BlockRef:
     return BlockRef(height=hex_int(block["number"]), hash=block["hash"])
 
 
-def block(raw: dict[str, Any]) -> Block:
-    """An `eth_getBlockByHash(hash, true)` answer (full txs) as a Block."""
+def block(
+    raw: dict[str, Any], parser: "PaymentParser | None" = None, logs: list[dict[str, Any]] | None = None
+) -> Block:
+    """An `eth_getBlockByHash(hash, true)` answer (full txs) as a Block; with a `parser`, what it paid: each tx's
+    native value to its `to` (not `certain`: the tx may have failed) and the allow-listed tokens' `logs`."""
+    payments: list[BlockPayment] = []
+    if parser is not None:
+        for tx in raw["transactions"]:
+            value, to = hex_int(tx.get("value") or "0x0"), tx.get("to")
+            if value > 0 and to:
+                payments.append(BlockPayment(to.lower(), tx["hash"], Payment(parser.native, value), certain=False))
+        payments.extend(parser.logged(logs or []))
     return Block(
         height=hex_int(raw["number"]),
         hash=raw["hash"],
         parent_hash=raw["parentHash"],
         time=timestamp(raw["timestamp"]),
         txs=tuple(BlockTx(tx_hash=tx["hash"], sender_nonce=sender_nonce(tx)) for tx in raw["transactions"]),
+        payments=tuple(payments),
     )
 
 
@@ -90,6 +101,25 @@ class PaymentParser:
         if token is not None and pays_address:
             amounts[token] = int(data[74:138], 16)
         return _payments(amounts)
+
+    def logged(self, logs: list[dict[str, Any]]) -> list[BlockPayment]:
+        """The allow-listed tokens' Transfers among `logs` (eth_getLogs), as payments to their recipients."""
+        found: list[BlockPayment] = []
+        for log in logs:
+            token = self.tokens.get((log.get("address") or "").lower())
+            topics = [t.lower() for t in log.get("topics") or []]
+            data = log.get("data") or ""
+            if (
+                token is None
+                or log.get("removed")
+                or len(topics) != 3
+                or topics[0] != TRANSFER_TOPIC
+                or len(data) != 66
+            ):
+                continue
+            if (amount := int(data, 16)) > 0:
+                found.append(BlockPayment("0x" + topics[2][-40:], log["transactionHash"], Payment(token, amount)))
+        return found
 
     def mined(self, tx: dict[str, Any], receipt: dict[str, Any], address: str) -> tuple[Payment, ...]:
         """The tx's value to `address` plus every Transfer to it logged by an allow-listed token."""

@@ -1,6 +1,7 @@
 """Adapter for Bitcoin-Core-like chains (Bitcoin, Litecoin): one JSON-RPC batch per check."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from deposit_check.chains.quorum import combine
 from deposit_check.chains.utxo_address import params_for_chain, parse_address
 from deposit_check.config import UtxoChainConfig
 from deposit_check.errors import InvalidTxHash, NodeUnavailable, UnknownBlock
-from deposit_check.models import Asset, Block, BlockRef, BlockTx, Observation, Payment
+from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Observation, Payment
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
 _BLOCK_HASH = re.compile(r"[0-9a-f]{64}")
@@ -176,7 +177,7 @@ class UtxoChain:
             [reply] = replies
             if isinstance(reply, RpcError) and reply.code == _NO_SUCH_TX:  # -5 "Block not found"
                 raise UnknownBlock(f"{self.name}: the node knows no block {block_hash}", block_hash)
-            return _block(result(reply))
+            return _block(result(reply), self.native)
 
         return await self._rpc.batch([("getblock", [block_hash, 2])], interpret)
 
@@ -259,8 +260,8 @@ def _head(replies: list[Reply]) -> BlockRef:
         raise BadAnswer(f"malformed getblockchaininfo: {exc!r}") from None
 
 
-def _block(raw: Any) -> Block:
-    """A `getblock HASH 2` answer as a Block."""
+def _block(raw: Any, native: Asset) -> Block:
+    """A `getblock HASH 2` answer as a Block, with what its outputs paid (the watcher's index)."""
     try:
         txs = tuple(BlockTx(tx_hash=str(tx["txid"]), spends=_spends(tx)) for tx in raw["tx"])
         return Block(
@@ -269,6 +270,25 @@ def _block(raw: Any) -> Block:
             parent_hash=str(raw.get("previousblockhash", _NO_PARENT)),
             time=datetime.fromtimestamp(int(raw["time"]), UTC),
             txs=txs,
+            payments=tuple(_outputs(raw["tx"], native)),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BadAnswer(f"malformed block: {exc!r}") from None
+
+
+def _outputs(txs: list[dict[str, Any]], native: Asset) -> Iterator[BlockPayment]:
+    """Each output paying one address, summed per (tx, address). Bitcoin Core 22+ spells the output's
+    address `address`, older ones (Litecoin 0.21) `addresses` (a list); bare multisig and OP_RETURN have none."""
+    for tx in txs:
+        paid: dict[str, int] = {}
+        for out in tx.get("vout") or ():
+            script = out.get("scriptPubKey") or {}
+            address = script.get("address")
+            if address is None:
+                listed: list[str] = script.get("addresses") or []
+                address = listed[0] if len(listed) == 1 else None
+            if address is not None:
+                paid[address] = paid.get(address, 0) + native.to_base_units(Decimal(out["value"]))
+        for address, amount in paid.items():
+            if amount > 0:
+                yield BlockPayment(address, str(tx["txid"]), Payment(native, amount))

@@ -38,12 +38,13 @@ class Coverage:
 
     source: str  # "watcher" | "electrum" | "evm_logs" | "evm_trace"
     chain: str
-    from_block: int | None = None  # inclusive; None: from the address's first use (a full history)
+    from_block: int | None = None  # inclusive; None: from the address's first use (a full history), or see from_time
     to_block: int | None = None  # inclusive; None: up to the tip as the source knew it
     mempool: bool = False  # unconfirmed txs searched too
     assets: tuple[str, ...] = ()  # the asset symbols searched (empty: every asset the source can see)
     complete: bool = True  # False: the source searched less than asked (a cap, a refused range, an outage)
     note: str | None = None  # why not complete, or what the source cannot see (e.g. "no trace_filter")
+    from_time: datetime | None = None  # a source that keeps a time window (the watcher's): the earliest time covered
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class SourceAnswer:
     found: tuple[Found, ...]
     coverage: Coverage
     truncated: bool = False  # a cap on finds was hit: older finds left out
+    # The best height the finds are complete facts at (their payments are final for their block): they are judged
+    # at it with no node call. None: the service asks the chain about each find (observe_many) to judge it.
+    tip: int | None = None
 
 
 class LookupSource(Protocol):

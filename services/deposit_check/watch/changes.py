@@ -12,6 +12,7 @@ from enum import StrEnum
 import redis.asyncio as redis
 
 from deposit_check.keys import ChainKeys
+from deposit_check.lookups.watcher_index import IndexWrite
 from deposit_check.models import BlockRef, Status
 from deposit_check.verdict import SETTLED
 from deposit_check.watch.lease import LostLease
@@ -30,6 +31,7 @@ class EventType(StrEnum):
     REORG = "reorg"  # a reorganisation took a status back: a new generation
     REPLACED = "replaced"  # another tx took this one's inputs or nonce
     EXPIRED = "expired"  # never mined within the watch's hours: no longer followed
+    DEPOSIT_SEEN = "deposit_seen"  # a block paid one of the casino's addresses (the watcher's index), watched or not
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Changes:
     rechecks: dict[str, float] = field(default_factory=dict)  # unmined tx -> next look-up time
     cursor: BlockRef | None = None
     forget_blocks_above: int | None = None  # after a reorg: records of orphaned heights
+    index: "IndexWrite | None" = None  # the watcher's index of payments to owned addresses (lookups/watcher_index.py)
 
     def put(self, old: Watch | None, new: Watch) -> None:
         first = self.puts.get(new.tx_hash)
@@ -62,8 +65,22 @@ class Changes:
             }
         )
 
+    def announce(self, kind: EventType, chain: str, tx_hash: str, status: Status, verdict: dict[str, object]) -> None:
+        """An event about a tx nobody need be watching (`deposit_seen`): generation 0, no previous status."""
+        self.events.append(
+            {
+                "type": kind.value,
+                "chain": chain,
+                "tx_hash": tx_hash,
+                "status": status.value,
+                "previous_status": "",
+                "generation": "0",
+                "verdict": json.dumps(verdict, separators=(",", ":"), default=str),
+            }
+        )
+
     def __bool__(self) -> bool:
-        return bool(self.puts or self.drops or self.events or self.rechecks or self.cursor)
+        return bool(self.puts or self.drops or self.events or self.rechecks or self.cursor or self.index)
 
 
 def _unindex_zsets(pipe: redis.client.Pipeline, k: ChainKeys, tx_hashes: list[str]) -> None:
@@ -126,6 +143,8 @@ async def commit(client: redis.Redis, k: ChainKeys, owner: str | None, changes: 
             pipe.xadd(k.events, event, maxlen=STREAM_MAXLEN, approximate=True)  # type: ignore[arg-type]  # redis-py's field dict is invariant in its key type
             if event["type"] == EventType.REORG:
                 pipe.set(k.reorged(event["tx_hash"]), event["generation"], ex=REORG_MARK_SECONDS)
+        if changes.index is not None:
+            changes.index.write(pipe, k)
         if changes.forget_blocks_above is not None:
             pipe.zremrangebyscore(k.blocks, f"({changes.forget_blocks_above}", "+inf")
         if changes.cursor is not None:

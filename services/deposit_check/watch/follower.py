@@ -18,9 +18,10 @@ import redis.asyncio as redis
 
 from deposit_check import metrics
 from deposit_check.chains import Chain
-from deposit_check.config import WatchConfig
+from deposit_check.config import LookupsConfig, WatchConfig
 from deposit_check.errors import DepositCheckError
 from deposit_check.keys import ChainKeys
+from deposit_check.lookups.watcher_index import Indexer, IndexWrite, forget_digests
 from deposit_check.models import Block, BlockRef, Observation, Status
 from deposit_check.ownership import Ownership
 from deposit_check.verdict import vanished
@@ -45,10 +46,13 @@ class Follower:
         owner: str,
         clock: Callable[[], float] = time.time,
         ownership: Ownership | None = None,
+        lookups: LookupsConfig | None = None,
     ) -> None:
-        """`ownership`: the index each verdict's owner is read from again (None: the owner the check knew)."""
+        """`ownership`: the index each verdict's owner is read from again (None: the owner the check knew);
+        with `lookups` too, each block's payments to owned addresses are indexed (lookups/watcher_index.py)."""
         self.chain = chain
         self.ownership = ownership
+        self.indexer = Indexer(chain, ownership, lookups) if ownership is not None and lookups is not None else None
         self.redis = client
         self.config = config
         self.owner = owner
@@ -188,6 +192,16 @@ class Follower:
                 self._change(changes, w, w, EventType.STATUS, tip=block.height, now=now)
         for w in await self._load((t.decode() for t in old), owned=False):
             changes.drop(w)
+        if self.indexer is not None:
+            changes.index, seen = await self.indexer.index(block)
+            for entry, verdict in seen:
+                changes.announce(
+                    EventType.DEPOSIT_SEEN,
+                    self.chain.name,
+                    entry.tx_hash,
+                    verdict.status,
+                    verdict_json(self.chain, verdict),
+                )
         await self._commit(changes)
 
     async def _reorg(self, fork: BlockRef, new_cursor: BlockRef) -> None:
@@ -202,6 +216,10 @@ class Follower:
             "%s: reorg back to height %d; %d deposits to look at again", self.chain.name, fork.height, len(watches)
         )
         changes = Changes(cursor=new_cursor, forget_blocks_above=fork.height)
+        if self.indexer is not None:  # the index's entries of the orphaned blocks go with them
+            changes.index = IndexWrite(
+                forget_above=fork.height, forget_digests=await forget_digests(self.redis, self.k, fork.height)
+            )
         observations = await self.chain.observe_many([(w.tx_hash, w.address) for w in watches]) if watches else []
         for w, obs in zip(watches, observations, strict=True):
             self._observed(changes, w, obs, now, reorg=True)

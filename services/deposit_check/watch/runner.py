@@ -43,7 +43,10 @@ async def run_followers(config: AppConfig, stop: asyncio.Event, ownership: Owner
     chains = {name: build_chain(name, c) for name, c in config.file.chains.items()}
     owner = owner_id()
     index = ownership or build_ownership(config, client)
-    followers = [Follower(chain, client, config.file.watch, owner, ownership=index) for chain in chains.values()]
+    lookups = config.file.lookups if config.file.lookups.watcher_index else None
+    followers = [
+        Follower(chain, client, config.file.watch, owner, ownership=index, lookups=lookups) for chain in chains.values()
+    ]
     # Long-lived start-up objects out of the collector's way: full collections took ~70 ms (bench).
     gc.collect()
     gc.freeze()
