@@ -153,6 +153,10 @@ class DevDesk:
         self._wait_ready()
         return self
 
+    def exit_code(self) -> int | None:
+        """The code runserver exited with; None while it runs (or when it was not started, or stopped by us)."""
+        return None if self._process is None else self._process.poll()
+
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
