@@ -144,7 +144,8 @@ class DevDesk:
             raise DevDeskError(f"port {self.port} is already in use")
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            # --insecure: serve django-helpdesk's CSS and scripts (DEBUG is off), for agents' eyes in the demo.
+            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload", "--insecure"],
             env=self._env(),
             cwd=self.base_dir,
             stdout=self._log,

@@ -87,3 +87,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Agents sign in on django-helpdesk's own page (Django's default, /accounts/login/, is not routed here).
+LOGIN_URL = "helpdesk:login"
+LOGIN_REDIRECT_URL = "helpdesk:home"

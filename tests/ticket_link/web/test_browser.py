@@ -2,7 +2,8 @@
 deposit_check with its watcher, ticket_link under uvicorn, the `ticket-link worker` process and a
 real django-helpdesk.
 
-Screenshots go to a temporary folder; set DESK_SCREENSHOTS=docs/screenshots to refresh the docs'.
+Screenshots go to a temporary folder (DESK_SCREENSHOTS names another). The docs' screenshots are taken
+from the one-command demo by scripts/screenshots.sh (tests/harness/test_demo.py).
 """
 
 import os
