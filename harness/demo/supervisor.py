@@ -87,7 +87,8 @@ class Supervisor:
             code = child.exit_code()
             if code is not None:
                 where = f" ({child.log})" if child.log else ""
-                raise ChildDied(f"{child.name} exited with code {code}; its log's last lines{where}:\n{child.tail()}")
+                how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+                raise ChildDied(f"{child.name} {how}; its log's last lines{where}:\n{child.tail()}")
 
     def stop_all(self) -> None:
         """Stop every child, the last started first (services before the nodes and Redis they use)."""

@@ -27,8 +27,11 @@ def test_a_child_that_exits_is_reported_with_its_code_and_log_tail(tmp_path: Pat
     message = str(died.value)
     assert message.startswith("flaky exited with code 3")
     assert "cannot bind: in use" in message and str(tmp_path / "flaky.log") in message
+    steady.kill()
+    with pytest.raises(ChildDied, match="steady was killed by SIGKILL"):
+        steady.wait(10)
+        supervisor.check()
     supervisor.stop_all()
-    assert steady.poll() is not None
 
 
 def test_stop_all_stops_the_last_started_first_and_goes_on_past_a_failure(tmp_path: Path) -> None:

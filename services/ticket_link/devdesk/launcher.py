@@ -22,9 +22,16 @@ import httpx
 SETTINGS = "ticket_link.devdesk.settings"
 QUEUE_SLUG = "deposits"
 _READY_MARKER = ".devdesk-ready"
-# Setup: one queue, and custom fields so that webhooks carry a name as real desks do, and the
-# player's account reference (ticket_link's `account_field = "ticket.custom_player_account"`).
+# Setup: the database, the staff superuser, one queue, and custom fields so that webhooks carry a
+# name as real desks do, and the player's account reference (ticket_link's `account_field = "ticket.custom_player_account"`).
 _SETUP_SCRIPT = """
+import os
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+get_user_model().objects.create_superuser(
+    os.environ["DEVDESK_USERNAME"], "staff@devdesk.invalid", os.environ["DJANGO_SUPERUSER_PASSWORD"]
+)
 from helpdesk.models import CustomField, Queue
 queue, _ = Queue.objects.get_or_create(slug=%r, defaults={"title": "Deposits"})
 CustomField.objects.get_or_create(
@@ -118,18 +125,10 @@ class DevDesk:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         marker = self.base_dir / _READY_MARKER
         if not marker.exists():
-            self._manage("migrate", "--noinput", "-v0")
-            env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": self.password}
-            self._manage(
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                self.username,
-                "--email",
-                "staff@devdesk.invalid",
-                env=env,
-            )
-            out = self._manage("shell", "--no-imports", "-v0", "-c", _SETUP_SCRIPT % QUEUE_SLUG)
+            # One Django start-up for all of it (migrate, the superuser, the queue): each start costs
+            # one to several seconds on a busy machine, and the demo waits for this.
+            env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": self.password, "DEVDESK_USERNAME": self.username}
+            out = self._manage("shell", "--no-imports", "-v0", "-c", _SETUP_SCRIPT % QUEUE_SLUG, env=env)
             queue = [line.split()[1] for line in out.splitlines() if line.startswith("QUEUE ")]
             if not queue:
                 raise DevDeskError("dev desk setup printed no queue id")
