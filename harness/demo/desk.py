@@ -118,6 +118,13 @@ class DeskDemo:
         self.options = options
         self.began = time.monotonic()
         self.workdir = Path(tempfile.mkdtemp(prefix="desk-demo-"))
+        try:
+            self._prepare()
+        except BaseException:  # a signal right now, say: the folder goes
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
+
+    def _prepare(self) -> None:
         self.logs = self.workdir / "logs"
         self.logs.mkdir()
         self.secrets = Secrets()

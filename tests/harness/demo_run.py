@@ -119,6 +119,15 @@ class DemoRun:
         self.look()
         return Block.parse(self.output)
 
+    def wait_for_process(self, *names: str, timeout: float = 60) -> None:
+        """Until processes of these names run (the demo is starting up)."""
+        deadline = time.monotonic() + timeout
+        while not set(names) <= set(self.seen.values()):
+            assert self.proc is not None and self.proc.poll() is None, self.output
+            assert time.monotonic() < deadline, f"no {names} after {timeout} s: {self.seen}"
+            time.sleep(0.1)
+            self.look()
+
     def look(self) -> None:
         self.seen |= {pid: _name(pid) for pid in self.processes()}
 
@@ -161,9 +170,9 @@ class DemoRun:
             except ProcessLookupError:
                 pass
 
-    def assert_nothing_left(self) -> None:
+    def assert_nothing_left(self, expected: frozenset[str] = frozenset({"litecoind", "anvil", "redis-server"})) -> None:
         names = self.seen
-        assert {"litecoind", "anvil", "redis-server"} <= set(names.values()), names  # we did see the whole desk
+        assert expected <= set(names.values()), names  # we did see them run
         alive = {pid: n for pid, n in names.items() if _alive(pid)}
         assert not alive, f"still running after the demo stopped: {alive}"
         assert not self.processes(), "a process of the demo is still running"

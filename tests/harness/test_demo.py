@@ -155,3 +155,11 @@ def test_sigterm_to_the_main_process_alone_stops_every_process_and_removes_the_f
     assert demo.signal(signal.SIGTERM, group=False) == 0, demo.output
     assert "every process is down" in demo.output
     demo.assert_nothing_left()
+
+
+def test_sigterm_while_it_starts_up_stops_what_has_started_and_removes_the_folder(demo: DemoRun) -> None:
+    """Someone tired of waiting: the chains and Redis are up, the helpdesk is migrating, services may not be."""
+    demo.wait_for_process("litecoind", "anvil", "redis-server")
+    assert demo.signal(signal.SIGTERM, group=False) == 0, demo.output
+    assert "Deposit desk demo: ready" not in demo.output
+    demo.assert_nothing_left()
