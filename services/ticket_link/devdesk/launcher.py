@@ -26,9 +26,18 @@ _READY_MARKER = ".devdesk-ready"
 # name as real desks do, and the player's account reference (ticket_link's `account_field = "ticket.custom_player_account"`).
 _SETUP_SCRIPT = """
 import os
+import shutil
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 call_command("migrate", interactive=False, verbosity=0)
+template = os.environ.get("DEVDESK_TEMPLATE")
+if template and not os.path.exists(template):  # migrated, no user yet: what the next desk copies
+    connection.close()
+    os.makedirs(os.path.dirname(template), exist_ok=True)
+    part = template + "." + str(os.getpid()) + ".part"
+    shutil.copyfile(os.path.join(os.environ["DEVDESK_DIR"], "devdesk.sqlite3"), part)
+    os.replace(part, template)
 get_user_model().objects.create_superuser(
     os.environ["DEVDESK_USERNAME"], "staff@devdesk.invalid", os.environ["DJANGO_SUPERUSER_PASSWORD"]
 )
@@ -74,6 +83,7 @@ class DevDesk:
         webhook_urls: Sequence[str] = (),
         port: int | None = None,
         *,
+        template: Path | None = None,
         username: str = "devdesk",
         password: str = "devdesk-password",
         startup_timeout: float = 30.0,
@@ -82,6 +92,8 @@ class DevDesk:
         self.base_dir = Path(tempfile.mkdtemp(prefix="devdesk-")) if base_dir is None else Path(base_dir)
         self.webhook_urls = list(webhook_urls)
         self.port = port or free_port()
+        # A migrated database to start from (made on first use): migrating takes seconds, copying does not.
+        self.template = template
         self.username = username
         self.password = password
         self.startup_timeout = startup_timeout
@@ -128,6 +140,11 @@ class DevDesk:
             # One Django start-up for all of it (migrate, the superuser, the queue): each start costs
             # one to several seconds on a busy machine, and the demo waits for this.
             env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": self.password, "DEVDESK_USERNAME": self.username}
+            database = self.base_dir / "devdesk.sqlite3"
+            if self.template is not None:
+                env["DEVDESK_TEMPLATE"] = str(self.template)
+                if self.template.is_file() and not database.exists():
+                    shutil.copyfile(self.template, database)  # `migrate` then applies only what is newer
             out = self._manage("shell", "--no-imports", "-v0", "-c", _SETUP_SCRIPT % QUEUE_SLUG, env=env)
             queue = [line.split()[1] for line in out.splitlines() if line.startswith("QUEUE ")]
             if not queue:
