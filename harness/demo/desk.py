@@ -279,11 +279,11 @@ class DeskDemo:
             f"  Agent form  {tl}/   sign in as {AGENT} / {s.agent_password}",
             f"  Helpdesk    {desk}/helpdesk/   sign in as {DESK_USER} / {s.desk_password}",
             "",
-            f"  Sample tickets (internal notes are in; a block is mined every {self.options.block_seconds:g} s):",
+            f"  Sample tickets, status at start (their notes are in; a block is mined every {self.options.block_seconds:g} s):",
         ]
         for t in self.tickets:
             lines.append(
-                f"    #{t.ticket_id:<3} {t.lang}  {t.sample.chain:<9} {t.sample.status:<14} {_what(t.sample):<40}"
+                f"    #{t.ticket_id:<3} {t.lang}  {t.sample.chain:<9} {t.sample.status:<14} {_what(t.sample):<48}"
                 f" {desk}/helpdesk/tickets/{t.ticket_id}/"
             )
         p = pending.sample
