@@ -14,10 +14,11 @@ from harness.processes import wait_for_port
 class RedisServer:
     """redis-server on 127.0.0.1, keeping nothing on disk unless `appendonly`."""
 
-    def __init__(self, appendonly: bool = False) -> None:
+    def __init__(self, appendonly: bool = False, dir: str | None = None, logfile: str = "") -> None:
         self.appendonly = appendonly  # with "yes", what was written survives a stop and start (same dir, same port)
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="redis-")
+        self.dir = dir or tempfile.mkdtemp(prefix="redis-")  # `dir` given: made and removed by the caller
+        self.logfile = logfile  # "": no log
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,6 +42,8 @@ class RedisServer:
                 "yes" if self.appendonly else "no",
                 "--dir",
                 self.dir,
+                "--logfile",
+                self.logfile,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -87,6 +87,7 @@ SLOW_MODULES = {
     "tests/ticket_link/test_worker_crash.py": "a worker killed mid-post and a successor, ~18 s",
     "tests/ticket_link/test_redis_outage.py": "a Redis of its own stopped and restarted, ~5 s",
     "tests/deposit_check/test_demo.py": "the demo served as a process, ~6 s",
+    "tests/harness/test_demo.py": "the whole desk's demo three times, as a user runs it, and Chromium, 45-80 s",
     "tests/security/test_sign_in.py": "three ticket-link processes, 120-attempt bursts, ~13 s",
     "tests/deploy/test_dashboard_metrics.py": "the whole desk (django-helpdesk included) for one scrape, ~18 s",
     "tests/security/test_amplification.py": "1,000 webhooks through the whole stack and hashes given up on, ~60 s",

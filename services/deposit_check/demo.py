@@ -1,7 +1,9 @@
-"""`deposit-check serve --demo`: local dev chains with sample deposits, and a config that points at them.
+"""Local dev chains with sample deposits, and a config that points at them.
 
 Starts litecoind (regtest) and anvil, makes one deposit of each kind, writes a config file, and
-keeps mining a block now and then so that unfinished deposits move on while you watch.
+(`deposit-check serve --demo`) keeps mining a block now and then so that unfinished deposits move
+on while you watch. The whole desk's demo (`scripts/serve.sh --demo`, harness/demo) uses the same
+chains and samples, piece by piece, and mines on its own schedule.
 """
 
 import shutil
@@ -30,6 +32,7 @@ class Sample:
     tx_hash: str
     address: str
     expected_amount: str | None = None
+    sent: str = ""  # what the player says they sent, e.g. "0.5 LTC"
 
 
 class Demo:
@@ -38,20 +41,19 @@ class Demo:
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="deposit-check-demo-"))
         self.api_port = api_port
         self.litecoind = Litecoind(self.workdir / "litecoin")
-        self.anvil = Anvil(chain_id=31337)
+        self.anvil = Anvil(chain_id=31337, log=self.workdir / "anvil.log")
         self.samples: list[Sample] = []
         self._stop = threading.Event()
         self._miner: threading.Thread | None = None
 
     def start(self, settings: Settings) -> Settings:
         """Start the chains, make the samples, print them; return settings naming the demo config."""
-        self.litecoind.start()
-        self.anvil.start()
-        ltc = self._litecoin_samples()
-        token = self._evm_samples()
+        self.start_litecoin()
+        token = self.start_ethereum()
         config = self.workdir / "deposit-check.toml"
-        config.write_text(self._config(token))
-        self._print(ltc)
+        # No API keys here: loopback callers have every scope (never outside a demo).
+        config.write_text(self.config_text(token, "[api]\ndev_mode = true\n\n"))
+        self._print()
         self._miner = threading.Thread(target=self._mine_forever, name="demo-miner", daemon=True)
         self._miner.start()
         return settings.model_copy(update={"deposit_check_config": config})
@@ -65,8 +67,10 @@ class Demo:
         if self._own_dir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def _litecoin_samples(self) -> str:
+    def start_litecoin(self) -> None:
+        """Start litecoind and make its samples (they go first in `samples`)."""
         node = self.litecoind
+        node.start()
         node.fund("demo", blocks=101)
         deposit = node.new_address("bech32")
         done = node.send(deposit, Decimal("0.5"))
@@ -75,17 +79,26 @@ class Demo:
         elsewhere = node.send(node.new_address("bech32"), Decimal("0.3"))
         node.mine(2)
         pending = node.send(deposit, Decimal("0.05"))
-        self.samples += [
-            Sample(Status.CONFIRMED, "0.5 LTC, exact", "litecoin", done, deposit, "0.5"),
-            Sample(Status.CONFIRMING, "2 of 6, two outputs summed, under-paid", "litecoin", confirming, deposit, "0.3"),
-            Sample(Status.PENDING, "in the mempool", "litecoin", pending, deposit),
-            Sample(Status.WRONG_ADDRESS, "pays another address", "litecoin", elsewhere, deposit),
-            Sample(Status.NOT_FOUND, "unknown hash", "litecoin", "ab" * 32, deposit),
+        self.samples[:0] = [
+            Sample(Status.CONFIRMED, "0.5 LTC, exact", "litecoin", done, deposit, "0.5", "0.5 LTC"),
+            Sample(
+                Status.CONFIRMING,
+                "2 of 6, two outputs summed, under-paid",
+                "litecoin",
+                confirming,
+                deposit,
+                "0.3",
+                "0.3 LTC",
+            ),
+            Sample(Status.PENDING, "in the mempool", "litecoin", pending, deposit, None, "0.05 LTC"),
+            Sample(Status.WRONG_ADDRESS, "pays another address", "litecoin", elsewhere, deposit, None, "0.3 LTC"),
+            Sample(Status.NOT_FOUND, "unknown hash", "litecoin", "ab" * 32, deposit, None, "0.2 LTC"),
         ]
-        return deposit
 
-    def _evm_samples(self) -> str:
+    def start_ethereum(self) -> str:
+        """Start anvil and make its samples (they go last in `samples`); returns the demo token's contract."""
         a = self.anvil
+        a.start()
         payer, casino = a.accounts[0], a.accounts[9]
         token = a.deploy_token("Tether USD (demo)", "USDT", 6, payer)
         eth = a.send_eth(payer, casino, 1_500_000_000_000_000_000)
@@ -95,18 +108,16 @@ class Demo:
         # More than the payer holds, with a fixed gas limit so it is mined and reverts.
         failed = a.token_transfer(token, casino, payer, 10**30, gas=100_000)
         self.samples += [
-            Sample(Status.CONFIRMED, "1.5 ETH, exact", "ethereum", eth, casino, "1.5"),
-            Sample(Status.CONFIRMING, "250 USDT", "ethereum", usdt, casino, "250"),
-            Sample(Status.FAILED, "a reverted token transfer", "ethereum", failed, payer),
+            Sample(Status.CONFIRMED, "1.5 ETH, exact", "ethereum", eth, casino, "1.5", "1.5 ETH"),
+            Sample(Status.CONFIRMING, "250 USDT", "ethereum", usdt, casino, "250", "250 USDT"),
+            Sample(Status.FAILED, "a reverted token transfer", "ethereum", failed, payer, None, "1000 USDT"),
         ]
         return token
 
-    def _config(self, token: str) -> str:
-        return f"""# Written by deposit-check serve --demo
-[api]
-dev_mode = true  # no API keys: loopback callers have every scope (never outside a demo)
-
-[chains.litecoin]
+    def config_text(self, token: str, extra: str = "") -> str:
+        """deposit_check's config for the demo chains (`extra`: more TOML before the chains)."""
+        return f"""# Written by the demo
+{extra}[chains.litecoin]
 family = "utxo"
 network = "regtest"
 rpc_urls = ["{self.litecoind.rpc_url}"]
@@ -124,7 +135,7 @@ contract = "{token}"
 decimals = 6
 """
 
-    def _print(self, ltc_deposit: str) -> None:
+    def _print(self) -> None:
         print("\nDemo chains are up: litecoind regtest", self.litecoind.rpc_port, "and anvil", self.anvil.rpc_url)
         print(f"A block is mined on each chain every {MINE_EVERY_SECONDS:.0f} s. Try these:\n")
         for s in self.samples:

@@ -60,9 +60,10 @@ def payouts_artifact() -> dict[str, Any]:
 class Anvil:
     """One anvil process on a free port (or `port`), with helpers to make transactions."""
 
-    def __init__(self, chain_id: int = 31337, port: int | None = None) -> None:
+    def __init__(self, chain_id: int = 31337, port: int | None = None, log: Path | None = None) -> None:
         self.chain_id = chain_id
         self.port = port or free_port()
+        self.log = log  # where anvil's output goes (default: a temporary file, gone with it)
         self._process: subprocess.Popen[bytes] | None = None
         self._output: IO[bytes] | None = None  # anvil's stdout and stderr
         self._accounts: list[str] | None = None
@@ -97,7 +98,8 @@ class Anvil:
             "--silent",
         ]
         # Output goes to a file (a pipe nobody reads could fill up and stall anvil); read on failure.
-        self._output = output = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        output = self.log.open("a+b") if self.log else tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        self._output = output
         self._process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         last = "no answer yet"
@@ -115,6 +117,18 @@ class Anvil:
             time.sleep(0.05)
         self.stop()
         raise DevnetError(f"anvil did not answer on {self.rpc_url} within {timeout} s ({last})")
+
+    def exit_code(self) -> int | None:
+        """The code anvil exited with; None while it runs (or when it was not started, or stopped by us)."""
+        return None if self._process is None else self._process.poll()
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines anvil wrote (it runs --silent: mostly nothing, unless it failed)."""
+        if self._output is None:
+            return "(no log)"
+        fd = self._output.fileno()  # pread: the offset is shared with anvil's own writes, leave it be
+        said = os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+        return "\n".join(said.splitlines()[-lines:]) or "(anvil wrote nothing)"
 
     def stop(self, timeout: float = 10) -> None:
         """Terminate anvil (kill it after `timeout` s). `start()` again gives a fresh chain on the same port."""

@@ -87,6 +87,10 @@ class Litecoind:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def exit_code(self) -> int | None:
+        """The code the node exited with; None while it runs (or when it was not started, or stopped by us)."""
+        return None if self._process is None else self._process.poll()
+
     def _args(self) -> list[str]:
         return [
             find_litecoind(),

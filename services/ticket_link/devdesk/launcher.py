@@ -23,9 +23,25 @@ import httpx
 SETTINGS = "ticket_link.devdesk.settings"
 QUEUE_SLUG = "deposits"
 _READY_MARKER = ".devdesk-ready"
-# Setup: one queue, and custom fields so that webhooks carry a name as real desks do, and the
-# player's account reference (ticket_link's `account_field = "ticket.custom_player_account"`).
+# Setup: the database, the staff superuser, one queue, and custom fields so that webhooks carry a
+# name as real desks do, and the player's account reference (ticket_link's `account_field = "ticket.custom_player_account"`).
 _SETUP_SCRIPT = """
+import os
+import shutil
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", interactive=False, verbosity=0)
+template = os.environ.get("DEVDESK_TEMPLATE")
+if template and not os.path.exists(template):  # migrated, no user yet: what the next desk copies
+    connection.close()
+    os.makedirs(os.path.dirname(template), exist_ok=True)
+    part = template + "." + str(os.getpid()) + ".part"
+    shutil.copyfile(os.path.join(os.environ["DEVDESK_DIR"], "devdesk.sqlite3"), part)
+    os.replace(part, template)
+get_user_model().objects.create_superuser(
+    os.environ["DEVDESK_USERNAME"], "staff@devdesk.invalid", os.environ["DJANGO_SUPERUSER_PASSWORD"]
+)
 from helpdesk.models import CustomField, Queue
 queue, _ = Queue.objects.get_or_create(slug=%r, defaults={"title": "Deposits"})
 CustomField.objects.get_or_create(
@@ -68,6 +84,7 @@ class DevDesk:
         webhook_urls: Sequence[str] = (),
         port: int | None = None,
         *,
+        template: Path | None = None,
         username: str = "devdesk",
         password: str = "devdesk-password",
         startup_timeout: float = 30.0,
@@ -76,6 +93,8 @@ class DevDesk:
         self.base_dir = Path(tempfile.mkdtemp(prefix="devdesk-")) if base_dir is None else Path(base_dir)
         self.webhook_urls = list(webhook_urls)
         self.port = port or free_port()
+        # A migrated database to start from (made on first use): migrating takes seconds, copying does not.
+        self.template = template
         self.username = username
         self.password = password
         self.startup_timeout = startup_timeout
@@ -119,18 +138,15 @@ class DevDesk:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         marker = self.base_dir / _READY_MARKER
         if not marker.exists():
-            self._manage("migrate", "--noinput", "-v0")
-            env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": self.password}
-            self._manage(
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                self.username,
-                "--email",
-                "staff@devdesk.invalid",
-                env=env,
-            )
-            out = self._manage("shell", "--no-imports", "-v0", "-c", _SETUP_SCRIPT % QUEUE_SLUG)
+            # One Django start-up for all of it (migrate, the superuser, the queue): each start costs
+            # one to several seconds on a busy machine, and the demo waits for this.
+            env = self._env() | {"DJANGO_SUPERUSER_PASSWORD": self.password, "DEVDESK_USERNAME": self.username}
+            database = self.base_dir / "devdesk.sqlite3"
+            if self.template is not None:
+                env["DEVDESK_TEMPLATE"] = str(self.template)
+                if self.template.is_file() and not database.exists():
+                    shutil.copyfile(self.template, database)  # `migrate` then applies only what is newer
+            out = self._manage("shell", "--no-imports", "-v0", "-c", _SETUP_SCRIPT % QUEUE_SLUG, env=env)
             queue = [line.split()[1] for line in out.splitlines() if line.startswith("QUEUE ")]
             if not queue:
                 raise DevDeskError("dev desk setup printed no queue id")
@@ -145,7 +161,8 @@ class DevDesk:
             raise DevDeskError(f"port {self.port} is already in use")
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            # --insecure: serve django-helpdesk's CSS and scripts (DEBUG is off), for agents' eyes in the demo.
+            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload", "--insecure"],
             env=self._env(),
             cwd=self.base_dir,
             stdout=self._log,
@@ -153,6 +170,10 @@ class DevDesk:
         )
         self._wait_ready()
         return self
+
+    def exit_code(self) -> int | None:
+        """The code runserver exited with; None while it runs (or when it was not started, or stopped by us)."""
+        return None if self._process is None else self._process.poll()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

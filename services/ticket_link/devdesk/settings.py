@@ -88,6 +88,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-# django-helpdesk's own sign-in page (the default /accounts/login/ is not routed here): agents and the
-# tests that read a rendered ticket page sign in there.
+# Agents sign in on django-helpdesk's own page (Django's default, /accounts/login/, is not routed here).
 LOGIN_URL = "helpdesk:login"
+LOGIN_REDIRECT_URL = "helpdesk:home"

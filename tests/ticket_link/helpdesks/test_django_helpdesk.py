@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -168,3 +169,19 @@ async def test_webhook_for_an_internal_followup_brings_no_text(
     result = desk.read_webhook(received.body)
     await desk.aclose()
     assert (result.ticket_id, result.text) == (str(ticket), "")
+
+
+def test_a_desk_made_from_a_template_has_its_own_user_and_the_same_schema(tmp_path: Path) -> None:
+    """The first desk leaves a migrated database without users; the next copies it and adds its own user."""
+    template = tmp_path / "cache" / "devdesk.sqlite3"
+    with DevDesk(base_dir=tmp_path / "first", template=template, password="first-password") as first:
+        first.create_ticket("Deposit", "text", "a@example.invalid")
+    assert template.is_file()
+    made = template.stat().st_mtime
+    with DevDesk(
+        base_dir=tmp_path / "second", template=template, username="other", password="second-password"
+    ) as second:
+        assert second.create_ticket("Deposit", "text", "b@example.invalid") == 1  # no ticket came with the copy
+        refused = httpx.get(f"{second.base_url}/helpdesk/api/tickets/", auth=("devdesk", "first-password"))
+        assert refused.status_code == 403  # the first desk's user is not in the copy
+    assert template.stat().st_mtime == made  # read, not rewritten

@@ -2,7 +2,8 @@
 deposit_check with its watcher, ticket_link under uvicorn, the `ticket-link worker` process and a
 real django-helpdesk.
 
-Screenshots go to a temporary folder; set DESK_SCREENSHOTS=docs/screenshots to refresh the docs'.
+Screenshots go to a temporary folder (DESK_SCREENSHOTS names another). The docs' screenshots are taken
+from the one-command demo by scripts/screenshots.sh (tests/harness/test_demo.py).
 """
 
 import os
@@ -233,3 +234,32 @@ def test_an_agent_follows_a_deposit_live_and_posts_it_to_the_ticket(stack: Stack
     page.goto(f"{stack.url}/")
     expect(page).to_have_url(f"{stack.url}/web/sign-in")
     assert problems == []  # no script error, no CSP violation
+
+
+def test_the_players_whole_line_pasted_into_the_hash_field_alone_is_checked(stack: Stack, page: Page) -> None:
+    """docs/web-form.md: the whole line may go into the hash field; the address is taken from it too.
+    A real paste (the clipboard, Ctrl+V) into that one field, the address field left empty, and Enter:
+    the browser must submit (no `required` on the address) and the server must find both."""
+    address = stack.litecoind.new_address("bech32")
+    txid = stack.litecoind.send(address, Decimal("0.2"))
+    page.goto(f"{stack.url}/web/sign-in")
+    page.get_by_label("Name").fill(AGENT)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    expect(page.get_by_role("heading", name="Check a deposit")).to_be_visible()
+
+    line = f"hi, I sent 0.2 LTC to {address} but nothing came. tx {txid} thanks"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
+    page.evaluate("line => navigator.clipboard.writeText(line)", line)
+    hash_field = page.get_by_label("Transaction hash")
+    hash_field.focus()
+    page.keyboard.press("Control+V")
+    expect(hash_field).to_have_value(line)
+    expect(page.get_by_label("Deposit address")).to_have_value("")
+    hash_field.press("Enter")
+
+    card = page.locator("#card article")
+    expect(card).to_have_attribute("data-status", "pending")
+    expect(hash_field).to_have_value(txid)
+    expect(page.get_by_label("Deposit address")).to_have_value(address)
+    expect(page.locator(".errors")).to_have_count(0)

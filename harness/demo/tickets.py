@@ -1,0 +1,52 @@
+"""The demo's sample tickets: what a player writes about each sample deposit, in the four languages
+of the notes and player messages (en, fr, pl, ru), taking turns."""
+
+from dataclasses import dataclass
+
+from deposit_check.demo import Sample
+
+LANGUAGES = ("en", "fr", "pl", "ru")
+
+# (title, body): {sent}, {address} and {tx} are the sample's; players paste them anywhere in the text.
+_TEXTS = {
+    "en": (
+        "Deposit not credited",
+        "Hi, I sent {sent} to {address} an hour ago and my balance is still the same.\n"
+        "Transaction: {tx}\nPlease check, thanks!",
+    ),
+    "fr": (
+        "Dépôt non crédité",
+        "Bonjour, j'ai envoyé {sent} à l'adresse {address} mais mon solde n'a pas bougé.\n"
+        "Voici la transaction : {tx}\nMerci de vérifier.",
+    ),
+    "pl": (
+        "Wpłata nie dotarła",
+        "Dzień dobry, wysłałem {sent} na adres {address}, ale saldo się nie zmieniło.\n"
+        "Hash transakcji: {tx}\nProszę o sprawdzenie.",
+    ),
+    "ru": (
+        "Депозит не зачислен",
+        "Здравствуйте, я отправил {sent} на адрес {address}, но баланс не пополнился.\n"
+        "Хэш транзакции: {tx}\nПроверьте, пожалуйста.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SampleTicket:
+    sample: Sample
+    lang: str
+    title: str
+    body: str
+    ticket_id: int = 0  # the helpdesk's, once filed
+
+
+def sample_tickets(samples: list[Sample]) -> list[SampleTicket]:
+    """One ticket per sample, the languages taking turns."""
+    tickets = []
+    for i, sample in enumerate(samples):
+        lang = LANGUAGES[i % len(LANGUAGES)]
+        title, body = _TEXTS[lang]
+        text = body.format(sent=sample.sent or "my deposit", address=sample.address, tx=sample.tx_hash)
+        tickets.append(SampleTicket(sample, lang, title, text))
+    return tickets
