@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from tests.harness.demo_run import Block, DemoRun
 from tests.ticket_link.web.conftest import chromium
 from tests.ticket_link.web.test_browser import CHROMIUM_ARGS
+from ticket_link.devdesk.launcher import unescaped
 
 __all__ = ["chromium"]  # the fixture, shared with the form's browser tests
 
@@ -65,7 +66,8 @@ def notes(block: Block, ticket: int) -> list[str]:
         f"{block.desk_url}/helpdesk/api/tickets/{ticket}/", auth=(block.desk_user, block.desk_password), timeout=10
     )
     assert response.status_code == 200, response.text
-    return [f["comment"] for f in response.json()["followup_set"] if not f["public"] and f["comment"]]
+    # As an agent reads them: notes are markdown-escaped for the helpdesk (helpdesks/markup.py).
+    return [unescaped(f["comment"]) for f in response.json()["followup_set"] if not f["public"] and f["comment"]]
 
 
 def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(

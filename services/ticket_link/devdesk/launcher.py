@@ -273,7 +273,7 @@ class DevDesk:
         followups = [{k: f.get(k) for k in keys} for f in response.json().get("followup_set", [])]
         for f in followups:
             f["markdown"] = f["comment"]
-            f["comment"] = _unescaped(f["comment"]) if isinstance(f["comment"], str) else f["comment"]
+            f["comment"] = unescaped(f["comment"]) if isinstance(f["comment"], str) else f["comment"]
         return followups
 
     def ticket_page(self, ticket_id: int | str) -> str:
@@ -297,6 +297,6 @@ class DevDesk:
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()>#+\-.!])")
 
 
-def _unescaped(comment: str) -> str:
+def unescaped(comment: str) -> str:
     """The text a markdown-escaped note was made from (the inverse of helpdesks.markup.markdown)."""
     return _ESCAPED.sub(r"\1", comment).replace("&lt;", "<").replace("&amp;", "&")
