@@ -79,6 +79,9 @@ dev_mode = true
 url = "{deposit_check_url}"
 [notes]
 explorer_tx_urls = {{ litecoin = "{EXPLORER}" }}
+[claims]  # the benches measure load on a few tickets: the anti-amplification caps would refuse it
+per_ticket = "1000000/minute"
+per_helpdesk = "1000000/minute"
 [delivery]
 retries = 40
 retry_delay_seconds = 0.2
