@@ -84,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # from a helpdesk webhook to a note included; CI runs both tiers.
 SLOW_MODULES = {
     "tests/ticket_link/web/test_browser.py": "a real Chromium over the whole stack, ~35 s",
+    "tests/ticket_link/web/test_browser_lookups.py": "a real Chromium over the whole stack, ownership declared, ~20 s",
     "tests/ticket_link/test_worker_crash.py": "a worker killed mid-post and a successor, ~18 s",
     "tests/ticket_link/test_redis_outage.py": "a Redis of its own stopped and restarted, ~5 s",
     "tests/deposit_check/test_demo.py": "the demo served as a process, ~6 s",

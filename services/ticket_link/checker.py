@@ -1,6 +1,7 @@
 """The client of deposit_check: the only code here that talks to it."""
 
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -39,19 +40,47 @@ class DepositCheckClient:
             body["chain"] = chain
         if expected_amount is not None:
             body["expected_amount"] = expected_amount
+        return await self._post("/v1/checks", body)
+
+    async def lookup(
+        self,
+        address: str,
+        *,
+        chain: str | None = None,
+        asset: str | None = None,
+        expected_amount: str | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The deposits that reached `address` (deposit_check's `/v1/lookups` JSON: deposits, coverage, complete,
+        truncated); InvalidRequest (its code, never its message) for a 4xx, DepositCheckUnavailable otherwise.
+
+        A 200 may still say that a source could not answer (`coverage`): the caller decides what an empty list
+        means from `complete`, never from the list alone.
+        """
+        body: dict[str, Any] = {"address": address}
+        optional = {"chain": chain, "asset": asset, "expected_amount": expected_amount}
+        body.update({name: value for name, value in optional.items() if value is not None})
+        if since is not None:
+            body["since"] = since.isoformat()
+        return await self._post("/v1/lookups", body, quote=False)
+
+    async def _post(self, path: str, body: dict[str, Any], *, quote: bool = True) -> dict[str, Any]:
+        """deposit_check's JSON answer; its 422 as InvalidRequest (with the message when `quote`), the rest as
+        DepositCheckUnavailable (401/403 too: ticket_link's key is wrong, the caller's request is not)."""
         try:
-            response = await self._http.post("/v1/checks", json=body)
+            response = await self._http.post(path, json=body)
         except httpx.HTTPError as exc:
             raise DepositCheckUnavailable(f"deposit_check did not answer: {type(exc).__name__}") from None
         if response.status_code == 200:
-            verdict: dict[str, Any] = response.json()
-            return verdict
+            answer: dict[str, Any] = response.json()
+            return answer
         message, code = _message(response)
-        if response.status_code == 422:
-            refused = InvalidRequest(message)
+        if response.status_code == 422 or (not quote and response.status_code in (400, 404, 413)):
+            code = code if _CODE.fullmatch(code) else InvalidRequest.code
+            refused = InvalidRequest(message if quote else f"deposit_check refused the request ({code})")
             # Its code (invalid_tx_hash, invalid_address, unknown_chain...) is what a note may say of it:
             # the message can quote what the player typed (docs/operations.md, "Threat model").
-            refused.code = code if _CODE.fullmatch(code) else InvalidRequest.code
+            refused.code = code
             raise refused
         if response.status_code in (401, 403):
             raise DepositCheckUnavailable(f"deposit_check refused ticket_link's API key: {message}")

@@ -83,8 +83,14 @@ class Delivery:
             await self.links.outbox_touch(key)
         return requeued
 
-    async def enqueue_enrich(self, ref: TicketRef, claims: list[dict[str, Any]], key: str) -> bool:
-        """Queue the check of a ticket's claims (from a webhook); `key` dedups redeliveries."""
-        payload = self.privacy.seal({"helpdesk": ref.helpdesk, "ticket_id": ref.ticket_id, "claims": claims})
+    async def enqueue_enrich(
+        self, ref: TicketRef, claims: list[dict[str, Any]], key: str, lookups: list[dict[str, Any]] | None = None
+    ) -> bool:
+        """Queue the check of a ticket's claims (from a webhook), or its lookups by address; `key` dedups
+        redeliveries."""
+        data: dict[str, Any] = {"helpdesk": ref.helpdesk, "ticket_id": ref.ticket_id, "claims": claims}
+        if lookups:
+            data["lookups"] = lookups
+        payload = self.privacy.seal(data)
         job = await self.queue.enqueue("enrich", key=f"enrich:{key}", payload=payload, **self._retrying())
         return job is not None

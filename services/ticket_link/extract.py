@@ -1,4 +1,5 @@
-"""Candidate (tx hash, deposit address) claims in free ticket text: a pure function, no I/O.
+"""Candidate (tx hash, deposit address) claims in free ticket text, and lookups by address when it names no
+hash: pure functions, no I/O.
 
 The text is cut into runs of ASCII letters and digits by one linear regex, and each run is
 classified on its own. That makes everything else (URL slashes, `?`, `#`, punctuation, quotes,
@@ -10,9 +11,12 @@ import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from eth_utils.address import is_checksum_address, to_checksum_address
+
+from ticket_link import hints
 
 Family = Literal["evm", "utxo"]
 
@@ -40,6 +44,27 @@ class Claim:
     tx_hash: str  # lower-case; EVM hashes keep their 0x
     address: str | None  # EVM: EIP-55 checksummed; bech32: lower-case; base58: as written
     family: Family
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """An address the ticket names with no hash: ask which deposits reached it (deposit_check's `/v1/lookups`),
+    narrowed and ranked by what the player said (hints.py: an amount with its asset, a time widened to a bound)."""
+
+    address: str  # as in Claim
+    family: Family
+    expected_amount: str | None = None
+    asset: str | None = None
+    since: datetime | None = None
+
+    def request(self) -> dict[str, Any]:
+        """The lookup as a queued job keeps it (JSON: `since` as ISO 8601)."""
+        return {
+            "address": self.address,
+            "asset": self.asset,
+            "expected_amount": self.expected_amount,
+            "since": self.since.isoformat() if self.since else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,39 @@ def extract(text: str, max_claims: int = 10) -> list[Claim]:
     starts = {family: [h.start for h in hits] for family, hits in addresses.items()}
     return [
         Claim(h.value, only[h.family] or _nearest(h, addresses[h.family], starts[h.family]), h.family) for h in hashes
+    ]
+
+
+def extract_lookups(text: str, now: datetime, max_lookups: int = 2) -> list[Lookup]:
+    """With no hash in the text: one lookup per address it names (in order of first appearance, at most
+    `max_lookups`), each with the amount and time the text gives, if any. A text with a hash gives none:
+    its claims are checked (`extract`)."""
+    if max_lookups <= 0:
+        return []
+    bounded = _bounded(text)
+    addresses: dict[str, Family] = {}
+    for match in _TOKEN.finditer(bounded):
+        token = match.group()
+        if not _MIN_TOKEN <= len(token) <= _MAX_TOKEN:
+            continue
+        if _tx_hash(token) is not None:
+            return []
+        found = _address(token)
+        if found is not None and found[0] not in addresses and len(addresses) < max_lookups:
+            addresses[found[0]] = found[1]
+    if not addresses:
+        return []
+    stated = hints.amount(bounded)
+    when = hints.since(bounded, now)
+    return [
+        Lookup(
+            address,
+            family,
+            stated.value if stated else None,
+            stated.asset if stated else None,
+            when,
+        )
+        for address, family in addresses.items()
     ]
 
 

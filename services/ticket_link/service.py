@@ -6,11 +6,12 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as redis
 
-from ticket_link import metrics
+from ticket_link import lookups, metrics
 from ticket_link.advice import Advice, Match, advise, match_of, owner_of
 from ticket_link.caps import Admission, ClaimCaps
 from ticket_link.checker import DepositCheckClient
@@ -23,7 +24,7 @@ from ticket_link.errors import (
     TicketLinkError,
     UnknownHelpdesk,
 )
-from ticket_link.extract import extract
+from ticket_link.extract import extract, extract_lookups
 from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
@@ -37,7 +38,13 @@ from ticket_link.schemas import (
     EventType,
     claim_response,
 )
-from ticket_link.texts import render_capped_note, render_not_found_note, render_note, render_player_message
+from ticket_link.texts import (
+    render_capped_note,
+    render_lookup_note,
+    render_not_found_note,
+    render_note,
+    render_player_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +141,47 @@ class TicketService:
     ) -> dict[str, Any]:
         """deposit_check's verdict, no ticket involved (the form's check); `watch` has it follow the deposit."""
         return await self.checker.check(tx_hash, address, chain=chain, expected_amount=expected_amount, watch=watch)
+
+    async def lookup(
+        self,
+        address: str,
+        *,
+        chain: str | None = None,
+        asset: str | None = None,
+        expected_amount: str | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The deposits deposit_check finds to `address` (no ticket involved: the form's list of candidates)."""
+        request = {"address": address, "chain": chain, "asset": asset, "expected_amount": expected_amount}
+        request["since"] = since.isoformat() if since else None
+        answer, _ = await lookups.ask(self.checker, request)
+        return answer
+
+    async def note_lookup(self, ref: TicketRef, request: dict[str, Any]) -> bool:
+        """Run by a worker for a ticket naming an address and no hash: queue the note listing the candidate
+        deposits (or saying none was found within what was searched). False when that same note was posted.
+
+        DepositCheckUnavailable propagates (the job is retried): an empty list is noted only when every source
+        answered. deposit_check's 4xx is logged by its code and noted nowhere (the address passed our shape
+        check, so it is another network's or a chain not configured: nothing to list)."""
+        try:
+            answer, asked = await lookups.ask(self.checker, request)
+        except InvalidRequest as exc:
+            log.info("lookup refused by deposit_check (%s): no note", exc.code)
+            return False
+        key = lookups.lookup_note_key(self.links.ticket_key(ref), asked, answer)
+        if await self.links.was_posted(key):
+            return False
+        body = render_lookup_note(
+            answer,
+            language=self.notes.language,
+            address=asked["address"],
+            expected_amount=asked.get("expected_amount"),
+            asset=asked.get("asset"),
+            since=asked.get("since"),
+            limit=lookups.LIMIT,
+        )
+        return await self.delivery.enqueue_note(ref, key, body)
 
     def follow(
         self, tx_hash: str, address: str, chain: str | None, expected_amount: str | None, *, refresh_seconds: float
@@ -250,12 +298,16 @@ class TicketService:
         await self.delivery.enqueue_enrich(ref, [claim], enrich_key(self.links.ticket_key(ref), [claim]))
         metrics.CLAIMS.labels("deferred").inc()
 
-    async def enrich(self, ref: TicketRef, claims: list[dict[str, Any]]) -> None:
-        """Run by a worker: check every claim of a ticket and queue its note.
+    async def enrich(
+        self, ref: TicketRef, claims: list[dict[str, Any]], lookup_requests: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Run by a worker: check every claim of a ticket and queue its note; note each lookup's candidates.
 
         DepositCheckUnavailable propagates, so the job is retried; notes already queued are not
         queued twice (their keys). The hashes no chain knows, claimed by this ticket alone, share one note.
         """
+        for request in lookup_requests or []:
+            await self.note_lookup(ref, request)
         unknown: list[dict[str, Any]] = []
         for claim in claims:
             if claim.get("address") is None:
@@ -388,7 +440,11 @@ class TicketService:
         # The ticket's account, from the field the operator configured (`account_field`), kept keyed-hashed only.
         account = self.account_key(payload.account(payload.load(body, helpdesk.name), helpdesk.account_field))
         claims = [{"tx_hash": c.tx_hash, "address": c.address, "account": account} for c in extract(ticket.text)]
-        del ticket, body  # nothing of the payload outlives this line but the ticket id and the claims
+        # No hash at all: the addresses it names are looked up, with the amount and time the player gave.
+        found = [] if claims else extract_lookups(ticket.text, datetime.now(UTC), min(3, self.caps.config.per_webhook))
+        del ticket, body  # nothing of the payload outlives this line but the ticket id, the claims and lookups
+        if found:
+            return await self._accept_lookups(ref, [f.request() for f in found])
         if not claims:
             return 0
         mine = self.links.ticket_key(ref)
@@ -404,6 +460,17 @@ class TicketService:
         if claims:
             await self.delivery.enqueue_enrich(ref, claims, enrich_key(mine, claims))
         return len(claims)
+
+    async def _accept_lookups(self, ref: TicketRef, requests: list[dict[str, Any]]) -> int:
+        """Queue a ticket's lookups by address, each counted against the claim caps as a claim is."""
+        mine = self.links.ticket_key(ref)
+        admission = await self.caps.admit(ref.helpdesk, mine, len(requests))
+        if admission.admitted < len(requests):
+            await self._note_capped(ref, admission, len(requests) - admission.admitted)
+            requests = requests[: admission.admitted]
+        if requests:
+            await self.delivery.enqueue_enrich(ref, [], lookups.lookup_job_key(mine, requests), lookups=requests)
+        return len(requests)
 
     async def _note_capped(self, ref: TicketRef, admission: Admission, dropped: int) -> None:
         """Claims dropped over a cap: one note per ticket, cap and window, naming the cap (not one per claim)."""

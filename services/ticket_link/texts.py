@@ -154,6 +154,98 @@ def render_not_found_note(verdicts: Sequence[Mapping[str, Any]], *, language: st
     return _render(_language(language), "not_found.txt", context)
 
 
+# Why a lookup source searched less than asked, in our words (its `note` is deposit_check's text: not quoted).
+_COVERAGE_GAPS = (
+    ("unavailable", "unavailable"),
+    ("not one of the casino", "not_declared"),
+    ("no ownership declared", "no_ownership"),
+    ("covers only from", "window"),
+    ("has not indexed", "not_started"),
+    ("trace_filter", "no_trace"),
+)
+
+
+def render_lookup_note(
+    answer: Mapping[str, Any],
+    *,
+    language: str,
+    address: str,
+    expected_amount: str | None = None,
+    asset: str | None = None,
+    since: datetime | str | None = None,
+    limit: int = 5,
+) -> str:
+    """The internal note for a ticket that names an address and no hash: the candidate deposits deposit_check's
+    `/v1/lookups` found (its `answer`), at most `limit` in its order (exact amounts first when an amount was
+    asked, then newest), each with its hash, amount, status k/N and time, and a line asking the agent to pick.
+
+    Says what was searched (each `coverage` entry: source, chain, blocks or times, complete or why not, in our
+    words: deposit_check's coverage `note` is not quoted); with no candidate, that "none" covers only that.
+    `expected_amount`, `asset` and `since` are what the lookup asked (the player's words, as hints.py read them).
+    """
+    items = []
+    for deposit in list(answer.get("deposits") or [])[: max(0, limit)]:
+        if not isinstance(deposit, Mapping):
+            continue
+        context = _context(deposit)
+        if not context["tx_hash"]:
+            continue  # a hash of no hash's shape is left out, never quoted
+        items.append(
+            {
+                "tx_hash": context["tx_hash"],
+                "chain": context["chain"],
+                "status": context["status"],
+                "paying": context["paying"],
+                "confirmations": context["confirmations"],
+                "required": context["required"],
+                "received": context["received_text"],
+                "block_time": context["block_time"],
+                "amount_status": context["amount_status"] if context["expected"] else None,
+            }
+        )
+    found = [d for d in answer.get("deposits") or [] if isinstance(d, Mapping)]
+    coverage = []
+    for entry in answer.get("coverage") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        note = str(entry.get("note") or "").lower()
+        gap = next((code for text, code in _COVERAGE_GAPS if text in note), "partial")
+        coverage.append(
+            {
+                "source": _symbol(entry.get("source")) or "?",
+                "chain": _chain(entry.get("chain")) or "?",
+                "from_block": _int(entry.get("from_block")) or None,
+                "to_block": _int(entry.get("to_block")) or None,
+                "from_time": _utc(entry.get("from_time")) if _is_time(entry.get("from_time")) else None,
+                "mempool": bool(entry.get("mempool")),
+                "complete": bool(entry.get("complete")),
+                "gap": None if entry.get("complete") else gap,
+            }
+        )
+    amount, symbol = _text(expected_amount), _symbol(asset)
+    context = {
+        "address": _address(address),
+        "items": items,
+        "more": max(0, len(found) - len(items)) if items else 0,
+        "truncated": bool(answer.get("truncated")),
+        "coverage": coverage,
+        "complete": bool(answer.get("complete")),
+        "asked_amount": f"{amount} {symbol}" if amount and symbol else amount,
+        "asked_since": _utc(since) if _is_time(since) else None,
+    }
+    return _render(_language(language), "lookup.txt", context)
+
+
+def _is_time(value: object) -> bool:
+    if isinstance(value, datetime):
+        return True
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def render_capped_note(cap: str, dropped: int, *, language: str) -> str:
     """The internal note saying that `dropped` claims of the ticket were not checked, over `cap` (its setting)."""
     return _render(_language(language), "capped.txt", {"cap": cap, "dropped": dropped})

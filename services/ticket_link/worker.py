@@ -114,8 +114,9 @@ async def _reconcile(c: Components, stop: asyncio.Event, every: float) -> None:
 async def enrich(ctx: WorkerContext, *, payload: str) -> str:
     c = _components(ctx)
     data = c.privacy.unseal(payload)
-    await c.service.enrich(TicketRef(data["helpdesk"], data["ticket_id"]), data["claims"])
-    return f"{len(data['claims'])} claims"
+    lookups = data.get("lookups") or []
+    await c.service.enrich(TicketRef(data["helpdesk"], data["ticket_id"]), data["claims"], lookups)
+    return f"{len(data['claims'])} claims, {len(lookups)} lookups"
 
 
 def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool = True) -> Worker[WorkerContext]:

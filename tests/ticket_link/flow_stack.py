@@ -4,7 +4,7 @@ ticket_link, its worker and django-helpdesk (DevDesk), whose webhooks go to tick
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -66,9 +66,11 @@ def flow_stack(
     *,
     db: int = 0,
     api_key: str | None = None,
+    deposit_check_via: Callable[[str], str] | None = None,
 ) -> Iterator[Stack]:
     """deposit_check from `dc_text` (its watcher on), ticket_link (with `api_key` for deposit_check), its worker
-    and a DevDesk, all on Redis database `db`."""
+    and a DevDesk, all on Redis database `db`. `deposit_check_via` gives the URL ticket_link reaches deposit_check
+    at from its real URL (a proxy the test can take down)."""
     redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
     dc_config = DepositCheckConfig(
         file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_url, source="test"
@@ -85,7 +87,8 @@ def flow_stack(
     try:
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
             config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
-            config_path.write_text(ticket_link_config(dc_url, desk, api_key))
+            reach = deposit_check_via(dc_url) if deposit_check_via else dc_url
+            config_path.write_text(ticket_link_config(reach, desk, api_key))
             config = AppConfig(
                 file=parse_config(dev_mode(config_path.read_text()), env={}), redis_url=redis_url, source="test"
             )

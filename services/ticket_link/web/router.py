@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from ticket_link.web.card import Card, build_card
 from ticket_link.web.dependencies import Agent, Service, Web, WebContext, required_agent
 from ticket_link.web.forms import DepositForm, read_deposit_form
 from ticket_link.web.limiter import SignInBusy, SignInUnavailable, TooManyAttempts
+from ticket_link.web.lookup_form import Candidates, candidates, read_lookup_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,6 +71,7 @@ def _deposit_page(
     errors: list[str] | None = None,
     card: Card | None = None,
     posted: Posted | None = None,
+    found: Candidates | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return _page(
@@ -81,6 +84,7 @@ def _deposit_page(
         errors=errors or [],
         card=card,
         posted=posted,
+        found=found,
         events_url=f"/web/events?{urlencode(card.follow)}" if card and card.follow else None,
         helpdesks=service.helpdesk_names,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -122,8 +126,30 @@ async def _posted_form(
     return form, agent
 
 
+async def _lookup(request: Request, web: Web, agent: Agent, service: Service) -> Response | None:
+    """A pasted line with an address and no hash: the deposits to that address, listed (None: not such a line)."""
+    data = await _form(request)
+    form = read_lookup_form(data, datetime.now(UTC)) if agent is not None and csrf_ok(request.session, data) else None
+    if form is None or agent is None:
+        return None
+    shown = DepositForm("", form.address, form.ticket_ref, form.expected_amount, form.lang, form.helpdesk)
+    try:
+        answer = await service.lookup(
+            form.address, asset=form.asset, expected_amount=form.expected_amount or None, since=form.since
+        )
+    except TicketLinkError as exc:
+        return _deposit_page(
+            request, web, service, agent, form=shown, errors=[exc.message], status_code=exc.status_code
+        )
+    found = candidates(form, answer, service.explorer_tx_urls)
+    return _deposit_page(request, web, service, agent, form=shown, found=found)
+
+
 @router.post("/check")
 async def check_deposit(request: Request, web: Web, agent: Agent, service: Service) -> Response:
+    listed = await _lookup(request, web, agent, service)
+    if listed is not None:
+        return listed
     posted_form = await _posted_form(request, web, agent, service)
     if isinstance(posted_form, Response):
         return posted_form
