@@ -89,12 +89,6 @@ def stack(
     with flow_stack(
         dc_text, litecoind, redis_server, work, db=DB, api_key=TICKET_LINK.secret, deposit_check_via=switch.via
     ) as built:
-        # A watched check registers the chain's event stream for consumers (deposit_check's registry). The
-        # follower's `deposit_seen` events alone do not (yet): without one, the stream would have no consumer
-        # group and the stack would never read as settled.
-        address = litecoind.new_address("bech32")
-        body = {"tx_hash": litecoind.send(address, Decimal("0.01")), "address": address, "watch": True}
-        assert httpx.post(f"{built.deposit_check_url}/v1/checks", json=body, headers=TICKET_LINK.headers).is_success
         yield built
 
 

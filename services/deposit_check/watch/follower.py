@@ -20,7 +20,7 @@ from deposit_check import metrics
 from deposit_check.chains import Chain
 from deposit_check.config import LookupsConfig, WatchConfig
 from deposit_check.errors import DepositCheckError
-from deposit_check.keys import ChainKeys
+from deposit_check.keys import STREAMS, ChainKeys
 from deposit_check.lookups.watcher_index import Indexer, IndexWrite, forget_digests
 from deposit_check.models import Block, BlockRef, Observation, Status
 from deposit_check.ownership import Ownership
@@ -59,6 +59,7 @@ class Follower:
         self.k = ChainKeys(chain.name)
         self.lease = Lease(client, self.k.lease, owner, config.lease_seconds)
         self.clock = clock
+        self._stream_listed = False  # the chain's stream in STREAMS, where consumers find it (once a process)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow until `stop` is set; errors are logged and the next round tries again."""
@@ -89,6 +90,10 @@ class Follower:
         if not held:
             self._forget_chain_gauges()  # only the lease holder reports them: one series per chain
             return False
+        if not self._stream_listed:
+            # A registered watch lists the stream too, but the index's `deposit_seen` events may come first.
+            await self.redis.sadd(STREAMS, self.k.events)
+            self._stream_listed = True
         metrics.WATCHED.labels(self.chain.name).set(await self.redis.hlen(self.k.watches))  # one HLEN a round
         head = await self.chain.head()
         metrics.TIP.labels(self.chain.name).set(head.height)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from deposit_check.devnet.litecoind import Litecoind
+from deposit_check.keys import STREAMS, ChainKeys
 from deposit_check.watch.state import Watch
 from tests.deposit_check.watch.conftest import Rig
 
@@ -154,3 +155,10 @@ async def test_settled_verdicts_that_cannot_change_are_not_watched(
     txid = litecoind.send(litecoind.new_address("bech32"), Decimal("0.05"))
     answer = await utxo_rig.check(txid, litecoind.new_address("bech32"))
     assert answer["status"] == status and answer["watching"] is False
+
+
+async def test_the_follower_lists_its_chains_stream_for_consumers_before_any_watch(utxo_rig: Rig) -> None:
+    """The index's `deposit_seen` events may come before any check registers a watch: consumers find the
+    stream in STREAMS all the same (the fixture has made the follower's first round, no watch registered)."""
+    assert await utxo_rig.redis.hlen(ChainKeys(utxo_rig.chain.name).watches) == 0
+    assert await utxo_rig.redis.sismember(STREAMS, ChainKeys(utxo_rig.chain.name).events)
