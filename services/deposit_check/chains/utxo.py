@@ -5,20 +5,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import httpx
 
-from deposit_check.chains.endpoints import EndpointFailure
+from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 from deposit_check.chains.jsonrpc import BadAnswer, Endpoint, JsonRpcClient, Reply, RpcError, result
-from deposit_check.chains.quorum import combine
-from deposit_check.chains.utxo_address import params_for_chain, parse_address
+from deposit_check.chains.utxo_base import UtxoBase
 from deposit_check.config import UtxoChainConfig
-from deposit_check.errors import InvalidTxHash, NodeUnavailable, UnknownBlock
+from deposit_check.errors import NodeUnavailable, UnknownBlock
 from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Observation, Payment
 
-_TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
 _BLOCK_HASH = re.compile(r"[0-9a-f]{64}")
 _NO_PARENT = "0" * 64  # the genesis block's previous-block hash in its header
 _NO_SUCH_TX = -5  # RPC_INVALID_ADDRESS_OR_KEY
@@ -26,7 +23,7 @@ _METHOD_NOT_FOUND = -32601
 _CORE_CHAIN = {"mainnet": "main", "testnet": "test", "regtest": "regtest"}  # getblockchaininfo's names
 
 
-class UtxoChain:
+class UtxoChain(UtxoBase):
     """A `Chain` backed by the JSON-RPC of Bitcoin Core or a fork of it (needs -txindex).
 
     Endpoints are tried in order, each behind a circuit breaker (chains/endpoints.py). With a
@@ -34,21 +31,11 @@ class UtxoChain:
     watcher's calls) ask the first endpoint that answers.
     """
 
-    family = "utxo"
-    observe_chunk = 200  # items per request in observe_many: bounded request and answer sizes
-
     def __init__(
         self, name: str, config: UtxoChainConfig, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         """`transport` swaps httpx's network transport (tests count or fake requests with it)."""
-        self.name = name
-        self.config = config
-        self.required_confirmations = config.confirmations
-        self.address_params = params_for_chain(name, config)
-        symbol = self.address_params.symbol
-        if symbol is None:
-            raise ValueError(f"chain {name!r}: set symbol, there is no built-in one for {self.address_params.coin}")
-        self.native = Asset(symbol=symbol.upper(), decimals=config.decimals)
+        super().__init__(name, config)
         self._rpc = JsonRpcClient(
             name,
             config.rpc_urls,
@@ -59,42 +46,9 @@ class UtxoChain:
             max_in_flight=config.max_requests_in_flight,
         )
 
-    def assets(self) -> dict[str, Asset]:
-        return {self.native.symbol: self.native}
-
-    def normalize_tx_hash(self, tx_hash: str) -> str:
-        return canonical_tx_hash(tx_hash)
-
-    def normalize_address(self, address: str) -> str:
-        return parse_address(address, self.address_params).address
-
-    async def observe(self, tx_hash: str, address: str) -> Observation:
-        [seen] = await self.observe_many([(tx_hash, address)])
-        return seen
-
-    async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
-        """Observe (normalized tx hash, address) pairs, in input order.
-
-        One JSON-RPC batch per chunk of at most `observe_chunk` items (`getrawtransaction` per
-        item and one `getblockcount`), sent one chunk after the other. A chunk holding txs whose
-        block left the best chain costs one more batch (`getmempoolentry` for those txs only).
-        With a quorum, each chunk goes to `quorum` endpoints concurrently and every observation
-        carries each endpoint's view (chains/quorum.py).
-        """
-        scripts = [parse_address(address, self.address_params).script_pubkey for _, address in items]
-        hashes = [tx_hash for tx_hash, _ in items]
-        seen: list[Observation] = []
-        for start in range(0, len(items), self.observe_chunk):
-            chunk = slice(start, start + self.observe_chunk)
-            seen.extend(await self._observe_chunk(hashes[chunk], scripts[chunk]))
-        return seen
-
-    async def _observe_chunk(self, hashes: list[str], scripts: list[str]) -> list[Observation]:
-        """The chunk on one endpoint (failing over), or with a quorum on that many endpoints at once."""
-        ask = partial(self._observe_on, hashes=hashes, scripts=scripts)
-        if self.config.quorum == 1:
-            return await self._rpc.pool.first(ask)
-        return combine(await self._rpc.pool.several(self.config.quorum, ask), self.config.quorum)
+    @property
+    def _pool(self) -> EndpointPool[Endpoint]:
+        return self._rpc.pool
 
     async def _observe_on(self, endpoint: Endpoint, hashes: list[str], scripts: list[str]) -> list[Observation]:
         """The chunk's observations as one endpoint sees them (its batches all go to that endpoint)."""
@@ -210,14 +164,6 @@ class UtxoChain:
 
     async def aclose(self) -> None:
         await self._rpc.aclose()
-
-
-def canonical_tx_hash(tx_hash: str) -> str:
-    """64 lower-case hex digits (a 0x prefix and spaces dropped); InvalidTxHash when it cannot be a hash."""
-    match = _TX_HASH.fullmatch(tx_hash.strip().lower())
-    if match is None:
-        raise InvalidTxHash(f"{tx_hash!r} is not a transaction hash: expected 64 hexadecimal characters")
-    return match.group(1)
 
 
 def _txs_and_tip(replies: list[Reply]) -> tuple[list[dict[str, Any] | None], int]:

@@ -16,19 +16,17 @@ at start-up (watch/runner.py) and `block` raises NodeUnavailable saying so.
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from deposit_check.chains.electrum.client import ElectrumClient, ElectrumError, ElectrumServer, Reply, result
 from deposit_check.chains.electrum.rawtx import decode, header_hash, scripthash
-from deposit_check.chains.endpoints import EndpointFailure
+from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 from deposit_check.chains.jsonrpc import BadAnswer
-from deposit_check.chains.quorum import combine
-from deposit_check.chains.utxo import UtxoChain, canonical_tx_hash
-from deposit_check.chains.utxo_address import params_for_chain, parse_address
+from deposit_check.chains.utxo import UtxoChain
+from deposit_check.chains.utxo_base import UtxoBase
 from deposit_check.config import UtxoChainConfig
 from deposit_check.errors import NodeUnavailable
-from deposit_check.models import Asset, Block, BlockRef, Observation, Payment
+from deposit_check.models import Block, BlockRef, Observation, Payment
 
 # The genesis block of each network, as `server.features` names it: a server of another chain is unfit.
 GENESIS = {
@@ -53,50 +51,18 @@ def electrum_client(name: str, config: UtxoChainConfig) -> ElectrumClient:
     )
 
 
-class ElectrumChain:
+class ElectrumChain(UtxoBase):
     """A `Chain` over Electrum servers, failing over in order; with a quorum, `quorum` servers at once."""
 
-    family = "utxo"
-    observe_chunk = 200  # txs per round trip in observe_many
-
     def __init__(self, name: str, config: UtxoChainConfig) -> None:
-        self.name = name
-        self.config = config
-        self.required_confirmations = config.confirmations
-        self.address_params = params_for_chain(name, config)
-        symbol = self.address_params.symbol
-        if symbol is None:
-            raise ValueError(f"chain {name!r}: set symbol, there is no built-in one for {self.address_params.coin}")
-        self.native = Asset(symbol=symbol.upper(), decimals=config.decimals)
+        super().__init__(name, config)
         self.client = electrum_client(name, config)
         # Blocks for the watcher, when a node is configured besides the servers.
         self._node = UtxoChain(name, config) if config.rpc_urls else None
 
-    def assets(self) -> dict[str, Asset]:
-        return {self.native.symbol: self.native}
-
-    def normalize_tx_hash(self, tx_hash: str) -> str:
-        return canonical_tx_hash(tx_hash)
-
-    def normalize_address(self, address: str) -> str:
-        return parse_address(address, self.address_params).address
-
-    async def observe(self, tx_hash: str, address: str) -> Observation:
-        [seen] = await self.observe_many([(tx_hash, address)])
-        return seen
-
-    async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
-        scripts = [parse_address(address, self.address_params).script_pubkey for _, address in items]
-        hashes = [tx_hash for tx_hash, _ in items]
-        seen: list[Observation] = []
-        for start in range(0, len(items), self.observe_chunk):
-            chunk = slice(start, start + self.observe_chunk)
-            ask = partial(self._observe_on, hashes=hashes[chunk], scripts=scripts[chunk])
-            if self.config.quorum == 1:
-                seen.extend(await self.client.pool.first(ask))
-            else:
-                seen.extend(combine(await self.client.pool.several(self.config.quorum, ask), self.config.quorum))
-        return seen
+    @property
+    def _pool(self) -> EndpointPool[ElectrumServer]:
+        return self.client.pool
 
     async def _observe_on(self, server: ElectrumServer, hashes: list[str], scripts: list[str]) -> list[Observation]:
         calls: list[tuple[str, list[Any]]] = [("blockchain.headers.subscribe", [])]
