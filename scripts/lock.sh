@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Write requirements.lock: the runtime dependencies of pyproject.toml, pinned with the sha256 of
-# every file PyPI has for each pin (any platform), for `pip install --require-hashes` (Dockerfile).
+# every file PyPI has for each pin (any platform), for `pip install --require-hashes` (Dockerfile);
+# and requirements-demo.lock: the same plus the `demo` extra (django-helpdesk), held to the runtime
+# lock's versions, for the Dockerfile's demo stage.
 # Run after changing [project] dependencies; tests/test_lock.py fails until the lock matches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +15,5 @@ fi
 # --no-config and PyPI itself: the hashes are of the files PyPI serves, not of a local mirror's.
 "$uv" pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
   --no-config --default-index https://pypi.org/simple -o requirements.lock "$@"
+"$uv" pip compile pyproject.toml --extra demo -c requirements.lock --universal --python-version 3.11 \
+  --generate-hashes --no-config --default-index https://pypi.org/simple -o requirements-demo.lock "$@"

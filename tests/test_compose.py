@@ -5,9 +5,10 @@ import importlib
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jsonschema
 import yaml
@@ -40,6 +41,47 @@ def _scripts() -> set[str]:
 def _parser(program: str):
     module = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"][program].split(":")[0]
     return importlib.import_module(module).build_parser()
+
+
+def _workdir() -> PurePosixPath:
+    (workdir,) = re.findall(r"^WORKDIR (\S+)$", _stages()["app"], re.M)
+    return PurePosixPath(workdir)
+
+
+def _copied(*stage_names: str) -> set[str]:
+    """The repository's files that these stages' COPY lines put in the working directory, as paths relative to
+    it (which is where they are in the repository too, for what `python -m` imports from the working directory)."""
+    workdir, stages = _workdir(), _stages()
+    files: set[PurePosixPath] = set()
+    for name in stage_names:
+        for line in stages[name].splitlines():
+            words = line.split()
+            if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+                continue
+            *sources, dest = words[1:]
+            target = workdir / dest
+            into = dest.endswith("/") or len(sources) > 1 or any("*" in s for s in sources)
+            for pattern in sources:
+                for source in ROOT.glob(pattern):
+                    if source.is_dir():
+                        files |= {target / f.relative_to(source).as_posix() for f in source.rglob("*") if f.is_file()}
+                    else:
+                        files.add(target / source.name if into else target)
+    return {str(f.relative_to(workdir)) for f in files if f.is_relative_to(workdir)}
+
+
+def _module_files(module: str) -> set[str]:
+    """The files of this repository that `python -m MODULE` imports and the wheel does not hold (the wheel holds
+    services/): imported in a fresh interpreter, from the repository's root, as the image runs it."""
+    code = (
+        f"import sys, {module}.__main__\n"
+        "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    paths = {Path(line).resolve() for line in out.splitlines() if line}
+    return {
+        str(p.relative_to(ROOT)) for p in paths if p.is_relative_to(ROOT) and not p.is_relative_to(ROOT / "services")
+    }
 
 
 def test_compose_is_valid_by_the_compose_specification_schema() -> None:
@@ -77,7 +119,15 @@ def test_compose_parses_and_every_command_exists() -> None:
         command = service.get("command") or []
         assert command or "build" not in service, f"{name} names no command"
         program = command[0] if command else ""
-        if "build" in service:
+        if "build" in service and command[:2] == ["python", "-m"]:
+            # A module the stage copies in its working directory (the demo's launcher, outside the wheel): every
+            # file of the repository it imports is copied, and its parser takes the arguments given.
+            target = service["build"]["target"]
+            module = command[2]
+            missing = _module_files(module) - _copied("app", target)
+            assert not missing, f"{name}: `python -m {module}` imports {sorted(missing)}, not copied by stage {target}"
+            importlib.import_module(f"{module}.__main__").parse(command[3:])  # exits on any argument it does not take
+        elif "build" in service:
             # Our image (a stage of our Dockerfile): it runs one of our console scripts, declared in pyproject and
             # installed in this environment, with arguments it takes.
             target = service["build"].get("target", "") if isinstance(service["build"], dict) else ""
@@ -96,24 +146,55 @@ def test_compose_parses_and_every_command_exists() -> None:
                 assert (ROOT / source).exists(), f"{name} mounts {source}, which is not in the repository"
 
 
-def test_compose_demo_runs_the_demo_with_the_dev_chains_in_its_image() -> None:
-    """`deposit-check serve --demo` starts litecoind and anvil: the demo stage installs both, anvil at the
-    version package.json pins, and the demo reaches its own Redis on the host's loopback."""
-    services = _compose()["services"]
-    demo = services["demo"]
+def test_compose_demo_runs_the_whole_desk_demo_as_serve_sh_does() -> None:
+    """The demo profile runs what `scripts/serve.sh --demo` runs (python -m harness.demo), and the demo stage
+    holds what it starts: redis-server and litecoind (Debian), anvil at the version package.json pins,
+    django-helpdesk (the `demo` extra, from its hashed lock)."""
+    serve_sh = (ROOT / "scripts" / "serve.sh").read_text()
+    demo = _compose()["services"]["demo"]
     assert demo["profiles"] == ["demo"] and demo["build"]["target"] == "demo"
-    assert "--demo" in demo["command"]
+    assert demo["command"][:3] == ["python", "-m", "harness.demo"]
+    assert "python -m harness.demo" in serve_sh
+    assert "REDIS_URL" not in demo.get("environment", {})  # the demo starts its own redis-server, and says which
     stage = _stages()["demo"]
-    assert re.search(r"apt-get install .*\blitecoind\b", stage)
+    apt = re.search(r"apt-get install ([^&]*)", stage.replace("\\\n", " "))
+    assert apt and {"litecoind", "redis-server"} <= set(apt.group(1).split())
     pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["@foundry-rs/anvil-linux-amd64"]
     assert f"@foundry-rs/anvil-linux-amd64@{pinned}" in _stages()["anvil"]
     assert "/usr/local/bin/anvil" in stage  # on PATH, where devnet.anvil looks
-    port = demo["environment"]["REDIS_URL"].split(":")[-1].split("/")[0]
-    redis = services["demo-redis"]
-    assert demo["network_mode"] == redis["network_mode"] == "host" and port in redis["command"]
-    assert demo["depends_on"]["demo-redis"]["condition"] == "service_healthy"
-    for name, service in services.items():  # the other profiles' and the stack's services stay out of the demo
-        if name not in ("demo", "demo-redis"):
+    assert re.search(r"pip install .*--require-hashes -r requirements-demo\.lock", stage)
+    assert "requirements-demo.lock" in _copied("app", "demo")
+    assert re.search(r'CMD \["python", "-m", "harness\.demo"\]', stage)
+
+
+def test_compose_demo_runs_as_the_image_user_with_what_it_writes_writable() -> None:
+    """As the non-root `app` user: the helpdesk's migrated database goes to .demo/ beside harness/ (a volume, kept
+    between starts), Debian's litecoind wrapper makes ~/.litecoin, the rest goes under /tmp (mkdtemp)."""
+    from harness.demo import desk
+
+    stage, workdir = _stages()["demo"], _workdir()
+    made = set()
+    for match in re.finditer(r"install -d (?:-m \S+ )?-o app ([^\n&]+)", stage):
+        made |= set(match.group(1).split())
+    template_dir = workdir / desk.DESK_TEMPLATE.parent.relative_to(ROOT).as_posix()
+    assert str(template_dir) in made
+    (home,) = re.findall(r"^ENV HOME=(\S+)$", stage, re.M)
+    assert home in made
+    assert re.findall(r"^USER (\S+)$", stage, re.M)[-1] == "app"
+    demo = _compose()["services"]["demo"]
+    assert f"demo-cache:{template_dir}" in demo["volumes"] and "demo-cache" in _compose()["volumes"]
+
+
+def test_compose_demo_uses_host_networking_alone_in_its_profile() -> None:
+    """Host networking: the URLs the demo prints (127.0.0.1) are true on the host. It stops its processes on
+    the stop signal (init forwards it) within the grace period; no other service joins the profile."""
+    services = _compose()["services"]
+    demo = services["demo"]
+    assert demo["network_mode"] == "host" and "ports" not in demo
+    assert demo["init"] is True
+    assert int(demo["stop_grace_period"].rstrip("s")) >= 30
+    for name, service in services.items():
+        if name != "demo":
             assert "demo" not in service.get("profiles", []), name
 
 
