@@ -267,7 +267,7 @@ def test_a_bot_lookup_without_a_note_stores_nothing_and_asks_the_player(stack: S
     answer = response.json()
     assert [d["tx_hash"] for d in answer["deposits"]] == [txid] and answer["ticket_note"] is None
     assert answer["player_message"].startswith("Мы нашли 1 депозит на этот адрес.")
-    wait_until_settled(stack.config, stack.litecoind, stack.started, 10)
+    wait_until_settled(stack.config, stack.litecoind, stack.started, 30)
     assert internal_notes(stack.desk, ticket) == []
 
 
