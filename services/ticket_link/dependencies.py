@@ -10,13 +10,15 @@ from ticket_link import keys
 from ticket_link.config import AppConfig
 from ticket_link.errors import InvalidRequest, UnknownHelpdesk
 from ticket_link.helpdesks.base import Helpdesk
-from ticket_link.schemas import DepositClaim
+from ticket_link.schemas import DepositClaim, DepositLookup
 from ticket_link.service import TicketService
 
 MAX_WEBHOOK_BYTES = 1_000_000
 
-# Each scope and what it grants: whoever may post a note may also just check.
-SCOPES = {"check": {"check"}, "post": {"check", "post"}}
+# Each scope and what it grants: whoever may post a note may also just check. `lookup` lists the deposits that
+# reached an address (no hash needed): more than a check tells, so neither `check` nor `post` implies it, as on
+# deposit_check's keys. A key without `scopes` has all three.
+SCOPES = {"check": {"check"}, "post": {"check", "post"}, "lookup": {"lookup"}}
 
 
 async def get_service(request: Request) -> TicketService:
@@ -42,6 +44,14 @@ async def claim_caller(body: DepositClaim, caller: Annotated[auth.Caller, Depend
         caller.require("post", 'posting a note; send "post_note": false to only check')
     else:
         caller.require("check", "checking a deposit")
+    return caller
+
+
+async def lookup_caller(body: DepositLookup, caller: Annotated[auth.Caller, Depends(auth.api_caller)]) -> auth.Caller:
+    """A caller whose key may make this lookup: `lookup`, and `post` too to note it in the ticket (403)."""
+    caller.require("lookup", "looking up deposits by address")
+    if body.post_note:
+        caller.require("post", 'posting a note; send "post_note": false to only look up')
     return caller
 
 

@@ -9,8 +9,15 @@ from desk_common.auth import Caller
 from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 from desk_common.readiness import Readiness
-from ticket_link.dependencies import Webhook, claim_caller, get_service
-from ticket_link.schemas import DepositClaim, DepositClaimResponse, ReadyResponse, WebhookAccepted
+from ticket_link.dependencies import Webhook, claim_caller, get_service, lookup_caller
+from ticket_link.schemas import (
+    DepositClaim,
+    DepositClaimResponse,
+    DepositLookup,
+    DepositLookupResponse,
+    ReadyResponse,
+    WebhookAccepted,
+)
 from ticket_link.service import TicketService
 
 router = APIRouter(route_class=StrictJsonRoute)
@@ -94,6 +101,69 @@ async def claim_deposit(
     Scopes: `post` to note, `check` to only check.
     """
     return (await service.claim(service.ticket(body.helpdesk, ticket_ref), body)).answer
+
+
+_LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_CLAIM_ERRORS,
+    403: auth_error_docs(
+        'The key\'s `scopes` lack `lookup`, or `post` (needed unless `"post_note": false`). `lookup` is implied by '
+        "neither `check` nor `post`."
+    )[403],
+    422: error_doc(
+        "Bad input, the message naming the field: a missing or malformed field (`address`, `chain`: codes "
+        "`invalid_address`, `invalid_chain`; `since` without a time zone; `asset` not a symbol), an unknown field, a "
+        "non-numeric ticket id, or deposit_check's own 422 (`unknown_chain`, `unknown_asset`, `invalid_address`).",
+        "invalid_address",
+        "address: not a deposit address: expected an EVM address (0x and 40 hexadecimal characters), ...",
+    ),
+    503: error_doc(
+        "deposit_check could not look (or found nothing while a source could not answer: that is not a none). With a "
+        "note asked for, the lookup is queued all the same and the note follows when it answers.",
+        "unavailable",
+        "deposit_check did not answer: ConnectError; the lookup is queued and the note will follow",
+    ),
+}
+
+_LOOKUP_EXAMPLES: dict[str, Any] = {
+    "bot": {
+        "summary": "The player gave an address, an amount and a time: look up, answer in French, note the ticket",
+        "value": {
+            "address": "ltc1qjl5hy7gfctede9c6syzapjmr7dphx7j6zx9hlj",
+            "expected_amount": "0.05",
+            "asset": "LTC",
+            "since": "2026-12-01T08:00:00Z",
+            "lang": "fr",
+        },
+    },
+    "lookup_only": {
+        "summary": "Only look up and answer, nothing written to the ticket (scope `lookup`)",
+        "value": {"address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "asset": "USDT", "post_note": False},
+    },
+}
+
+
+@router.post(
+    "/v1/tickets/{ticket_ref}/lookups",
+    response_model=DepositLookupResponse,
+    responses=_LOOKUP_ERRORS,
+    summary="Find a ticket's deposit by address (no hash): the candidates, a player message, a note in the ticket",
+    response_description="The candidate deposits, what was searched, the player message, and what became of the note.",
+)
+async def lookup_deposits(
+    ticket_ref: str,
+    body: Annotated[DepositLookup, Body(openapi_examples=_LOOKUP_EXAMPLES)],
+    service: Annotated[TicketService, Depends(get_service)],
+    _caller: Annotated[Caller, Depends(lookup_caller)],
+) -> DepositLookupResponse:
+    """For support bots whose player gives an address and no tx hash. `ticket_ref` is the helpdesk's numeric id.
+
+    Asks deposit_check's `/v1/lookups` now and answers at most 5 candidates (exact amounts first when
+    `expected_amount` is given, then newest), `coverage` (complete, and which sources searched), `truncated`, and
+    `player_message` in `lang`. Unless `"post_note": false`, it queues the internal note listing the candidates
+    (once per ticket, address, amount and candidate list: a retry adds nothing). It links no tx and watches
+    nothing: the agent checks the one the player confirms. Scopes: `lookup`, plus `post` to note.
+    """
+    return await service.bot_lookup(service.ticket(body.helpdesk, ticket_ref), body)
 
 
 async def _webhook(webhook: Webhook, service: TicketService) -> JSONResponse:

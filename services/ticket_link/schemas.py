@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from desk_common.chain_text import Address, ChainName, TxHash
 
@@ -214,4 +214,114 @@ def claim_response(
         player_message=player_message,
         ticket_note=None if queued is None else NoteOutcome(status="queued" if queued else "already_posted"),
         duplicate_claim=duplicate,
+    )
+
+
+ASSET_SYMBOL = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+
+
+class DepositLookup(BaseModel):
+    """A bot's lookup by address for a ticket: the player gave an address and no hash."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": "ltc1qjl5hy7gfctede9c6syzapjmr7dphx7j6zx9hlj",
+                    "expected_amount": "0.05",
+                    "asset": "LTC",
+                    "since": "2026-12-01T08:00:00Z",
+                    "lang": "fr",
+                }
+            ]
+        },
+    )
+
+    address: Address = Field(
+        description="The deposit address the player paid: the shape rule of `/v1/tickets/{ticket_ref}/deposits` "
+        "(422 `invalid_address` otherwise).",
+    )
+    chain: ChainName | None = Field(
+        default=None, max_length=32, description="deposit_check's chain name; omit to let the address format decide."
+    )
+    asset: str | None = Field(
+        default=None,
+        pattern=ASSET_SYMBOL,
+        description="Only deposits of this asset (its symbol, e.g. LTC, USDT); the amount check is about it.",
+    )
+    expected_amount: str | None = Field(
+        default=None,
+        pattern=DECIMAL_STRING,
+        max_length=80,
+        description='The amount the player says they sent, a decimal string ("0.05"): exact matches come first.',
+    )
+    since: AwareDatetime | None = Field(
+        default=None,
+        description="Only deposits in blocks of this time or later: ISO 8601 with a time zone "
+        "(`2026-12-01T08:00:00Z`); a time without a zone is a 422. Omit for as far back as the sources keep.",
+    )
+    lang: str | None = Field(default=None, max_length=16, description="Language of player_message: en, fr, pl, ru.")
+    helpdesk: str | None = Field(
+        default=None, max_length=32, description="Configured helpdesk name; may be omitted when only one is configured."
+    )
+    post_note: bool = Field(
+        default=True,
+        description="Post the candidates as an internal note in the ticket (scopes `lookup` and `post`). `false` "
+        "only looks up and answers (scope `lookup`): nothing is written to the ticket.",
+    )
+
+
+class LookupCandidate(BaseModel):
+    """One deposit that reached the address, as deposit_check judged it (a check's fields, the ones a bot needs)."""
+
+    tx_hash: str = Field(description="Normalized transaction hash.")
+    chain: str | None = Field(description="The chain it is on.")
+    status: str = Field(description="The verdict's status: pending, confirming, confirmed, ... (as a claim's).")
+    confirmations: int | None = Field(description="Confirmations at lookup time.")
+    required_confirmations: int | None = Field(description="Confirmations required for `confirmed`.")
+    asset: str | None = Field(description="The asset the amount fields are about.")
+    received_amount: str | None = Field(description="Decimal string: how much reached the address in this tx.")
+    amount_status: Literal["exact", "under", "over"] | None = Field(
+        description="Against `expected_amount`: exact, under or over; null without one."
+    )
+    block_time: str | None = Field(description="Time of the tx's block (ISO 8601, UTC); null in the mempool.")
+
+
+class SourceSearched(BaseModel):
+    """What one source searched, in our words (deposit_check's own text is not passed on)."""
+
+    source: str = Field(description="`watcher` (deposit_check's index), `electrum`, `evm_logs` or `evm_trace`.")
+    chain: str = Field(description="The chain it searched.")
+    complete: bool = Field(description="It searched all that was asked.")
+    gap: (
+        Literal["unavailable", "not_declared", "no_ownership", "window", "not_started", "no_trace", "partial"] | None
+    ) = Field(
+        description="Why not complete: the source could not answer, the address is not one of the casino's declared "
+        "ones, none are declared on the chain, its history is shorter than asked, it has not indexed the chain yet, "
+        "the node cannot list internal transfers, or another limit. Null when complete."
+    )
+
+
+class CoverageSummary(BaseModel):
+    complete: bool = Field(description="Every source searched all that was asked: an empty list is a real none.")
+    sources: list[SourceSearched] = Field(description="One entry per source and chain searched.")
+
+
+class DepositLookupResponse(BaseModel):
+    """The candidates for the player's deposit, the search's coverage, the player message and the note."""
+
+    deposits: list[LookupCandidate] = Field(
+        description="At most 5, deposit_check's order: exact amounts first when `expected_amount` was given, "
+        "then newest first."
+    )
+    more: int = Field(description="Found but not listed here (over 5); the agent form and the note list the same 5.")
+    truncated: bool = Field(description="deposit_check hit a cap: older deposits were left out (narrow with `since`).")
+    coverage: CoverageSummary = Field(description="What was searched: a none is said only about this.")
+    player_message: str = Field(
+        description="For the player, in `lang`: how many deposits were found, or none yet; never names a ticket."
+    )
+    ticket_note: NoteOutcome | None = Field(
+        description='The internal note listing the candidates; null with `"post_note": false`.'
     )

@@ -33,6 +33,8 @@ from ticket_link.schemas import (
     AddressOwner,
     DepositClaim,
     DepositClaimResponse,
+    DepositLookup,
+    DepositLookupResponse,
     DepositStatus,
     DuplicateClaim,
     EventType,
@@ -40,6 +42,7 @@ from ticket_link.schemas import (
 )
 from ticket_link.texts import (
     render_capped_note,
+    render_lookup_message,
     render_lookup_note,
     render_not_found_note,
     render_note,
@@ -169,6 +172,44 @@ class TicketService:
         except InvalidRequest as exc:
             log.info("lookup refused by deposit_check (%s): no note", exc.code)
             return False
+        return await self._note_candidates(ref, asked, answer)
+
+    async def bot_lookup(self, ref: TicketRef, req: DepositLookup) -> DepositLookupResponse:
+        """The bot API's lookup by address: ask deposit_check now, answer the candidates and a player message, and
+        (unless `post_note` is false) queue the note the webhook path would, once per candidate list.
+
+        As a claim: with a note asked for, it counts against the claim caps (ClaimsCapped), and a lookup
+        deposit_check cannot answer now is queued for the worker (the note follows) and ClaimDeferred raised;
+        without one, nothing about the ticket is stored and DepositCheckUnavailable is raised. deposit_check's 4xx
+        is a 422 naming the field; an asset it does not know is not dropped silently, as a ticket's hint is."""
+        request: dict[str, Any] = {
+            "address": req.address,
+            "chain": req.chain,
+            "asset": req.asset,
+            "expected_amount": req.expected_amount,
+            "since": req.since.isoformat() if req.since else None,
+        }
+        mine = self.links.ticket_key(ref)
+        if req.post_note:
+            admission = await self.caps.admit(ref.helpdesk, mine, 1)
+            if not admission.admitted:
+                metrics.CLAIMS.labels("capped").inc()
+                raise admission.refusal()
+        try:
+            answer, asked = await lookups.ask(self.checker, request, drop_unknown_asset=False)
+        except InvalidRequest as exc:
+            raise lookups.refusal(exc) from None
+        except DepositCheckUnavailable as exc:
+            if not req.post_note:
+                raise
+            await self.delivery.enqueue_enrich(ref, [], lookups.lookup_job_key(mine, [request]), lookups=[request])
+            raise ClaimDeferred(f"{exc.message}; the lookup is queued and the note will follow") from None
+        queued = await self._note_candidates(ref, asked, answer) if req.post_note else None
+        message = render_lookup_message(answer, language=req.lang or "en", noted=req.post_note)
+        return lookups.response(answer, message, queued)
+
+    async def _note_candidates(self, ref: TicketRef, asked: dict[str, Any], answer: dict[str, Any]) -> bool:
+        """Queue the note listing a lookup's candidates; False when that same note was posted (or is queued)."""
         key = lookups.lookup_note_key(self.links.ticket_key(ref), asked, answer)
         if await self.links.was_posted(key):
             return False

@@ -165,6 +165,43 @@ _COVERAGE_GAPS = (
 )
 
 
+def coverage_gap(entry: Mapping[str, Any]) -> str | None:
+    """Why a lookup's coverage entry searched less than asked, as our code (None: it is complete). The entry's
+    `note` is deposit_check's text: only read for the reason, never passed on."""
+    if entry.get("complete"):
+        return None
+    note = str(entry.get("note") or "").lower()
+    return next((code for text, code in _COVERAGE_GAPS if text in note), "partial")
+
+
+def render_lookup_message(answer: Mapping[str, Any], *, language: str, noted: bool) -> str:
+    """One or two plain sentences for the player about a lookup's `answer`: how many deposits reached the address
+    (or none yet), and who picks the one that is theirs (support, when the candidates were `noted` in the ticket;
+    else the player, with the amount and time or the hash). Takes no ticket reference, so it cannot leak one."""
+    found = len([d for d in answer.get("deposits") or [] if isinstance(d, Mapping)])
+    lang = _language(language)
+    context = {"count": found, "form": plural_form(lang, found), "complete": bool(answer.get("complete"))}
+    context["noted"] = noted
+    text = _render(lang, "player_lookup.txt", context)
+    return " ".join(text.split())
+
+
+def plural_form(language: str, count: int) -> str:
+    """CLDR's plural category of a whole `count` in `language` (en, fr, pl, ru): one, few, many or other."""
+    if language in ("ru", "pl"):
+        tens, units = count % 100, count % 10
+        if language == "ru" and units == 1 and tens != 11:
+            return "one"
+        if language == "pl" and count == 1:
+            return "one"
+        if 2 <= units <= 4 and not 12 <= tens <= 14:
+            return "few"
+        return "many"
+    if language == "fr":
+        return "one" if count in (0, 1) else "other"
+    return "one" if count == 1 else "other"
+
+
 def render_lookup_note(
     answer: Mapping[str, Any],
     *,
@@ -208,8 +245,7 @@ def render_lookup_note(
     for entry in answer.get("coverage") or []:
         if not isinstance(entry, Mapping):
             continue
-        note = str(entry.get("note") or "").lower()
-        gap = next((code for text, code in _COVERAGE_GAPS if text in note), "partial")
+        gap = coverage_gap(entry)
         coverage.append(
             {
                 "source": _symbol(entry.get("source")) or "?",
@@ -219,7 +255,7 @@ def render_lookup_note(
                 "from_time": _utc(entry.get("from_time")) if _is_time(entry.get("from_time")) else None,
                 "mempool": bool(entry.get("mempool")),
                 "complete": bool(entry.get("complete")),
-                "gap": None if entry.get("complete") else gap,
+                "gap": gap,
             }
         )
     amount, symbol = _text(expected_amount), _symbol(asset)

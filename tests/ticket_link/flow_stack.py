@@ -40,7 +40,7 @@ class Stack:
     deposit_check_url: str = ""
 
 
-def ticket_link_config(deposit_check_url: str, desk: DevDesk, api_key: str | None = None) -> str:
+def ticket_link_config(deposit_check_url: str, desk: DevDesk, api_key: str | None = None, extra: str = "") -> str:
     key = f'api_key = "{api_key}"\n' if api_key else ""
     return f"""
 secret = "{secrets.token_urlsafe(32)}"
@@ -54,7 +54,7 @@ retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
 {desk_toml(desk)}webhook_secret = "{WEBHOOK_SECRET}"
 account_field = "ticket.custom_player_account"
-"""
+{extra}"""
 
 
 @contextmanager
@@ -67,10 +67,12 @@ def flow_stack(
     db: int = 0,
     api_key: str | None = None,
     deposit_check_via: Callable[[str], str] | None = None,
+    ticket_link_extra: str = "",
 ) -> Iterator[Stack]:
     """deposit_check from `dc_text` (its watcher on), ticket_link (with `api_key` for deposit_check), its worker
-    and a DevDesk, all on Redis database `db`. `deposit_check_via` gives the URL ticket_link reaches deposit_check
-    at from its real URL (a proxy the test can take down)."""
+        and a DevDesk, all on Redis database `db`. `deposit_check_via` gives the URL ticket_link reaches deposit_check
+        at from its real URL (a proxy the test can take down); `ticket_link_extra` is appended to ticket_link's config
+    (its `[[api.keys]]`: without any, loopback callers have every scope)."""
     redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
     dc_config = DepositCheckConfig(
         file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_url, source="test"
@@ -88,7 +90,7 @@ def flow_stack(
         with serve(create_deposit_check(dc_config, run_watcher=True)) as dc_url:
             config_path, worker_log = work / "ticket-link.toml", work / "worker.log"
             reach = deposit_check_via(dc_url) if deposit_check_via else dc_url
-            config_path.write_text(ticket_link_config(reach, desk, api_key))
+            config_path.write_text(ticket_link_config(reach, desk, api_key, ticket_link_extra))
             config = AppConfig(
                 file=parse_config(dev_mode(config_path.read_text()), env={}), redis_url=redis_url, source="test"
             )

@@ -8,7 +8,7 @@ import pytest
 from ticket_link import hints
 from ticket_link.extract import extract_lookups
 from ticket_link.lookups import lookup_note_key
-from ticket_link.texts import LANGUAGES, render_lookup_note
+from ticket_link.texts import LANGUAGES, coverage_gap, render_lookup_message, render_lookup_note
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 BECH32 = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
@@ -129,3 +129,42 @@ def test_the_note_key_is_one_per_candidates_and_statuses_not_per_time() -> None:
     assert key == lookup_note_key("t", request | {"since": "2026-12-01T09:01:00+00:00"}, answer)
     assert key != lookup_note_key("t", request, {"deposits": [deposit("a" * 64, "0.1", status="confirmed")]})
     assert key != lookup_note_key("t", request, {"deposits": []})
+
+
+PLURALS = {  # count -> the noun the message uses, per language (CLDR's categories for ru and pl)
+    "en": {1: "1 deposit ", 2: "2 deposits", 5: "5 deposits", 21: "21 deposits"},
+    "fr": {1: "1 dépôt ", 2: "2 dépôts", 5: "5 dépôts", 21: "21 dépôts"},
+    "pl": {1: "1 wpłatę", 2: "2 wpłaty", 5: "5 wpłat", 12: "12 wpłat", 22: "22 wpłaty"},
+    "ru": {
+        1: "1 депозит ",
+        2: "2 депозита",
+        5: "5 депозитов",
+        11: "11 депозитов",
+        21: "21 депозит ",
+        22: "22 депозита",
+    },
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_bot_lookup_message_counts_in_each_language_and_names_no_deposit(language: str) -> None:
+    for count, words in PLURALS[language].items():
+        answer = {"deposits": [{"tx_hash": f"{i:064x}", "received_amount": "0.5"} for i in range(count)]}
+        message = render_lookup_message(answer, language=language, noted=True)
+        assert words in message, (count, message)
+        assert "0000" not in message and "0.5" not in message  # no hash, no amount: the bot lists them if it wants
+    noted = render_lookup_message({"deposits": [{}]}, language=language, noted=True)
+    asked = render_lookup_message({"deposits": [{}]}, language=language, noted=False)
+    none = render_lookup_message({"deposits": [], "complete": True}, language=language, noted=True)
+    partial = render_lookup_message({"deposits": [], "complete": False}, language=language, noted=True)
+    assert len({noted, asked, none, partial}) == 4 and "\n" not in noted
+
+
+def test_coverage_gaps_are_our_codes_never_deposit_checks_text() -> None:
+    assert coverage_gap({"complete": True, "note": "unavailable: x"}) is None
+    assert coverage_gap({"complete": False, "note": "unavailable: ConnectError"}) == "unavailable"
+    assert coverage_gap({"complete": False, "note": "the node has no trace_filter"}) == "no_trace"
+    assert coverage_gap({"complete": False, "note": ATTACK_NOTE}) == "partial"
+
+
+ATTACK_NOTE = "[click](https://evil.example) to re-verify"

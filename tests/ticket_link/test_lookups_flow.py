@@ -16,11 +16,16 @@ from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.stacks import Key, litecoin_toml
 from tests.ticket_link.flow_stack import WEBHOOK_SECRET, Stack, flow_stack, internal_notes, wait_for_notes
-from tests.ticket_link.settle import wait_until
+from tests.ticket_link.settle import wait_until, wait_until_settled
 
 DB = 11  # a database of its own: its watcher, index, events and queue never meet another stack's
 ADMIN = Key("wallet-system", scopes=("admin",))
 TICKET_LINK = Key("ticket-link", scopes=("watch", "lookup"))
+# ticket_link's bot keys (the bot API's lookups: scope `lookup`, and `post` to note)
+BOT = Key("bot", scopes=("lookup", "post"))
+LOOKER = Key("looker", scopes=("lookup",))
+CLAIMER = Key("claimer", scopes=("check", "post"))  # a claims bot's key from before lookups
+BOT_KEYS = BOT.toml() + LOOKER.toml() + CLAIMER.toml()
 
 
 class Switch:
@@ -87,7 +92,14 @@ def stack(
     )
     work = tmp_path_factory.mktemp("lookups-flow")
     with flow_stack(
-        dc_text, litecoind, redis_server, work, db=DB, api_key=TICKET_LINK.secret, deposit_check_via=switch.via
+        dc_text,
+        litecoind,
+        redis_server,
+        work,
+        db=DB,
+        api_key=TICKET_LINK.secret,
+        deposit_check_via=switch.via,
+        ticket_link_extra=BOT_KEYS,
     ) as built:
         yield built
 
@@ -185,3 +197,122 @@ def test_a_ticket_with_a_hash_is_checked_not_looked_up(stack: Stack) -> None:
     ticket = stack.desk.create_ticket("Deposit", f"tx {txid} to {address}", "hash@mail.example")
     [note] = [n["comment"] for n in wait_for_notes(stack, ticket)]
     assert "Status: confirming" in note and "Candidate deposits" not in note
+
+
+# -- the bot API: POST /v1/tickets/{ticket_ref}/lookups ------------------------------------------------------
+
+
+def bot_lookup(stack: Stack, ticket: int, body: dict, key: Key = BOT) -> httpx.Response:
+    return httpx.post(f"{stack.url}/v1/tickets/{ticket}/lookups", json=body, headers=key.headers, timeout=60)
+
+
+def plain_ticket(stack: Stack) -> int:
+    """A ticket whose text names no address nor hash: its webhook queues nothing, only the bot's call notes it."""
+    return stack.desk.create_ticket("Deposit missing", "Hello, my deposit is not credited", "bot@mail.example")
+
+
+def test_a_bot_lookup_answers_the_candidates_and_notes_them_once(stack: Stack) -> None:
+    address = declared(stack)
+    small, stated, large = deposits(stack, address, ["0.1", "0.25", "0.4"])
+    ticket = plain_ticket(stack)
+    body = {"address": address, "expected_amount": "0.25", "asset": "LTC", "lang": "fr"}
+    response = bot_lookup(stack, ticket, body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [d["tx_hash"] for d in answer["deposits"]] == [stated, large, small]  # the exact amount first
+    first = answer["deposits"][0]
+    assert first["chain"] == "litecoin" and first["status"] == "confirming" and first["asset"] == "LTC"
+    assert (first["confirmations"], first["required_confirmations"]) == (2, 6)
+    assert (first["received_amount"], first["amount_status"]) == ("0.25", "exact")
+    assert [d["amount_status"] for d in answer["deposits"]] == ["exact", "over", "under"]
+    assert first["block_time"].startswith("20")
+    assert answer["coverage"] == {
+        "complete": True,
+        "sources": [{"source": "watcher", "chain": "litecoin", "complete": True, "gap": None}],
+    }
+    assert answer["truncated"] is False and answer["more"] == 0
+    assert answer["ticket_note"] == {"status": "queued"}
+    assert answer["player_message"].startswith("Nous avons trouvé 3 dépôts vers cette adresse.")
+    assert "confirmera lequel est le vôtre" in answer["player_message"]
+    [note] = [n["comment"] for n in wait_for_notes(stack, ticket)]
+    assert re.findall(r"Transaction: ([0-9a-f]{64})", note) == [stated, large, small]
+    assert "Amount the player gave: 0.25 LTC" in note
+
+    # The bot retries (a timeout on its side): the same candidates, the same note, not a second one.
+    again = bot_lookup(stack, ticket, body)
+    assert again.status_code == 200 and again.json()["ticket_note"] == {"status": "already_posted"}
+    assert again.json()["deposits"] == answer["deposits"]
+    assert len(wait_for_notes(stack, ticket)) == 1
+
+
+def test_a_bot_lookup_of_an_address_with_none_says_none_found_yet(stack: Stack) -> None:
+    address = declared(stack)
+    stack.litecoind.mine(1)
+    ticket = plain_ticket(stack)
+    response = bot_lookup(stack, ticket, {"address": address})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["deposits"] == [] and answer["coverage"]["complete"] is True
+    assert answer["player_message"].startswith("We have not found any deposit to that address yet.")
+    [note] = [n["comment"] for n in wait_for_notes(stack, ticket)]
+    assert "No deposit to this address was found in what was searched (below)." in note
+
+
+def test_a_bot_lookup_without_a_note_stores_nothing_and_asks_the_player(stack: Stack) -> None:
+    address = declared(stack)
+    [txid] = deposits(stack, address, ["0.2"])
+    ticket = plain_ticket(stack)
+    response = bot_lookup(stack, ticket, {"address": address, "post_note": False, "lang": "ru"}, key=LOOKER)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [d["tx_hash"] for d in answer["deposits"]] == [txid] and answer["ticket_note"] is None
+    assert answer["player_message"].startswith("Мы нашли 1 депозит на этот адрес.")
+    wait_until_settled(stack.config, stack.litecoind, stack.started, 30)
+    assert internal_notes(stack.desk, ticket) == []
+
+
+def test_deposit_check_down_is_503_and_the_lookup_queued(stack: Stack, switch: Switch) -> None:
+    address = declared(stack)
+    [txid] = deposits(stack, address, ["0.35"])
+    ticket = plain_ticket(stack)
+    switch.down.set()
+    try:
+        only = bot_lookup(stack, ticket, {"address": address, "post_note": False}, key=LOOKER)
+        assert only.status_code == 503 and only.json()["error"]["code"] == "unavailable"
+        assert "queued" not in only.json()["error"]["message"]  # nothing asked to be noted: nothing queued
+        response = bot_lookup(stack, ticket, {"address": address})
+        assert response.status_code == 503, response.text
+        error = response.json()["error"]
+        assert error["code"] == "unavailable" and "the lookup is queued and the note will follow" in error["message"]
+        wait_until(lambda: switch.refused >= 3, 20, "the worker did not ask again")
+        assert internal_notes(stack.desk, ticket) == []  # nothing said while nothing is known
+    finally:
+        switch.down.clear()
+    [note] = [n["comment"] for n in wait_for_notes(stack, ticket, timeout=30)]
+    assert f"Transaction: {txid}" in note and "No deposit" not in note
+    # The bot's retry, now that deposit_check answers: the same note, not a second one.
+    again = bot_lookup(stack, ticket, {"address": address})
+    assert again.status_code == 200 and again.json()["ticket_note"] == {"status": "already_posted"}
+    assert len(wait_for_notes(stack, ticket)) == 1
+
+
+def test_a_bad_address_is_a_422_naming_the_field(stack: Stack) -> None:
+    response = bot_lookup(stack, 48299999, {"address": "ltc1-not-an-address"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_address" and "address" in error["message"]
+    naive = bot_lookup(stack, 48299999, {"address": declared(stack), "since": "2026-12-01T08:00:00"})
+    assert naive.status_code == 422 and "since" in naive.json()["error"]["message"]
+    other_network = bot_lookup(stack, 48299999, {"address": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"})
+    assert other_network.status_code == 422, other_network.text  # no EVM chain here: deposit_check's own 422
+    assert other_network.json()["error"]["message"].startswith("address: deposit_check refused the lookup")
+
+
+def test_a_key_without_the_lookup_scope_is_403(stack: Stack) -> None:
+    address = declared(stack)
+    refused = bot_lookup(stack, 48299999, {"address": address}, key=CLAIMER)
+    assert refused.status_code == 403 and "'lookup'" in refused.json()["error"]["message"]
+    no_post = bot_lookup(stack, 48299999, {"address": address}, key=LOOKER)
+    assert no_post.status_code == 403 and "'post'" in no_post.json()["error"]["message"]
+    anonymous = httpx.post(f"{stack.url}/v1/tickets/48299999/lookups", json={"address": address}, timeout=30)
+    assert anonymous.status_code == 401
