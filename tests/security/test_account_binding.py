@@ -130,7 +130,7 @@ def test_a_player_claiming_another_accounts_deposit_never_finds_its_account_at_r
     assert again.json()["account"] == owners  # the cached answer, opened again
     lookup = httpx.get(f"{stack.deposit_check_url}/v1/addresses/litecoin/{address}", headers=ADMIN.headers, timeout=30)
     assert lookup.json()["account"] == owners
-    wait_until_settled(stack.config, node, stack.started, 20)
+    wait_until_settled(stack.config, node, stack.started)
 
     client = redis.Redis.from_url(f"redis://127.0.0.1:{stack.redis.port}/{DB}")
     try:

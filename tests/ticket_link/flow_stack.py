@@ -114,7 +114,7 @@ def flow_stack(
         desk.close()
 
 
-def wait_for_notes(stack: Stack, ticket_id: int, count: int = 1, timeout: float = 20.0) -> list[dict]:
+def wait_for_notes(stack: Stack, ticket_id: int, count: int = 1, timeout: float = 60.0) -> list[dict]:
     """The ticket's internal notes once there are `count` of them and nothing more is on its way (to see extras)."""
     wait_until(
         lambda: len(internal_notes(stack.desk, ticket_id)) >= count,

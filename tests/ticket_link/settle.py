@@ -71,7 +71,7 @@ def watcher_at_tip(client: redis.Redis, node: Litecoind, chain: str = "litecoin"
 
 
 def wait_until_settled(
-    config: AppConfig, node: Litecoind | None = None, since: float = 0.0, timeout: float = 20.0
+    config: AppConfig, node: Litecoind | None = None, since: float = 0.0, timeout: float = 60.0
 ) -> None:
     """Until nothing more is on its way: with `node`, its blocks' events too (a watcher is running),
     those written since `since` (a time.time() taken when the caller's stack started)."""
