@@ -17,10 +17,14 @@ from desk_common.auth import Caller, api_caller
 from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 
+ADMIN_SCOPE, ADMIN_PURPOSE = "admin", "declaring the casino's addresses"
+
 router = APIRouter(prefix="/v1/addresses", tags=["addresses"], route_class=StrictJsonRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    **auth_error_docs("The key's `scopes` do not list `admin` (a key without `scopes` does not have it)."),
+    **auth_error_docs(
+        "The key's `scopes` do not list `admin` (a key without `scopes` does not have it).", ADMIN_SCOPE, ADMIN_PURPOSE
+    ),
     422: error_doc(
         "An item is not valid (`invalid_entries`: each one named, nothing written), the chain is not "
         "configured (`unknown_chain`), or `[ownership] secret` is not set (`ownership_not_configured`).",
@@ -32,7 +36,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def admin_caller(caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
-    caller.require("admin", "declaring the casino's addresses")
+    caller.require(ADMIN_SCOPE, ADMIN_PURPOSE)
     return caller
 
 

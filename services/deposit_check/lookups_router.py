@@ -10,10 +10,12 @@ from desk_common.auth import Caller, api_caller
 from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 
+LOOKUP_SCOPE, LOOKUP_PURPOSE = "lookup", "looking deposits up by address"
+
 router = APIRouter(tags=["lookups"], route_class=StrictJsonRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    **auth_error_docs("The key's `scopes` lack `lookup`."),
+    **auth_error_docs("The key's `scopes` lack `lookup`.", LOOKUP_SCOPE, LOOKUP_PURPOSE),
     422: error_doc(
         "A field is missing or malformed (`invalid_request`: `since` needs a time zone), the address is not of a "
         "configured chain (`invalid_address`), or the chain or asset is not configured (`unknown_chain`, "
@@ -31,7 +33,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 async def lookup_caller(caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
-    caller.require("lookup", "looking deposits up by address")
+    caller.require(LOOKUP_SCOPE, LOOKUP_PURPOSE)
     return caller
 
 

@@ -45,8 +45,11 @@ def error_doc(description: str, code: str, example: str, headers: Mapping[str, A
     return doc
 
 
-def auth_error_docs(forbidden: str) -> dict[int | str, dict[str, Any]]:
-    """401, 403 and 429 for a route behind an API key; `forbidden` says which scope it needs."""
+def auth_error_docs(
+    forbidden: str, scope: str = "check", purpose: str = "checking a deposit"
+) -> dict[int | str, dict[str, Any]]:
+    """401, 403 and 429 for a route behind an API key; `forbidden` says which scope it needs, and the 403's
+    example is the gate's message for `scope` and `purpose` (as the route's `caller.require` names them)."""
     return {
         401: error_doc(
             "No API key, an unknown one, or (with no keys configured) a caller not on loopback.",
@@ -54,7 +57,7 @@ def auth_error_docs(forbidden: str) -> dict[int | str, dict[str, Any]]:
             "missing API key: send 'Authorization: Bearer <key>'",
             {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
         ),
-        403: error_doc(forbidden, "forbidden", "this API key lacks the scope 'check' (checking a deposit)"),
+        403: error_doc(forbidden, "forbidden", f"this API key lacks the scope {scope!r} ({purpose})"),
         429: error_doc(
             "The API key used up its rate limit (`rate_limit` in its config entry).",
             "rate_limited",

@@ -107,7 +107,9 @@ _LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
     **_CLAIM_ERRORS,
     403: auth_error_docs(
         'The key\'s `scopes` lack `lookup`, or `post` (needed unless `"post_note": false`). `lookup` is implied by '
-        "neither `check` nor `post`."
+        "neither `check` nor `post`.",
+        "lookup",
+        "looking up deposits by address",
     )[403],
     422: error_doc(
         "Bad input, the message naming the field: a missing or malformed field (`address`, `chain`: codes "
