@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 from saq import Queue
 
-from desk_common.redis_connect import connect
+from desk_common.redis_connect import connect, parse
 from ticket_link.caps import ClaimCaps
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig
@@ -44,7 +44,7 @@ def build_components(config: AppConfig) -> Components:
     client = _redis(config.redis_url)
     events = client if config.events_redis_url == config.redis_url else _redis(config.events_redis_url)
     privacy = Pseudonymizer(file.secret.get_secret_value())
-    links = Links(client, privacy)
+    links = Links(client, privacy, parse(config.redis_url))
     queue = open_queue(config.redis_url)  # a client of its own: saq closes it on disconnect
     checker = DepositCheckClient(file.deposit_check)
     helpdesks = {name: build_helpdesk(name, cfg) for name, cfg in file.helpdesks.items()}

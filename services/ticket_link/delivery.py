@@ -97,4 +97,5 @@ class Delivery:
             data["lookups"] = lookups
         payload = self.privacy.seal(data)
         job = await self.queue.enqueue("enrich", key=f"enrich:{key}", payload=payload, **self._retrying())
+        await self.links.replicated("enrich job")  # the webhook (or claim) is acknowledged after this
         return job is not None
