@@ -19,7 +19,7 @@ for the master on each new connection, so after a failover it finds the promoted
 
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 import redis as redis_sync
 import redis.asyncio as redis
@@ -36,6 +36,7 @@ RETRIES = 12
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 1.0
 SENTINEL_WAIT_MS = 500
+OWN_OPTIONS = ("wait_replicas", "wait_ms")  # query options this module reads (redis-py does not know them)
 
 Kind = Literal["single", "sentinel", "cluster"]
 
@@ -49,7 +50,7 @@ class RedisTarget:
     """What a REDIS_URL names."""
 
     kind: Kind
-    url: str  # as given (for "single": handed to redis-py as it is)
+    url: str  # as given (for "single": what redis-py is handed, without OWN_OPTIONS)
     hosts: tuple[tuple[str, int], ...] = ()  # sentinels, or the cluster's start-up nodes
     service: str = ""  # Sentinel: the master's name
     db: int = 0
@@ -68,6 +69,9 @@ def parse(url: str) -> RedisTarget:
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     waits = _waits(query, default=0)
     if scheme in ("redis", "rediss", "unix"):
+        if any(k in query for k in OWN_OPTIONS):  # ours out of what redis-py reads (it would hand them on)
+            rest = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in OWN_OPTIONS])
+            url = url.split("?", 1)[0] + (f"?{rest}" if rest else "")
         return RedisTarget("single", url, wait_replicas=waits[0], wait_ms=waits[1])
     if scheme not in ("redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster"):
         raise RedisUrlError(
@@ -156,7 +160,7 @@ def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redi
     target = parse(url)
     options = {**_retrying(retry_timeouts), **options}
     if target.kind == "single":
-        return redis.Redis.from_url(url, **options)
+        return redis.Redis.from_url(target.url, **options)
     auth: dict[str, Any] = {"username": target.username, "password": target.password}
     if target.kind == "cluster":
         nodes = [ClusterNode(host, port) for host, port in target.hosts]
@@ -188,7 +192,7 @@ def connect_sync(url: str, **options: Any) -> redis_sync.Redis:
         **options,
     }
     if target.kind == "single":
-        return redis_sync.Redis.from_url(url, **options)
+        return redis_sync.Redis.from_url(target.url, **options)
     auth: dict[str, Any] = {"username": target.username, "password": target.password}
     if target.kind == "cluster":
         options.pop("retry_on_error")

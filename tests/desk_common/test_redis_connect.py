@@ -12,7 +12,9 @@ def test_one_redis_is_read_by_redis_py_as_before() -> None:
     for url in ("redis://127.0.0.1:6379/2", "rediss://u:p@cache.example:6380/0", "unix:///run/redis.sock?db=1"):
         target = parse(url)
         assert (target.kind, target.url, target.wait_replicas) == ("single", url, 0)
-    assert parse("redis://h:1/0?wait_replicas=1&wait_ms=200").wait_replicas == 1
+    waiting = parse("redis://h:1/0?wait_replicas=1&wait_ms=200&health_check_interval=3")
+    assert (waiting.wait_replicas, waiting.wait_ms) == (1, 200)
+    assert waiting.url == "redis://h:1/0?health_check_interval=3"  # what redis-py is handed: its options only
 
 
 def test_a_sentinel_set_names_its_sentinels_service_database_and_passwords() -> None:
@@ -49,7 +51,7 @@ def test_a_bad_url_says_what_is_wrong(url: str, says: str) -> None:
 
 
 async def test_a_client_and_a_limits_storage_of_one_redis_talk_to_it(redis_server: RedisServer) -> None:
-    url = f"redis://127.0.0.1:{redis_server.port}/5"
+    url = f"redis://127.0.0.1:{redis_server.port}/5?wait_replicas=0"
     client = connect(url, socket_timeout=2.0)
     try:
         assert await client.set("redis-connect-test", 1, ex=5) is True
