@@ -92,6 +92,7 @@ SLOW_MODULES = {
     "tests/security/test_sign_in.py": "three ticket-link processes, 120-attempt bursts, ~13 s",
     "tests/deploy/test_dashboard_metrics.py": "the whole desk (django-helpdesk included) for one scrape, ~18 s",
     "tests/security/test_amplification.py": "1,000 webhooks through the whole stack and hashes given up on, ~60 s",
+    "tests/ticket_link/test_sentinel_failover.py": "a Sentinel set of its own, its master killed mid-flow, ~40 s",
 }
 SLOW_TESTS = {
     "tests/deposit_check/watch/test_leases.py::test_one_follower_holds_a_chain_and_a_successor_takes_over_from_the_shared_cursor": "~5 s",

@@ -256,3 +256,20 @@ def test_dockerfile_runs_the_console_script() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert '"deposit-check", "serve"' in text
     assert "deposit-check" in _scripts()
+
+
+def test_compose_sentinel_profile_runs_a_master_a_replica_and_three_sentinels() -> None:
+    """The `sentinel` profile: a master and a replica with AOF everysec, 3 sentinels watching the master under
+    the name the services' REDIS_URL gives; every service takes REDIS_URL from the environment."""
+    services = _compose()["services"]
+    profile = {name for name, service in services.items() if "sentinel" in service.get("profiles", [])}
+    assert profile == {"redis-master", "redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"}
+    for name in ("redis-master", "redis-replica"):
+        assert "everysec" in services[name]["command"] and "--appendonly" in services[name]["command"]
+    assert services["redis-replica"]["command"][-3:] == ["--replicaof", "redis-master", "6379"]
+    conf = (ROOT / "deploy" / "redis-sentinel" / "sentinel.conf").read_text()
+    assert "sentinel monitor desk redis-master 6379 2" in conf
+    for name in ("sentinel-1", "sentinel-2", "sentinel-3"):
+        assert "--sentinel" in services[name]["command"][-1]
+    ours = [s for s in services.values() if s.get("environment", {}).get("REDIS_URL")]
+    assert len(ours) == 5 and all(s["environment"]["REDIS_URL"].startswith("${REDIS_URL:-") for s in ours)

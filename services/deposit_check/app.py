@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as redis
 from fastapi import FastAPI
 
 from deposit_check.addresses_router import router as addresses_router
@@ -31,6 +30,7 @@ from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 from desk_common.middleware import BodyLimit
 from desk_common.openapi import document_components
 from desk_common.readiness import Probe, Readiness
+from desk_common.redis_connect import connect
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         app.state.gate = build_gate(config)  # first: a bad [[api.keys]] entry stops start-up before anything opens
         chains = {name: build_chain(name, chain_config) for name, chain_config in config.file.chains.items()}
         store = open_store(config.redis_url)
-        watch_redis = redis.Redis.from_url(config.redis_url, socket_timeout=2.0) if config.redis_url else None
+        watch_redis = connect(config.redis_url, socket_timeout=2.0) if config.redis_url else None
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
         app.state.ownership = ownership or build_ownership(config, watch_redis)
         app.state.service = CheckService(chains, store, config.file.cache, registry, app.state.ownership)

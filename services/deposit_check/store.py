@@ -12,6 +12,8 @@ from typing import Protocol
 import redis.asyncio as redis
 from redis.exceptions import NoScriptError
 
+from desk_common.redis_connect import connect
+
 
 class StoreUnavailable(Exception):
     """The store did not answer."""
@@ -63,7 +65,7 @@ class RedisStore:
         # 3.11 spawns a task per command to time its write (asyncio.wait_for): a tenth of a cached
         # check's cost. A call cut short leaves no half-read reply behind: redis-py drops that
         # connection.
-        self._redis = redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=timeout_seconds)
+        self._redis = connect(url, socket_timeout=None, socket_connect_timeout=timeout_seconds)
         self._timeout = timeout_seconds
         # EVALSHA sent as it is: redis-py's Script wrapper costs ~10 us of CPU a call, 5% of a cached check.
         self._get_or_fields_sha = hashlib.sha1(_GET_OR_FIELDS.encode()).hexdigest()

@@ -29,13 +29,14 @@ from fastapi import Request
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
 from starlette.requests import HTTPConnection
 
 from desk_common.config import ApiKey
 from desk_common.errors import DeskError
+from desk_common.redis_connect import connect, limits_storage
 
 log = logging.getLogger(__name__)
 
@@ -167,21 +168,19 @@ class Gate:
             batch = max(1, min(MAX_BATCH, limit.amount // BATCH_SHARE))
             self._callers[key.sha256] = Caller(key.name, granted, limit, key.sha256[:16], batch)
         self._loopback = Caller("loopback", every)
-        self._pool: redis.ConnectionPool | None = None
+        self._client: redis.Redis | None = None
         if redis_url is not None:
-            # Our own pool, so it can be closed; short timeouts, since a slow limiter must not stall the API.
-            self._pool = redis.ConnectionPool.from_url(
-                redis_url, socket_timeout=LIMITER_TIMEOUT_SECONDS, socket_connect_timeout=LIMITER_TIMEOUT_SECONDS
+            # Our own client, so it can be closed; short timeouts, since a slow limiter must not stall the API.
+            self._client = connect(
+                redis_url,
+                socket_timeout=LIMITER_TIMEOUT_SECONDS,
+                socket_connect_timeout=LIMITER_TIMEOUT_SECONDS,
+                retry_timeouts=False,
             )
-            storage = storage_from_string(
-                f"async+{redis_url}",
-                implementation="redispy",
-                key_prefix=prefix,  # the service's keys.RATE_LIMITS
-                wrap_exceptions=True,
-                connection_pool=self._pool,  # type: ignore[arg-type]  # typed narrowly; redis-py's bridge takes a pool
-            )
+            # prefix: the service's keys.RATE_LIMITS
+            storage = limits_storage(self._client, prefix, redis_url, wrap_exceptions=True)
         else:
-            storage = storage_from_string("async+memory://")
+            storage = MemoryStorage()
         self.storage_kind = "redis" if redis_url else "memory"
         self._limiter = MovingWindowRateLimiter(storage)
         self._clock = clock
@@ -272,8 +271,8 @@ class Gate:
         return caller
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def new_key(name: str) -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 from saq import Queue
 
+from desk_common.redis_connect import connect, parse
 from ticket_link.caps import ClaimCaps
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig
@@ -43,17 +44,17 @@ def build_components(config: AppConfig) -> Components:
     client = _redis(config.redis_url)
     events = client if config.events_redis_url == config.redis_url else _redis(config.events_redis_url)
     privacy = Pseudonymizer(file.secret.get_secret_value())
-    links = Links(client, privacy)
-    queue = open_queue(config.redis_url)
+    links = Links(client, privacy, parse(config.redis_url))
+    queue = open_queue(config.redis_url)  # a client of its own: saq closes it on disconnect
     checker = DepositCheckClient(file.deposit_check)
     helpdesks = {name: build_helpdesk(name, cfg) for name, cfg in file.helpdesks.items()}
     delivery = Delivery(queue, privacy, file.delivery, links)
     service = TicketService(
-        checker, links, delivery, file.notes, list(helpdesks), events, ClaimCaps(file.claims, client)
+        checker, links, delivery, file.notes, list(helpdesks), events, ClaimCaps(file.claims, client, config.redis_url)
     )
     return Components(config, events, client, privacy, links, queue, checker, helpdesks, service)
 
 
 def _redis(url: str) -> redis.Redis:
     # The socket timeout stays above the event readers' longest block (follow.py MAX_BLOCK_MS).
-    return redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=2.0)
+    return connect(url, socket_timeout=5.0, socket_connect_timeout=2.0)

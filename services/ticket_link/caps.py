@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter
-from limits.storage import storage_from_string
 
+from desk_common.redis_connect import limits_storage
 from ticket_link import keys
 from ticket_link.config import ClaimsConfig
 from ticket_link.errors import TicketLinkError
@@ -61,17 +61,13 @@ class _Cap:
 
 
 class ClaimCaps:
-    def __init__(self, config: ClaimsConfig, client: redis.Redis) -> None:
+    def __init__(self, config: ClaimsConfig, client: redis.Redis, redis_url: str = "redis://") -> None:
+        """`redis_url`: the URL `client` was made from (a Cluster's counters need a client of their own)."""
         self.config = config
         self.per_webhook = f"claims.per_webhook = {config.per_webhook}"
         self._ticket = _Cap("per_ticket", config.per_ticket, parse(config.per_ticket))
         self._helpdesk = _Cap("per_helpdesk", config.per_helpdesk, parse(config.per_helpdesk))
-        storage = storage_from_string(
-            "async+redis://",
-            implementation="redispy",
-            key_prefix=keys.CLAIM_LIMITS,
-            connection_pool=client.connection_pool,  # type: ignore[arg-type]  # typed narrowly; redis-py's bridge takes a pool
-        )
+        storage = limits_storage(client, keys.CLAIM_LIMITS, redis_url)
         self._limiter = FixedWindowRateLimiter(storage)
 
     async def admit(self, helpdesk: str, ticket_key: str, wanted: int) -> Admission:

@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 from saq import Queue
+from saq.queue.redis import RedisQueue
 
+from desk_common.redis_connect import connect
 from ticket_link import keys
 from ticket_link.config import DeliveryConfig
 from ticket_link.links import Links, TicketRef
@@ -21,7 +23,9 @@ JOB_TTL_SECONDS = 86_400
 
 
 def open_queue(redis_url: str) -> Queue:
-    return Queue.from_url(redis_url, name=keys.QUEUE)
+    # saq's own from_url reads only redis://; a client from our factory follows a Sentinel failover as well.
+    # No socket timeout: saq blocks on BLMOVE for a job as long as it likes.
+    return RedisQueue(connect(redis_url), name=keys.QUEUE)
 
 
 class Delivery:
@@ -93,4 +97,5 @@ class Delivery:
             data["lookups"] = lookups
         payload = self.privacy.seal(data)
         job = await self.queue.enqueue("enrich", key=f"enrich:{key}", payload=payload, **self._retrying())
+        await self.links.replicated("enrich job")  # the webhook (or claim) is acknowledged after this
         return job is not None

@@ -19,6 +19,8 @@ FAILED_NOTES = f"{PREFIX}:failed-notes"  # stream: notes refused for good (helpd
 # The web form's sign-in attempts (the `limits` package's moving windows, each with its window as TTL);
 # agents and addresses appear in them only as keyed hashes.
 WEB_SIGN_IN_LIMITS = f"{PREFIX}:web:sign-in"
+# A counter `durable` writes before its WAIT (desk_common/redis_connect.py): WAIT counts a connection's writes.
+DURABLE = f"{PREFIX}:durable"
 
 # Every other tl:v1 key has a TTL (tests/security/test_amplification.py scans for it). These do not, and why:
 NO_TTL = {
@@ -26,6 +28,7 @@ NO_TTL = {
     OUTBOX_PAYLOADS: "one key; the outbox's payloads, removed with their entry",
     OUTBOX_ACCEPTED: "one key; an entry per note in the outbox, removed with it",
     FAILED_NOTES: "one key; a stream capped at 10,000 entries (MAXLEN), for operators",
+    DURABLE: "one key; a counter, the replication barrier before WAIT",
 }
 # saq's queue of note and enrich jobs; saq names its own keys after it (`saq:ticket_link:...`).
 QUEUE = "ticket_link"

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
+from desk_common.redis_connect import RedisTarget, durable
 from desk_common.redis_text import text
-from ticket_link import keys
+from ticket_link import keys, metrics
 from ticket_link.privacy import Pseudonymizer
 
 POSTED_TTL_SECONDS = 400 * 86_400  # a note's "posted" marker outlives any retry or redelivery
@@ -54,9 +55,27 @@ def note_key(ticket_key: str, tx_hash: str, status: str) -> str:
 
 
 class Links:
-    def __init__(self, client: redis.Redis, privacy: Pseudonymizer) -> None:
+    def __init__(self, client: redis.Redis, privacy: Pseudonymizer, target: RedisTarget | None = None) -> None:
+        """`target`: what REDIS_URL names; with replicas to wait for (Sentinel), `replicated` waits for them."""
         self.redis = client
         self.privacy = privacy
+        self.target = target
+
+    async def replicated(self, what: str) -> None:
+        """Wait (WAIT, bounded) until what this process wrote so far reached a replica: a write whose loss at a
+        failover would lose or repeat a note (docs/operations.md). Not reached in time: said, and carried on."""
+        if self.target is None or self.target.wait_replicas <= 0:
+            return
+        reached = await durable(self.redis, self.target, keys.DURABLE)
+        if reached is not None and reached < self.target.wait_replicas:
+            metrics.UNREPLICATED.labels(what).inc()
+            log.warning(
+                "%s: reached %d of %d replica(s) within %d ms; a failover now could undo it",
+                what,
+                reached,
+                self.target.wait_replicas,
+                self.target.wait_ms,
+            )
 
     async def ping(self) -> None:
         await self.redis.ping()
@@ -155,6 +174,7 @@ class Links:
             pipe.zadd(keys.OUTBOX_ACCEPTED, {key: now}, nx=True)
             pipe.hset(keys.OUTBOX_PAYLOADS, key, sealed_payload)
             await pipe.execute()
+        await self.replicated("outbox add")  # a note accepted is on a replica before anyone is told so
 
     async def outbox_done(self, key: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -187,6 +207,7 @@ class Links:
 
     async def mark_posted(self, key: str) -> None:
         await self.redis.set(keys.posted(key), int(time.time()), ex=POSTED_TTL_SECONDS)
+        await self.replicated("posted marker")  # lost at a failover, the note would be posted again
 
     async def once(self, key: str, ttl: int) -> bool:
         """True the first time within `ttl` seconds for this note key (the others: it is queued already)."""

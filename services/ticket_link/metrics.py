@@ -49,3 +49,8 @@ SIGN_INS = Counter(
     ["outcome"],
 )
 PASSWORD_CHECKS = Counter("ticket_link_web_password_checks_total", "scrypt password checks run (web-form sign-in)")
+UNREPLICATED = Counter(
+    "ticket_link_unreplicated_writes_total",
+    "Writes WAIT did not see reach a replica in time (Sentinel), by what they were",
+    ["what"],
+)

@@ -31,7 +31,7 @@ EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
 class Stack:
     desk: DevDesk
     url: str  # ticket_link
-    redis: RedisServer
+    redis: RedisServer | None  # None: `redis_url` named another kind of Redis (a Sentinel set)
     config: AppConfig
     litecoind: Litecoind
     worker_log: Path
@@ -61,19 +61,23 @@ account_field = "ticket.custom_player_account"
 def flow_stack(
     dc_text: str,
     litecoind: Litecoind,
-    redis_server: RedisServer,
+    redis_server: RedisServer | None,
     work: Path,
     *,
     db: int = 0,
+    redis_url: str | None = None,
     api_key: str | None = None,
     deposit_check_via: Callable[[str], str] | None = None,
     ticket_link_extra: str = "",
 ) -> Iterator[Stack]:
     """deposit_check from `dc_text` (its watcher on), ticket_link (with `api_key` for deposit_check), its worker
-        and a DevDesk, all on Redis database `db`. `deposit_check_via` gives the URL ticket_link reaches deposit_check
-        at from its real URL (a proxy the test can take down); `ticket_link_extra` is appended to ticket_link's config
-    (its `[[api.keys]]`: without any, loopback callers have every scope)."""
-    redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
+    and a DevDesk, all on Redis database `db`. `deposit_check_via` gives the URL ticket_link reaches deposit_check
+    at from its real URL (a proxy the test can take down); `ticket_link_extra` is appended to ticket_link's config
+    (its `[[api.keys]]`: without any, loopback callers have every scope). `redis_url`: any REDIS_URL instead of
+    `redis_server`'s."""
+    if redis_url is None:
+        assert redis_server is not None
+        redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
     dc_config = DepositCheckConfig(
         file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_url, source="test"
     )

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import redis
-import redis.asyncio
 
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.keys import ChainKeys
+from desk_common.redis_connect import connect, connect_sync
 from desk_common.redis_text import text
 from ticket_link.config import AppConfig
 from ticket_link.events import GROUP
@@ -36,7 +36,7 @@ def outbox_size(config: AppConfig) -> int:
 
     async def size() -> int:
         assert config.redis_url is not None
-        client = redis.asyncio.Redis.from_url(config.redis_url)
+        client = connect(config.redis_url)
         try:
             return await Links(client, Pseudonymizer(config.file.secret.get_secret_value())).outbox_size()
         finally:
@@ -76,7 +76,7 @@ def wait_until_settled(
     """Until nothing more is on its way: with `node`, its blocks' events too (a watcher is running),
     those written since `since` (a time.time() taken when the caller's stack started)."""
     assert config.redis_url is not None
-    with redis.Redis.from_url(config.redis_url) as client:
+    with connect_sync(config.redis_url) as client:
         state: dict[str, object] = {}
 
         def settled() -> bool:

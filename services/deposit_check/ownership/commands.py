@@ -23,6 +23,7 @@ from deposit_check.ownership.index import Counts
 from deposit_check.verdict import account_of, address_owner
 from deposit_check.watch.lease import Lease
 from deposit_check.watch.runner import owner_id
+from desk_common.redis_connect import connect
 
 MAX_FILE_BYTES = 256 << 20  # ~5 million addresses; read whole: every line is checked before anything is written
 
@@ -66,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def _with_admin(config: AppConfig, act: Callable[[OwnershipAdmin, redis.Redis], Awaitable[int]]) -> int:
-    client = redis.Redis.from_url(config.redis_url or "", socket_timeout=10.0)
+    client = connect(config.redis_url or "", socket_timeout=10.0)
     try:
         return await act(OwnershipAdmin(build_ownership(config, client), dict(config.file.chains)), client)
     finally:

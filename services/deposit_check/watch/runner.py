@@ -12,13 +12,12 @@ import signal
 import socket
 import uuid
 
-import redis.asyncio as redis
-
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.ownership import Ownership
 from deposit_check.ownership.build import build_ownership
 from deposit_check.watch.follower import Follower
+from desk_common.redis_connect import connect
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ async def run_followers(config: AppConfig, stop: asyncio.Event, ownership: Owner
             f"the watcher reads whole blocks, which Electrum servers do not serve: set rpc_urls (a node) "
             f"on {', '.join(blockless)} besides electrum_urls"
         )
-    client = redis.Redis.from_url(config.redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
+    client = connect(config.redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
     chains = {name: build_chain(name, c) for name, c in config.file.chains.items()}
     owner = owner_id()
     index = ownership or build_ownership(config, client)

@@ -4,12 +4,12 @@ import hashlib
 import logging
 from pathlib import Path
 
-import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
+from desk_common.redis_connect import connect
 from ticket_link.config import WebConfig
 from ticket_link.web.auth import Agents
 from ticket_link.web.dependencies import WebContext
@@ -36,19 +36,22 @@ def install_web(app: FastAPI, config: WebConfig | None, redis_url: str | None) -
         return
     secret = config.session_secret.get_secret_value()
     keyed = Keyed(hashlib.sha256(b"ticket_link web keys\x00" + secret.encode()).digest())
-    pool = None
+    client = None
     if redis_url is not None:
         # Short timeouts: a sign-in or a page waits on this, and a Redis that does not answer is a 503.
-        pool = redis.ConnectionPool.from_url(
-            redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        client = connect(
+            redis_url,
+            retry_timeouts=False,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         )
-    limiter = SignInLimiter(config.sign_in, redis_url, pool, keyed)
+    limiter = SignInLimiter(config.sign_in, redis_url, client, keyed)
     app.state.web = WebContext(
         config,
         Agents(config.users, keyed, limiter, config.sign_in),
-        SessionVersions(pool, keyed, config.session_max_age_seconds),
+        SessionVersions(client, keyed, config.session_max_age_seconds),
         Jinja2Templates(directory=HERE / "templates"),
-        pool,
+        client,
     )
     app.include_router(router)
     app.mount("/web/static", StaticFiles(directory=HERE / "static"), name="web-static")

@@ -21,11 +21,11 @@ class WebContext:
     agents: Agents
     sessions: SessionVersions
     templates: Jinja2Templates
-    pool: redis.ConnectionPool | None  # the limiter's and the session versions' Redis
+    redis: redis.Redis | None  # the limiter's and the session versions' Redis
 
     async def aclose(self) -> None:
-        if self.pool is not None:
-            await self.pool.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def web_context(request: Request) -> WebContext:

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from limits.storage import storage_from_string
 from redis.exceptions import RedisError
 
+from desk_common.redis_connect import limits_storage
 from ticket_link import keys
 from ticket_link.config import SignInConfig
 
@@ -74,7 +75,7 @@ class SignInLimiter:
         self,
         config: SignInConfig,
         redis_url: str | None,
-        pool: redis.ConnectionPool | None,  # of `redis_url`, shared with the session versions
+        client: redis.Redis | None,  # of `redis_url`, shared with the session versions
         keyed: Keyed,
         clock: Callable[[], float] = time.time,  # the known-sources memory of the in-process backend
     ) -> None:
@@ -86,19 +87,13 @@ class SignInLimiter:
         self._known_seconds = config.known_source_days * 86400
         self._keyed = keyed
         self._clock = clock
-        self._redis = redis.Redis(connection_pool=pool) if pool is not None else None
+        self._redis = client
         self._known: dict[str, float] = {}  # without Redis: pair key -> known until
-        if redis_url is not None and pool is not None:
-            storage = storage_from_string(
-                f"async+{redis_url}",
-                implementation="redispy",
-                key_prefix=keys.WEB_SIGN_IN_LIMITS,
-                wrap_exceptions=True,
-                connection_pool=pool,  # type: ignore[arg-type]  # typed narrowly; redis-py's bridge takes a pool
-            )
+        if redis_url is not None and client is not None:
+            storage = limits_storage(client, keys.WEB_SIGN_IN_LIMITS, redis_url, wrap_exceptions=True)
         else:
-            storage = storage_from_string("async+memory://")
-        self.storage_kind = "redis" if pool is not None else "memory"
+            storage = MemoryStorage()
+        self.storage_kind = "redis" if client is not None else "memory"
         self._limiter = MovingWindowRateLimiter(storage)
 
     async def admit(self, name: str, source: str) -> None:

@@ -20,8 +20,8 @@ from ticket_link.web.limiter import Keyed
 
 
 class SessionVersions:
-    def __init__(self, pool: redis.ConnectionPool | None, keyed: Keyed, ttl_seconds: int) -> None:
-        self._redis = redis.Redis(connection_pool=pool) if pool is not None else None
+    def __init__(self, client: redis.Redis | None, keyed: Keyed, ttl_seconds: int) -> None:
+        self._redis = client
         self._keyed = keyed
         self._ttl = ttl_seconds
         self._memory: dict[str, str] = {}  # without Redis: agent key -> version
