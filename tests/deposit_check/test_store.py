@@ -110,12 +110,12 @@ def test_an_answer_is_cached_with_its_metric_labels() -> None:
 
 
 def test_check_key_separates_requests() -> None:
-    a = check_key("litecoin", "ab", "addr", None, None)
-    assert a.startswith("dc:v1:answer:")
-    assert a != check_key(None, "ab", "addr", None, None)
-    assert a != check_key("litecoin", "ab", "addr", "LTC", None)
-    assert a != check_key("litecoin", "ab", "addr", None, "1")
-    assert a == check_key("litecoin", "ab", "addr", None, None)
+    a = check_key("litecoin", "litecoin", "ab", "addr", None, None)
+    assert a.startswith("dc:v1:{litecoin}:answer:")  # in the chain's slot, with its ownership version
+    assert a != check_key("litecoin", None, "ab", "addr", None, None)
+    assert a != check_key("litecoin", "litecoin", "ab", "addr", "LTC", None)
+    assert a != check_key("litecoin", "litecoin", "ab", "addr", None, "1")
+    assert a == check_key("litecoin", "litecoin", "ab", "addr", None, None)
 
 
 async def test_hash_fields_are_read_with_the_keys_only_on_a_miss(store) -> None:
