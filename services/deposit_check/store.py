@@ -77,19 +77,16 @@ class RedisStore:
                 if _one_tag(keys):
                     values: list[bytes | None] = await self._redis.mget(keys)  # type: ignore[assignment]  # no decode_responses: bytes
                     return values
-                # Keys of several chains (a check of an address several chains accept): one MGET per chain, in
-                # one pipeline (one round trip on one Redis; a Redis Cluster client sends each to its slot's node).
+                # Keys of several chains (a check of an address several chains accept): one MGET per chain, sent
+                # together (a Redis Cluster client sends each to its slot's node; its pipelines refuse MGET).
                 by_tag: dict[str, list[int]] = {}
                 for i, key in enumerate(keys):
                     by_tag.setdefault(_tag(key), []).append(i)
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for places in by_tag.values():
-                        pipe.mget([keys[i] for i in places])
-                    replies = await pipe.execute()
+                replies = await asyncio.gather(*(self._redis.mget([keys[i] for i in at]) for at in by_tag.values()))
                 found: list[bytes | None] = [None] * len(keys)
                 for places, reply in zip(by_tag.values(), replies, strict=True):
                     for i, value in zip(places, reply, strict=True):
-                        found[i] = value
+                        found[i] = value  # type: ignore[assignment]  # no decode_responses: bytes
                 return found
         except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
             raise StoreUnavailable(_reason(exc)) from exc

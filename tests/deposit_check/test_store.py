@@ -139,7 +139,7 @@ async def test_hash_fields_are_read_with_the_keys_only_on_a_miss(store) -> None:
 
 async def test_keys_of_several_chains_are_read_one_slot_a_command(store) -> None:
     """A check of an address several chains accept reads their keys: one MGET per hash tag (one Redis Cluster
-    slot each), in one pipeline, values in the order asked; no ownership entry is read with them."""
+    slot each), sent together, values in the order asked; no ownership entry is read with them."""
     a, b = uuid.uuid4(), uuid.uuid4()
     names = [f"test:{{{a}}}:answer", f"test:{{{b}}}:version", f"test:{{{a}}}:mark", f"test:{{{b}}}:mark"]
     await store.set(names[1], b"2", ttl_seconds=60)
