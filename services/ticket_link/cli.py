@@ -66,9 +66,6 @@ def _tag_keys(_: argparse.Namespace) -> int:
     from ticket_link.upgrade import tag_keys
 
     config = load_config()
-    if not config.redis_url:
-        print("REDIS_URL is not set: nothing to upgrade", file=sys.stderr)
-        return 2
 
     async def run() -> tuple[int, int]:
         client = redis.Redis.from_url(config.redis_url)

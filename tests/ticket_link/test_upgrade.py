@@ -1,6 +1,7 @@
 """`ticket-link tag-keys`: the keys written before 2026-11-30 without hash tags, renamed with value and TTL."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -8,6 +9,7 @@ import redis.asyncio as aredis
 
 from tests.conftest import RedisServer, running_redis
 from ticket_link import keys
+from ticket_link.cli import main
 from ticket_link.upgrade import tag_keys
 
 TX = "ab" * 32
@@ -46,4 +48,22 @@ async def test_untagged_keys_are_renamed_to_their_tagged_names_with_value_and_tt
         assert not sync.exists(name) and sync.hgetall(new) in ({b"f": name.encode()}, {b"k": name.encode()})
         assert 990 < sync.ttl(new) <= 1000
     assert sync.exists(f"tl:v1:posted:{TX}") and sync.hget(keys.OUTBOX_ACCEPTED, "k") == b"new"
+    sync.close()
+
+
+def test_the_cli_step_renames_and_says_how_many(
+    server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "ticket-link.toml"
+    config.write_text(f'secret = "{"x" * 40}"\n[deposit_check]\nurl = "http://127.0.0.1:1"\n')
+    monkeypatch.setenv("TICKET_LINK_CONFIG", str(config))
+    monkeypatch.setenv("REDIS_URL", server.url)
+    sync = redis.Redis.from_url(server.url)
+    sync.hset(f"tl:v1:claim:{TX}", "ticket", "t")
+    assert main(["tag-keys"]) == 0
+    assert "renamed 1 keys" in capsys.readouterr().out
+    assert sync.hget(keys.claim(TX), "ticket") == b"t"
+    sync.hset(f"tl:v1:claim:{TX}", "ticket", "again")  # a tagged one is there: left, and the step says so
+    assert main(["tag-keys"]) == 1
+    assert "1 left" in capsys.readouterr().out
     sync.close()
