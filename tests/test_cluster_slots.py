@@ -21,6 +21,7 @@ from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.redis_commands import Sent, cross_slot, groups, keys_by_slot, recorded
 from tests.stacks import Key, litecoin_toml
+from tests.ticket_link.web.conftest import DepositCheck, make_app, sign_in
 from tests.ticket_link.flow_stack import confirmed_deposit, flow_stack, wait_for_notes
 from tests.ticket_link.settle import wait_until
 
@@ -129,3 +130,16 @@ def test_the_keys_spread_over_slots_by_chain_tx_and_ticket(flow: list[Sent]) -> 
     answers = {key_slot(k) for k in slots if b":answer:" in k}
     assert answers and answers <= chain  # a chain's cached answers: in its slot, read with its versions
     assert len(set(slots.values())) >= 8
+
+
+async def test_the_web_forms_sign_in_touches_one_slot_a_command(redis_server: RedisServer) -> None:
+    """The web form's sign-in (limiter windows, known sources, session versions), refused then accepted."""
+    url = f"redis://127.0.0.1:{redis_server.port}/{DB + 1}"
+    with recorded(url, db=DB + 1) as sent:
+        transport = httpx.ASGITransport(app=make_app(DepositCheck(), url))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await sign_in(client, password="wrong")).status_code != 303
+            assert (await sign_in(client)).status_code == 303
+    touched = keys_by_slot(sent)
+    assert any(k.startswith(b"tl:v1:web:") for k in touched), sorted(touched)
+    assert not cross_slot(sent), [g.show() for g in cross_slot(sent)]
