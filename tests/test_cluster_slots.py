@@ -21,9 +21,9 @@ from deposit_check.devnet.litecoind import Litecoind
 from tests.conftest import RedisServer
 from tests.redis_commands import Sent, cross_slot, groups, keys_by_slot, recorded
 from tests.stacks import Key, litecoin_toml
-from tests.ticket_link.web.conftest import DepositCheck, make_app, sign_in
 from tests.ticket_link.flow_stack import confirmed_deposit, flow_stack, wait_for_notes
 from tests.ticket_link.settle import wait_until
+from tests.ticket_link.web.conftest import DepositCheck, make_app, sign_in
 
 pytestmark = pytest.mark.slow
 
