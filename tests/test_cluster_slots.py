@@ -2,7 +2,7 @@
 
 The flow: an ownership import, a ticket's webhook (check, claim, note through the worker into django-helpdesk),
 a second ticket claiming the same tx, a bot's claim of a pending tx that the watcher follows to its confirmations
-(a note per change), a lookup. Every multi-key command, every MULTI..EXEC block (with what it WATCHed) and every
+(a note per change), a lookup; and the web form's sign-in. Every multi-key command, every MULTI..EXEC block (with what it WATCHed) and every
 script (its keys and the commands it ran) must touch one hash slot; and the keys spread over slots by chain, by
 tx and by ticket, not all under one tag.
 """
