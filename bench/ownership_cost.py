@@ -109,7 +109,7 @@ async def forget_answers(redis_url: str) -> None:
     """Delete every cached answer (both apps'): the next round's checks are cold."""
     client = aredis.Redis.from_url(redis_url)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{PREFIX}:answer:*", count=1000)]
+        keys = [k async for k in client.scan_iter(match=f"{PREFIX}:*:answer:*", count=1000)]
         if keys:
             await client.delete(*keys)
     finally:

@@ -1,7 +1,10 @@
 """Every Redis key deposit_check uses, in one place.
 
-A chain's watch state and event stream share one hash tag (`{chain}`), so they stay in one slot
-on Redis Cluster and a block's changes can be written in one transaction.
+A chain's keys share one hash tag (`{chain}`): its watch state and event stream (a block's changes are
+written in one transaction), its ownership index and version, its reorg marks and the cached answers of
+checks that ask it first (read in one command with the version, marks and the address's entry). On Redis
+Cluster that is one slot per chain; the rule (every multi-key command, transaction and script in one slot)
+is held by tests/test_cluster_slots.py over the whole flow.
 """
 
 import hashlib
@@ -9,13 +12,15 @@ import hashlib
 PREFIX = "dc:v1"
 
 
-def check(chain: str | None, tx_hash: str, address: str, asset: str | None, expected: str | None) -> str:
-    """Cache key of one check request (the request is normalized before it gets here).
+def check(tag: str, chain: str | None, tx_hash: str, address: str, asset: str | None, expected: str | None) -> str:
+    """Cache key of one check request (the request is normalized before it gets here), under the hash tag of
+    `tag`, the chain it asks first: read in one command with that chain's ownership version, reorg mark and
+    the address's ownership entry, so one slot on Redis Cluster (the answers spread over slots by chain).
 
     The value is the answer with its metric labels on a first line (`service.Answer`); answers
-    cached as bare JSON by earlier versions were under `check:` and are not read."""
+    cached by earlier versions were under `answer:` (no tag) or `check:` and are not read."""
     raw = "\x1f".join((chain or "*", tx_hash, address, asset or "", expected or ""))
-    return f"{PREFIX}:answer:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+    return f"{PREFIX}:{{{tag}}}:answer:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
 
 
 def check_under_ownership(check_key: str, versions: tuple[int, ...]) -> str:

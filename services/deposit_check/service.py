@@ -206,7 +206,9 @@ class CheckService:
         expected = Decimal(req.expected_amount) if req.expected_amount is not None else None
         asset_symbol = req.asset.upper() if req.asset else None
         first = targets[0]
-        cache_key = keys.check(req.chain, first.tx_hash, first.address, asset_symbol, req.expected_amount)
+        cache_key = keys.check(
+            first.chain.name, req.chain, first.tx_hash, first.address, asset_symbol, req.expected_amount
+        )
         marks = tuple(ChainKeys(t.chain.name).reorged(t.tx_hash) for t in targets)
         entry = self.ownership.entry_read(first.chain.name, first.address) if len(targets) == 1 else None
         return Plan(targets, req.chain, asset_symbol, expected, cache_key, marks, entry)

@@ -76,16 +76,28 @@ class RedisStore:
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         try:
             async with asyncio.timeout(self._timeout):
-                values: list[bytes | None] = await self._redis.mget(keys)  # type: ignore[assignment]  # no decode_responses: bytes
-                return values
+                if _one_tag(keys):
+                    values: list[bytes | None] = await self._redis.mget(keys)  # type: ignore[assignment]  # no decode_responses: bytes
+                    return values
+                # Keys of several chains (a check of an address several chains accept): one MGET per chain, sent
+                # together (a Redis Cluster client sends each to its slot's node; its pipelines refuse MGET).
+                by_tag: dict[str, list[int]] = {}
+                for i, key in enumerate(keys):
+                    by_tag.setdefault(_tag(key), []).append(i)
+                replies = await asyncio.gather(*(self._redis.mget([keys[i] for i in at]) for at in by_tag.values()))
+                found: list[bytes | None] = [None] * len(keys)
+                for places, reply in zip(by_tag.values(), replies, strict=True):
+                    for i, value in zip(places, reply, strict=True):
+                        found[i] = value  # type: ignore[assignment]  # no decode_responses: bytes
+                return found
         except (redis.RedisError, OSError) as exc:  # TimeoutError is an OSError
             raise StoreUnavailable(_reason(exc)) from exc
 
     async def get_many_or_fields(
         self, keys: list[str], fields: tuple[tuple[str, bytes], ...]
     ) -> tuple[list[bytes | None], list[bytes | None] | None]:
-        if not fields:
-            return await self.get_many(keys), None
+        if not fields or not _one_tag([*keys, *(key for key, _ in fields)]):
+            return await self.get_many(keys), None  # several chains' keys: no entry read with them (the index is asked)
         words = [*keys, *(key for key, _ in fields), *(field for _, field in fields)]
         try:
             async with asyncio.timeout(self._timeout):
@@ -121,6 +133,19 @@ class RedisStore:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _tag(key: str) -> str:
+    """The part of a key Redis Cluster hashes: its first `{...}` when not empty, else the whole key."""
+    start = key.find("{")
+    end = key.find("}", start + 1) if start >= 0 else -1
+    return key[start + 1 : end] if end > start + 1 else key
+
+
+def _one_tag(keys: list[str]) -> bool:
+    """Whether the keys are in one slot of a Redis Cluster by their tag (ours share a chain's tag, `keys.py`)."""
+    first = _tag(keys[0])
+    return all(_tag(key) == first for key in keys[1:])
 
 
 def _reason(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""`ticket-link`: serve the API, run the note worker, make API keys, hash web-form passwords."""
+"""`ticket-link`: serve the API, run the note worker, make API keys, hash web-form passwords, upgrade steps."""
 
 import argparse
 import asyncio
@@ -60,6 +60,25 @@ def _hash_password(_: argparse.Namespace) -> int:
     return 0
 
 
+def _tag_keys(_: argparse.Namespace) -> int:
+    import redis.asyncio as redis
+
+    from ticket_link.upgrade import tag_keys
+
+    config = load_config()
+
+    async def run() -> tuple[int, int]:
+        client = redis.Redis.from_url(config.redis_url)
+        try:
+            return await tag_keys(client)
+        finally:
+            await client.aclose()
+
+    renamed, left = asyncio.run(run())
+    print(f"renamed {renamed} keys to their hash-tagged names; {left} left (a tagged key of that name exists)")
+    return 0 if left == 0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticket-link", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     hashed = sub.add_parser("hash-password", help="hash a web-form agent's password (read from the terminal or stdin)")
     hashed.set_defaults(func=_hash_password)
+
+    tag = sub.add_parser(
+        "tag-keys", help="upgrade step of 2026-11-30: rename the keys written without hash tags (services stopped)"
+    )
+    tag.set_defaults(func=_tag_keys)
 
     return parser
 

@@ -69,7 +69,7 @@ class Delivery:
         return await self._enqueue_note(key, payload)
 
     async def _enqueue_note(self, key: str, payload: str) -> bool:
-        job = await self.queue.enqueue("deliver_note", key=f"note:{key}", payload=payload, **self._retrying())
+        job = await self.queue.enqueue("deliver_note", key=keys.job("note", key), payload=payload, **self._retrying())
         return job is not None
 
     async def requeue_stale(self, older_than_seconds: float) -> int:
@@ -96,6 +96,6 @@ class Delivery:
         if lookups:
             data["lookups"] = lookups
         payload = self.privacy.seal(data)
-        job = await self.queue.enqueue("enrich", key=f"enrich:{key}", payload=payload, **self._retrying())
+        job = await self.queue.enqueue("enrich", key=keys.job("enrich", key), payload=payload, **self._retrying())
         await self.links.replicated("enrich job")  # the webhook (or claim) is acknowledged after this
         return job is not None

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 GROUP = "ticket_link"
 CLAIM_IDLE_MS = 60_000
 BATCH = 100
+# With several chains' streams, how long to wait before reading them again when none had anything new.
+SEVERAL_STREAMS_POLL_MS = 100
 
 
 class EventConsumer:
@@ -57,12 +59,25 @@ class EventConsumer:
         for stream in streams:
             claim: list[Any] = await self.redis.xautoclaim(stream, GROUP, self.name, CLAIM_IDLE_MS, "0-0", count=BATCH)
             handled += await self._handle(stream, claim[1])
-        replies = await self.redis.xreadgroup(
-            GROUP, self.name, {s: ">" for s in streams}, count=BATCH, block=self.block_ms
-        )
-        for name, entries in cast(list[tuple[bytes, list[Any]]], replies or []):
+        replies = await self._read_new(streams)
+        for name, entries in replies:
             handled += await self._handle(text(name), entries)
         return handled
+
+    async def _read_new(self, streams: list[str]) -> list[tuple[bytes, list[Any]]]:
+        """New entries of the streams: one blocking read when there is one stream (a chain); with several, one
+        read per stream (streams of several chains are in several Redis Cluster slots: one XREADGROUP over them
+        is refused there), sent in one pipeline and none blocking, then a short wait when none had anything."""
+        if len(streams) == 1:
+            one = await self.redis.xreadgroup(GROUP, self.name, {streams[0]: ">"}, count=BATCH, block=self.block_ms)
+            return cast(list[tuple[bytes, list[Any]]], one or [])
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream in streams:
+                pipe.xreadgroup(GROUP, self.name, {stream: ">"}, count=BATCH)
+            replies = [reply for each in await pipe.execute() for reply in (each or [])]
+        if not replies:
+            await asyncio.sleep(min(self.block_ms, SEVERAL_STREAMS_POLL_MS) / 1000)
+        return cast(list[tuple[bytes, list[Any]]], replies)
 
     async def _ensure_groups(self, streams: list[str]) -> None:
         for stream in streams:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 MAX_FOLLOW_SECONDS = 30 * 60  # an open tab does not hold a connection for ever; the agent checks again
 # Below the Redis client's socket timeout (5 s in bootstrap), so a quiet stream is not an error.
 MAX_BLOCK_MS = 4_000
+SEVERAL_STREAMS_POLL_MS = 100  # several chains' streams: how long to wait between reads when none had news
 
 Ask = Callable[[bool], Awaitable[dict[str, Any]]]  # ask(fresh) -> the verdict; fresh bypasses the cache
 
@@ -95,8 +96,7 @@ async def _read(client: redis.Redis, cursors: dict[str, str], tx_hash: str, wait
         return False
     block = max(1, min(int(wait * 1000), MAX_BLOCK_MS))  # BLOCK 0 would wait for ever
     try:
-        ids: dict[Any, Any] = dict(cursors)
-        replies: Any = await client.xread(ids, count=100, block=block)
+        replies: Any = await _xread(client, cursors, block)
     except (redis.RedisError, OSError) as exc:
         log.warning("follow: reading events failed, polling deposit_check only: %s", exc)
         cursors.clear()
@@ -107,6 +107,22 @@ async def _read(client: redis.Redis, cursors: dict[str, str], tx_hash: str, wait
             cursors[text(stream)] = text(entry_id)
             heard = heard or text(fields.get(b"tx_hash", b"")) == tx_hash
     return heard
+
+
+async def _xread(client: redis.Redis, cursors: dict[str, str], block: int) -> Any:
+    """New entries after the cursors: one blocking XREAD for one stream; for several chains' streams (several
+    Redis Cluster slots, which one XREAD may not span) one read per stream in a pipeline, then a short wait
+    when none had anything."""
+    if len(cursors) == 1:
+        ids: dict[Any, Any] = dict(cursors)
+        return await client.xread(ids, count=100, block=block)
+    async with client.pipeline(transaction=False) as pipe:
+        for stream, cursor in cursors.items():
+            pipe.xread({stream: cursor}, count=100)
+        replies = [reply for each in await pipe.execute() for reply in (each or [])]
+    if not replies:
+        await asyncio.sleep(min(block, SEVERAL_STREAMS_POLL_MS) / 1000)
+    return replies
 
 
 def _shape(verdict: dict[str, Any]) -> str:

@@ -99,11 +99,15 @@ class Links:
             pipe.hmget(claim_key, ["ticket", "ref"])
             pipe.hset(keys.deposit_tickets(tx_hash), mine, sealed)
             pipe.hsetnx(keys.deposit_linked_ms(tx_hash), mine, int(time.time() * 1000))
-            pipe.sadd(keys.ticket_deposits(mine), tx_hash)
             if account is not None:
                 pipe.hset(keys.deposit_accounts(tx_hash), mine, account)
-            _keep(pipe, [*_deposit_keys(tx_hash), keys.ticket_deposits(mine)], ttl)
+            _keep(pipe, _deposit_keys(tx_hash), ttl)
             results = await pipe.execute()
+        # The ticket's list is in the ticket's slot, not the deposit's: a command of its own after the claim.
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.ticket_deposits(mine), tx_hash)
+            _keep(pipe, [keys.ticket_deposits(mine)], ttl)
+            await pipe.execute()
         owner, owner_ref = results[3]
         if text(owner) == mine:
             return None

@@ -11,6 +11,7 @@ from deposit_check.keys import check as check_key
 from deposit_check.service import Answer
 from deposit_check.store import MemoryStore, RedisStore, StoreUnavailable
 from tests.conftest import RedisServer, running_redis
+from tests.helpers import commands_sent
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -110,16 +111,17 @@ def test_an_answer_is_cached_with_its_metric_labels() -> None:
 
 
 def test_check_key_separates_requests() -> None:
-    a = check_key("litecoin", "ab", "addr", None, None)
-    assert a.startswith("dc:v1:answer:")
-    assert a != check_key(None, "ab", "addr", None, None)
-    assert a != check_key("litecoin", "ab", "addr", "LTC", None)
-    assert a != check_key("litecoin", "ab", "addr", None, "1")
-    assert a == check_key("litecoin", "ab", "addr", None, None)
+    a = check_key("litecoin", "litecoin", "ab", "addr", None, None)
+    assert a.startswith("dc:v1:{litecoin}:answer:")  # in the chain's slot, with its ownership version
+    assert a != check_key("litecoin", None, "ab", "addr", None, None)
+    assert a != check_key("litecoin", "litecoin", "ab", "addr", "LTC", None)
+    assert a != check_key("litecoin", "litecoin", "ab", "addr", None, "1")
+    assert a == check_key("litecoin", "litecoin", "ab", "addr", None, None)
 
 
 async def test_hash_fields_are_read_with_the_keys_only_on_a_miss(store) -> None:
-    answer, version, bucket = (f"test:{uuid.uuid4()}:{name}" for name in ("answer", "version", "bucket"))
+    tag = uuid.uuid4()
+    answer, version, bucket = (f"test:{{{tag}}}:{name}" for name in ("answer", "version", "bucket"))  # one slot
     fields = ((bucket, b"\x00field"), (bucket, b"absent"))
     await store.set(version, b"3", ttl_seconds=60)
     if isinstance(store, RedisStore):
@@ -133,3 +135,21 @@ async def test_hash_fields_are_read_with_the_keys_only_on_a_miss(store) -> None:
     assert await store.get_many_or_fields([answer], ()) == ([b"cached"], None)
     if isinstance(store, RedisStore):
         await store._redis.delete(bucket)  # the machine's Redis: leave nothing behind
+
+
+async def test_keys_of_several_chains_are_read_one_slot_a_command(store) -> None:
+    """A check of an address several chains accept reads their keys: one MGET per hash tag (one Redis Cluster
+    slot each), sent together, values in the order asked; no ownership entry is read with them."""
+    a, b = uuid.uuid4(), uuid.uuid4()
+    names = [f"test:{{{a}}}:answer", f"test:{{{b}}}:version", f"test:{{{a}}}:mark", f"test:{{{b}}}:mark"]
+    await store.set(names[1], b"2", ttl_seconds=60)
+    await store.set(names[2], b"m", ttl_seconds=60)
+    fields = ((f"test:{{{a}}}:bucket", b"f"),)
+    if isinstance(store, RedisStore):
+        async with commands_sent(store._redis) as sent:
+            values, read = await store.get_many_or_fields(names, fields)
+        mgets = [c for c in sent if c.upper().startswith("MGET")]
+        assert len(mgets) == 2 and all((str(a) in c) != (str(b) in c) for c in mgets), sent
+    else:
+        values, read = await store.get_many_or_fields(names, fields)
+    assert values == [None, b"2", b"m", None] and read is None

@@ -1,0 +1,119 @@
+"""A real Redis Cluster on loopback: three masters (`redis-server --cluster-enabled yes`) on free ports, joined by
+`redis-cli --cluster create`, keeping nothing on disk; gone with its files on close()."""
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.processes import wait_for_port
+
+
+def _free_pair() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as bus:
+            try:
+                bus.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+class RedisCluster:
+    """`masters` redis-server processes in cluster mode, every slot assigned, `cluster_state:ok` on each."""
+
+    def __init__(self, masters: int = 3) -> None:
+        self.masters = masters
+        self.dir = Path(tempfile.mkdtemp(prefix="redis-cluster-"))
+        self.ports: list[int] = []
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        """One node's URL: a cluster client finds the others from it."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def start(self, timeout: float = 30) -> "RedisCluster":
+        binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+        if binary is None or cli is None:
+            raise RuntimeError("redis-server / redis-cli not found: run scripts/setup.sh --test")
+        for i in range(self.masters):
+            port = _free_pair()
+            node_dir = self.dir / str(i)
+            node_dir.mkdir()
+            proc = subprocess.Popen(
+                [
+                    binary,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    str(node_dir / "nodes.conf"),
+                    "--cluster-node-timeout",
+                    "2000",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(node_dir),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.ports.append(port)
+            self.procs.append(proc)
+            wait_for_port(port, timeout, proc)
+        nodes = [f"127.0.0.1:{p}" for p in self.ports]
+        subprocess.run(
+            [cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+        )
+        deadline = time.monotonic() + timeout
+        while not all(self._ok(cli, p) for p in self.ports):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the cluster did not reach cluster_state:ok")
+            time.sleep(0.2)
+        return self
+
+    @staticmethod
+    def _ok(cli: str, port: int) -> bool:
+        info = subprocess.run([cli, "-p", str(port), "cluster", "info"], capture_output=True, text=True, timeout=10)
+        return "cluster_state:ok" in info.stdout
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def running_cluster(masters: int = 3) -> Iterator[RedisCluster]:
+    """A cluster of its own for as long as the fixture built on this lasts."""
+    cluster = RedisCluster(masters).start()
+    try:
+        yield cluster
+    finally:
+        cluster.close()

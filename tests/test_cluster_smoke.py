@@ -1,0 +1,116 @@
+"""The multi-key operations of the flow on a real 3-master Redis Cluster (harness/redis_cluster.py), through a
+redis-py RedisCluster client built here: the cached check's one read, a check of several chains' keys, a claim's
+MULTI, the outbox, the event consumer's reads of several chains' streams and saq's queue scripts. Each would be
+refused as CROSSSLOT (or routed to the wrong node) if its keys spanned slots; the first test shows the cluster
+does refuse that."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio as aredis
+from redis.asyncio.cluster import RedisCluster as ClusterClient
+from redis.crc import key_slot
+from redis.exceptions import RedisClusterException
+from saq.queue.redis import RedisQueue
+
+from deposit_check.keys import ChainKeys
+from deposit_check.keys import check as check_key
+from deposit_check.store import RedisStore
+from harness.redis_cluster import RedisCluster, running_cluster
+from ticket_link import keys
+from ticket_link.links import Links, TicketRef
+from ticket_link.privacy import Pseudonymizer
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[RedisCluster]:
+    yield from running_cluster(3)
+
+
+@pytest.fixture
+async def client(cluster: RedisCluster) -> AsyncIterator[ClusterClient]:
+    c = ClusterClient.from_url(cluster.url)
+    await c.initialize()
+    yield c
+    await c.aclose()
+
+
+async def test_the_cluster_refuses_keys_of_two_slots(cluster: RedisCluster, client: ClusterClient) -> None:
+    a, b = "dc:v1:{litecoin}:own:version", "dc:v1:{ethereum}:own:version"
+    assert key_slot(a.encode()) != key_slot(b.encode())
+    with pytest.raises(RedisClusterException, match="same key slot"):  # redis-py refuses before sending
+        await client.mget([a, b])
+    node = aredis.Redis.from_url(cluster.url)  # and the server itself, to a client that is not cluster-aware
+    try:
+        with pytest.raises(aredis.ResponseError, match="don't hash to the same slot"):  # CROSSSLOT
+            await node.mget([a, b])
+    finally:
+        await node.aclose()
+
+
+async def test_a_cached_check_reads_its_answer_version_mark_and_entry_in_one_command(client: ClusterClient) -> None:
+    store = RedisStore("redis://unused")
+    await store.aclose()
+    store._redis = client  # type: ignore[assignment]  # the cluster client the config-level factory will build
+    chain = ChainKeys("litecoin")
+    answer = check_key("litecoin", "litecoin", uuid.uuid4().hex, "addr", None, None)
+    await client.set(chain.owned_version, b"4")
+    await client.hset(chain.owned(7), b"\x00entry", b"\x01owner")
+    values, entry = await store.get_many_or_fields(
+        [answer, chain.owned_version, chain.reorged("ab" * 32)], ((chain.owned(7), b"\x00entry"),)
+    )
+    assert values == [None, b"4", None] and entry == [b"\x01owner"]
+    await store.set(answer, b"cached", ttl_seconds=60)
+    values, entry = await store.get_many_or_fields([answer, chain.owned_version], ((chain.owned(7), b"\x00entry"),))
+    assert values == [b"cached", b"4"] and entry is None
+    # An address two chains accept: each chain's keys in a command of their own.
+    other = ChainKeys("ethereum")
+    await client.set(other.owned_version, b"9")
+    assert await store.get_many([answer, other.owned_version, chain.owned_version]) == [b"cached", b"9", b"4"]
+
+
+async def test_claims_and_the_outbox_run_as_one_slot_transactions(client: ClusterClient) -> None:
+    links = Links(client, Pseudonymizer("s" * 32))  # type: ignore[arg-type]
+    tx = uuid.uuid4().hex * 2
+    assert await links.claim(TicketRef("desk", "101"), tx) is None
+    assert await links.claim(TicketRef("desk", "102"), tx) == TicketRef("desk", "101")
+    assert [c.ref.ticket_id for c in await links.claimants(tx)] == ["101", "102"]
+    assert await client.sismember(keys.ticket_deposits(links.ticket_key(TicketRef("desk", "102"))), tx)
+    await links.outbox_add("note-1", "sealed")
+    assert await links.outbox_size() == 1
+    await links.outbox_done("note-1")
+    assert await links.outbox_size() == 0
+
+
+async def test_saq_runs_its_scripts_under_the_queue_tag(client: ClusterClient) -> None:
+    queue = RedisQueue(client, name=keys.QUEUE)  # type: ignore[arg-type]
+    await queue.connect()
+    try:
+        job = await queue.enqueue("deliver_note", key=keys.job("note", uuid.uuid4().hex), payload="x")
+        assert job is not None
+        assert await queue.enqueue("deliver_note", key=job.key, payload="x") is None  # deduplicated by its key
+        taken = await queue.dequeue(timeout=2)
+        assert taken is not None and taken.key == job.key
+        await taken.finish(status=taken.status.__class__("complete"))
+        slots = {key_slot(k.encode()) for k in (queue.job_id(job.key), job.abort_id, f"saq:{keys.QUEUE}:queued")}
+        assert len(slots) == 1
+    finally:
+        # saq 0.26.4's disconnect() closes the client, then `redis.connection_pool`, which a RedisCluster client
+        # has not (AttributeError after everything is closed: whoever builds the worker on a cluster must expect it).
+        with pytest.raises(AttributeError, match="connection_pool"):
+            await queue.disconnect()
+
+
+async def test_the_event_consumer_reads_several_chains_streams(client: ClusterClient) -> None:
+    streams = [ChainKeys(c).events for c in ("litecoin", "ethereum", "tron")]
+    assert len({key_slot(s.encode()) for s in streams}) > 1
+    group = f"g{uuid.uuid4().hex[:8]}"
+    for s in streams:
+        await client.xgroup_create(s, group, id="$", mkstream=True)
+        await client.xadd(s, {"type": "status", "tx_hash": s})
+    async with client.pipeline(transaction=False) as pipe:  # as EventConsumer._read_new does with several
+        for s in streams:
+            pipe.xreadgroup(group, "c1", {s: ">"}, count=10)
+        replies = [reply for each in await pipe.execute() for reply in (each or [])]
+    assert sorted(name.decode() for name, _ in replies) == sorted(streams)
