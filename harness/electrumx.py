@@ -22,9 +22,11 @@ from harness.processes import BIN, stop, wait_for_port
 class ElectrumX:
     """electrumx_server for `node` (COIN=Litecoin NET=regtest), TCP on 127.0.0.1:`port`."""
 
-    def __init__(self, node: Litecoind, port: int | None = None) -> None:
+    def __init__(self, node: Litecoind, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        """`env`: more of ElectrumX's settings (e.g. `COST_SOFT_LIMIT`), over the harness's."""
         self.node = node
         self.port = port or free_port()
+        self.env = dict(env or {})
         self.dir = Path(tempfile.mkdtemp(prefix="electrumx-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -52,6 +54,7 @@ class ElectrumX:
             "DAEMON_POLL_INTERVAL_BLOCKS": "50",
             "DAEMON_POLL_INTERVAL_MEMPOOL": "50",
             "PATH": str(Path(binary).parent) + ":/usr/bin:/bin",
+            **self.env,
         }
         (self.dir / "db").mkdir(exist_ok=True)
         with (self.dir / "electrumx.log").open("ab") as out:
