@@ -132,7 +132,9 @@ async def measure(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.electrum_lookups", description=__doc__.split("\n")[0])
     parser.add_argument("--lookups", type=int, default=50, help="lookups timed per history size")
-    parser.add_argument("--history-max", type=int, default=10_000, help="largest history measured")
+    parser.add_argument(
+        "--history-max", type=int, default=10_000, help="largest history measured (the sizes below it: 1, 100)"
+    )
     parser.add_argument(
         "--server-defaults", action="store_true", help="ElectrumX with its default cost limits (throttling on)"
     )
@@ -153,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(litecoind.close)
         litecoind.start()
         built = time.monotonic()
-        addresses = make_histories(litecoind, [h for h in HISTORIES if h <= args.history_max])
+        sizes = [h for h in HISTORIES if h < args.history_max] + [args.history_max]
+        addresses = make_histories(litecoind, sizes)
         built = time.monotonic() - built
         # ElectrumX throttles a session (and its IP's group) past COST_SOFT_LIMIT: each request then sleeps up to
         # REQUEST_SLEEP (2.5 s). The casino's own server serves one client, the service: limits off (0, 0), as
