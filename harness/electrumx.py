@@ -6,6 +6,7 @@ verbose goes to the node's `getrawtransaction`, so our litecoind keeps -txindex)
 off: a test server talks to nobody but its node.
 """
 
+import hashlib
 import json
 import shutil
 import socket
@@ -22,9 +23,11 @@ from harness.processes import BIN, stop, wait_for_port
 class ElectrumX:
     """electrumx_server for `node` (COIN=Litecoin NET=regtest), TCP on 127.0.0.1:`port`."""
 
-    def __init__(self, node: Litecoind, port: int | None = None) -> None:
+    def __init__(self, node: Litecoind, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        """`env`: more of ElectrumX's settings (e.g. `COST_SOFT_LIMIT`), over the harness's."""
         self.node = node
         self.port = port or free_port()
+        self.env = dict(env or {})
         self.dir = Path(tempfile.mkdtemp(prefix="electrumx-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -52,6 +55,7 @@ class ElectrumX:
             "DAEMON_POLL_INTERVAL_BLOCKS": "50",
             "DAEMON_POLL_INTERVAL_MEMPOOL": "50",
             "PATH": str(Path(binary).parent) + ":/usr/bin:/bin",
+            **self.env,
         }
         (self.dir / "db").mkdir(exist_ok=True)
         with (self.dir / "electrumx.log").open("ab") as out:
@@ -65,17 +69,28 @@ class ElectrumX:
         return self
 
     def wait_synced(self, timeout: float = 30) -> int:
-        """Return the height once the server's tip is the node's (block hash included)."""
+        """Return the height once the server's tip is the node's (block hash included) and its mempool holds
+        every tx of the node's (ElectrumX refreshes its mempool apart from its blocks)."""
         deadline = time.monotonic() + timeout
         while True:
             want = self.node.cli("getbestblockhash")
             height = int(self.node.cli("getblockcount"))
             header = self.request("blockchain.headers.subscribe", [])
-            if header["height"] == height and self._header_hash(header["hex"]) == want:
+            if header["height"] == height and self._header_hash(header["hex"]) == want and self._mempool_synced():
                 return height
             if time.monotonic() > deadline:
                 raise RuntimeError(f"ElectrumX at {header['height']}, the node at {height} after {timeout} s")
             time.sleep(0.05)
+
+    def _mempool_synced(self) -> bool:
+        """Each tx in the node's mempool is in the server's, as the mempool history of its first output's script."""
+        for txid in self.node.cli("getrawmempool"):
+            script = self.node.cli("getrawtransaction", txid, True)["vout"][0]["scriptPubKey"]["hex"]
+            key = hashlib.sha256(bytes.fromhex(script)).digest()[::-1].hex()
+            listed = self.request("blockchain.scripthash.get_mempool", [key])
+            if txid not in {entry["tx_hash"] for entry in listed}:
+                return False
+        return True
 
     def request(self, method: str, params: list[object]) -> dict:  # type: ignore[type-arg]
         """One request on a fresh connection (the harness's own probe; the service has its client)."""
@@ -98,8 +113,6 @@ class ElectrumX:
 
     @staticmethod
     def _header_hash(header_hex: str) -> str:
-        import hashlib
-
         raw = bytes.fromhex(header_hex)
         return hashlib.sha256(hashlib.sha256(raw).digest()).digest()[::-1].hex()
 

@@ -98,6 +98,8 @@ class RpcLimits:
         if self.max_blocks is None or call.get("method") not in self.capped:
             return None
         [query] = call["params"]
+        if not str(query.get("fromBlock", "")).startswith("0x") or not str(query.get("toBlock", "")).startswith("0x"):
+            return None  # a `blockHash` filter (the follower's, one block) or a tag: no range to cap
         low, high = int(query["fromBlock"], 16), int(query["toBlock"], 16)
         return (low, high) if high - low + 1 > self.max_blocks else None
 

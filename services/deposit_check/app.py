@@ -13,7 +13,7 @@ from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
 from deposit_check.lookups.service import LookupService
-from deposit_check.lookups.sources import SourceContext, build_sources
+from deposit_check.lookups.sources import SourceContext, build_sources, close_sources
 from deposit_check.lookups_router import router as lookups_router
 from deposit_check.ownership import Ownership
 from deposit_check.ownership.admin import OwnershipAdmin
@@ -73,6 +73,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
                 await watcher
             for chain in chains.values():
                 await chain.aclose()
+            await close_sources(sources)
             await store.aclose()
             await app.state.gate.aclose()
             if watch_redis is not None:

@@ -93,12 +93,15 @@ class BlockPayment:
 
     `address` is as the node spelled it (UTXO: its encoding of the output script; EVM: lower-case hex).
     `certain` is False where the block cannot tell whether the value really moved (EVM: a tx's native
-    value before its receipt says it succeeded): the watcher asks the chain about those."""
+    value before its receipt says it succeeded): the watcher asks the chain about those. `script` (UTXO):
+    the output's scriptPubKey as hex, the ownership index's identity of the address, so the watcher looks
+    a block's recipients up with no address parsing."""
 
     address: str
     tx_hash: str
     payment: Payment
     certain: bool = True
+    script: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,12 @@ def check_lookups(figures: dict) -> None:
     assert all(ms > 0 for ms in figures["lookup_ms_median"].values())
 
 
+def check_electrum_lookups(figures: dict) -> None:
+    """Each history timed alone and as a whole lookup; two round trips to the server per lookup."""
+    assert figures["lookup_ms_median"] and all(ms > 0 for ms in figures["lookup_ms_median"].values())
+    assert all(c["round_trips_per_lookup"] == 2 for c in figures["server_calls"].values())
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -84,6 +90,7 @@ EXPECTED = {
         check_ownership,
     ),
     "lookups": ({"series", "ratios", "lookup_node_calls"}, "watcher index: with / without", check_lookups),
+    "electrum_lookups": ({"series", "server_calls"}, "server requests in 2 round trips", check_electrum_lookups),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",

@@ -40,7 +40,9 @@ class DictOwnership:
     def open_account(self, sealed: str) -> str:
         return CODEC.open_account(sealed)
 
-    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+    async def owner_of_many(
+        self, chain: str, addresses: Sequence[str], identities: Sequence[str] | None = None
+    ) -> list[Owner]:  # by address (canonical): the identities are not needed here
         return [await self.owner_of(chain, address) for address in addresses]
 
     def entry_read(self, chain: str, address: str) -> EntryRead | None:

@@ -227,6 +227,7 @@ def _outputs(txs: list[dict[str, Any]], native: Asset) -> Iterator[BlockPayment]
     address `address`, older ones (Litecoin 0.21) `addresses` (a list); bare multisig and OP_RETURN have none."""
     for tx in txs:
         paid: dict[str, int] = {}
+        scripts: dict[str, str | None] = {}
         for out in tx.get("vout") or ():
             script = out.get("scriptPubKey") or {}
             address = script.get("address")
@@ -235,6 +236,7 @@ def _outputs(txs: list[dict[str, Any]], native: Asset) -> Iterator[BlockPayment]
                 address = listed[0] if len(listed) == 1 else None
             if address is not None:
                 paid[address] = paid.get(address, 0) + native.to_base_units(Decimal(out["value"]))
+                scripts[address] = script.get("hex")
         for address, amount in paid.items():
             if amount > 0:
-                yield BlockPayment(address, str(tx["txid"]), Payment(native, amount))
+                yield BlockPayment(address, str(tx["txid"]), Payment(native, amount), script=scripts[address])

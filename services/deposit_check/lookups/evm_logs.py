@@ -5,9 +5,9 @@ the address. Only the allow-listed contracts are asked (anyone can emit a Transf
 contract). A reverted tx logs nothing, so every log is money that arrived. The native coin is not
 searched here (see `evm_trace`). Chunks the provider refuses as too large are halved (evm_range.py).
 
-Configured per chain (TOML, read by the lookups' registry and given to `build`):
+Configured per chain (TOML, read by lookups/sources.py and given to `build`; docs/configuration.md):
 
-    [chains.ethereum.lookups.evm_logs]
+    [lookups.chains.ethereum.options.evm_logs]
     max_blocks_back = 100000   # blocks searched back from the tip
     chunk_blocks = 10000       # blocks per eth_getLogs at first; halved while the provider refuses it
 """

@@ -7,9 +7,9 @@ an inner call to the address is read again whole (`trace_transaction`, one batch
 judged by the same rule as a check (`evm_parse.traced_value_parity`). A node without `trace_filter` is
 said in the coverage (`complete=False`), never taken for "no payments".
 
-Configured per chain (TOML, read by the lookups' registry and given to `build`):
+Configured per chain (TOML, read by lookups/sources.py and given to `build`; docs/configuration.md):
 
-    [chains.ethereum.lookups.evm_trace]
+    [lookups.chains.ethereum.options.evm_trace]
     max_blocks_back = 100000   # blocks searched back from the tip
     chunk_blocks = 10000       # blocks per trace_filter at first; halved while the node refuses it
 """

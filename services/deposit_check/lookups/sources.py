@@ -4,17 +4,21 @@ To add a source: write a class with the `LookupSource` protocol (lookups/__init_
 `(SourceContext) -> LookupSource` that reads its options (`context.options(chain, name)`: the table
 `[lookups.chains.<chain>.options.<name>]`, validated by the source itself), and one line in `FACTORIES`.
 A source is built once at start-up when any chain names it; `serves(chain)` says which chains it can look on.
+Start-up stops, saying which chain and source, when a chain names a source that cannot look on it (`evm_logs`
+on a UTXO chain, `electrum` on a chain without `electrum_urls`), gives options a source does not take, or
+gives options the source refuses: a source named but never asked would make lookups say less than the config says.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import redis.asyncio as redis
+from pydantic import ValidationError
 
 from deposit_check.chains import Chain
-from deposit_check.config import AppConfig
+from deposit_check.config import AppConfig, LookupsConfig
 from deposit_check.lookups import LookupSource, SourceAnswer, electrum, evm_logs, evm_trace
 from deposit_check.lookups.watcher_index import WatcherSource
 from deposit_check.ownership import Ownership
@@ -61,10 +65,16 @@ def _per_chain(
 
     def factory(context: SourceContext) -> LookupSource:
         lookups = context.config.file.lookups
-        return PerChain(
-            name,
-            {c: build(context.options(c, name)) for c in context.chains if name in lookups.sources_of(c).sources},
-        )
+        by_chain: dict[str, LookupSource] = {}
+        for chain in context.chains:
+            if name not in lookups.sources_of(chain).sources:
+                continue
+            try:
+                by_chain[chain] = build(context.options(chain, name))
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"lookups.chains.{chain}.options.{name}: {problems}") from None
+        return PerChain(name, by_chain)
 
     return factory
 
@@ -82,10 +92,19 @@ FACTORIES: dict[str, Callable[[SourceContext], LookupSource]] = {
     "evm_logs": _per_chain(evm_logs.NAME, evm_logs.build),
     "evm_trace": _per_chain(evm_trace.NAME, evm_trace.build),
 }
+# The sources that read `[lookups.chains.<chain>.options.<name>]` (the others take none).
+WITH_OPTIONS = {"evm_logs", "evm_trace"}
+# What a chain needs for each source to look on it (said when a chain names a source that cannot).
+NEEDS = {
+    "electrum": "a UTXO chain with `electrum_urls`",
+    "evm_logs": "an EVM chain",
+    "evm_trace": "an EVM chain",
+}
 
 
 def build_sources(context: SourceContext) -> dict[str, LookupSource]:
-    """Every source some chain names; ValueError for a name no factory has (start-up stops, saying which).
+    """Every source some chain names; ValueError (start-up stops, saying which chain and source) for a name no
+    factory has, options a source does not take or refuses, a source that cannot look on a chain naming it.
     Without Redis, the default `watcher` of chains not configured is left out (a lookup then answers 503)."""
     lookups = context.config.file.lookups
     named: dict[str, bool] = {}  # name -> named explicitly by some chain
@@ -93,12 +112,45 @@ def build_sources(context: SourceContext) -> dict[str, LookupSource]:
         explicit = chain in lookups.chains
         for name in lookups.sources_of(chain).sources:
             named[name] = named.get(name, False) or explicit
+    for name in named:
+        if name not in FACTORIES:
+            raise ValueError(f"lookups: unknown source {name!r}; known: {', '.join(sorted(FACTORIES))}")
+    _check_options(lookups)
     sources: dict[str, LookupSource] = {}
     for name, explicit in named.items():
-        factory = FACTORIES.get(name)
-        if factory is None:
-            raise ValueError(f"lookups: unknown source {name!r}; known: {', '.join(sorted(FACTORIES))}")
         if name == "watcher" and context.redis is None and not explicit:
             continue
-        sources[name] = factory(context)
+        sources[name] = FACTORIES[name](context)
+    for where, on in context.chains.items():
+        for name in lookups.sources_of(where).sources:
+            source = sources.get(name)
+            if source is not None and not source.serves(on):
+                needs = NEEDS.get(name, "another kind of chain")
+                raise ValueError(f"lookups.chains.{where}: source {name!r} cannot look on it: it needs {needs}")
     return sources
+
+
+def _check_options(lookups: LookupsConfig) -> None:
+    """Options only for sources the chain names and that take some (a misspelt table is not ignored)."""
+    for chain, config in lookups.chains.items():
+        if len(set(config.sources)) != len(config.sources):
+            raise ValueError(f"lookups.chains.{chain}.sources names a source twice: {config.sources}")
+        for name in config.options:
+            if name not in config.sources:
+                raise ValueError(
+                    f"lookups.chains.{chain}.options.{name}: the chain does not name {name!r} in `sources`"
+                )
+            if name not in WITH_OPTIONS:
+                raise ValueError(f"lookups.chains.{chain}.options.{name}: {name!r} takes no options")
+
+
+@runtime_checkable
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+async def close_sources(sources: Mapping[str, LookupSource]) -> None:
+    """Close what the sources opened (the Electrum source's connections), at shutdown."""
+    for source in sources.values():
+        if isinstance(source, _Closable):
+            await source.aclose()

@@ -122,7 +122,8 @@ class Indexer:
         self.max_per_address = config.watcher_max_per_address
 
     async def index(self, block: Block) -> tuple[IndexWrite, list[tuple[Seen, Verdict]]]:
-        """The block's entries (one ownership read for all its recipients; one node call when a payment to an owned
+        """The block's entries (one ownership read for all its recipients, by their scripts on UTXO chains: only
+        the few found owned are parsed, for their canonical form; one node call when a payment to an owned
         address needs its receipt) and each one's verdict at the block's height, for its `deposit_seen` event."""
         write = IndexWrite(
             ttl_seconds=self.ttl_seconds,
@@ -131,8 +132,15 @@ class Indexer:
         )
         if not block.payments or isinstance(self.ownership, NoOwnership):
             return write, []  # nothing declared can be owned: no read per block
-        recipients = list(dict.fromkeys(p.address for p in block.payments))
-        owners = await self.ownership.owner_of_many(self.chain.name, [self._canonical(a) for a in recipients])
+        scripts: dict[str, str | None] = {}  # each recipient as the node spells it -> its script (UTXO)
+        for p in block.payments:
+            scripts.setdefault(p.address, p.script)
+        recipients = list(scripts)
+        identities = [s for s in scripts.values() if s is not None]
+        if len(identities) == len(recipients):  # by script, the index's identity: no address parsed per output
+            owners = await self.ownership.owner_of_many(self.chain.name, recipients, identities)
+        else:
+            owners = await self.ownership.owner_of_many(self.chain.name, [self._canonical(a) for a in recipients])
         owned = {a: o for a, o in zip(recipients, owners, strict=True) if o.ours}
         if not owned:
             return write, []

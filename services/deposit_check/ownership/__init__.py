@@ -45,8 +45,13 @@ class Ownership(Protocol):
         """`address` in the chain's canonical form (as the chain adapter normalized it)."""
         ...
 
-    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
-        """`owner_of` each address, in one round trip whatever their number (the watcher's block)."""
+    async def owner_of_many(
+        self, chain: str, addresses: Sequence[str], identities: Sequence[str] | None = None
+    ) -> list[Owner]:
+        """`owner_of` each address, in one round trip whatever their number (the watcher's block).
+        `identities`: what the index keys each address by, when the caller already has it (UTXO: the
+        scriptPubKey hex a block gives), so the addresses need not be parsed; `addresses` may then be
+        spelled as the node spells them."""
         ...
 
     def entry_read(self, chain: str, address: str) -> EntryRead | None:
@@ -77,7 +82,9 @@ class NoOwnership:
     async def owner_of(self, chain: str, address: str) -> Owner:
         return UNDECLARED
 
-    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+    async def owner_of_many(
+        self, chain: str, addresses: Sequence[str], identities: Sequence[str] | None = None
+    ) -> list[Owner]:
         return [UNDECLARED] * len(addresses)
 
     def entry_read(self, chain: str, address: str) -> EntryRead | None:

@@ -67,10 +67,16 @@ class OwnershipIndex:
     async def owner_of(self, chain: str, address: str) -> Owner:
         return (await self.owner_of_many(chain, [address]))[0]
 
-    async def owner_of_many(self, chain: str, addresses: Sequence[str]) -> list[Owner]:
+    async def owner_of_many(
+        self, chain: str, addresses: Sequence[str], identities: Sequence[str] | None = None
+    ) -> list[Owner]:
         if not addresses:
             return []
-        slots = [self._slot(chain, address) for address in addresses]
+        if identities is not None:  # given (a block's scripts): no address parsed
+            slot = self._codec.slot
+            slots = [slot(chain, identity) for identity in identities]
+        else:
+            slots = [self._slot(chain, address) for address in addresses]
         values, count = await self.backend.lookup(chain, slots)
         return await self._owners(chain, slots, values, count)
 

@@ -7,13 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import redis.asyncio as aredis
 
+from deposit_check.chains.utxo import UtxoChain
+from deposit_check.chains.utxo_address import params_for_chain, parse_address
 from deposit_check.config import LookupsConfig
 from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.lookups.schemas import LookupRequest, LookupResponse
 from deposit_check.lookups.service import LookupService
 from deposit_check.lookups.watcher_index import WatcherSource
+from deposit_check.ownership.backends import RedisBackend
+from deposit_check.ownership.codec import Codec
+from deposit_check.ownership.index import OwnershipIndex
 from deposit_check.watch.follower import Follower
 from tests.deposit_check.owners import DictOwnership
 from tests.deposit_check.watch.conftest import FAST, Rig
@@ -176,3 +182,28 @@ async def test_evm_native_and_token_deposits_are_indexed_and_a_reorg_undoes_them
     own_anvil.reorg(2)  # both blocks replaced by empty ones
     await eth.rig.follower.step()
     assert (await eth.lookup(ours)).deposits == []
+
+
+async def test_owned_outputs_are_found_by_their_script_for_every_address_type(
+    utxo_rig: Rig, litecoind: Litecoind, redis_client: aredis.Redis
+) -> None:
+    """The real index keys a UTXO address by its scriptPubKey; the follower looks a block's recipients up by the
+    script the block gives (no address parsed): every address type is found, and only the casino's."""
+    chain = utxo_rig.chain
+    assert isinstance(chain, UtxoChain)
+    params = params_for_chain(chain.name, chain.config)
+    index = OwnershipIndex(
+        RedisBackend(redis_client),
+        Codec("watch-ownership-secret-0123456789"),
+        {chain.name: lambda address: parse_address(address, params).script_pubkey},
+    )
+    utxo_rig.service.ownership = index
+    utxo_rig.follower = Follower(chain, utxo_rig.redis, FAST, "test", ownership=index, lookups=CONFIG)
+    ours = {chain.normalize_address(litecoind.new_address(kind)): kind for kind in ("bech32", "legacy", "p2sh-segwit")}
+    await index.put(chain.name, {parse_address(a, params).script_pubkey: None for a in ours})
+    paid = {a: litecoind.send(a, Decimal("0.01")) for a in ours}
+    litecoind.send(litecoind.new_address("bech32"), Decimal("0.01"))  # not the casino's
+    litecoind.mine(1)
+    await utxo_rig.follower.step()
+    seen = {e["verdict"]["address"]: e["tx_hash"] for e in await utxo_rig.events() if e["type"] == "deposit_seen"}
+    assert seen == paid  # each type, in its canonical form, and nothing else
