@@ -17,29 +17,21 @@ from datetime import datetime
 from typing import Any
 
 from deposit_check.chains import Chain
-from deposit_check.chains.evm import EvmChain
 from deposit_check.chains.evm_parse import TRANSFER_TOPIC, hex_int
 from deposit_check.lookups import Coverage, Found, SourceAnswer
-from deposit_check.lookups.evm_range import RangeConfig, block_times, scan, since_filter, timed
+from deposit_check.lookups.evm_range import EvmRangeSource, RangeConfig, block_times, scan, since_filter, timed
 from deposit_check.models import Asset, BlockRef, Payment
 
 NAME = "evm_logs"
 
 
-class EvmLogsSource:
+class EvmLogsSource(EvmRangeSource):
     """Token transfers to an address found by `eth_getLogs`."""
 
     name = NAME
 
-    def __init__(self, config: RangeConfig | None = None) -> None:
-        self.config = config or RangeConfig()
-
-    def serves(self, chain: Chain) -> bool:
-        return isinstance(chain, EvmChain)
-
     async def find(self, chain: Chain, address: str, since: datetime | None, limit: int) -> SourceAnswer:
-        if not isinstance(chain, EvmChain):
-            raise TypeError(f"{NAME} serves EVM chains only, not {chain.name}")
+        chain = self.evm(chain)
         tokens = {a.contract.lower(): a for a in chain.assets().values() if a.contract is not None}
         if not tokens:
             tip = await chain.tip()

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from deposit_check.chains import Chain
 from deposit_check.chains.evm import EvmChain
 from deposit_check.chains.evm_parse import missing_method, timestamp
 from deposit_check.errors import NodeUnavailable
@@ -52,6 +53,23 @@ class RangeConfig(BaseModel):
 
     max_blocks_back: int = Field(default=100_000, ge=1, description="blocks searched back from the tip")
     chunk_blocks: int = Field(default=10_000, ge=1, description="blocks per request at first (halved when refused)")
+
+
+class EvmRangeSource:
+    """What the EVM sources that walk a block range share: their range settings, the chains they serve."""
+
+    name: str
+
+    def __init__(self, config: RangeConfig | None = None) -> None:
+        self.config = config or RangeConfig()
+
+    def serves(self, chain: Chain) -> bool:
+        return isinstance(chain, EvmChain)
+
+    def evm(self, chain: Chain) -> EvmChain:
+        if not isinstance(chain, EvmChain):
+            raise TypeError(f"{self.name} serves EVM chains only, not {chain.name}")
+        return chain
 
 
 @dataclass

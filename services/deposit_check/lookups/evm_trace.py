@@ -23,27 +23,20 @@ from deposit_check.chains.evm import EvmChain
 from deposit_check.chains.evm_parse import hex_int, traced_value_parity
 from deposit_check.errors import NodeUnavailable
 from deposit_check.lookups import Coverage, Found, SourceAnswer
-from deposit_check.lookups.evm_range import RangeConfig, block_times, scan, since_filter, timed
+from deposit_check.lookups.evm_range import EvmRangeSource, RangeConfig, block_times, scan, since_filter, timed
 from deposit_check.models import BlockRef, Payment
 
 NAME = "evm_trace"
 NO_TRACE_FILTER = "node has no trace_filter: native payments not searched"
 
 
-class EvmTraceSource:
+class EvmTraceSource(EvmRangeSource):
     """Native payments (direct and internal) to an address found by `trace_filter`."""
 
     name = NAME
 
-    def __init__(self, config: RangeConfig | None = None) -> None:
-        self.config = config or RangeConfig()
-
-    def serves(self, chain: Chain) -> bool:
-        return isinstance(chain, EvmChain)
-
     async def find(self, chain: Chain, address: str, since: datetime | None, limit: int) -> SourceAnswer:
-        if not isinstance(chain, EvmChain):
-            raise TypeError(f"{NAME} serves EVM chains only, not {chain.name}")
+        chain = self.evm(chain)
         to = address.lower()
 
         def query(low: int, high: int) -> dict[str, Any]:
