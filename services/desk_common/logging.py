@@ -7,6 +7,7 @@ library's exception text or a traceback is masked as well as our own lines.
 import logging
 import re
 import sys
+from typing import Any
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HEX_LONG = re.compile(r"\b(0x)?([0-9a-fA-F]{6})[0-9a-fA-F]{26,}([0-9a-fA-F]{4})\b")
@@ -40,9 +41,23 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a record comes, not as it was when configured (as logging's own
+    last-resort handler does): a redirected or replaced stderr (a test's capture, since closed) is never written
+    to after it is gone."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO") -> None:
     """One stderr handler with the masking filter, for our loggers and uvicorn's alike."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(MaskingFilter())
     root = logging.getLogger()
