@@ -79,8 +79,11 @@ def _module_files(module: str) -> set[str]:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     paths = {Path(line).resolve() for line in out.splitlines() if line}
+    installed = Path(sys.prefix).resolve()  # the venv (in the checkout after scripts/setup.sh): packages, not ours
     return {
-        str(p.relative_to(ROOT)) for p in paths if p.is_relative_to(ROOT) and not p.is_relative_to(ROOT / "services")
+        str(p.relative_to(ROOT))
+        for p in paths
+        if p.is_relative_to(ROOT) and not p.is_relative_to(ROOT / "services") and not p.is_relative_to(installed)
     }
 
 
