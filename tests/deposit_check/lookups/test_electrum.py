@@ -1,5 +1,6 @@
 """The `electrum` lookup source against a real ElectrumX over the shared litecoind (regtest)."""
 
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -7,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from deposit_check.chains.electrum.chain import ElectrumChain
+from deposit_check.chains.electrum.client import ElectrumServer
 from deposit_check.config import UtxoChainConfig, parse_config
 from deposit_check.devnet.litecoind import Litecoind, free_port
 from deposit_check.errors import NodeUnavailable
@@ -156,3 +158,24 @@ async def test_a_server_stopped_mid_life_then_back(litecoind: Litecoind, make_so
             assert (await chain.observe("ab" * 32, address)).found is False
         finally:
             await chain.aclose()
+
+
+async def test_small_answers_come_at_once_on_a_kept_connection(litecoind: Litecoind, electrumx: ElectrumX) -> None:
+    """ElectrumX holds answers under 1 KiB up to 1 s (its padding against traffic analysis); the client
+    pushes them out, so five round trips of small answers on one connection take well under a second."""
+    txid = litecoind.cli("getblock", litecoind.cli("getblockhash", 1))["tx"][0]
+    server = ElectrumServer(electrumx.url)
+    calls = [
+        ("blockchain.block.header", [1]),
+        ("blockchain.transaction.get", [txid, False]),
+        ("blockchain.headers.subscribe", []),
+    ]
+    try:
+        await server.calls([("server.ping", [])])  # connected, its warm-up allowance spent below
+        started = time.monotonic()
+        for _ in range(5):
+            header, raw, tip = await server.calls(calls)
+            assert len(header) == 160 and raw and tip["height"] >= 101
+        assert time.monotonic() - started < 0.8
+    finally:
+        await server.aclose()
