@@ -45,14 +45,14 @@ def find_anvil() -> str:
 
 @cache
 def token_artifact() -> dict[str, Any]:
-    """ABI and bytecode of TestToken.sol (regenerate with scripts/compile_test_token.sh)."""
+    """ABI and bytecode of TestToken.sol (regenerate with scripts/compile_contracts.sh)."""
     artifact: dict[str, Any] = json.loads(_TOKEN_ARTIFACT.read_text())
     return artifact
 
 
 @cache
 def payouts_artifact() -> dict[str, Any]:
-    """ABI and bytecode of Payouts and Relay (Payouts.sol; regenerate with scripts/compile_payouts.sh)."""
+    """ABI and bytecode of Payouts and Relay (Payouts.sol; regenerate with scripts/compile_contracts.sh)."""
     artifact: dict[str, Any] = json.loads(_PAYOUTS_ARTIFACT.read_text())
     return artifact
 
