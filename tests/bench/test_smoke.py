@@ -78,6 +78,16 @@ def check_electrum_lookups(figures: dict) -> None:
     assert all(c["round_trips_per_lookup"] == 2 for c in figures["server_calls"].values())
 
 
+def check_evm_lookups(figures: dict) -> None:
+    """Both sources timed per history; one range request each per lookup, and `evm_trace` re-reads each forward."""
+    assert figures["lookup_ms_median"] and all(ms > 0 for ms in figures["lookup_ms_median"].values())
+    calls = figures["node_calls"]
+    assert set(calls) == {"evm_logs 1", "evm_logs 100", "evm_trace 1", "evm_trace 100"}
+    assert calls["evm_logs 100"]["by_method"]["eth_getLogs"] == 1
+    assert calls["evm_trace 100"]["by_method"]["trace_filter"] == 1
+    assert calls["evm_trace 100"]["by_method"]["trace_transaction"] == 100
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -91,6 +101,7 @@ EXPECTED = {
     ),
     "lookups": ({"series", "ratios", "lookup_node_calls"}, "watcher index: with / without", check_lookups),
     "electrum_lookups": ({"series", "server_calls"}, "server requests in 2 round trips", check_electrum_lookups),
+    "evm_lookups": ({"series", "node_calls"}, "node requests per lookup (eth_blockNumber", check_evm_lookups),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",
