@@ -3,10 +3,11 @@ address with 1, 100 and 10,000 past payments, against a real anvil.
 
     python -m bench.evm_lookups [--history-max 10000] [--lookups 20] [--smoke] [--json PATH]
 
-Per history size, two fresh addresses: one paid that many times in the test token (each payment its own tx,
-`transfer(address,uint256)`: one Transfer log, one find of `evm_logs`), one paid that many times in native
-coin through `Payouts.forward` (each its own tx paying the address by an internal call: one `trace_filter`
-entry and one `trace_transaction` re-read, `evm_trace`'s costly case). The txs are sent in JSON-RPC batches
+Per history size, three fresh addresses, each payment its own tx: one paid that many times in the test token
+(`transfer(address,uint256)`: one Transfer log, one find of `evm_logs`); one paid that many times in native
+coin directly (a plain value transfer: one top-level `trace_filter` entry, `evm_trace`'s cheap case); one
+paid that many times in native coin through `Payouts.forward` (an internal call: one `trace_filter` entry
+and a `trace_transaction` re-read of the tx, `evm_trace`'s costly case). The txs are sent in JSON-RPC batches
 with automine off, then mined `PER_BLOCK` to a block (anvil executes them in order); the blocks are packed,
 which a real chain's history is not: the node searches few blocks, the finds are the same.
 
@@ -69,13 +70,17 @@ def send_many(anvil: Anvil, txs: list[dict[str, Any]]) -> None:
                 raise RuntimeError(f"eth_sendTransaction: {errors[0]}")
 
 
-def make_histories(anvil: Anvil, token: str, payouts: str, sizes: list[int]) -> dict[int, tuple[str, str]]:
-    """Per size: (address paid `size` times in the token, address paid `size` times through Payouts.forward)."""
+KINDS = ("token", "direct", "forwarded")  # the addresses of a size, in this order
+
+
+def make_histories(anvil: Anvil, token: str, payouts: str, sizes: list[int]) -> dict[int, tuple[str, ...]]:
+    """Per size: addresses paid `size` times in the token, in native coin directly, through Payouts.forward."""
     holder, payer = anvil.accounts[0], anvil.accounts[1]
     transfer = keccak(text="transfer(address,uint256)")[:4]
     forward = keccak(text="forward(address)")[:4]
-    nonces = {holder: anvil.nonce(holder), payer: anvil.nonce(payer)}
-    addresses: dict[int, tuple[str, str]] = {}
+    direct = anvil.accounts[2]
+    nonces = {holder: anvil.nonce(holder), payer: anvil.nonce(payer), direct: anvil.nonce(direct)}
+    addresses: dict[int, tuple[str, ...]] = {}
     txs: list[dict[str, Any]] = []
 
     def tx(sender: str, to: str, data: bytes, value: int) -> dict[str, Any]:
@@ -91,11 +96,12 @@ def make_histories(anvil: Anvil, token: str, payouts: str, sizes: list[int]) -> 
         }
 
     for n, size in enumerate(sizes):
-        tokens_to, native_to = new_address(2 * n), new_address(2 * n + 1)
-        addresses[size] = (tokens_to, native_to)
+        tokens_to, direct_to, forwarded_to = (new_address(3 * n + k) for k in range(3))
+        addresses[size] = (tokens_to, direct_to, forwarded_to)
         for _ in range(size):
             txs.append(tx(holder, token, transfer + encode(["address", "uint256"], [tokens_to, 1_000_000]), 0))
-            txs.append(tx(payer, payouts, forward + encode(["address"], [native_to]), 10**15))
+            txs.append(tx(direct, direct_to, b"", 10**15))
+            txs.append(tx(payer, payouts, forward + encode(["address"], [forwarded_to]), 10**15))
     anvil.set_automine(False)
     for start in range(0, len(txs), PER_BLOCK):
         send_many(anvil, txs[start : start + PER_BLOCK])
@@ -106,7 +112,7 @@ def make_histories(anvil: Anvil, token: str, payouts: str, sizes: list[int]) -> 
 
 
 async def measure(
-    args: argparse.Namespace, proxy: RpcLimits, token: str, addresses: dict[int, tuple[str, str]]
+    args: argparse.Namespace, proxy: RpcLimits, token: str, addresses: dict[int, tuple[str, ...]]
 ) -> tuple[list[Series], dict[str, Any]]:
     tokens = [{"symbol": "USDT", "contract": token, "decimals": 6}]
     config = EvmChainConfig(
@@ -114,27 +120,29 @@ async def measure(
     )
     chain = EvmChain("ethereum", config)
     limit = LookupsConfig().max_finds
-    sources: list[tuple[EvmLogsSource | EvmTraceSource, int]] = [
-        (EvmLogsSource(RangeConfig()), 0),
-        (EvmTraceSource(RangeConfig()), 1),
+    logs, trace = EvmLogsSource(RangeConfig()), EvmTraceSource(RangeConfig())
+    sources: list[tuple[EvmLogsSource | EvmTraceSource, str]] = [
+        (logs, "token"),
+        (trace, "direct"),
+        (trace, "forwarded"),
     ]
     series: list[Series] = []
     calls: dict[str, Any] = {}
     try:
         for size, paid in addresses.items():
-            for source, which in sources:
-                address = paid[which]
+            for source, kind in sources:
+                address, name = paid[KINDS.index(kind)], f"{source.name} {kind}"
                 found = await source.find(chain, address, None, limit)  # warm, and checked
                 if len(found.found) != min(size, limit) or not found.coverage.complete:
-                    raise RuntimeError(f"{source.name} {size}: {len(found.found)} found, {found.coverage}")
-                timed = Series(f"{source.name} source", f"{size:,} past payments: find", "ms")
+                    raise RuntimeError(f"{name} {size}: {len(found.found)} found, {found.coverage}")
+                timed = Series(f"{name}", f"{size:,} past payments: find", "ms")
                 before = len(proxy.calls)
                 for _ in range(args.lookups):
                     started = time.perf_counter()
                     await source.find(chain, address, None, limit)
                     timed.values.append((time.perf_counter() - started) * 1000)
                 asked = Counter(proxy.calls[before:])
-                calls[f"{source.name} {size}"] = {
+                calls[f"{name} {size}"] = {
                     "requests_per_lookup": sum(asked.values()) / args.lookups,
                     "by_method": {m: c / args.lookups for m, c in sorted(asked.items())},
                 }
@@ -176,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         series, calls = asyncio.run(measure(args, proxy, token, addresses))
     print(f"Machine: {machine_line(about)}")
     histories = ", ".join(f"{h:,}" for h in addresses)
-    print(f"histories {histories} (token transfers and forwarded native payments) built in {built:.0f} s")
+    print(f"histories {histories} (token transfers, direct and forwarded native payments) built in {built:.0f} s")
     print(f"chain of {blocks} blocks\n")
     print(series_table(series))
     for name, counted in calls.items():
@@ -185,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {
         "series": series_json(series),
         "node_calls": calls,
-        "lookup_ms_median": {f"{s.section}: {s.name}": statistics.median(s.values) for s in series},
+        "lookup_ms_median": {f"{s.section} {s.name}": statistics.median(s.values) for s in series},
         "history_build_s": built,
         "blocks": blocks,
         "elapsed_s": time.monotonic() - started,

@@ -79,13 +79,15 @@ def check_electrum_lookups(figures: dict) -> None:
 
 
 def check_evm_lookups(figures: dict) -> None:
-    """Both sources timed per history; one range request each per lookup, and `evm_trace` re-reads each forward."""
+    """Each source timed per history; one range request per lookup; `evm_trace` re-reads forwarded payments only."""
     assert figures["lookup_ms_median"] and all(ms > 0 for ms in figures["lookup_ms_median"].values())
     calls = figures["node_calls"]
-    assert set(calls) == {"evm_logs 1", "evm_logs 100", "evm_trace 1", "evm_trace 100"}
-    assert calls["evm_logs 100"]["by_method"]["eth_getLogs"] == 1
-    assert calls["evm_trace 100"]["by_method"]["trace_filter"] == 1
-    assert calls["evm_trace 100"]["by_method"]["trace_transaction"] == 100
+    kinds = ("evm_logs token", "evm_trace direct", "evm_trace forwarded")
+    assert set(calls) == {f"{kind} {size}" for kind in kinds for size in (1, 100)}
+    assert calls["evm_logs token 100"]["by_method"]["eth_getLogs"] == 1
+    assert calls["evm_trace direct 100"]["by_method"]["trace_filter"] == 1
+    assert "trace_transaction" not in calls["evm_trace direct 100"]["by_method"]
+    assert calls["evm_trace forwarded 100"]["by_method"]["trace_transaction"] == 100
 
 
 EXPECTED = {
