@@ -1,11 +1,16 @@
 """Lookups by address on the `electrum` source (issue 14): latency and server calls for an address with 1, 100
 and 10,000 past payments, against a real ElectrumX over litecoind regtest.
 
-    python -m bench.electrum_lookups [--history-max 10000] [--lookups 50] [--smoke] [--json PATH]
+    python -m bench.electrum_lookups [--history-max 10000] [--history-kind sends|coinbase] [--lookups 50]
+        [--smoke] [--json PATH]
 
 Each payment is its own tx (an Electrum history lists txs: one tx paying an address twice is one entry).
-The wallet is first split into `SPLIT` confirmed coins, so that each `sendtoaddress` spends a confirmed coin
-(no long chains of unconfirmed change); a block is mined after every `PER_BLOCK` payments. Timed, median of
+`--history-kind sends` (the default): the wallet is first split into `SPLIT` confirmed coins, so that each
+`sendtoaddress` spends a confirmed coin (no long chains of unconfirmed change); a block is mined after every
+`PER_BLOCK` payments. The regtest wallet sends 3-13 txs a second, too slow for 10,000. `--history-kind
+coinbase`: each payment is a block's coinbase (`generatetoaddress N ADDRESS`), smallest history first;
+regtest halves the subsidy every 150 blocks, so past the first ~5,000 blocks a coinbase pays the address
+0 LTC: still one tx in its history, and one find (the same work for the server and the source). Timed, median of
 `--lookups` calls each, in-process (no HTTP):
 - the source alone (`ElectrumSource.find`, limit `[lookups] max_finds`, 500): one round trip for the tip and
   the history, one for the newest txs (raw) and their blocks' headers;
@@ -78,6 +83,17 @@ def make_histories(litecoind: Litecoind, sizes: list[int]) -> dict[int, str]:
     return addresses
 
 
+def make_coinbase_histories(litecoind: Litecoind, sizes: list[int]) -> dict[int, str]:
+    """An address per size, paid by that many blocks' coinbases (one tx each), smallest first."""
+    litecoind.create_wallet("bench")
+    addresses = {size: litecoind.new_address("bech32") for size in sizes}
+    for size, address in addresses.items():
+        for start in range(0, size, 1000):
+            litecoind.mine(min(1000, size - start), address)
+    litecoind.mine(6)  # the newest coinbase confirmed like the rest
+    return addresses
+
+
 async def measure(
     args: argparse.Namespace, litecoind: Litecoind, server: ElectrumX, addresses: dict[int, str]
 ) -> tuple[list[Series], dict[str, Any]]:
@@ -136,6 +152,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--history-max", type=int, default=10_000, help="largest history measured (the sizes below it: 1, 100)"
     )
     parser.add_argument(
+        "--history-kind",
+        choices=("sends", "coinbase"),
+        default="sends",
+        help="payments as wallet sends (one tx each), or as blocks' coinbases (fast: for 10,000)",
+    )
+    parser.add_argument(
         "--server-defaults", action="store_true", help="ElectrumX with its default cost limits (throttling on)"
     )
     add_output_options(parser)
@@ -156,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         litecoind.start()
         built = time.monotonic()
         sizes = [h for h in HISTORIES if h < args.history_max] + [args.history_max]
-        addresses = make_histories(litecoind, sizes)
+        build = make_coinbase_histories if args.history_kind == "coinbase" else make_histories
+        addresses = build(litecoind, sizes)
         built = time.monotonic() - built
         # ElectrumX throttles a session (and its IP's group) past COST_SOFT_LIMIT: each request then sleeps up to
         # REQUEST_SLEEP (2.5 s). The casino's own server serves one client, the service: limits off (0, 0), as
@@ -168,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         series, calls = asyncio.run(measure(args, litecoind, server, addresses))
     print(f"Machine: {machine_line(about)}")
     setting = "ElectrumX default cost limits" if args.server_defaults else "ElectrumX cost limits off (0, 0)"
-    print(f"histories {', '.join(f'{h:,}' for h in addresses)} built in {built:.0f} s; {setting}\n")
+    histories = ", ".join(f"{h:,}" for h in addresses)
+    print(f"histories {histories} ({args.history_kind}) built in {built:.0f} s; {setting}\n")
     print(series_table(series))
     for size, counted in calls.items():
         print(
@@ -180,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         "server_calls": calls,
         "lookup_ms_median": {s.name: statistics.median(s.values) for s in series},
         "history_build_s": built,
+        "history_kind": args.history_kind,
         "server_cost_limits": "default" if args.server_defaults else "off",
         "elapsed_s": time.monotonic() - started,
     }

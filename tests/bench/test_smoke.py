@@ -78,6 +78,18 @@ def check_electrum_lookups(figures: dict) -> None:
     assert all(c["round_trips_per_lookup"] == 2 for c in figures["server_calls"].values())
 
 
+def check_evm_lookups(figures: dict) -> None:
+    """Each source timed per history; one range request per lookup; `evm_trace` re-reads forwarded payments only."""
+    assert figures["lookup_ms_median"] and all(ms > 0 for ms in figures["lookup_ms_median"].values())
+    calls = figures["node_calls"]
+    kinds = ("evm_logs token", "evm_trace direct", "evm_trace forwarded")
+    assert set(calls) == {f"{kind} {size}" for kind in kinds for size in (1, 100)}
+    assert calls["evm_logs token 100"]["by_method"]["eth_getLogs"] == 1
+    assert calls["evm_trace direct 100"]["by_method"]["trace_filter"] == 1
+    assert "trace_transaction" not in calls["evm_trace direct 100"]["by_method"]
+    assert calls["evm_trace forwarded 100"]["by_method"]["trace_transaction"] == 100
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -91,6 +103,7 @@ EXPECTED = {
     ),
     "lookups": ({"series", "ratios", "lookup_node_calls"}, "watcher index: with / without", check_lookups),
     "electrum_lookups": ({"series", "server_calls"}, "server requests in 2 round trips", check_electrum_lookups),
+    "evm_lookups": ({"series", "node_calls"}, "node requests per lookup (eth_blockNumber", check_evm_lookups),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",
