@@ -159,3 +159,28 @@ def test_too_large_tells_range_caps_from_other_errors() -> None:
     assert too_large({"code": -32614, "message": "eth_getLogs is limited to a 10,000 range"})
     assert not too_large({"code": -32005, "message": "daily request count exceeded, request rate limited"})
     assert not too_large({"code": -32000, "message": "header not found"})
+
+
+async def test_native_lookup_reads_whole_only_as_many_txs_as_its_limit_needs(
+    node: Anvil, token: str, contracts: tuple[str, str], proxies: list[RpcLimits]
+) -> None:
+    """An address paid many times through a contract: the newest `limit` are read whole (+1 to know that more are
+    left), not its whole history; an undone payment among them frees its place for an older one."""
+    payouts, relay = contracts
+    casino = new_address()
+    forwarded = [node.call(node.accounts[6], payouts, "forward(address)", casino, value=ETHER) for _ in range(6)]
+    undone = node.call(
+        node.accounts[6], payouts, "forwardThroughFailing(address,address)", relay, casino, value=ETHER, gas=300_000
+    )
+    node.receipt(undone)
+    proxy = RpcLimits(node.rpc_url)
+    proxies.append(proxy)
+    chain = await make_chain(proxy.url, token)
+    try:
+        answer = await EvmTraceSource(RangeConfig(max_blocks_back=1000)).find(chain, casino, None, 2)
+    finally:
+        await chain.aclose()
+    assert [f.tx_hash for f in answer.found] == [forwarded[5].lower(), forwarded[4].lower()]
+    assert answer.truncated
+    # The newest three (limit 2, +1): the undone one and two forwards; then one more for the place it left. Not 7.
+    assert proxy.count("trace_transaction") == 4

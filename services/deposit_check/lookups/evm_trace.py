@@ -56,14 +56,24 @@ class EvmTraceSource(EvmRangeSource):
         if done.missing:
             return SourceAnswer((), coverage)
         direct, inner, blocks = _paying(done.results, to)
-        internal = await _internal_values(chain, sorted(inner), to)
-        finds = []
-        for tx_hash, block in blocks.items():
-            amount = direct.get(tx_hash, 0) + internal.get(tx_hash, 0)
-            if amount > 0:
-                payment = (Payment(native, amount),)
-                finds.append(Found(chain.name, tx_hash, block, None, payment, internal=internal.get(tx_hash, 0) > 0))
-        finds.sort(key=lambda f: f.block.height if f.block else 0, reverse=True)
+        # Newest first; a tx with an inner payment is read whole (a frame that reverted pays nothing), but only
+        # as many as it takes to fill `limit` (+1, to know whether more are left): never the whole history.
+        candidates = sorted(blocks, key=lambda h: blocks[h].height, reverse=True)
+        finds: list[Found] = []
+        read = 0
+        while read < len(candidates) and len(finds) <= limit:
+            batch = candidates[read : read + limit + 1 - len(finds)]
+            read += len(batch)
+            internal = await _internal_values(chain, [h for h in batch if h in inner], to)
+            for tx_hash in batch:
+                amount = direct.get(tx_hash, 0) + internal.get(tx_hash, 0)
+                if amount > 0:
+                    payment = (Payment(native, amount),)
+                    finds.append(
+                        Found(
+                            chain.name, tx_hash, blocks[tx_hash], None, payment, internal=internal.get(tx_hash, 0) > 0
+                        )
+                    )
         times = await block_times(chain, {f.block.height for f in finds[:limit] if f.block is not None})
         finds = since_filter([timed(f, times) for f in finds], since)
         return SourceAnswer(tuple(finds[:limit]), coverage, truncated=len(finds) > limit or done.capped)
