@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deposit_check.models import AmountStatus, InternalTransfers, Status
 from deposit_check.summary import format_amount, note, summarize
 from deposit_check.verdict import AddressOwner, Verdict
-from desk_common.chain_text import Address, ChainName, TxHash
+from desk_common.chain_text import ADDRESS_DOC, TX_HASH_DOC, Address, ChainName, TxHash
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
 
@@ -30,15 +30,8 @@ class CheckRequest(BaseModel):
         },
     )
 
-    tx_hash: TxHash = Field(
-        description="Transaction hash (txid): 64 hexadecimal characters, optionally after 0x. Anything else is a 422 "
-        "`invalid_tx_hash`.",
-    )
-    address: Address = Field(
-        description="The casino's deposit address: base58 (25 to 35 characters), bech32 (prefix, 1, then its "
-        "charset; at most 90) or EVM (0x and 40 hex). Anything else is a 422 `invalid_address`; its checksum and "
-        "network are checked by the chain.",
-    )
+    tx_hash: TxHash = Field(description=TX_HASH_DOC)
+    address: Address = Field(description=ADDRESS_DOC)
     chain: ChainName | None = Field(
         default=None, max_length=32, description="Configured chain name; omit to let the address format decide."
     )

@@ -68,6 +68,13 @@ ADDRESS_FAMILIES: tuple[AddressFamily, ...] = (
 )
 ADDRESS_RULE = "expected " + ", ".join(f.rule for f in ADDRESS_FAMILIES[:-1]) + " or " + ADDRESS_FAMILIES[-1].rule
 
+# The request fields' OpenAPI descriptions, from the rules above (both services' schemas use them).
+TX_HASH_DOC = f"Transaction hash (txid): {TX_HASH_RULE}. Anything else is a 422 `{INVALID_TX_HASH}`."
+ADDRESS_DOC = (
+    f"The casino's deposit address: {ADDRESS_RULE}. Anything else is a 422 `{INVALID_ADDRESS}`; its checksum and "
+    "network are checked by the chain."
+)
+
 
 def tx_hash_fits(text: str) -> bool:
     return _TX_HASH.fullmatch(text) is not None

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from desk_common.chain_text import Address, ChainName, TxHash
+from desk_common.chain_text import ADDRESS_DOC, TX_HASH_DOC, Address, ChainName, TxHash
 
 DECIMAL_STRING = r"^[0-9]+(\.[0-9]+)?$"
 ACCOUNT_MAX_CHARS = 128
@@ -85,15 +85,8 @@ class DepositClaim(BaseModel):
         },
     )
 
-    tx_hash: TxHash = Field(
-        description="Transaction hash (txid): 64 hexadecimal characters, optionally after 0x. Anything else is a 422 "
-        "`invalid_tx_hash`.",
-    )
-    address: Address = Field(
-        description="The casino's deposit address: base58 (25 to 35 characters), bech32 (prefix, 1, then its "
-        "charset; at most 90) or EVM (0x and 40 hex). Anything else is a 422 `invalid_address`; its checksum and "
-        "network are checked by the chain.",
-    )
+    tx_hash: TxHash = Field(description=TX_HASH_DOC)
+    address: Address = Field(description=ADDRESS_DOC)
     chain: ChainName | None = Field(
         default=None, max_length=32, description="deposit_check's chain name; omit to let the address format decide."
     )
