@@ -102,9 +102,13 @@ class SentinelSet:
             self.sentinels.append(Node(port, node_dir, [binary, str(conf), "--sentinel"]))
         for node in [*self.data, *self.sentinels]:
             node.start()
-        self.wait_until(lambda: self.replicas_in_sync() >= 1, 20, "the replica did not sync with the master")
-        self.wait_until(self._sentinels_agree, 20, "the sentinels did not find each other and the replica")
+        self.wait_ready()
         return self
+
+    def wait_ready(self, timeout: float = 20) -> None:
+        """Until a replica is in sync and every sentinel knows it and the other sentinels (a failover can follow)."""
+        self.wait_until(lambda: self.replicas_in_sync() >= 1, timeout, "the replica did not sync with the master")
+        self.wait_until(self._sentinels_agree, timeout, "the sentinels did not find each other and the replica")
 
     def master(self) -> Node:
         """The data node the sentinels name as master now."""

@@ -90,6 +90,22 @@ def check_evm_lookups(figures: dict) -> None:
     assert calls["evm_trace forwarded 100"]["by_method"]["trace_transaction"] == 100
 
 
+def check_redis_scale(figures: dict) -> None:
+    """One Redis and the cluster in the same run: the watcher on each (the served runs need wrk)."""
+    names = {s["name"] for s in figures["series"]}
+    assert {"one Redis: step at 1,000 watched", "cluster: step at 1,000 watched"} <= names
+    assert figures["node_calls_per_block_max"] == {"one Redis": 3, "cluster": 3}
+    ratios = {r["name"]: r["value"] for r in figures["ratios"]}
+    assert ratios["watcher at 1,000 watched: cluster / one Redis, ms per block (lower is better)"] > 0
+
+
+def check_failover(figures: dict) -> None:
+    """A failover happened and a write came after it; nothing acknowledged with WAIT was lost."""
+    [promotion, first_write] = figures["series"]
+    assert 0 < promotion["median"] < 30 and 0 < first_write["median"] < 30
+    assert figures["lost"]["bench:failover:waited"] == 0
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -104,6 +120,8 @@ EXPECTED = {
     "lookups": ({"series", "ratios", "lookup_node_calls"}, "watcher index: with / without", check_lookups),
     "electrum_lookups": ({"series", "server_calls"}, "server requests in 2 round trips", check_electrum_lookups),
     "evm_lookups": ({"series", "node_calls"}, "node requests per lookup (eth_blockNumber", check_evm_lookups),
+    "redis_scale": ({"series", "ratios", "node_calls_per_block_max"}, "cluster / one Redis", check_redis_scale),
+    "failover": ({"series", "rounds", "lost", "twice"}, "kill -> first acknowledged write", check_failover),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",
