@@ -216,7 +216,7 @@ def test_one_watcher_and_one_worker_killed_mid_flow_no_note_lost_or_repeated(
     deposits = []
     for i in range(TICKETS):
         address = node.new_address("bech32")
-        amount = f"0.{41 + i}"
+        amount = f"0.{41 + i}1"  # never a trailing 0 (the note writes the amount normalized)
         deposits.append((address, node.send(address, Decimal(amount)), amount))
     node.mine(2)  # each deposit at 2/6 when its claim comes
 
