@@ -59,6 +59,12 @@ ADDRESS_FAMILIES: tuple[AddressFamily, ...] = (
         f"a bech32 address (a prefix such as ltc, then 1, then 11 or more of {_BECH32_DATA}; "
         "14 to 90 characters, one case)",
     ),
+    # TRON: base58check of 0x41 and a 20-byte hash (always T and 33 characters), or the same 21 bytes in hex.
+    AddressFamily(
+        "tron",
+        re.compile(r"T[1-9A-HJ-NP-Za-km-z]{33}|41[0-9a-fA-F]{40}"),
+        "a TRON address (T and 33 base58 characters, or 41 and 40 hexadecimal characters)",
+    ),
     # Base58check of a version byte, a 20-byte hash and a 4-byte checksum: 25 to 35 characters.
     AddressFamily(
         "base58",
