@@ -100,6 +100,11 @@ class CheckResponse(BaseModel):
         description="`exact`, `under` or `over`; null without `expected_amount` or when nothing reached the address."
     )
     found_on: str | None = Field(description="With wrong_network: the chain where the tx is.")
+    failure_reason: str | None = Field(
+        default=None,
+        description="With failed: why, as the chain words it (TRON: `REVERT`, `OUT_OF_ENERGY`, ...); null where "
+        "the chain gives no reason (an EVM receipt's status 0).",
+    )
     address_owner: AddressOwner = Field(
         default=AddressOwner.UNKNOWN,
         description="`casino`: the address is one of the casino's declared deposit addresses; `unknown`: no "
@@ -117,6 +122,10 @@ class CheckResponse(BaseModel):
     awaiting_quorum: bool = Field(
         default=False,
         description="With confirming: enough confirmations on one node, held until `quorum` nodes agree (see note).",
+    )
+    awaiting_solidification: bool = Field(
+        default=False,
+        description="With confirming (TRON): enough confirmations, held until the block is solidified (see note).",
     )
     checked_at: datetime = Field(description="When the chain was asked (a cached verdict keeps its original time).")
     summary: str = Field(description="One plain English sentence an agent can paste to the player.")
@@ -151,12 +160,14 @@ class CheckResponse(BaseModel):
             expected_amount=format_amount(v.expected) if v.expected is not None else None,
             amount_status=v.amount_status,
             found_on=v.found_on,
+            failure_reason=v.failure_reason,
             address_owner=v.address_owner,
             account=v.account,
             replaced_by=v.replaced_by,
             chains_checked=chains_checked,
             final=v.final,
             awaiting_quorum=v.awaiting_quorum,
+            awaiting_solidification=v.awaiting_solidification,
             checked_at=checked_at,
             summary=summarize(v),
             note=note(v),
