@@ -17,6 +17,12 @@ What is real and what is not:
     (no blockID, hash or transactions: we hold none to give) and marks the reply with the header
     `X-Replay-Synthesized: height`. `getblockbynum` at or under the height without a stored block answers
     the same height-only block, marked the same way.
+  * `/wallet/getnodeinfo` (added for the adapter, which reads both heads from it in one call): only its
+    `block` and `solidityBlock` ("Num:<height>,ID:<block id>"), from the height switch; the id is the
+    published block's at that height, else the height's 8 bytes and zeros (a TRON block id starts with its
+    height; the rest we do not hold), and such a reply is marked `X-Replay-Synthesized: height`;
+  * `/wallet/gettransactioninfobyblocknum {"num": n}`: the published infos of block n (by their
+    `blockNumber`), as the list java-tron answers; `[]` for a block above `tip` or with none published;
   * a body that is not a JSON object answers 400 (java-tron answers 200 with an "Error" text we do not
     copy; the adapter never sends one);
   * `down("503")` answers 503 to everything; `down("refused")` closes the listening socket so connects
@@ -138,10 +144,14 @@ class TronReplay:
             self._server.server_close()
 
     # --- answering ----------------------------------------------------------------------------------
-    def answer(self, path: str, body: Json) -> tuple[int, Json, bool]:
+    def answer(self, path: str, body: Json) -> tuple[int, Any, bool]:
         """(status, body, synthesized) for one request, as the node would give it."""
         family = next((f for f in FAMILIES if path.startswith(f)), None)
         call = path.removeprefix(family) if family else ""
+        if family == "/wallet/" and call == "getnodeinfo":
+            return self._node_info()
+        if family == "/wallet/" and call == "gettransactioninfobyblocknum":
+            return self._infos_of(int(body.get("num", -1)))
         if call not in TX_CALLS + BLOCK_CALLS:
             return 404, {}, False
         height = self.tip if family == "/wallet/" else self.solidified
@@ -159,6 +169,25 @@ class TronReplay:
         if block is not None and block > height:
             return 200, {}, False
         return 200, stored, False
+
+    def _node_info(self) -> tuple[int, Any, bool]:
+        heads = {}
+        synthesized = False
+        for key, height in (("block", self.tip), ("solidityBlock", self.solidified)):
+            published = self.blocks.get(height, {}).get("blockID")
+            synthesized = synthesized or published is None
+            heads[key] = f"Num:{height},ID:{published or f'{height:016x}' + '0' * 48}"
+        return 200, heads, synthesized
+
+    def _infos_of(self, num: int) -> tuple[int, Any, bool]:
+        if num > self.tip:
+            return 200, [], False
+        infos = [
+            answer
+            for key, answer in self.answers.items()
+            if key.startswith("gettransactioninfobyid ") and answer.get("blockNumber") == num
+        ]
+        return 200, infos, False
 
     def _block_at(self, num: int) -> tuple[int, Json, bool]:
         if num in self.blocks:

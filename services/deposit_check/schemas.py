@@ -82,7 +82,9 @@ class CheckResponse(BaseModel):
     confirmations: int = Field(description="Confirmations at check time (0 in the mempool or not found).")
     required_confirmations: int = Field(description="Confirmations the chain's policy requires for `confirmed`.")
     block_height: int | None = Field(description="Height of the block holding the tx; null while in the mempool.")
-    block_hash: str | None = Field(description="Hash of that block; null while in the mempool.")
+    block_hash: str | None = Field(
+        description="Hash of that block; null while in the mempool, and on TRON (a check reads the height only)."
+    )
     block_time: datetime | None = Field(description="Time of that block (UTC); null while in the mempool.")
     payments: list[PaymentOut] = Field(description="What reached the address in this tx, one entry per asset.")
     internal_transfers: InternalTransfers | None = Field(
@@ -146,7 +148,7 @@ class CheckResponse(BaseModel):
             confirmations=v.confirmations,
             required_confirmations=v.required_confirmations,
             block_height=v.block.height if v.block else None,
-            block_hash=v.block.hash if v.block else None,
+            block_hash=(v.block.hash or None) if v.block else None,  # TRON checks read no block id
             block_time=v.block_time,
             payments=[
                 PaymentOut(
@@ -184,7 +186,7 @@ def _dispute(v: Verdict) -> DisputeOut | None:
                 endpoint=e.endpoint,
                 found=e.found,
                 block_height=e.block.height if e.block else None,
-                block_hash=e.block.hash if e.block else None,
+                block_hash=(e.block.hash or None) if e.block else None,
                 confirmations=e.confirmations,
                 tip=e.tip,
             )

@@ -194,7 +194,7 @@ def contradict(views: tuple[EndpointView, ...]) -> bool:
         for b in views:
             if b.block is None and b.tip >= a.block.height:
                 return True
-            if b.block is not None and b.block.hash != a.block.hash:
+            if b.block is not None and b.block != a.block:  # height and hash (a TRON check reads no hash)
                 return True
     return False
 
@@ -204,7 +204,7 @@ def agreeing(block: BlockRef | None, views: tuple[EndpointView, ...], required: 
     return sum(
         1
         for v in views
-        if block is not None and v.block is not None and v.block.hash == block.hash and v.confirmations >= required
+        if block is not None and v.block is not None and v.block == block and v.confirmations >= required
     )
 
 

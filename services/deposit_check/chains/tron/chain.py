@@ -4,11 +4,11 @@ A check is one round trip of three concurrent calls: the tx (`gettransactionbyid
 `ret[0].contractRet`), its info (`gettransactioninfobyid`: block number, time, logs) and the node's heads
 (`getnodeinfo`: the latest and the solidified block, height and id, in one call where `getnowblock` and
 `/walletsolidity/getnowblock` would be two, each carrying a whole block). The info names the block's
-height but not its id: when it is neither head nor remembered, one more call reads the block's header.
+height but not its id, which would take one more round trip: a check reports none (the verdict rests on
+the height and the solidified line), the watcher reads whole blocks by id.
 """
 
 import re
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -24,7 +24,6 @@ from deposit_check.errors import InvalidAddress, InvalidTxHash, NodeUnavailable,
 from deposit_check.models import Asset, Block, BlockRef, InternalTransfers, Observation
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
-_IDS_KEPT = 4096
 
 
 class TronChain:
@@ -67,7 +66,6 @@ class TronChain:
             breaker_reset_seconds=config.breaker_reset_seconds,
             max_in_flight=config.max_requests_in_flight,
         )
-        self._ids: OrderedDict[int, str] = OrderedDict()  # solidified heights' block ids (never change), LRU
 
     def assets(self) -> dict[str, Asset]:
         return dict(self._assets)
@@ -155,8 +153,7 @@ class TronChain:
 
     async def _head_on(self, node: Node) -> BlockRef:
         [info] = await self.http.calls_on(node, [("/wallet/getnodeinfo", {})])
-        latest, solid = parse.node_heads(info)
-        self._remember(solid)
+        latest, _ = parse.node_heads(info)
         return latest
 
     async def _observe_on(self, node: Node, chunk: list[tuple[str, str | None]]) -> list[Observation]:
@@ -167,79 +164,40 @@ class TronChain:
         ]
         *answers, nodeinfo = await self.http.calls_on(node, [*calls, ("/wallet/getnodeinfo", {})])
         latest, solid = parse.node_heads(nodeinfo)
-        self._remember(solid)
-        txs, infos = answers[0::2], answers[1::2]
-        heights = {int(info["blockNumber"]) for info in infos if parse.found(info) and "blockNumber" in info}
-        ids = await self._ids_of(node, heights, latest, solid)
         return [
-            self._observation(tx_hash, address, tx, info, latest, solid, ids)
-            for (tx_hash, address), tx, info in zip(chunk, txs, infos, strict=True)
+            self._observation(tx_hash, address, tx, info, latest.height, solid.height)
+            for (tx_hash, address), tx, info in zip(chunk, answers[0::2], answers[1::2], strict=True)
         ]
 
     def _observation(
-        self,
-        tx_hash: str,
-        address: str | None,
-        tx: Any,
-        info: Any,
-        latest: BlockRef,
-        solid: BlockRef,
-        ids: dict[int, str],
+        self, tx_hash: str, address: str | None, tx: Any, info: Any, tip: int, solidified: int
     ) -> Observation:
-        seen = Observation(chain=self.name, tx_hash=tx_hash, found=False, tip=latest.height, solidified=solid.height)
-        if not parse.found(tx):
-            if parse.found(info):
-                raise NodeFailure(f"the node knows the result of {tx_hash} but not the tx")
+        """One tx's facts from its body and its info. The info alone decides a contract call (its receipt says
+        whether it succeeded, its logs what it paid); a TRX transfer needs the body (its amount and recipient)."""
+        seen = Observation(chain=self.name, tx_hash=tx_hash, found=False, tip=tip, solidified=solidified)
+        body = tx if parse.found(tx) else None
+        if body is not None and str(body["txID"]).lower() != tx_hash:
+            raise NodeFailure(f"asked for tx {tx_hash}, the node answered {body['txID']!r:.80}")
+        mined = parse.found(info) and "blockNumber" in info
+        if body is None and not mined:
             return seen
-        if str(tx["txID"]).lower() != tx_hash:
-            raise NodeFailure(f"asked for tx {tx_hash}, the node answered {tx['txID']!r:.80}")
-        seen = replace(seen, found=True)
-        if not parse.found(info) or "blockNumber" not in info:
+        contract = parse.called(body, info if mined else {})
+        if body is None and contract is None:
+            raise NodeFailure(f"the node has the result of {tx_hash} but not the tx, and it is no contract call")
+        seen = replace(seen, found=True, internal_transfers=self._payments.internal(contract, address))
+        if body is not None and not mined:
             # Known, its result not yet (or not on this node): what it will pay, not credited on this alone.
-            return replace(
-                seen,
-                payments=self._payments.intended(tx, address),
-                internal_transfers=self._payments.internal(tx, address),
-            )
+            return replace(seen, payments=self._payments.intended(body, address))
         height = int(info["blockNumber"])
         seen = replace(
             seen,
-            tip=max(latest.height, height),  # the info may be of a block newer than the heads read beside it
-            block=BlockRef(height, ids[height]),
+            tip=max(tip, height),  # the info may be of a block newer than the heads read beside it
+            # The info names the height, not the id, and reading the id would be one more round trip per
+            # check: left empty (null in answers). A TRON verdict rests on the height and the solidified line.
+            block=BlockRef(height, ""),
             block_time=parse.millis(info["blockTimeStamp"]) if "blockTimeStamp" in info else None,
         )
-        reason = parse.failure(tx, info)
+        reason = parse.failure(body, info)
         if reason is not None:
             return replace(seen, reverted=True, failure=reason, internal_transfers=InternalTransfers.NONE)
-        return replace(
-            seen,
-            payments=self._payments.mined(tx, info, address),
-            internal_transfers=self._payments.internal(tx, address),
-        )
-
-    async def _ids_of(self, node: Node, heights: set[int], latest: BlockRef, solid: BlockRef) -> dict[int, str]:
-        """Block ids by height: the heads', remembered ones, else one header call each (concurrently)."""
-        ids = {latest.height: latest.hash, solid.height: solid.hash}
-        for height in heights - ids.keys():
-            if (known := self._ids.get(height)) is not None:
-                ids[height] = known
-        missing = sorted(heights - ids.keys())
-        if missing:
-            calls = [("/wallet/getblock", {"id_or_num": str(h), "detail": False}) for h in missing]
-            for height, answer in zip(missing, await self.http.calls_on(node, calls), strict=True):
-                if not parse.found(answer):
-                    raise NodeFailure(f"the node knows a tx of block {height} but not the block")
-                ref = parse.header_ref(answer)
-                if ref.height != height:
-                    raise NodeFailure(f"asked for block {height}, the node answered block {ref.height}")
-                ids[height] = ref.hash
-                if height <= solid.height:
-                    self._remember(ref)
-        return ids
-
-    def _remember(self, ref: BlockRef) -> None:
-        """A solidified block's id: it never changes."""
-        self._ids[ref.height] = ref.hash
-        self._ids.move_to_end(ref.height)
-        if len(self._ids) > _IDS_KEPT:
-            self._ids.popitem(last=False)
+        return replace(seen, payments=self._payments.mined(body, info, address))

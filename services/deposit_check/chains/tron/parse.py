@@ -48,10 +48,10 @@ def millis(value: int | str) -> datetime:
     return datetime.fromtimestamp(int(value) / 1000, UTC)
 
 
-def failure(tx: dict[str, Any], info: dict[str, Any]) -> str | None:
+def failure(tx: dict[str, Any] | None, info: dict[str, Any]) -> str | None:
     """Why the tx failed (`ret[0].contractRet` other than SUCCESS, else the info's receipt or `result`), None
     when it succeeded. A name outside the node's plain enum style is reported as FAILED, never passed on."""
-    reason = ((tx.get("ret") or [{}])[0] or {}).get("contractRet")
+    reason = (((tx or {}).get("ret") or [{}])[0] or {}).get("contractRet")
     if reason is None:
         reason = (info.get("receipt") or {}).get("result")
     if reason is None and info.get("result") == "FAILED":
@@ -59,6 +59,15 @@ def failure(tx: dict[str, Any], info: dict[str, Any]) -> str | None:
     if reason is None or reason == SUCCESS:
         return None
     return reason if _REASON.fullmatch(str(reason)) else "FAILED"
+
+
+def called(tx: dict[str, Any] | None, info: dict[str, Any]) -> str | None:
+    """The 20-byte key hash (lower-case hex) of the contract the tx called; None for a system contract (a TRX
+    transfer...). The info names it too (`contract_address`), so a call is known without the tx's body."""
+    if tx is not None:
+        kind, value = _contract(tx)
+        return str(value.get("contract_address", ""))[-40:].lower() or None if kind == "TriggerSmartContract" else None
+    return str(info.get("contract_address", ""))[-40:].lower() or None
 
 
 def _contract(tx: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -80,13 +89,15 @@ class PaymentParser:
         self.native = native
         self.tokens = tokens
 
-    def _trx(self, tx: dict[str, Any], address: str | None) -> int:
+    def _trx(self, tx: dict[str, Any] | None, address: str | None) -> int:
+        if tx is None or address is None:
+            return 0
         kind, value = _contract(tx)
-        if kind != "TransferContract" or address is None or _address(value["to_address"]) != address:
+        if kind != "TransferContract" or _address(value["to_address"]) != address:
             return 0
         return int(value["amount"])
 
-    def mined(self, tx: dict[str, Any], info: dict[str, Any], address: str | None) -> tuple[Payment, ...]:
+    def mined(self, tx: dict[str, Any] | None, info: dict[str, Any], address: str | None) -> tuple[Payment, ...]:
         """A successful mined tx's TRX to `address` plus every Transfer to it logged by an allow-listed token
         (so a transfer made through another contract counts; call data alone never does)."""
         if address is None:
@@ -103,13 +114,8 @@ class PaymentParser:
         if address is None:
             return ()
         amounts = {self.native: self._trx(tx, address)}
-        kind, value = _contract(tx)
-        token = (
-            self.tokens.get(str(value.get("contract_address", ""))[-40:].lower())
-            if kind == "TriggerSmartContract"
-            else None
-        )
-        data = str(value.get("data", "")).lower()
+        token = self.tokens.get(called(tx, {}) or "")
+        data = str(_contract(tx)[1].get("data", "")).lower()
         if token is not None and data[:8] == _TRANSFER_CALL and data[8:72] == "0" * 24 + key_hash(address):
             amounts[token] = int(data[72:136] or "0", 16)
         return _payments(amounts)
@@ -128,17 +134,12 @@ class PaymentParser:
                     payments.append(BlockPayment(from_hex(topics[2][-40:]), str(info["id"]), Payment(token, amount)))
         return payments
 
-    def internal(self, tx: dict[str, Any], address: str | None) -> InternalTransfers:
-        """TRX a contract passes on cannot be seen here (java-tron keeps internal txs only with
+    def internal(self, contract: str | None, address: str | None) -> InternalTransfers:
+        """TRX a called contract passes on cannot be seen here (java-tron keeps internal txs only with
         `vm.saveInternalTx`): unavailable for a call of any contract but an allow-listed token."""
-        kind, value = _contract(tx)
-        if kind != "TriggerSmartContract" or address is None:
+        if contract is None or address is None or contract in self.tokens:
             return InternalTransfers.NONE
-        return (
-            InternalTransfers.NONE
-            if str(value.get("contract_address", ""))[-40:].lower() in self.tokens
-            else InternalTransfers.UNAVAILABLE
-        )
+        return InternalTransfers.UNAVAILABLE
 
 
 def block(raw: dict[str, Any], infos: list[dict[str, Any]], parser: PaymentParser) -> Block:
