@@ -49,16 +49,19 @@ def millis(value: int | str) -> datetime:
 
 
 def failure(tx: dict[str, Any] | None, info: dict[str, Any]) -> str | None:
-    """Why the tx failed (`ret[0].contractRet` other than SUCCESS, else the info's receipt or `result`), None
-    when it succeeded. A name outside the node's plain enum style is reported as FAILED, never passed on."""
-    reason = (((tx or {}).get("ret") or [{}])[0] or {}).get("contractRet")
+    """Why the tx failed: `ret[0].contractRet` other than SUCCESS, else the info's `receipt.result` other than
+    SUCCESS, else its top-level `result: FAILED`; None when none of them says it failed (any one that does
+    wins: a wrong "succeeded" could credit). A name outside the node's plain enum style is reported as
+    FAILED, never passed on."""
+    said = (
+        (((tx or {}).get("ret") or [{}])[0] or {}).get("contractRet"),
+        (info.get("receipt") or {}).get("result"),
+        info.get("result"),
+    )
+    reason = next((str(r) for r in said if r is not None and r != SUCCESS), None)
     if reason is None:
-        reason = (info.get("receipt") or {}).get("result")
-    if reason is None and info.get("result") == "FAILED":
-        reason = "FAILED"
-    if reason is None or reason == SUCCESS:
         return None
-    return reason if _REASON.fullmatch(str(reason)) else "FAILED"
+    return reason if _REASON.fullmatch(reason) else "FAILED"
 
 
 def called(tx: dict[str, Any] | None, info: dict[str, Any]) -> str | None:
