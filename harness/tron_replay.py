@@ -44,6 +44,7 @@ Every request is counted by path (`count`, `calls`), so a test can say how many 
 """
 
 import json
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -60,6 +61,10 @@ FAMILIES = ("/wallet/", "/walletsolidity/")
 SYNTHESIZED = "X-Replay-Synthesized"
 
 Json = dict[str, Any]
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # concurrent clients (benches) connect at once; the default backlog is 5
 
 
 def load_fixtures(network: str, root: Path = FIXTURES) -> list[Json]:
@@ -200,6 +205,14 @@ class TronReplay:
         node = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as java-tron's Jetty: clients reuse connections
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes: without this, Nagle's algorithm holds the body until
+                # the client's delayed ACK (~40 ms a request), which no real node's server does.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
                 try:
@@ -214,6 +227,9 @@ class TronReplay:
                 self._reply(parts.path, body)
 
             def _reply(self, path: str, body: Any) -> None:
+                if node.outage == "refused":  # a connection kept from before the outage: dropped unanswered
+                    self.close_connection = True
+                    return
                 with node._lock:
                     node.calls.append(path)
                 if node.outage == "503":
@@ -237,7 +253,27 @@ class TronReplay:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name=f"tron-replay-{port}", daemon=True).start()
         return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fixtures of a network as a process (benches): print the URL, serve until killed."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m harness.tron_replay", description=main.__doc__)
+    parser.add_argument("--network", default="mainnet")
+    parser.add_argument("--tip", type=int)
+    parser.add_argument("--solidified", type=int)
+    args = parser.parse_args(argv)
+    node = TronReplay(load_fixtures(args.network), tip=args.tip, solidified=args.solidified)
+    print(node.url, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

@@ -34,7 +34,7 @@ def tron_config(*urls: str, token: str = USDT_CONTRACT, **kw: object) -> TronCha
         http_urls=list(urls),
         tokens=[TokenConfig(symbol="USDT", contract=token, decimals=6)],
         timeout_seconds=2,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

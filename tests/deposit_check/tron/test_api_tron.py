@@ -3,10 +3,11 @@ ERC-20): picking TRON by its address, and the most common player mistake, USDT s
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from deposit_check.app import create_app
 from deposit_check.chains.tron.address import to_hex
@@ -58,10 +59,11 @@ decimals = 6
         yield client
 
 
-def check(api: httpx.Client, **body: object) -> dict:
+def check(api: httpx.Client, **body: object) -> dict[str, Any]:
     response = api.post("/v1/checks", json=body)
     assert response.status_code == 200, response.text
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def test_a_tron_address_picks_the_tron_chain_and_hex_is_normalized(api: httpx.Client) -> None:
