@@ -45,6 +45,7 @@ Every request is counted by path (`count`, `calls`), so a test can say how many 
 
 import json
 import socket
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -65,6 +66,11 @@ Json = dict[str, Any]
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # concurrent clients (benches) connect at once; the default backlog is 5
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its kept connection (a test ending, an outage) is no error of the node's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def load_fixtures(network: str, root: Path = FIXTURES) -> list[Json]:
