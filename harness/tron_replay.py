@@ -17,6 +17,12 @@ What is real and what is not:
     (no blockID, hash or transactions: we hold none to give) and marks the reply with the header
     `X-Replay-Synthesized: height`. `getblockbynum` at or under the height without a stored block answers
     the same height-only block, marked the same way.
+  * `/wallet/getnodeinfo` (added for the adapter, which reads both heads from it in one call): only its
+    `block` and `solidityBlock` ("Num:<height>,ID:<block id>"), from the height switch; the id is the
+    published block's at that height, else the height's 8 bytes and zeros (a TRON block id starts with its
+    height; the rest we do not hold), and such a reply is marked `X-Replay-Synthesized: height`;
+  * `/wallet/gettransactioninfobyblocknum {"num": n}`: the published infos of block n (by their
+    `blockNumber`), as the list java-tron answers; `[]` for a block above `tip` or with none published;
   * a body that is not a JSON object answers 400 (java-tron answers 200 with an "Error" text we do not
     copy; the adapter never sends one);
   * `down("503")` answers 503 to everything; `down("refused")` closes the listening socket so connects
@@ -38,6 +44,8 @@ Every request is counted by path (`count`, `calls`), so a test can say how many 
 """
 
 import json
+import socket
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -54,6 +62,15 @@ FAMILIES = ("/wallet/", "/walletsolidity/")
 SYNTHESIZED = "X-Replay-Synthesized"
 
 Json = dict[str, Any]
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # concurrent clients (benches) connect at once; the default backlog is 5
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its kept connection (a test ending, an outage) is no error of the node's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def load_fixtures(network: str, root: Path = FIXTURES) -> list[Json]:
@@ -138,10 +155,14 @@ class TronReplay:
             self._server.server_close()
 
     # --- answering ----------------------------------------------------------------------------------
-    def answer(self, path: str, body: Json) -> tuple[int, Json, bool]:
+    def answer(self, path: str, body: Json) -> tuple[int, Any, bool]:
         """(status, body, synthesized) for one request, as the node would give it."""
         family = next((f for f in FAMILIES if path.startswith(f)), None)
         call = path.removeprefix(family) if family else ""
+        if family == "/wallet/" and call == "getnodeinfo":
+            return self._node_info()
+        if family == "/wallet/" and call == "gettransactioninfobyblocknum":
+            return self._infos_of(int(body.get("num", -1)))
         if call not in TX_CALLS + BLOCK_CALLS:
             return 404, {}, False
         height = self.tip if family == "/wallet/" else self.solidified
@@ -160,6 +181,25 @@ class TronReplay:
             return 200, {}, False
         return 200, stored, False
 
+    def _node_info(self) -> tuple[int, Any, bool]:
+        heads = {}
+        synthesized = False
+        for key, height in (("block", self.tip), ("solidityBlock", self.solidified)):
+            published = self.blocks.get(height, {}).get("blockID")
+            synthesized = synthesized or published is None
+            heads[key] = f"Num:{height},ID:{published or f'{height:016x}' + '0' * 48}"
+        return 200, heads, synthesized
+
+    def _infos_of(self, num: int) -> tuple[int, Any, bool]:
+        if num > self.tip:
+            return 200, [], False
+        infos = [
+            answer
+            for key, answer in self.answers.items()
+            if key.startswith("gettransactioninfobyid ") and answer.get("blockNumber") == num
+        ]
+        return 200, infos, False
+
     def _block_at(self, num: int) -> tuple[int, Json, bool]:
         if num in self.blocks:
             return 200, self.blocks[num], False
@@ -171,6 +211,14 @@ class TronReplay:
         node = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as java-tron's Jetty: clients reuse connections
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes: without this, Nagle's algorithm holds the body until
+                # the client's delayed ACK (~40 ms a request), which no real node's server does.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
                 try:
@@ -185,6 +233,9 @@ class TronReplay:
                 self._reply(parts.path, body)
 
             def _reply(self, path: str, body: Any) -> None:
+                if node.outage == "refused":  # a connection kept from before the outage: dropped unanswered
+                    self.close_connection = True
+                    return
                 with node._lock:
                     node.calls.append(path)
                 if node.outage == "503":
@@ -208,7 +259,27 @@ class TronReplay:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Server(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name=f"tron-replay-{port}", daemon=True).start()
         return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fixtures of a network as a process (benches): print the URL, serve until killed."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m harness.tron_replay", description=main.__doc__)
+    parser.add_argument("--network", default="mainnet")
+    parser.add_argument("--tip", type=int)
+    parser.add_argument("--solidified", type=int)
+    args = parser.parse_args(argv)
+    node = TronReplay(load_fixtures(args.network), tip=args.tip, solidified=args.solidified)
+    print(node.url, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
