@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from desk_common.config import ApiKey, check_names, read_toml
@@ -89,7 +89,53 @@ class EvmChainConfig(_ChainBase):
     tokens: list[TokenConfig] = Field(default_factory=list)
 
 
-ChainConfig = Annotated[UtxoChainConfig | EvmChainConfig, Field(discriminator="family")]
+# java-tron solidifies a block once 19 of the 27 super representatives (more than 2/3) built on it:
+# with every one producing on time, at 19 confirmations (docs/configuration.md, "TRON").
+TRON_SOLIDIFIED_DEPTH = 19
+
+
+class TronChainConfig(_ChainBase):
+    """A TRON chain over the java-tron HTTP API (full nodes or TronGrid): TRX and allow-listed TRC-20 tokens."""
+
+    family: Literal["tron"]
+    # java-tron full nodes' HTTP API (port 8090) or TronGrid, e.g. "https://api.trongrid.io".
+    http_urls: list[str] = Field(default_factory=list)
+    # Counted from the latest block as on other chains, and confirmed only once the block is also solidified
+    # (irreversible): "solidified" is TRON_SOLIDIFIED_DEPTH, a larger number waits longer.
+    confirmations: Literal["solidified"] | int = "solidified"  # type: ignore[assignment]
+    # Sent in `api_key_header` (TronGrid's); give it as "${TRONGRID_API_KEY}" to keep it in the environment.
+    api_key: SecretStr | None = None
+    api_key_header: str = Field(default="TRON-PRO-API-KEY", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    symbol: str = "TRX"
+    decimals: int = 6
+    tokens: list[TokenConfig] = Field(default_factory=list)
+
+    def check_urls(self) -> tuple[str, list[str]]:
+        return "http_urls", self.http_urls
+
+    @property
+    def required_confirmations(self) -> int:
+        return TRON_SOLIDIFIED_DEPTH if self.confirmations == "solidified" else self.confirmations
+
+    @field_validator("confirmations")
+    @classmethod
+    def _not_below_solidification(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not TRON_SOLIDIFIED_DEPTH <= value <= 10_000:
+            raise ValueError(
+                f"a TRON block is confirmed only once solidified, about {TRON_SOLIDIFIED_DEPTH} blocks deep: use "
+                f'"solidified" or a number from {TRON_SOLIDIFIED_DEPTH} to 10000'
+            )
+        return value
+
+    @field_validator("rpc_urls")
+    @classmethod
+    def _no_rpc_urls(cls, urls: list[str]) -> list[str]:
+        if urls:
+            raise ValueError("a TRON chain is reached over its HTTP API: set http_urls, not rpc_urls")
+        return urls
+
+
+ChainConfig = Annotated[UtxoChainConfig | EvmChainConfig | TronChainConfig, Field(discriminator="family")]
 
 
 class ApiConfig(_Strict):
@@ -207,6 +253,12 @@ class FileConfig(_Strict):
         unknown = sorted(set(self.lookups.chains) - set(self.chains))
         if unknown:
             raise ValueError(f"lookups.chains names chains that are not configured: {', '.join(unknown)}")
+        tron = sorted(n for n in self.ownership.xpubs if isinstance(self.chains[n], TronChainConfig))
+        if tron:
+            raise ValueError(
+                f"ownership.xpubs: extended keys are not derived for TRON chains yet ({', '.join(tron)}): "
+                "import their addresses instead (deposit-check addresses import)"
+            )
         if self.ownership.xpubs and self.ownership.secret is None:
             raise ValueError("ownership.xpubs needs ownership.secret (it keys the address index)")
         return self

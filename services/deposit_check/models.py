@@ -145,7 +145,10 @@ class Observation:
     for a mempool tx it is what the tx will pay once mined. `spends` (UTXO) and `sender_nonce`
     (EVM) identify what a replacement would share with the tx: see `BlockTx`. `internal_transfers`
     (EVM only; None elsewhere and when not found) says whether native coin paid through internal
-    calls is in `payments` or could not be seen.
+    calls is in `payments` or could not be seen. `solidified` (TRON; None elsewhere): the chain's latest
+    irreversible block, read in the same round trip; a block above it is not final whatever its
+    confirmations. `failure`: why a `reverted` tx failed, as the chain words it (TRON's `contractRet`:
+    REVERT, OUT_OF_ENERGY, ...); None where it gives no reason (an EVM receipt's status 0).
 
     On a chain with a quorum (`quorum` > 1 endpoints must agree), `views` holds each answering
     endpoint's view, and the other fields are those of one of them (see chains/quorum.py).
@@ -164,6 +167,8 @@ class Observation:
     quorum: int = 1
     views: tuple[EndpointView, ...] = ()
     internal_transfers: InternalTransfers | None = None
+    solidified: int | None = None
+    failure: str | None = None
 
     @property
     def confirmations(self) -> int:

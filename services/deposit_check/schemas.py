@@ -82,7 +82,9 @@ class CheckResponse(BaseModel):
     confirmations: int = Field(description="Confirmations at check time (0 in the mempool or not found).")
     required_confirmations: int = Field(description="Confirmations the chain's policy requires for `confirmed`.")
     block_height: int | None = Field(description="Height of the block holding the tx; null while in the mempool.")
-    block_hash: str | None = Field(description="Hash of that block; null while in the mempool.")
+    block_hash: str | None = Field(
+        description="Hash of that block; null while in the mempool, and on TRON (a check reads the height only)."
+    )
     block_time: datetime | None = Field(description="Time of that block (UTC); null while in the mempool.")
     payments: list[PaymentOut] = Field(description="What reached the address in this tx, one entry per asset.")
     internal_transfers: InternalTransfers | None = Field(
@@ -100,6 +102,11 @@ class CheckResponse(BaseModel):
         description="`exact`, `under` or `over`; null without `expected_amount` or when nothing reached the address."
     )
     found_on: str | None = Field(description="With wrong_network: the chain where the tx is.")
+    failure_reason: str | None = Field(
+        default=None,
+        description="With failed: why, as the chain words it (TRON: `REVERT`, `OUT_OF_ENERGY`, ...); null where "
+        "the chain gives no reason (an EVM receipt's status 0).",
+    )
     address_owner: AddressOwner = Field(
         default=AddressOwner.UNKNOWN,
         description="`casino`: the address is one of the casino's declared deposit addresses; `unknown`: no "
@@ -117,6 +124,10 @@ class CheckResponse(BaseModel):
     awaiting_quorum: bool = Field(
         default=False,
         description="With confirming: enough confirmations on one node, held until `quorum` nodes agree (see note).",
+    )
+    awaiting_solidification: bool = Field(
+        default=False,
+        description="With confirming (TRON): enough confirmations, held until the block is solidified (see note).",
     )
     checked_at: datetime = Field(description="When the chain was asked (a cached verdict keeps its original time).")
     summary: str = Field(description="One plain English sentence an agent can paste to the player.")
@@ -137,7 +148,7 @@ class CheckResponse(BaseModel):
             confirmations=v.confirmations,
             required_confirmations=v.required_confirmations,
             block_height=v.block.height if v.block else None,
-            block_hash=v.block.hash if v.block else None,
+            block_hash=(v.block.hash or None) if v.block else None,  # TRON checks read no block id
             block_time=v.block_time,
             payments=[
                 PaymentOut(
@@ -151,12 +162,14 @@ class CheckResponse(BaseModel):
             expected_amount=format_amount(v.expected) if v.expected is not None else None,
             amount_status=v.amount_status,
             found_on=v.found_on,
+            failure_reason=v.failure_reason,
             address_owner=v.address_owner,
             account=v.account,
             replaced_by=v.replaced_by,
             chains_checked=chains_checked,
             final=v.final,
             awaiting_quorum=v.awaiting_quorum,
+            awaiting_solidification=v.awaiting_solidification,
             checked_at=checked_at,
             summary=summarize(v),
             note=note(v),
@@ -173,7 +186,7 @@ def _dispute(v: Verdict) -> DisputeOut | None:
                 endpoint=e.endpoint,
                 found=e.found,
                 block_height=e.block.height if e.block else None,
-                block_hash=e.block.hash if e.block else None,
+                block_hash=(e.block.hash or None) if e.block else None,
                 confirmations=e.confirmations,
                 tip=e.tip,
             )

@@ -394,24 +394,37 @@ class CheckService:
         return list(zip(targets, results, strict=True))
 
     async def _look_elsewhere(self, plan: Plan) -> tuple[Target, Observation] | None:
-        """Find the tx on another configured chain that takes the same hash and address."""
+        """Find the tx on another configured chain that takes the same hash: with the address where that chain
+        takes it too, else (another family: a TRC-20 hash asked with an 0x address, an ERC-20 one with a T...)
+        the tx alone, which pays nobody asked about, so the verdict credits nothing. Its target keeps the
+        asked address: the verdict is about it."""
         asked = {t.chain.name for t in plan.targets}
-        others: list[Target] = []
+        first = plan.targets[0]
+        others: list[tuple[Target, bool]] = []  # (target, whether the address is that chain's)
         for chain in self.chains.values():
             if chain.name in asked:
                 continue
             try:
-                others.append(
-                    Target(
-                        chain,
-                        chain.normalize_tx_hash(plan.targets[0].tx_hash),
-                        chain.normalize_address(plan.targets[0].address),
-                    )
-                )
+                tx_hash = chain.normalize_tx_hash(first.tx_hash)
             except DepositCheckError:
                 continue
-        for target, obs in await self._observe_all(others):
-            if isinstance(obs, Observation) and obs.found:
+            try:
+                others.append((Target(chain, tx_hash, chain.normalize_address(first.address)), True))
+            except DepositCheckError:
+                others.append((Target(chain, tx_hash, first.address), False))
+
+        async def one(target: Target, own: bool) -> Observation | None:
+            try:
+                if own:
+                    return await target.chain.observe(target.tx_hash, target.address)
+                return await target.chain.observe_tx(target.tx_hash)
+            except NodeUnavailable as exc:  # a hint only: the asked chains' answer stands
+                log.warning("chain %s unavailable: %s", target.chain.name, exc.message)
+                return None
+
+        seen = await asyncio.gather(*(one(t, own) for t, own in others))
+        for (target, _), obs in zip(others, seen, strict=True):
+            if obs is not None and obs.found:
                 return target, obs
         return None
 

@@ -60,6 +60,11 @@ def note(v: Verdict) -> str | None:
             f"Held at confirming: {v.quorum} nodes must see {v.required_confirmations} confirmations in the same "
             f"block, {agree} of the {len(v.views)} that answered do."
         )
+    if v.awaiting_solidification:
+        return (
+            f"Held at confirming: {v.confirmations} confirmations, but the block is not solidified (irreversible) "
+            "yet; TRON deposits are confirmed only once it is."
+        )
     if v.internal_transfers is InternalTransfers.UNAVAILABLE:
         return (
             "This transaction calls a contract, and the coin it may have passed on to the address through internal "
@@ -84,7 +89,8 @@ def summarize(v: Verdict) -> str:
                 "this deposit address."
             )
         case Status.FAILED:
-            return f"Transaction {tx} failed on {chain} (it was reverted), so no funds were transferred."
+            why = f"({v.failure_reason})" if v.failure_reason else "(it was reverted)"
+            return f"Transaction {tx} failed on {chain} {why}, so no funds were transferred."
         case Status.WRONG_ADDRESS:
             return f"Transaction {tx} on {chain} does not send anything to the deposit address {v.address}."
         case Status.PENDING:
@@ -96,6 +102,13 @@ def summarize(v: Verdict) -> str:
             return (
                 f"Your deposit of {_what(v)} has {v.confirmations} confirmations on {chain} according to one "
                 "of our nodes; it is credited once our other nodes confirm it too." + _amount_note(v) + _unverified(v)
+            )
+        case Status.CONFIRMING if v.awaiting_solidification:
+            return (
+                f"Your deposit of {_what(v)} has {v.confirmations} confirmations on {chain}; it is credited once "
+                "the network makes its block final (solidified), usually within a minute."
+                + _amount_note(v)
+                + _unverified(v)
             )
         case Status.CONFIRMING:
             return (

@@ -40,6 +40,23 @@ WATCHABLE = frozenset({Status.NOT_FOUND, Status.PENDING, Status.CONFIRMING, Stat
 """Worth following: not settled yet, or confirmed (followed a while longer, for reorgs)."""
 
 
+def decided_at_depth(observation: Observation) -> bool:
+    """Whether a new tip alone decides this observation once it is `required` blocks deep (the watcher then
+    decides it from the height, with no node call). Not with a quorum (the nodes must agree at that depth
+    too) nor on TRON (`solidified`: the chain's own finality line, which a height does not give): those
+    are asked again."""
+    return observation.quorum == 1 and observation.solidified is None
+
+
+def above_solidified(observation: Observation) -> bool:
+    """TRON: the tx's block is not yet solidified (irreversible), so it cannot be confirmed yet."""
+    return (
+        observation.solidified is not None
+        and observation.block is not None
+        and observation.block.height > observation.solidified
+    )
+
+
 def is_final(status: Status, confirmations: int, required: int) -> bool:
     """True when no later block can change the verdict short of a deep reorg."""
     return status in FINAL_AT_ONCE or (status in SETTLED and confirmations >= required)
@@ -100,6 +117,8 @@ class Verdict:
     address_owner: AddressOwner = AddressOwner.UNKNOWN
     account: str | None = None  # the casino's opaque player account of the address, with CASINO
     internal_transfers: InternalTransfers | None = None  # EVM: internal native payments counted, none, or unseen
+    failure_reason: str | None = None  # with failed: why, as the chain words it (TRON's contractRet)
+    awaiting_solidification: bool = False  # with confirming: deep enough, the block not yet solidified (TRON)
 
     @property
     def awaiting_quorum(self) -> bool:
@@ -135,6 +154,9 @@ def status_of(
     confirmations each; fewer (one did not answer, or lags behind) hold it at `confirming`.
     A wrong "confirmed" is the worst outcome: never without the quorum.
 
+    On TRON (`solidified` set) `confirmed` also needs the block at or below the chain's latest solidified
+    block: until then it is `confirming`, whatever the count.
+
     Above all of these stands `replaced`, which no single observation shows: the watcher saw another
     tx take this one's inputs or nonce (see `decide`'s `replaced_by`).
     """
@@ -155,7 +177,7 @@ def status_of(
         return Status.WRONG_ASSET
     if observation.block is None:
         return Status.PENDING
-    if observation.confirmations < required:
+    if observation.confirmations < required or above_solidified(observation):
         return Status.CONFIRMING
     if observation.quorum > 1 and agreeing(observation.block, observation.views, required) < observation.quorum:
         return Status.CONFIRMING
@@ -172,7 +194,7 @@ def contradict(views: tuple[EndpointView, ...]) -> bool:
         for b in views:
             if b.block is None and b.tip >= a.block.height:
                 return True
-            if b.block is not None and b.block.hash != a.block.hash:
+            if b.block is not None and b.block != a.block:  # height and hash (a TRON check reads no hash)
                 return True
     return False
 
@@ -182,7 +204,7 @@ def agreeing(block: BlockRef | None, views: tuple[EndpointView, ...], required: 
     return sum(
         1
         for v in views
-        if block is not None and v.block is not None and v.block.hash == block.hash and v.confirmations >= required
+        if block is not None and v.block is not None and v.block == block and v.confirmations >= required
     )
 
 
@@ -261,6 +283,10 @@ def decide(
         address_owner=address_owner(owner),
         account=account_of(owner),
         internal_transfers=observation.internal_transfers if observation.found else None,
+        failure_reason=observation.failure if seen is Status.FAILED else None,
+        awaiting_solidification=(
+            seen is Status.CONFIRMING and observation.confirmations >= required and above_solidified(observation)
+        ),
     )
 
 

@@ -7,8 +7,8 @@ right and the network is the chain's is deposit_check's adapters' to say (with t
 this rule is never stricter than they are, and whatever passes it is letters and digits only: no
 markup, no URL, no space can get through a door into a note.
 
-A family is one entry of `ADDRESS_FAMILIES`; a new chain family (TRON's `T...` base58, say) is a
-new entry here, and both services accept it at once.
+A family is one entry of `ADDRESS_FAMILIES` (TRON's `T...` is one, before the generic base58 whose shape
+it also has); a new chain family is a new entry here, and both services accept it at once.
 """
 
 import re
@@ -24,8 +24,8 @@ INVALID_ADDRESS = "invalid_address"
 INVALID_CHAIN = "invalid_chain"
 CODES = frozenset({INVALID_TX_HASH, INVALID_ADDRESS, INVALID_CHAIN})  # error codes a 422 may carry
 
-# UTXO txids and EVM tx hashes alike: 32 bytes in hex. deposit_check's adapters lower-case the
-# hash and accept an optional 0x on both families, so the door does too.
+# UTXO txids, EVM tx hashes and TRON tx ids alike: 32 bytes in hex. deposit_check's adapters lower-case
+# the hash and accept an optional 0x on every family, so the door does too.
 _TX_HASH = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
 TX_HASH_RULE = "expected 64 hexadecimal characters (0-9, a-f), optionally after 0x"
 
@@ -58,6 +58,13 @@ ADDRESS_FAMILIES: tuple[AddressFamily, ...] = (
         ),
         f"a bech32 address (a prefix such as ltc, then 1, then 11 or more of {_BECH32_DATA}; "
         "14 to 90 characters, one case)",
+    ),
+    # TRON: base58check of 0x41 and a 20-byte hash (always T and 33 more), or the node's hex spelling (41 and
+    # 40 hex). Before base58, whose shape the T form also has: a T... address is TRON's, not a UTXO coin's.
+    AddressFamily(
+        "tron",
+        re.compile(r"T[1-9A-HJ-NP-Za-km-z]{33}|41[0-9a-fA-F]{40}"),
+        "a TRON address (T and 33 base58 characters, or 41 and 40 hexadecimal)",
     ),
     # Base58check of a version byte, a 20-byte hash and a 4-byte checksum: 25 to 35 characters.
     AddressFamily(

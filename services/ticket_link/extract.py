@@ -5,20 +5,26 @@ The text is cut into runs of ASCII letters and digits by one linear regex, and e
 classified on its own. That makes everything else (URL slashes, `?`, `#`, punctuation, quotes,
 brackets, backticks, HTML tags, Cyrillic words) a boundary without look-arounds, and a run that is
 longer than a hash (a 66-hex run, a 128-hex blob) is simply not a hash: nothing can backtrack.
+
+Which address a hash goes with is decided by family. A `0x` hash is an EVM tx and pairs with EVM
+addresses only. A bare 64-hex hash is a UTXO txid or a TRON tx id (the same shape), and pairs with
+UTXO and TRON addresses alike, the nearest one winning; in a Tronscan link it is TRON's and pairs with
+TRON addresses only. deposit_check then picks the chain from the address's format.
 """
 
-import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import base58
 from eth_utils.address import is_checksum_address, to_checksum_address
 
 from ticket_link import hints
 
-Family = Literal["evm", "utxo"]
+Family = Literal["evm", "utxo", "tron"]
+BARE_HASH_FAMILIES: tuple[Family, ...] = ("utxo", "tron")  # who a 64-hex hash without 0x may belong to
 
 MAX_TEXT = 100_000  # a ticket can be 100 KB of pasted logs; deposits are named near the top
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -28,13 +34,22 @@ _MIN_TOKEN, _MAX_TOKEN = 14, 90
 _EVM_HASH = re.compile(r"0[xX][0-9a-fA-F]{64}")
 _UTXO_HASH = re.compile(r"[0-9a-fA-F]{64}")
 _EVM_ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
+_TRON_HEX_ADDRESS = re.compile(r"41[0-9a-fA-F]{40}")
+_TRON_VERSION = 0x41  # base58check version byte of every TRON address (mainnet and testnets): "T..."
+# A Tronscan transaction link right before a hash (tronscan.org, tronscan.io, the nile and shasta testnets'):
+# the link must not continue a URL or a word and the host is followed by its path, so `eviltronscan.org`,
+# `tronscan.org.example`, `tronscan.org@example`, `example/tronscan.org/...` and `?u=https://tronscan.org/...`
+# are not Tronscan. It only narrows which address the hash pairs with; the chain still decides.
+_TRONSCAN = re.compile(
+    r"(?<![0-9A-Za-z./@_~%+=?&#-])(?:https?://)?(?:(?:www|nile|shasta)\.)?tronscan\.(?:org|io)/(?:#/)?transaction/\Z",
+    re.IGNORECASE,
+)
+_TRONSCAN_REACH = 48  # longer than any prefix _TRONSCAN matches (42), so its look-behind sees a real character
 
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_VALUES = {c: i for i, c in enumerate(_BECH32_CHARSET)}
 _BECH32_GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 _BECH32, _BECH32M = 1, 0x2BC830A3  # polymod results of a valid bech32 / bech32m string
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_VALUES = {c: i for i, c in enumerate(_BASE58)}
 
 
 @dataclass(frozen=True)
@@ -42,8 +57,10 @@ class Claim:
     """One transaction the ticket names, with the deposit address it probably paid (None: ask)."""
 
     tx_hash: str  # lower-case; EVM hashes keep their 0x
-    address: str | None  # EVM: EIP-55 checksummed; bech32: lower-case; base58: as written
-    family: Family
+    address: str | None  # EVM: EIP-55 checksummed; bech32: lower-case; TRON: base58check `T...`; base58: as written
+    # The address's family; with no address, the hash's when it tells (0x: evm, a Tronscan link: tron), else
+    # None: a bare hash is a UTXO or a TRON tx (BARE_HASH_FAMILIES), and only an address can say which.
+    family: Family | None
 
 
 @dataclass(frozen=True)
@@ -75,34 +92,56 @@ class _Hit:
     end: int
 
 
+@dataclass
+class _HashHit:
+    value: str
+    families: tuple[Family, ...]  # the address families it pairs with
+    start: int
+    end: int
+
+
 def extract(text: str, max_claims: int = 10) -> list[Claim]:
     """Claims in order of first appearance, deduplicated by hash, at most `max_claims`."""
     if max_claims <= 0:
         return []
-    hashes: list[_Hit] = []
-    addresses: dict[Family, list[_Hit]] = {"evm": [], "utxo": []}
-    seen: set[str] = set()
-    for match in _TOKEN.finditer(_bounded(text)):
+    bounded = _bounded(text)
+    hashes: list[_HashHit] = []
+    addresses: dict[Family, list[_Hit]] = {"evm": [], "utxo": [], "tron": []}
+    seen: dict[str, _HashHit] = {}
+    for match in _TOKEN.finditer(bounded):
         token = match.group()
         if not _MIN_TOKEN <= len(token) <= _MAX_TOKEN:
             continue
         tx = _tx_hash(token)
         if tx is not None:
+            families = _hash_families(tx, bounded, match.start())
             # Dedupe on the bare hex: a player who also writes the 0x-less form means the same tx.
             bare = tx.removeprefix("0x")
-            if bare not in seen and len(hashes) < max_claims:
-                seen.add(bare)
-                hashes.append(_Hit(tx, "evm" if tx.startswith("0x") else "utxo", match.start(), match.end()))
+            earlier = seen.get(bare)
+            if earlier is not None:
+                if families == ("tron",) and earlier.families == BARE_HASH_FAMILIES:
+                    earlier.families = families  # named bare first, then linked on Tronscan: TRON's
+            elif len(hashes) < max_claims:
+                seen[bare] = _HashHit(tx, families, match.start(), match.end())
+                hashes.append(seen[bare])
             continue
         found = _address(token)
         if found is not None:
             address, family = found
             addresses[family].append(_Hit(address, family, match.start(), match.end()))
-    only = {family: _only(hits) for family, hits in addresses.items()}
-    starts = {family: [h.start for h in hits] for family, hits in addresses.items()}
-    return [
-        Claim(h.value, only[h.family] or _nearest(h, addresses[h.family], starts[h.family]), h.family) for h in hashes
-    ]
+    pools: dict[tuple[Family, ...], tuple[list[_Hit], list[int], _Hit | None]] = {}
+    claims = []
+    for h in hashes:
+        if h.families not in pools:
+            hits = sorted((a for f in h.families for a in addresses[f]), key=lambda a: a.start)
+            pools[h.families] = (hits, [a.start for a in hits], _only(hits))
+        hits, starts, only = pools[h.families]
+        paired = only or _nearest(h, hits, starts)
+        if paired is not None:
+            claims.append(Claim(h.value, paired.value, paired.family))
+        else:  # the hash's own family, when it has only one
+            claims.append(Claim(h.value, None, h.families[0] if len(h.families) == 1 else None))
+    return claims
 
 
 def extract_lookups(text: str, now: datetime, max_lookups: int = 2) -> list[Lookup]:
@@ -146,13 +185,13 @@ def _bounded(text: str) -> str:
     return head.rstrip(_ALNUM) if text[MAX_TEXT] in _ALNUM else head
 
 
-def _only(hits: list[_Hit]) -> str | None:
-    """The family's address when the ticket names exactly one (however often)."""
+def _only(hits: list[_Hit]) -> _Hit | None:
+    """The address when the ticket names exactly one of the families asked (however often)."""
     values = {h.value for h in hits}
-    return values.pop() if len(values) == 1 else None
+    return hits[0] if len(values) == 1 else None
 
 
-def _nearest(tx: _Hit, candidates: list[_Hit], starts: list[int]) -> str | None:
+def _nearest(tx: _HashHit, candidates: list[_Hit], starts: list[int]) -> _Hit | None:
     """The address occurrence closest to the hash in characters; a tie goes to the one before."""
     if not candidates:
         return None
@@ -161,10 +200,19 @@ def _nearest(tx: _Hit, candidates: list[_Hit], starts: list[int]) -> str | None:
     before = candidates[i - 1] if i > 0 else None
     after = candidates[i] if i < len(candidates) else None
     if before is None:
-        return after.value if after else None
+        return after
     if after is None or tx.start - before.end <= after.start - tx.end:
-        return before.value
-    return after.value
+        return before
+    return after
+
+
+def _hash_families(tx: str, text: str, start: int) -> tuple[Family, ...]:
+    """The address families a hash found at `start` pairs with: EVM's for 0x, TRON's in a Tronscan link."""
+    if tx.startswith("0x"):
+        return ("evm",)
+    if _TRONSCAN.search(text[max(0, start - _TRONSCAN_REACH) : start]):
+        return ("tron",)
+    return BARE_HASH_FAMILIES
 
 
 def _tx_hash(token: str) -> str | None:
@@ -183,11 +231,16 @@ def _address(token: str) -> tuple[str, Family] | None:
         if body != body.lower() and body != body.upper() and not is_checksum_address(address):
             return None
         return to_checksum_address(address), "evm"
+    if len(token) == 42 and _TRON_HEX_ADDRESS.fullmatch(token):
+        # TRON's hex form carries no checksum: shown as its base58check form, as Tronscan and wallets do.
+        return base58.b58encode_check(bytes.fromhex(token)).decode(), "tron"
     segwit = _segwit(token)
     if segwit is not None:
         return segwit, "utxo"
-    if 25 <= len(token) <= 35 and _base58check(token):
-        return token, "utxo"
+    payload = _base58check(token) if 25 <= len(token) <= 35 else None
+    if payload is not None:
+        # Version 0x41 is TRON's "T..."; a base58check address with any other version byte is a UTXO chain's.
+        return token, "tron" if payload[0] == _TRON_VERSION else "utxo"
     return None
 
 
@@ -248,16 +301,10 @@ def _five_to_eight(data: list[int]) -> list[int] | None:
     return out
 
 
-def _base58check(token: str) -> bool:
-    """True if `token` decodes to 25 bytes (version, 20-byte hash, checksum) that check out."""
-    number = 0
-    for c in token:
-        digit = _BASE58_VALUES.get(c)
-        if digit is None:
-            return False
-        number = number * 58 + digit
-    zeros = len(token) - len(token.lstrip("1"))  # each leading '1' is one zero byte
-    raw = bytes(zeros) + number.to_bytes((number.bit_length() + 7) // 8, "big")
-    if len(raw) != 25:
-        return False
-    return hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4] == raw[21:]
+def _base58check(token: str) -> bytes | None:
+    """The version byte and 20-byte hash `token` encodes, if its base58check checksum holds; else None."""
+    try:
+        payload = base58.b58decode_check(token)
+    except ValueError:  # a character outside the alphabet, or a wrong checksum
+        return None
+    return payload if len(payload) == 21 else None

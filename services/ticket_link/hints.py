@@ -7,7 +7,8 @@ time becomes a lower bound widened by a margin that covers a player's vagueness 
 - an amount is a number followed by an asset symbol: `0.05 LTC`, `250 USDT`, `0,05 ltc`. The symbol is
   upper case as written (`LTC`, `USDT`) or one of a few well-known symbols in any case. A ticket naming
   two different amounts gives none (which one was the deposit?). `1,000` (a thousands comma or a
-  decimal comma?) gives none; `1,000.50` and `0,5` are read.
+  decimal comma?) gives none; `1,000.50` and `0,5` are read. A token standard between the number and
+  the symbol is not an asset: `100 TRC-20 USDT`, `100 ERC20 USDT` and `100 BEP-20 USDT` read as 100 USDT.
 - a time is a relative one (`an hour ago`, `30 minutes ago`, `2 days ago`, `yesterday`, `today`) or an
   ISO 8601 date or date and time (`2026-12-01`, `2026-12-01 14:30`, `2026-12-01T14:30:00Z`). A clock
   time alone (`at 14:30`) is not read: its day and time zone are unknown. The bound is the earliest the
@@ -28,6 +29,8 @@ _KNOWN = frozenset(
 _AMOUNT = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d{1,18})?|\d{1,20}(?:[.,]\d{1,18})?)[ \u00a0]?([A-Za-z]{2,6}[0-9]?)(?![\w])"
 )
+# A token standard written as a word of its own (`TRC-20`, `ERC20`, `bep20`): USDT's network, not an asset.
+_STANDARD = re.compile(r"(?<![\w-])(?:TRC|ERC|BEP)-?20(?![\w-])[ \u00a0]?", re.IGNORECASE)
 _RELATIVE = re.compile(
     r"\b(an?|one|\d{1,3})\s+(minute|min|hour|hr|day)s?\s+ago\b|\b(yesterday|today|this morning)\b", re.IGNORECASE
 )
@@ -49,7 +52,7 @@ class Amount:
 def amount(text: str) -> Amount | None:
     """The one amount with a unit the text names (the same one any number of times); None if none or several."""
     found: set[Amount] = set()
-    for match in _AMOUNT.finditer(text):
+    for match in _AMOUNT.finditer(_STANDARD.sub("", text)):
         number, unit = match.groups()
         if not (unit.isupper() or unit.lower() in _KNOWN):
             continue  # "3 days", "5 min": not an asset

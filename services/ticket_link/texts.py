@@ -102,6 +102,9 @@ def render_note(
         tx_hash=tx,
         address=known_address,
         no_address=no_address,
+        # A hash without 0x and no address: a UTXO txid or a TRON tx id (extract.BARE_HASH_FAMILIES), unless the
+        # claim says which (a Tronscan link); only the address can tell deposit_check which chain to ask.
+        bare_hash=no_address and bool(tx) and not tx.startswith("0x") and _family(claim) is None,
         explorer_url=explorer_url.replace("{tx_hash}", tx) if explorer_url else None,
         earlier_ticket=earlier_ticket,
         reason=reason if status == NOT_CHECKED else None,
@@ -321,6 +324,10 @@ def _claimed(claim: Claim | tuple[str, str | None] | None) -> tuple[str, str | N
     if isinstance(claim, Claim):
         return claim.tx_hash, claim.address
     return claim[0], claim[1]
+
+
+def _family(claim: Claim | tuple[str, str | None] | None) -> str | None:
+    return claim.family if isinstance(claim, Claim) else None
 
 
 def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:

@@ -106,6 +106,15 @@ def check_failover(figures: dict) -> None:
     assert figures["lost"]["bench:failover:waited"] == 0
 
 
+def check_tron_checks(figures: dict) -> None:
+    """Ours and the naive sequence measured in the same run, against the same replay node; calls counted."""
+    names = {s["name"] for s in figures["series"]}
+    assert {"ours, sequential", "naive, sequential"} <= names
+    assert all(r["value"] > 0 for r in figures["ratios"])
+    assert figures["node_calls_per_check"] == {"ours": 3.0, "naive": 4.0}
+    assert figures["baseline"].startswith(("tronpy 0.6.2", "httpx in tronpy's call order"))
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -122,6 +131,11 @@ EXPECTED = {
     "evm_lookups": ({"series", "node_calls"}, "node requests per lookup (eth_blockNumber", check_evm_lookups),
     "redis_scale": ({"series", "ratios", "node_calls_per_block_max"}, "cluster / one Redis", check_redis_scale),
     "failover": ({"series", "rounds", "lost", "twice"}, "kill -> first acknowledged write", check_failover),
+    "tron_checks": (
+        {"series", "ratios", "node_calls_per_check", "baseline"},
+        "node calls per check: ours 3.00 (one round trip), naive 4.00",
+        check_tron_checks,
+    ),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",

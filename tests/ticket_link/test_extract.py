@@ -2,13 +2,16 @@
 
 import re
 import time
+from datetime import UTC, datetime
 
+import base58
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ticket_link.extract import MAX_TEXT, Claim, extract
+from ticket_link.extract import BARE_HASH_FAMILIES, MAX_TEXT, Claim, extract, extract_lookups
 
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 H1 = "9f2c" + "1a" * 30
 H2 = "5e1a" + "b7" * 30
 H3 = "c0ffee" + "12" * 29
@@ -17,6 +20,16 @@ EVM_H2 = "0x" + "de" * 32
 EVM_A1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 EVM_A2 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 EVM_A1_BAD = "0x70997970c51812dc3A010C7d01b50e0d17dc79C8"  # one letter's case flipped: bad EIP-55
+# TRON: the USDT-TRC20 contract (TRON's docs, FACTS.md) and the account of java-tron's HTTP API examples, each with
+# its hex form (41 and the 20-byte hash, as java-tron answers it); the EVM address of the same 20 bytes.
+TRON_A1 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+TRON_A1_HEX = "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"
+TRON_A1_AS_EVM = "0xa614f803B6FD780986A42c78Ec9c7f77e6DeD13C"
+TRON_A2 = "TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL"
+TRON_A2_HEX = "418840E6C55B9ADA326D211D818C34A994AECED808"
+TRON_A1_BAD = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u"  # last character changed: the checksum fails
+# Base58check of version 0x42 and TRON_A1's 20 bytes: a valid base58check starting with T, not a TRON address.
+T_LOOKALIKE = "TpSyGx2w2bR9GdrDrYtrYwbvSPhwSmg7ER"
 
 # BIP-173 / BIP-350 test vectors, then addresses encoded by bitcoinlib (an independent
 # implementation) for the networks the BIPs have no vectors for.
@@ -80,7 +93,7 @@ def test_valid_utxo_addresses_are_paired(address: str) -> None:
 
 @pytest.mark.parametrize("address", SEGWIT_INVALID + BASE58_INVALID)
 def test_lookalike_addresses_are_ignored(address: str) -> None:
-    assert claims(f"sent to {address}, txid {H1}") == [(H1, None, "utxo")]
+    assert claims(f"sent to {address}, txid {H1}") == [(H1, None, None)]
 
 
 def test_evm_address_checksum() -> None:
@@ -145,7 +158,7 @@ def test_hash_inside_explorer_urls(url: str) -> None:
     ],
 )
 def test_hash_next_to_punctuation_markup_and_quotes(wrap: str) -> None:
-    assert claims(wrap.format(H1)) == [(H1, None, "utxo")]
+    assert claims(wrap.format(H1)) == [(H1, None, None)]
     assert claims(wrap.format(EVM_H1)) == [(EVM_H1, None, "evm")]
 
 
@@ -227,13 +240,96 @@ def test_only_the_first_100k_characters_are_read() -> None:
     # A 66-hex run cut by the limit must not leave a 64-hex stub behind that poses as a hash.
     cut = " " * (MAX_TEXT - 64) + "a" * 66
     assert claims(cut) == []
-    assert claims(" " * (MAX_TEXT - 64) + H1 + " tail") == [(H1, None, "utxo")]
+    assert claims(" " * (MAX_TEXT - 64) + H1 + " tail") == [(H1, None, None)]
 
 
 def test_claim_is_frozen() -> None:
-    claim = Claim(H1, None, "utxo")
+    claim = Claim(H1, None, None)
     with pytest.raises(AttributeError):
         claim.address = "x"  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- TRON
+
+
+def test_a_t_address_is_tron_not_utxo() -> None:
+    assert claims(f"USDT TRC20 to {TRON_A1}, txid {H1}") == [(H1, TRON_A1, "tron")]
+    assert claims(f"{H2} -> {TRON_A2}") == [(H2, TRON_A2, "tron")]
+
+
+def test_a_hex_41_address_is_tron_and_shown_in_base58() -> None:
+    assert claims(f"to {TRON_A1_HEX} hash {H1}") == [(H1, TRON_A1, "tron")]
+    assert claims(f"to {TRON_A2_HEX} hash {H1}") == [(H1, TRON_A2, "tron")]
+    # Both forms of one address are one address: it goes to every hash, however far.
+    text = f"{H1} paid {TRON_A1}\n{'blah ' * 100}\n{H2} (hex: {TRON_A1_HEX})"
+    assert claims(text) == [(H1, TRON_A1, "tron"), (H2, TRON_A1, "tron")]
+
+
+def test_a_t_address_with_a_bad_checksum_is_no_address() -> None:
+    assert claims(f"to {TRON_A1_BAD} tx {H1}") == [(H1, None, None)]
+    assert extract_lookups(f"I paid {TRON_A1_BAD} yesterday", NOW) == []
+
+
+def test_a_t_lookalike_of_another_version_byte_is_not_tron() -> None:
+    # Its base58check holds, so it is some coin's address; TRON's version byte is 0x41, this one's 0x42.
+    assert claims(f"to {T_LOOKALIKE} tx {H1}") == [(H1, T_LOOKALIKE, "utxo")]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://tronscan.org/#/transaction/{H1}",
+        f"https://tronscan.io/#/transaction/{H1}",
+        f"https://nile.tronscan.org/#/transaction/{H1}",
+        f"https://shasta.tronscan.org/#/transaction/{H1}/event-log",
+        f"tronscan.org/#/transaction/{H1.upper()}",
+        f"<a href='https://tronscan.org/#/transaction/{H1}'>tx</a>",
+        f"[tx](https://tronscan.org/#/transaction/{H1})",
+    ],
+)
+def test_a_tronscan_link_gives_a_tron_hash(url: str) -> None:
+    # Alone it says TRON; with a Litecoin address in the ticket too, the hash still goes with no UTXO address.
+    assert claims(f"my deposit {url} thanks") == [(H1, None, "tron")]
+    assert claims(f"my deposit {url}, my LTC address {SEGWIT_VALID[10]}") == [(H1, None, "tron")]
+    assert claims(f"{url} sent to {TRON_A2}, LTC one is {SEGWIT_VALID[10]}") == [(H1, TRON_A2, "tron")]
+
+
+def test_a_hash_named_bare_then_linked_on_tronscan_is_tron() -> None:
+    text = f"tx {H1}, ltc {SEGWIT_VALID[10]}; link https://tronscan.org/#/transaction/{H1}"
+    assert claims(text) == [(H1, None, "tron")]
+
+
+def test_a_bare_hash_goes_with_the_nearest_utxo_or_tron_address() -> None:
+    ltc = SEGWIT_VALID[10]
+    text = f"LTC deposit {H1} to {ltc}\n\nand USDT on TRON: {TRON_A1} hash {H2}"
+    assert claims(text) == [(H1, ltc, "utxo"), (H2, TRON_A1, "tron")]
+    # A bare hash and one address of either family: that address, whichever family it is.
+    assert claims(f"{H1}\n{'x ' * 500}\n{TRON_A2}") == [(H1, TRON_A2, "tron")]
+    assert claims(f"{H1}\n{'x ' * 500}\n{ltc}") == [(H1, ltc, "utxo")]
+
+
+def test_a_bare_hash_without_address_says_no_family() -> None:
+    # A UTXO txid or a TRON tx id: only an address (or a Tronscan link) says which.
+    assert claims(f"my tx is {H1}") == [(H1, None, None)]
+
+
+def test_an_evm_hash_does_not_take_a_tron_address_nor_a_bare_hash_an_evm_one() -> None:
+    assert claims(f"{EVM_H1} to {TRON_A1}") == [(EVM_H1, None, "evm")]
+    assert claims(f"{H1} to {EVM_A1}") == [(H1, None, None)]
+
+
+def test_the_evm_address_of_a_tron_key_stays_evm() -> None:
+    # Same 20 bytes as TRON_A1: each is paired within its own family, neither is turned into the other.
+    text = f"ERC20: {EVM_H1} to {TRON_A1_AS_EVM}\nTRC20: {H1} to {TRON_A1}"
+    assert claims(text) == [(EVM_H1, TRON_A1_AS_EVM, "evm"), (H1, TRON_A1, "tron")]
+    assert claims(f"{H1} to {TRON_A1_AS_EVM}") == [(H1, None, None)]
+
+
+def test_a_t_address_without_a_hash_is_a_tron_lookup() -> None:
+    found = extract_lookups(f"I sent 250 USDT to {TRON_A1} an hour ago, nothing arrived", NOW)
+    assert [(f.address, f.family, f.expected_amount, f.asset) for f in found] == [(TRON_A1, "tron", "250", "USDT")]
+    found = extract_lookups(f"deposit to {TRON_A2_HEX}", NOW)
+    assert [(f.address, f.family) for f in found] == [(TRON_A2, "tron")]
 
 
 # ---------------------------------------------------------------- properties
@@ -256,7 +352,13 @@ fragment = st.one_of(
     st.text(max_size=30),
     separator,
     any_hash,
-    st.sampled_from(SEGWIT_VALID + BASE58_VALID + SEGWIT_INVALID + BASE58_INVALID + [EVM_A1, EVM_A2, EVM_A1_BAD]),
+    st.sampled_from(
+        SEGWIT_VALID
+        + BASE58_VALID
+        + SEGWIT_INVALID
+        + BASE58_INVALID
+        + [EVM_A1, EVM_A2, EVM_A1_BAD, TRON_A1, TRON_A2, TRON_A1_HEX, TRON_A1_BAD, T_LOOKALIKE]
+    ),
     st.text(alphabet="0123456789abcdefABCDEFx", min_size=30, max_size=140),
 )
 HASH_FORM = re.compile(r"(0x)?[0-9a-f]{64}")
@@ -273,11 +375,18 @@ def test_results_are_always_well_formed(parts: list[str], max_claims: int) -> No
     lowered = text.lower()
     for c in found:
         assert HASH_FORM.fullmatch(c.tx_hash)
-        assert c.family == ("evm" if c.tx_hash.startswith("0x") else "utxo")
         assert c.tx_hash in lowered
+        if c.tx_hash.startswith("0x"):
+            assert c.family == "evm"
+        else:  # a bare hash goes with a UTXO or a TRON address, or none (no Tronscan link in these texts)
+            assert c.family in (*BARE_HASH_FAMILIES, None)
+            assert (c.family is None) == (c.address is None)
         if c.address is not None:
-            assert c.address.lower() in lowered
             assert c.address.startswith("0x") == (c.family == "evm")
+            if c.family == "tron" and c.address.lower() not in lowered:
+                assert base58.b58decode_check(c.address).hex() in lowered  # written in hex, shown in base58
+            else:
+                assert c.address.lower() in lowered
 
 
 @given(st.text(max_size=2000))
@@ -293,6 +402,8 @@ ADVERSARIAL = {
     "base58 lookalikes": ("1" + "A" * 33 + " ") * 3000,
     "mixed-case evm lookalikes": ("0x" + "aB" * 20 + " ") * 2500,
     "valid addresses and hashes": " ".join([EVM_A1, EVM_H1, SEGWIT_VALID[0], H1, BASE58_VALID[0]] * 600),
+    "tron addresses, hex and base58": " ".join([TRON_A1, TRON_A1_HEX, TRON_A1_BAD, H1] * 700),
+    "tronscan links": f"https://tronscan.org/#/transaction/{H1} " * 1000,
     "separators only": "/?#<>`*" * 20_000,
 }
 

@@ -23,6 +23,15 @@ EVM = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         ("0,05 ltc", "0.05", "LTC"),
         ("1,000.50 USDT", "1000.5", "USDT"),
         ("0.05LTC and again 0.050 LTC", "0.05", "LTC"),  # the same amount twice is one
+        ("sent 1500 TRX to your tron address", "1500", "TRX"),
+        ("250 USDT TRC20", "250", "USDT"),
+        ("250 USDT (TRC-20)", "250", "USDT"),
+        ("50 USDT-TRC20", "50", "USDT"),
+        # A token standard between the number and the symbol is the network, not the asset.
+        ("I sent 100 TRC-20 USDT", "100", "USDT"),
+        ("100 trc20 usdt", "100", "USDT"),
+        ("100 ERC-20 USDT", "100", "USDT"),
+        ("100 BEP20 USDT", "100", "USDT"),
     ],
 )
 def test_a_clear_amount_with_its_unit_is_read(text: str, value: str, asset: str) -> None:
@@ -36,6 +45,8 @@ def test_a_clear_amount_with_its_unit_is_read(text: str, value: str, asset: str)
         "1,000 USDT",  # a thousand, or one with a decimal comma?
         "0.05 LTC then 0.1 LTC",  # which one?
         "I sent 0.05",  # no unit
+        "I sent 100 TRC20",  # a network, no asset
+        "100 TRC-20 USDT, or was it 100 BEP-20 USDC",  # which one?
         "tx 9f2c4e1d7a0b3c5e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6",
     ],
 )

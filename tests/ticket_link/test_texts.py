@@ -967,3 +967,142 @@ def test_ownership_asset_account_and_duplicate_next_steps(language: str) -> None
     ):
         assert_clean(message)
         assert review in message
+
+
+# ---------------------------------------------------------------- TRON (issue 15)
+
+TRON_ADDRESS = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+TRON_TX = "7c2d4206c03a883dd9066d620335dc1be272a8dc733cfa3f6d10308faa37facc"
+TRONSCAN = "https://tronscan.org/#/transaction/{tx_hash}"
+EVM_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def tron_verdict(status: str, **changes: Any) -> dict[str, Any]:
+    """A verdict on a TRON chain, as deposit_check answers it: USDT-TRC20 paid to a T... address."""
+    body = verdict(
+        status,
+        chain="tron",
+        chains_checked=["tron"],
+        tx_hash=TRON_TX,
+        address=TRON_ADDRESS,
+        confirmations={"confirming": 7, "confirmed": 19}.get(status, 0),
+        required_confirmations=19,
+        found_on=None,
+    )
+    if status in ("pending", "confirming", "confirmed"):
+        body.update(
+            asset="USDT",
+            received_amount="250",
+            expected_amount="250",
+            payments=[{"asset": "USDT", "amount": "250", "contract": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"}],
+        )
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("status", ["confirming", "confirmed", "not_found", "failed", "wrong_address"])
+def test_a_tron_deposit_is_worded_like_any_other(language: str, status: str) -> None:
+    v = tron_verdict(status)
+    note = render_note(v, language=language, explorer_url=TRONSCAN)
+    assert_clean(note)
+    assert TRON_TX in note and TRON_ADDRESS in note and "tron" in note
+    assert f"https://tronscan.org/#/transaction/{TRON_TX}" in note
+    message = render_player_message(v, language=language)
+    assert_clean(message)
+    if status in ("confirming", "confirmed"):
+        assert "250 USDT" in note and "250 USDT" in message and "tron" in message
+        assert f"{v['confirmations']}/19" in note
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_trx_and_the_wrong_tron_asset_are_named(language: str) -> None:
+    trx = tron_verdict(
+        "confirmed",
+        asset="TRX",
+        received_amount="1500.5",
+        expected_amount="1500.5",
+        payments=[{"asset": "TRX", "amount": "1500.5", "contract": None}],
+    )
+    assert "1500.5 TRX" in render_note(trx, language=language)
+    assert "1500.5 TRX" in render_player_message(trx, language=language)
+    # USDT was asked; the tx paid the address TRX only: what came is named, no "received 0 USDT".
+    wrong = tron_verdict(
+        "wrong_asset",
+        block_height=204,
+        asset="USDT",
+        payments=[{"asset": "TRX", "amount": "10", "contract": None}],
+        received_amount=None,
+    )
+    note = render_note(wrong, language=language)
+    assert "10 TRX" in note and "0 USDT" not in note
+    assert "10 TRX" in render_player_message(wrong, language=language)
+
+
+# Per language: the sentence that says plainly the transfer was made on another network than the deposit
+# address's, and the words that would promise a credit (the confirmed message's), never said for it.
+OTHER_NETWORK = {
+    "en": ("another network than the deposit address's", "is confirmed"),
+    "fr": ("un autre réseau que celui de l'adresse de dépôt", "est confirmé"),
+    "pl": ("w innej sieci niż sieć adresu wpłaty", "została potwierdzona"),
+    "ru": ("в другой сети, чем сеть адреса депозита", "подтверждён"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    ("asked", "found"), [("ethereum", "tron"), ("tron", "ethereum"), ("bsc", "tron"), ("ethereum", "bsc")]
+)
+def test_wrong_network_tells_the_player_plainly_and_never_advises_crediting(
+    language: str, asked: str, found: str
+) -> None:
+    """USDT sent on TRC-20 when the address is ERC-20's (or BEP-20's), and back: the most common mistake."""
+    address = TRON_ADDRESS if asked == "tron" else EVM_ADDRESS
+    v = tron_verdict("wrong_network", chain=asked, chains_checked=[asked], found_on=found, address=address)
+    # Even with the address declared the casino's and the account matched, nothing advises a credit.
+    v["address_owner"] = "casino"
+    for match in (Match.MATCHED, Match.UNKNOWN):
+        message = render_player_message(v, language=language, account_match=match)
+        assert_clean(message)
+        plain, credit = OTHER_NETWORK[language]
+        assert plain in message and found in message and asked in message and "7c2d4206…37facc" in message
+        assert credit not in message
+        note = render_note(v, language=language, account_match=match, explorer_url=TRONSCAN)
+        assert_clean(note)
+        assert CREDIT_STEP[language] not in note and DO_NOT_CREDIT[language] in note.lower()
+        assert found in note.splitlines()[4]  # the "found on" line, under the asked chain's
+
+
+CREDIT_STEP = {
+    "en": "credit it, if not already",
+    "fr": "créditez le dépôt",
+    "pl": "zaksięguj wpłatę",
+    "ru": "зачислите депозит",
+}
+DO_NOT_CREDIT = {
+    "en": "do not credit it",
+    "fr": "ne la créditez pas",
+    "pl": "nie księguj jej",
+    "ru": "не зачисляйте её",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("en", "This hash can be a UTXO or a TRON transaction: the address tells which chain to check."),
+        ("fr", "Ce hash peut être celui d'une transaction UTXO ou TRON"),
+        ("pl", "Ten hash może należeć do transakcji UTXO lub TRON"),
+        ("ru", "Этот хэш может быть транзакцией UTXO или TRON"),
+    ],
+)
+def test_a_bare_hash_without_address_says_it_may_be_utxo_or_tron(language: str, phrase: str) -> None:
+    for note in (
+        render_note(None, language=language, tx_hash=TRON_TX, reason="no_address"),
+        render_note(None, language=language, claim=Claim(TRON_TX, None, None)),
+    ):
+        assert_clean(note)
+        assert phrase in note
+    # A 0x hash is EVM's, a Tronscan link's hash TRON's: nothing to say about the family.
+    assert phrase not in render_note(None, language=language, tx_hash="0x" + TRON_TX, reason="no_address")
+    assert phrase not in render_note(None, language=language, claim=Claim(TRON_TX, None, "tron"))

@@ -1,7 +1,7 @@
 """Chain adapters: one module per chain family behind the `Chain` protocol."""
 
 from deposit_check.chains.base import Chain
-from deposit_check.config import ChainConfig, EvmChainConfig, UtxoChainConfig
+from deposit_check.config import ChainConfig, EvmChainConfig, TronChainConfig, UtxoChainConfig
 
 
 def build_chain(name: str, config: ChainConfig) -> Chain:
@@ -17,6 +17,10 @@ def build_chain(name: str, config: ChainConfig) -> Chain:
         from deposit_check.chains.evm import EvmChain
 
         return EvmChain(name, config)
+    if isinstance(config, TronChainConfig):
+        from deposit_check.chains.tron import TronChain
+
+        return TronChain(name, config)
     raise TypeError(f"no adapter for {type(config).__name__}")
 
 

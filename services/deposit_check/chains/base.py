@@ -7,7 +7,7 @@ from deposit_check.models import Asset, Block, BlockRef, Observation
 
 class Chain(Protocol):
     name: str
-    family: str  # "utxo" | "evm"
+    family: str  # "utxo" | "evm" | "tron"
     required_confirmations: int
     native: Asset
 
@@ -25,6 +25,11 @@ class Chain(Protocol):
 
     async def observe(self, tx_hash: str, address: str) -> Observation:
         """Look the tx up (normalized hash and address); raise NodeUnavailable when no node answers."""
+        ...
+
+    async def observe_tx(self, tx_hash: str) -> Observation:
+        """Whether the tx (normalized hash) is on this chain and where, paying nobody (no payments): for a tx
+        asked about on a chain of another family, whose address cannot be one of this chain's."""
         ...
 
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:

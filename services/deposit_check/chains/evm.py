@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
 _BLOCK_TIMES_KEPT = 4096
+_NOBODY = "0x" + "0" * 40
 # How a node shows a tx's inner calls, in order of preference: Parity-style traces (anvil, Erigon, Reth,
 # Nethermind), else geth's call tracer. Each endpoint is asked once which it has (`_Node.tracer`).
 _TRACERS: dict[str, Callable[[str], list[Any]]] = {
@@ -111,6 +112,12 @@ class EvmChain:
         [seen] = await self.observe_many([(tx_hash, address)])
         return seen
 
+    async def observe_tx(self, tx_hash: str) -> Observation:
+        # Asked for nobody: no address can match (the zero address's payments are dropped), nothing is traced.
+        ask = _guarded(lambda node: self._observe_on(node, [(tx_hash, _NOBODY)], trace=False))
+        [seen] = await self._pool.first(ask)
+        return replace(seen, payments=(), internal_transfers=None)
+
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
         """Observe (normalized tx hash, address) pairs, in input order.
 
@@ -166,7 +173,7 @@ class EvmChain:
 
     # --- one node ---
 
-    async def _observe_on(self, node: _Node, chunk: list[tuple[str, str]]) -> list[Observation]:
+    async def _observe_on(self, node: _Node, chunk: list[tuple[str, str]], trace: bool = True) -> list[Observation]:
         # eth_chainId rides along in every batch (no extra round trip): a node behind a URL that
         # now serves another chain must never give a verdict.
         calls = [
@@ -182,7 +189,7 @@ class EvmChain:
             self._observation(tx_hash, address, tx, receipt, hex_int(tip), times)
             for (tx_hash, address), tx, receipt in zip(chunk, txs, receipts, strict=True)
         ]
-        return await self._with_internal(node, seen, chunk, txs)
+        return await self._with_internal(node, seen, chunk, txs) if trace else seen
 
     async def _with_internal(
         self, node: _Node, seen: list[Observation], chunk: list[tuple[str, str]], txs: list[dict[str, Any] | None]

@@ -2,6 +2,7 @@
 rules, its one asset, and observing in chunks, each on one endpoint or, with a quorum, on several."""
 
 import re
+from dataclasses import replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -64,6 +65,11 @@ class UtxoBase:
     async def observe(self, tx_hash: str, address: str) -> Observation:
         [seen] = await self.observe_many([(tx_hash, address)])
         return seen
+
+    async def observe_tx(self, tx_hash: str) -> Observation:
+        # An empty script: no output is locked to it that counts (the payments are dropped anyway).
+        [seen] = await self._observe_chunk([tx_hash], [""])
+        return replace(seen, payments=())
 
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
         """Observe (normalized tx hash, address) pairs, in input order: one request per chunk of at most

@@ -1,7 +1,8 @@
 """Lists of addresses to declare or delete: read (CSV or JSON lines), every line checked before any write.
 
 An address is kept in the chain's canonical form, the same one the chain adapter gives a check
-(chains/utxo_address.py, chains/evm_parse.py): lower-case bech32, base58 as written, EIP-55 for EVM.
+(chains/utxo_address.py, chains/evm_parse.py, chains/tron/address.py): lower-case bech32, base58 as written,
+EIP-55 for EVM, base58check `T...` for TRON.
 """
 
 import csv
@@ -11,8 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from deposit_check.chains.evm_parse import parse_address as parse_evm_address
+from deposit_check.chains.tron.address import parse_address as parse_tron_address
 from deposit_check.chains.utxo_address import params_for_chain, parse_address
-from deposit_check.config import ChainConfig, EvmChainConfig
+from deposit_check.config import ChainConfig, EvmChainConfig, TronChainConfig
 from deposit_check.errors import InvalidAddress
 from deposit_check.ownership.codec import account_error
 from deposit_check.ownership.errors import InvalidEntries
@@ -30,6 +32,13 @@ def normalizer(name: str, config: ChainConfig) -> tuple[Normalize, str]:
             return canonical, canonical
 
         return evm, f"{name} (EVM chain {config.chain_id})"
+    if isinstance(config, TronChainConfig):
+
+        def tron(address: str) -> tuple[str, str]:
+            canonical = parse_tron_address(address)  # base58check: the index keys on it, as on the address for EVM
+            return canonical, canonical
+
+        return tron, f"{name} (TRON)"
     params = params_for_chain(name, config)
     # Past the adapter's cache: an import's million addresses would only evict the checks' entries.
     uncached = parse_address.__wrapped__

@@ -24,7 +24,7 @@ from deposit_check.keys import STREAMS, ChainKeys
 from deposit_check.lookups.watcher_index import Indexer, IndexWrite, forget_digests
 from deposit_check.models import Block, BlockRef, Observation, Status
 from deposit_check.ownership import Ownership
-from deposit_check.verdict import vanished
+from deposit_check.verdict import decided_at_depth, vanished
 from deposit_check.watch.changes import BLOCKS_KEPT, Changes, EventType, commit
 from deposit_check.watch.judge import verdict_json, verdict_of
 from deposit_check.watch.lease import Lease, LostLease
@@ -185,15 +185,16 @@ class Follower:
             ):
                 self._observed(changes, w, obs, now)
         ripe_watches = await self._load(t.decode() for t in ripe)
-        # With a quorum the nodes must agree at this depth too: ask them again (one batched call).
-        again = [w for w in ripe_watches if w.observation.quorum > 1]
+        # With a quorum the nodes must agree at this depth too, and a TRON block must be solidified: ask again
+        # (one batched call). Others are decided from the height alone.
+        again = [w for w in ripe_watches if not decided_at_depth(w.observation)]
         if again:
             for w, obs in zip(
                 again, await self.chain.observe_many([(w.tx_hash, w.address) for w in again]), strict=True
             ):
                 self._observed(changes, w, obs, now)
         for w in ripe_watches:
-            if w.observation.quorum == 1:
+            if decided_at_depth(w.observation):
                 self._change(changes, w, w, EventType.STATUS, tip=block.height, now=now)
         for w in await self._load((t.decode() for t in old), owned=False):
             changes.drop(w)

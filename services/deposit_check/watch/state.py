@@ -31,6 +31,10 @@ def observation_to_dict(o: Observation) -> dict[str, Any]:
     }
     if o.internal_transfers is not None:  # EVM only: UTXO records (and those written before it) stay as they were
         fields["internal_transfers"] = o.internal_transfers.value
+    if o.solidified is not None:  # TRON only, as above
+        fields["solidified"] = o.solidified
+    if o.failure is not None:
+        fields["failure"] = o.failure
     return fields
 
 
@@ -49,6 +53,8 @@ def observation_from_dict(d: dict[str, Any]) -> Observation:
         quorum=d.get("quorum", 1),
         views=tuple(EndpointView(e, f, BlockRef(*b) if b else None, t) for e, f, b, t in d.get("views", [])),
         internal_transfers=InternalTransfers(d["internal_transfers"]) if d.get("internal_transfers") else None,
+        solidified=d.get("solidified"),
+        failure=d.get("failure"),
     )
 
 

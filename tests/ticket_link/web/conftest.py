@@ -27,6 +27,7 @@ from ticket_link.web.auth import hash_password
 PASSWORD = "correct horse battery staple"
 HASH = hash_password(PASSWORD)
 EXPLORER = "https://explorer.example/ltc/tx/{tx_hash}"
+TRONSCAN = "https://tronscan.org/#/transaction/{tx_hash}"
 TX = "9f2c" + "ab" * 30
 ADDRESS = "rltc1qw508d6qejxtdg4y5r3zarvary0c5xw7k693xs3"
 
@@ -71,7 +72,7 @@ secret = "{secrets.token_urlsafe(32)}"
 [deposit_check]
 url = "http://deposit-check.invalid"
 [notes]
-explorer_tx_urls = {{ litecoin = "{EXPLORER}" }}
+explorer_tx_urls = {{ litecoin = "{EXPLORER}", tron = "{TRONSCAN}" }}
 [helpdesks.desk]
 kind = "django_helpdesk"
 base_url = "http://desk.invalid"

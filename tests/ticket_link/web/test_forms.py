@@ -8,6 +8,8 @@ TX = "9f2c" + "0123456789abcdef" * 3 + "0123456789ab"
 EVM_TX = "0x" + "5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060"
 BECH32 = "rltc1qw508d6qejxtdg4y5r3zarvary0c5xw7k693xs3"
 EVM = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+TRON = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # the USDT-TRC20 contract's address, and its hex form
+TRON_HEX = "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"
 
 
 @pytest.mark.parametrize(
@@ -18,6 +20,8 @@ EVM = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
         (f"TxID = «{TX}»", TX),
         (f"https://explorer.example/tx/{TX}?network=ltc", TX),
         (f"hash {EVM_TX}, sent yesterday", EVM_TX),
+        (f"https://tronscan.org/#/transaction/{TX}", TX),
+        (f"https://nile.tronscan.org/#/transaction/{TX.upper()}/event-log", TX),
         ("tx: abc123 (typo)", "abc123"),  # no hash in it: the main word, for deposit_check to refuse clearly
         ("hash 9f2c0123", "9f2c0123"),
         ("   ", ""),
@@ -36,6 +40,9 @@ def test_pasted_hash(pasted: str, expected: str) -> None:
         (f"to {EVM.lower()} please", EVM_TX, EVM),  # checksummed, as extract writes it
         ("deposit addr: not-an-address-1234", TX, "not-an-address-1234"),
         (f"{BECH32}", "", BECH32),
+        (f"TRC20 address: {TRON} ", TX, TRON),
+        (f"hex {TRON_HEX}", TX, TRON),  # shown in base58check, as Tronscan and wallets do
+        (f"{TRON}", "", TRON),
     ],
 )
 def test_pasted_address(pasted: str, tx: str, expected: str) -> None:
@@ -66,3 +73,18 @@ def test_form_errors_and_defaults() -> None:
         "pl",
         None,
     )
+
+
+def test_a_tronscan_line_and_a_tron_address_fill_the_form() -> None:
+    line = f"USDT TRC20 https://tronscan.org/#/transaction/{TX} to {TRON}"
+    form, errors = read_deposit_form({"tx_hash": line, "address": ""})
+    assert errors == [] and (form.tx_hash, form.address) == (TX, TRON)
+    form, errors = read_deposit_form({"tx_hash": f"https://tronscan.io/#/transaction/{TX}", "address": TRON_HEX})
+    assert errors == [] and (form.tx_hash, form.address) == (TX, TRON)
+
+
+def test_a_tron_address_with_a_bad_checksum_is_sent_as_typed_for_deposit_check_to_refuse() -> None:
+    bad = TRON[:-1] + "u"
+    form, errors = read_deposit_form({"tx_hash": TX, "address": f"address: {bad}"})
+    # The shape passes the door; the checksum is the TRON chain's to refuse (a 422 the form shows).
+    assert errors == [] and form.address == bad

@@ -79,6 +79,43 @@ async def test_a_check_takes_pasted_lines_and_shows_the_card(
     assert 'type="button" class="secondary" id="copy-button"' in html and 'formaction="/web/post"' in html
 
 
+async def test_a_tronscan_line_is_checked_on_its_address_and_a_wrong_network_card_links_where_it_went(
+    client: httpx.AsyncClient, deposit_check: DepositCheck
+) -> None:
+    """USDT sent on TRON to the casino's ERC-20 address's owner: the card says wrong network, links Tronscan (the
+    chain it was found on), and its player sentence says another network, never a credit."""
+    tron_tx = "7c2d4206c03a883dd9066d620335dc1be272a8dc733cfa3f6d10308faa37facc"
+    tron_address = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+    deposit_check.answer = lambda body: httpx.Response(
+        200,
+        json=verdict(
+            status="wrong_network",
+            chain="tron-nile",
+            chains_checked=["tron-nile"],
+            found_on="tron",
+            tx_hash=body["tx_hash"],
+            address=body["address"],
+            confirmations=0,
+            required_confirmations=19,
+            payments=[],
+            asset=None,
+            received_amount=None,
+            amount_status=None,
+            final=True,
+        ),
+    )
+    await sign_in(client)
+    token = csrf_of((await client.get("/")).text)
+    line = f"USDT TRC20 https://nile.tronscan.org/#/transaction/{tron_tx.upper()} sent to {tron_address}"
+    response = await client.post("/check", data={"tx_hash": line, "address": "", "csrf_token": token})
+    assert response.status_code == 200, response.text
+    assert deposit_check.requests == [{"tx_hash": tron_tx, "address": tron_address, "watch": True}]
+    html = response.text
+    assert 'data-status="wrong_network"' in html
+    assert f'href="https://tronscan.org/#/transaction/{tron_tx}"' in html
+    assert "another network than the deposit address" in html and "confirmed" not in html
+
+
 async def test_a_final_card_does_not_follow(client: httpx.AsyncClient, deposit_check: DepositCheck) -> None:
     deposit_check.answer = lambda _: httpx.Response(200, json=verdict(status="confirmed", confirmations=6, final=True))
     await sign_in(client)

@@ -1,0 +1,285 @@
+"""A loopback HTTP server that speaks the java-tron HTTP API by replaying published node answers, for tests.
+
+No TRON node runs here (java-tron ships only as Docker images), so the TRON adapter is tested against this
+server instead. Everything it answers for a transaction or a block is what a real node said, copied with
+its source from a public page into `tests/fixtures/tron/` (see the README there); each fixture file holds
+one entry `{"source", "network", "request": {"path", "body"}, "response"}`.
+
+What is real and what is not:
+- Real: every replayed body (a stored `response`, byte for byte in value).
+- Synthesized, and nothing else:
+  * `{}` for an id, number or hash it holds no answer for, as java-tron's servlets answer an unknown one
+    (GetTransactionByIdServlet, GetTransactionInfoByIdServlet, GetBlockByNumServlet, GetBlockByIdServlet);
+  * the height switch: `tip` and `solidified` are set by the test, not reached by consensus. A block above
+    the height its path family sees answers `{}`, and so does a transaction whose block (its info's
+    `blockNumber`) is above it. `getnowblock` answers the stored block at exactly that height when one was
+    published; otherwise it answers a height-only block `{"block_header": {"raw_data": {"number": N}}}`
+    (no blockID, hash or transactions: we hold none to give) and marks the reply with the header
+    `X-Replay-Synthesized: height`. `getblockbynum` at or under the height without a stored block answers
+    the same height-only block, marked the same way.
+  * `/wallet/getnodeinfo` (added for the adapter, which reads both heads from it in one call): only its
+    `block` and `solidityBlock` ("Num:<height>,ID:<block id>"), from the height switch; the id is the
+    published block's at that height, else the height's 8 bytes and zeros (a TRON block id starts with its
+    height; the rest we do not hold), and such a reply is marked `X-Replay-Synthesized: height`;
+  * `/wallet/gettransactioninfobyblocknum {"num": n}`: the published infos of block n (by their
+    `blockNumber`), as the list java-tron answers; `[]` for a block above `tip` or with none published;
+  * a body that is not a JSON object answers 400 (java-tron answers 200 with an "Error" text we do not
+    copy; the adapter never sends one);
+  * `down("503")` answers 503 to everything; `down("refused")` closes the listening socket so connects
+    are refused; `up()` serves again on the same port.
+
+Paths served (POST with a JSON body, or GET with the same fields as query parameters):
+  full node, seeing blocks up to `tip`:             solidity node, seeing blocks up to `solidified`:
+  /wallet/gettransactionbyid       {"value": id}    /walletsolidity/gettransactionbyid
+  /wallet/gettransactioninfobyid   {"value": id}    /walletsolidity/gettransactioninfobyid
+  /wallet/getnowblock              {}               /walletsolidity/getnowblock
+  /wallet/getblockbynum            {"num": n}       /walletsolidity/getblockbynum
+  /wallet/getblockbyid             {"value": hash}  /walletsolidity/getblockbyid
+A `/walletsolidity/...` path replays the answer stored for its `/wallet/...` twin (java-tron serves both
+from the same servlet classes: FullNodeHttpApiService and SolidityNodeHttpApiService), gated by
+`solidified` instead of `tip`. `visible` is ignored: the fixtures hold hex-address (visible=false) answers.
+Any other path answers 404, as Jetty does for a path no servlet holds.
+
+Every request is counted by path (`count`, `calls`), so a test can say how many node calls a check made.
+"""
+
+import json
+import socket
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tron"
+
+TX_CALLS = ("gettransactionbyid", "gettransactioninfobyid")
+BLOCK_CALLS = ("getnowblock", "getblockbynum", "getblockbyid")
+FAMILIES = ("/wallet/", "/walletsolidity/")
+SYNTHESIZED = "X-Replay-Synthesized"
+
+Json = dict[str, Any]
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # concurrent clients (benches) connect at once; the default backlog is 5
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its kept connection (a test ending, an outage) is no error of the node's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def load_fixtures(network: str, root: Path = FIXTURES) -> list[Json]:
+    """Every fixture entry of `network` under `root` (one JSON file each)."""
+    entries = [json.loads(path.read_text()) for path in sorted(root.rglob("*.json"))]
+    return [entry for entry in entries if entry["network"] == network]
+
+
+def _key(call: str, body: Json) -> str:
+    return call + " " + json.dumps({k: v for k, v in body.items() if k != "visible"}, sort_keys=True)
+
+
+def _block_number(block: Json) -> int:
+    return int(block["block_header"]["raw_data"]["number"])
+
+
+class TronReplay:
+    """The replay node: `url` to point the adapter at; `tip`, `solidified`, `down`, `up`, `count` for tests."""
+
+    def __init__(self, entries: Iterable[Json], *, tip: int | None = None, solidified: int | None = None) -> None:
+        self.answers: dict[str, Json] = {}  # "call canonical-body" -> the stored response
+        self.blocks: dict[int, Json] = {}  # every published block by height (from any block call)
+        self.tx_block: dict[str, int] = {}  # tx id -> its block, from its info's blockNumber
+        for entry in entries:
+            path, body, response = entry["request"]["path"], entry["request"]["body"], entry["response"]
+            call = path.removeprefix("/wallet/")
+            if call in BLOCK_CALLS:
+                self.blocks[_block_number(response)] = response
+            if call != "getnowblock":  # getnowblock is answered from the height switch, not by its body
+                self.answers[_key(call, body)] = response
+            if call == "gettransactioninfobyid" and "blockNumber" in response:
+                self.tx_block[response["id"]] = int(response["blockNumber"])
+        known = list(self.blocks) + list(self.tx_block.values())
+        highest = max(known, default=0)
+        self.tip = highest if tip is None else tip
+        self.solidified = self.tip if solidified is None else solidified
+        self.calls: list[str] = []
+        self.outage: str | None = None
+        self._lock = threading.Lock()
+        self._server = self._listen(0)
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    # --- switches for tests -------------------------------------------------------------------------
+    def set_heights(self, tip: int, solidified: int) -> None:
+        """Move the chain: the full node sees blocks up to `tip`, the solidity node up to `solidified`."""
+        if solidified > tip:
+            raise ValueError(f"solidified {solidified} above tip {tip}: a node never solidifies past its tip")
+        self.tip, self.solidified = tip, solidified
+
+    def down(self, how: str = "refused") -> None:
+        """Take the node down: "503" answers 503 to every request, "refused" closes the port."""
+        if how not in ("503", "refused"):
+            raise ValueError(f"down(how) is '503' or 'refused', not {how!r}")
+        self.outage = how
+        if how == "refused":
+            self._server.shutdown()
+            self._server.server_close()
+
+    def up(self) -> None:
+        """Serve again (on the same port after a refused outage)."""
+        if self.outage == "refused":
+            self._server = self._listen(self.port)
+        self.outage = None
+
+    def count(self, path: str) -> int:
+        """How many requests reached `path` (e.g. "/wallet/gettransactioninfobyid")."""
+        with self._lock:
+            return self.calls.count(path)
+
+    def counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.calls)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    def close(self) -> None:
+        if self.outage != "refused":
+            self._server.shutdown()
+            self._server.server_close()
+
+    # --- answering ----------------------------------------------------------------------------------
+    def answer(self, path: str, body: Json) -> tuple[int, Any, bool]:
+        """(status, body, synthesized) for one request, as the node would give it."""
+        family = next((f for f in FAMILIES if path.startswith(f)), None)
+        call = path.removeprefix(family) if family else ""
+        if family == "/wallet/" and call == "getnodeinfo":
+            return self._node_info()
+        if family == "/wallet/" and call == "gettransactioninfobyblocknum":
+            return self._infos_of(int(body.get("num", -1)))
+        if call not in TX_CALLS + BLOCK_CALLS:
+            return 404, {}, False
+        height = self.tip if family == "/wallet/" else self.solidified
+        if call == "getnowblock":
+            return self._block_at(height)
+        if call == "getblockbynum":
+            num = int(body.get("num", 0))
+            return self._block_at(num) if num <= height else (200, {}, False)
+        stored = self.answers.get(_key(call, body))
+        if call == "getblockbyid" and stored is None:
+            stored = next((b for b in self.blocks.values() if b.get("blockID") == body.get("value")), None)
+        if stored is None:
+            return 200, {}, False
+        block = _block_number(stored) if call == "getblockbyid" else self.tx_block.get(str(body.get("value")))
+        if block is not None and block > height:
+            return 200, {}, False
+        return 200, stored, False
+
+    def _node_info(self) -> tuple[int, Any, bool]:
+        heads = {}
+        synthesized = False
+        for key, height in (("block", self.tip), ("solidityBlock", self.solidified)):
+            published = self.blocks.get(height, {}).get("blockID")
+            synthesized = synthesized or published is None
+            heads[key] = f"Num:{height},ID:{published or f'{height:016x}' + '0' * 48}"
+        return 200, heads, synthesized
+
+    def _infos_of(self, num: int) -> tuple[int, Any, bool]:
+        if num > self.tip:
+            return 200, [], False
+        infos = [
+            answer
+            for key, answer in self.answers.items()
+            if key.startswith("gettransactioninfobyid ") and answer.get("blockNumber") == num
+        ]
+        return 200, infos, False
+
+    def _block_at(self, num: int) -> tuple[int, Json, bool]:
+        if num in self.blocks:
+            return 200, self.blocks[num], False
+        if num <= 0:
+            return 200, {}, False
+        return 200, {"block_header": {"raw_data": {"number": num}}}, True
+
+    def _listen(self, port: int) -> ThreadingHTTPServer:
+        node = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as java-tron's Jetty: clients reuse connections
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes: without this, Nagle's algorithm holds the body until
+                # the client's delayed ACK (~40 ms a request), which no real node's server does.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+                try:
+                    body = json.loads(raw) if raw.strip() else {}
+                except ValueError:
+                    body = None
+                self._reply(urlsplit(self.path).path, body)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                body: Json = {k: int(v) if k == "num" else v for k, v in parse_qsl(parts.query)}
+                self._reply(parts.path, body)
+
+            def _reply(self, path: str, body: Any) -> None:
+                if node.outage == "refused":  # a connection kept from before the outage: dropped unanswered
+                    self.close_connection = True
+                    return
+                with node._lock:
+                    node.calls.append(path)
+                if node.outage == "503":
+                    self._send(503, b"Service Unavailable", "text/plain", False)
+                    return
+                if not isinstance(body, dict):
+                    self._send(400, b"request body is not a JSON object", "text/plain", False)
+                    return
+                status, answer, synthesized = node.answer(path, body)
+                self._send(status, json.dumps(answer).encode(), "application/json", synthesized)
+
+            def _send(self, status: int, content: bytes, kind: str, synthesized: bool) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(content)))
+                if synthesized:
+                    self.send_header(SYNTHESIZED, "height")
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = _Server(("127.0.0.1", port), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=f"tron-replay-{port}", daemon=True).start()
+        return server
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fixtures of a network as a process (benches): print the URL, serve until killed."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m harness.tron_replay", description=main.__doc__)
+    parser.add_argument("--network", default="mainnet")
+    parser.add_argument("--tip", type=int)
+    parser.add_argument("--solidified", type=int)
+    args = parser.parse_args(argv)
+    node = TronReplay(load_fixtures(args.network), tip=args.tip, solidified=args.solidified)
+    print(node.url, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""TRON over the java-tron HTTP API: addresses (address.py), answers (parse.py), transport (http.py), the adapter
+(chain.py)."""
+
+from deposit_check.chains.tron.chain import TronChain
+
+__all__ = ["TronChain"]

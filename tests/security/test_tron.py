@@ -1,0 +1,113 @@
+"""A hostile player on TRON: an EVM address of the same key, a typo'd hex address, a look-alike token's
+Transfer, a TRON hash asked on an EVM chain, a node's failure text. Each must credit nothing it should not."""
+
+import copy
+import json
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from deposit_check.chains import build_chain
+from deposit_check.chains.tron import TronChain
+from deposit_check.chains.tron.address import to_hex
+from deposit_check.chains.tron.parse import PaymentParser, failure
+from deposit_check.config import CacheConfig, parse_config
+from deposit_check.errors import InvalidAddress
+from deposit_check.models import Asset, Status
+from deposit_check.schemas import CheckRequest
+from deposit_check.service import CheckService
+from deposit_check.store import MemoryStore
+from deposit_check.verdict import decide
+from harness.tron_replay import FIXTURES, TronReplay, load_fixtures
+from tests.deposit_check.tron.conftest import OTHER_TOKEN, USDT_BLOCK, USDT_CONTRACT, USDT_PAYEE, USDT_TX, tron_config
+
+CONFIG = f"""
+[chains.ethereum]
+family = "evm"
+chain_id = 1
+rpc_urls = ["http://127.0.0.1:9"]
+confirmations = 12
+[chains.tron]
+family = "tron"
+http_urls = ["http://127.0.0.1:9"]
+[[chains.tron.tokens]]
+symbol = "USDT"
+contract = "{USDT_CONTRACT}"
+decimals = 6
+"""
+USDT_INFO = json.loads((FIXTURES / "usdt_transfer" / "info_b69c51db.json").read_text())["response"]
+
+
+@pytest.fixture
+def service() -> CheckService:
+    chains = {name: build_chain(name, c) for name, c in parse_config(CONFIG, env={}).chains.items()}
+    return CheckService(chains, MemoryStore(), CacheConfig())
+
+
+@pytest.fixture
+def replay() -> Iterator[TronReplay]:
+    node = TronReplay(load_fixtures("mainnet"), tip=USDT_BLOCK + 30, solidified=USDT_BLOCK + 12)
+    yield node
+    node.close()
+
+
+@pytest.fixture
+async def tron(replay: TronReplay) -> AsyncIterator[TronChain]:
+    chain = TronChain("tron", tron_config(replay.url))
+    yield chain
+    await chain.aclose()
+
+
+def test_an_evm_address_of_a_tron_key_asks_the_evm_chain_only(service: CheckService) -> None:
+    same_key = "0x" + to_hex(USDT_PAYEE)[2:]
+    plan = service.plan(CheckRequest(tx_hash=USDT_TX, address=same_key))
+    assert [t.chain.name for t in plan.targets] == ["ethereum"]  # never silently TRON
+    with pytest.raises(InvalidAddress, match="EVM address"):
+        service.plan(CheckRequest(tx_hash=USDT_TX, address=same_key, chain="tron"))
+    plan = service.plan(CheckRequest(tx_hash=USDT_TX, address=USDT_PAYEE))
+    assert [(t.chain.name, t.address) for t in plan.targets] == [("tron", USDT_PAYEE)]
+
+
+async def test_a_typo_in_a_hex_address_is_another_address_that_was_paid_nothing(tron: TronChain) -> None:
+    # The hex form has no checksum: a changed digit is a valid, different address, never "corrected".
+    hex_form = to_hex(USDT_PAYEE)
+    typo = hex_form[:-1] + ("0" if hex_form[-1] != "0" else "1")
+    typo_address = tron.normalize_address(typo)
+    assert typo_address != USDT_PAYEE
+    obs = await tron.observe(USDT_TX, typo_address)
+    assert obs.found and obs.payments == ()
+
+
+def test_a_transfer_log_counts_only_from_an_allow_listed_contract() -> None:
+    usdt = Asset("USDT", 6, USDT_CONTRACT)
+    listed = PaymentParser(Asset("TRX", 6), {to_hex(USDT_CONTRACT)[2:]: usdt})
+    lookalike_listed = PaymentParser(Asset("TRX", 6), {to_hex(OTHER_TOKEN)[2:]: usdt})
+    assert [p.payment.amount for p in listed.logged([USDT_INFO])] == [3_500_000]
+    assert lookalike_listed.logged([USDT_INFO]) == []  # the same log, from a contract not listed: nothing
+    # The same event with a fourth topic (an indexed amount: an ERC-721-style Transfer) is not a TRC-20 payment.
+    forged = copy.deepcopy(USDT_INFO)
+    forged["log"][0]["topics"].append("00" * 32)
+    assert listed.logged([forged]) == []
+
+
+async def test_a_tron_hash_asked_on_an_evm_chain_is_never_credited(tron: TronChain) -> None:
+    seen = await tron.observe_tx(USDT_TX)
+    assert seen.found and seen.payments == ()  # exists there, pays nobody we asked about
+    v = decide(
+        seen,
+        address="0x" + "11" * 20,
+        required=12,
+        native=Asset("ETH", 18),
+        asked_chain="ethereum",
+    )
+    assert (v.status, v.found_on, v.received, v.final) == (Status.WRONG_NETWORK, "tron", None, True)
+
+
+def test_a_node_s_failure_text_never_reaches_an_answer_raw() -> None:
+    tx = {"ret": [{"contractRet": "<a href='https://evil.example'>REVERT</a>"}]}
+    assert failure(tx, {}) == "FAILED"
+    assert failure({"ret": [{"contractRet": "OUT_OF_ENERGY"}]}, {}) == "OUT_OF_ENERGY"
+    # Any one of the node's words for failure wins over another's "SUCCESS": a wrong success could credit.
+    assert failure({"ret": [{"contractRet": "SUCCESS"}]}, {"result": "FAILED"}) == "FAILED"
+    assert failure({"ret": [{"contractRet": "SUCCESS"}]}, {"receipt": {"result": "REVERT"}}) == "REVERT"
+    assert failure({"ret": [{"contractRet": "SUCCESS"}]}, {"receipt": {"result": "SUCCESS"}}) is None
