@@ -43,6 +43,11 @@ class RedisCluster:
         """One node's URL: a cluster client finds the others from it."""
         return f"redis://127.0.0.1:{self.ports[0]}/0"
 
+    @property
+    def cluster_url(self) -> str:
+        """The REDIS_URL the services take for it (desk_common/redis_connect.py): every node a start-up node."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
+
     def start(self, timeout: float = 30) -> "RedisCluster":
         binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
         if binary is None or cli is None:

@@ -205,6 +205,12 @@ def connect_sync(url: str, **options: Any) -> redis_sync.Redis:
     return cast(redis_sync.Redis, master)
 
 
+def decodes_responses(client: redis.Redis) -> bool:
+    """Whether `client` turns replies into str (`decode_responses`); a cluster client keeps its options itself."""
+    kwargs = client.get_connection_kwargs()  # type: ignore[no-untyped-call]  # RedisCluster has it too, and no pool
+    return bool(kwargs.get("decode_responses"))
+
+
 def limits_storage(client: redis.Redis, prefix: str, url: str, wrap_exceptions: bool = False) -> Storage:
     """The `limits` library's storage on `client` (its pool, so a Sentinel failover is followed the same way)."""
     target = parse(url)
