@@ -1,8 +1,8 @@
 """The multi-key operations of the flow on a real 3-master Redis Cluster (harness/redis_cluster.py), through a
 redis-py RedisCluster client built here: the cached check's one read, a check of several chains' keys, a claim's
-MULTI, the outbox, the event consumer's reads of several chains' streams and the job queue (saq) with its sweep. Each would be
-refused as CROSSSLOT (or routed to the wrong node) if its keys spanned slots; the first test shows the cluster
-does refuse that."""
+MULTI, the outbox, the event consumer's reads of several chains' streams and the job queue (saq) with its sweep. Each
+would be refused as CROSSSLOT (or routed to the wrong node) if its keys spanned slots; the first test shows the cluster
+does refuse that. The last: a slot on the move, waited out by the services' client (desk_common/redis_connect.py)."""
 
 import asyncio
 import uuid
@@ -12,12 +12,13 @@ import pytest
 import redis.asyncio as aredis
 from redis.asyncio.cluster import RedisCluster as ClusterClient
 from redis.crc import key_slot
-from redis.exceptions import RedisClusterException
+from redis.exceptions import ClusterError, RedisClusterException, WatchError
 from saq.job import Status
 
 from deposit_check.keys import ChainKeys
 from deposit_check.keys import check as check_key
 from deposit_check.store import RedisStore
+from desk_common.redis_connect import connect
 from harness.redis_cluster import RedisCluster, running_cluster
 from ticket_link import keys
 from ticket_link.job_queue import open_queue
@@ -130,3 +131,36 @@ async def test_the_event_consumer_reads_several_chains_streams(client: ClusterCl
             pipe.xreadgroup(group, "c1", {s: ">"}, count=10)
         replies = [reply for each in await pipe.execute() for reply in (each or [])]
     assert sorted(name.decode() for name, _ in replies) == sorted(streams)
+
+
+async def test_a_slot_on_the_move_is_waited_out_and_a_watched_transaction_told(cluster: RedisCluster) -> None:
+    """Two keys of one slot, one already moved and the other not for 1.5 s: a command over both gets TRYAGAIN
+    that long. redis-py alone gives up after ~0.4 s ("TTL exhausted"); the services' client (redis_connect) waits
+    the move out, sends an unwatched MULTI again, and turns a watched one's abort into WatchError."""
+    tag = uuid.uuid4().hex
+    a, b = f"t:{{{tag}}}:a", f"t:{{{tag}}}:b"
+    slot = key_slot(a.encode())
+    ours, plain = connect(cluster.cluster_url), ClusterClient.from_url(cluster.url)
+    try:
+        await ours.set(a, b"1")
+        await ours.set(b, b"2")
+        target = next(p for p in cluster.ports if p != cluster.owner(slot))
+        mover = asyncio.create_task(asyncio.to_thread(cluster.migrate_slot, slot, target, 1, 1.5))
+        await asyncio.sleep(0.5)  # the first key moved, the second waits
+        with pytest.raises(ClusterError, match="TTL exhausted"):
+            await plain.mget([a, b])
+        async with ours.pipeline(transaction=True) as pipe:
+            await pipe.watch(a)
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.exists(a, b)
+            with pytest.raises(WatchError):
+                await pipe.execute()
+        assert await ours.mget([a, b]) == [b"1", b"2"]  # once both keys are on the target (ASK there)
+        assert await mover == 2 and cluster.owner(slot) == target
+        async with ours.pipeline(transaction=True) as pipe:  # on its new master
+            pipe.exists(a, b)
+            pipe.delete(a, b)
+            assert await pipe.execute() == [2, 2]
+    finally:
+        await ours.aclose()
+        await plain.aclose()
