@@ -11,6 +11,8 @@ from tests.deposit_check.test_api_utxo import (  # noqa: F401  # fixtures and te
     test_two_outputs_to_the_address_are_summed,
 )
 
+pytestmark = pytest.mark.slow  # on a cluster of their own, this package: 23 tests, ~25 s
+
 
 @pytest.fixture(scope="module")
 def backend() -> str:

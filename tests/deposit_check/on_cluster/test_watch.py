@@ -1,6 +1,8 @@
 """The watcher on a Redis Cluster: its MULTI per block under the chain's tag, events, reorgs, replacements, expiry,
 and the lookup index it writes (tests/deposit_check/watch/, tests/deposit_check/lookups/test_watcher_index.py)."""
 
+import pytest
+
 from tests.deposit_check.lookups.test_watcher_index import (  # noqa: F401  # fixtures and tests, here on the cluster
     ltc,
     test_a_deposit_nobody_claimed_is_announced_and_found_with_no_node_call,
@@ -14,3 +16,5 @@ from tests.deposit_check.watch.test_follower_utxo import (  # noqa: F401
     test_reorg_takes_the_confirmation_back_and_a_new_generation_confirms_again,
     test_watches_expire,
 )
+
+pytestmark = pytest.mark.slow  # on a cluster of their own, this package: 23 tests, ~25 s
