@@ -1,5 +1,6 @@
 """A real Redis Cluster on loopback: three masters (`redis-server --cluster-enabled yes`) on free ports, joined by
-`redis-cli --cluster create`, keeping nothing on disk; gone with its files on close()."""
+`redis-cli --cluster create`, keeping nothing on disk; gone with its files on close(). `migrate_slot` moves a slot
+to another master while clients use it, step by step as `redis-cli --cluster reshard` does."""
 
 import shutil
 import socket
@@ -8,6 +9,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import redis
 
 from harness.processes import wait_for_port
 
@@ -42,6 +46,11 @@ class RedisCluster:
     def url(self) -> str:
         """One node's URL: a cluster client finds the others from it."""
         return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    @property
+    def cluster_url(self) -> str:
+        """The REDIS_URL the services take for it (desk_common/redis_connect.py): every node a start-up node."""
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
 
     def start(self, timeout: float = 30) -> "RedisCluster":
         binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
@@ -92,6 +101,47 @@ class RedisCluster:
             time.sleep(0.2)
         return self
 
+    def node(self, port: int) -> redis.Redis:
+        """A plain client of one node (not cluster-aware: it sees MOVED and ASK as errors)."""
+        return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+
+    def owner(self, slot: int) -> int:
+        """The port of the master serving `slot`, as the nodes agree on it."""
+        with self.node(self.ports[0]) as first:
+            for start, end, master, *_ in _run(first, "CLUSTER", "SLOTS"):
+                if start <= slot <= end:
+                    return int(master[1])
+        raise LookupError(f"slot {slot} is not served")
+
+    def migrate_slot(self, slot: int, to_port: int, batch: int = 10, pause: float = 0.0) -> int:
+        """Move `slot` to the master at `to_port` with its keys; how many keys moved.
+
+        The sequence of `redis-cli --cluster reshard` (redis-cli.c, clusterManagerMoveSlot): the target IMPORTING,
+        the source MIGRATING, its keys sent with MIGRATE `batch` at a time (redis-cli's `--cluster-pipeline`, 10),
+        then every master told the slot's new owner. `pause` seconds between batches stretch the time in which
+        some of the slot's keys are on each node: a client meets ASK (a key already moved, or a new one) and
+        TRYAGAIN (a command over keys on both sides)."""
+        from_port = self.owner(slot)
+        if from_port == to_port:
+            return 0
+        source, target = self.node(from_port), self.node(to_port)
+        try:
+            source_id, target_id = (_run(n, "CLUSTER", "MYID").decode() for n in (source, target))
+            _run(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+            _run(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+            moved = 0
+            while keys := _run(source, "CLUSTER", "GETKEYSINSLOT", slot, batch):
+                _run(source, "MIGRATE", "127.0.0.1", to_port, "", 0, 10_000, "KEYS", *keys)
+                moved += len(keys)
+                time.sleep(pause)
+            for port in [to_port, from_port, *(p for p in self.ports if p not in (to_port, from_port))]:
+                with self.node(port) as each:
+                    _run(each, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+            return moved
+        finally:
+            source.close()
+            target.close()
+
     @staticmethod
     def _ok(cli: str, port: int) -> bool:
         info = subprocess.run([cli, "-p", str(port), "cluster", "info"], capture_output=True, text=True, timeout=10)
@@ -108,6 +158,10 @@ class RedisCluster:
                 proc.wait()
         self.procs.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _run(node: redis.Redis, *args: Any) -> Any:
+    return node.execute_command(*args)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
 
 def running_cluster(masters: int = 3) -> Iterator[RedisCluster]:

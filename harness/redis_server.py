@@ -25,6 +25,10 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def url_for(self, db: int) -> str:
+        """Database `db`'s URL: tests keep apart by database (a cluster stand-in has only one, tests/on_cluster.py)."""
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
     def start(self, timeout: float = 10) -> "RedisServer":
         binary = shutil.which("redis-server")
         if binary is None:
@@ -67,8 +71,8 @@ class RedisServer:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url)
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis.from_url(self.url_for(db))
 
 
 def running_redis() -> Iterator[RedisServer]:

@@ -1,9 +1,10 @@
 """The multi-key operations of the flow on a real 3-master Redis Cluster (harness/redis_cluster.py), through a
 redis-py RedisCluster client built here: the cached check's one read, a check of several chains' keys, a claim's
-MULTI, the outbox, the event consumer's reads of several chains' streams and saq's queue scripts. Each would be
-refused as CROSSSLOT (or routed to the wrong node) if its keys spanned slots; the first test shows the cluster
-does refuse that."""
+MULTI, the outbox, the event consumer's reads of several chains' streams and the job queue (saq) with its sweep. Each
+would be refused as CROSSSLOT (or routed to the wrong node) if its keys spanned slots; the first test shows the cluster
+does refuse that. The last: a slot on the move, waited out by the services' client (desk_common/redis_connect.py)."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,14 +12,16 @@ import pytest
 import redis.asyncio as aredis
 from redis.asyncio.cluster import RedisCluster as ClusterClient
 from redis.crc import key_slot
-from redis.exceptions import RedisClusterException
-from saq.queue.redis import RedisQueue
+from redis.exceptions import ClusterError, RedisClusterException, WatchError
+from saq.job import Status
 
 from deposit_check.keys import ChainKeys
 from deposit_check.keys import check as check_key
 from deposit_check.store import RedisStore
+from desk_common.redis_connect import connect
 from harness.redis_cluster import RedisCluster, running_cluster
 from ticket_link import keys
+from ticket_link.job_queue import open_queue
 from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
 
@@ -83,23 +86,37 @@ async def test_claims_and_the_outbox_run_as_one_slot_transactions(client: Cluste
     assert await links.outbox_size() == 0
 
 
-async def test_saq_runs_its_scripts_under_the_queue_tag(client: ClusterClient) -> None:
-    queue = RedisQueue(client, name=keys.QUEUE)  # type: ignore[arg-type]
+async def test_the_job_queue_runs_on_the_cluster_a_dead_workers_job_swept_back(cluster: RedisCluster) -> None:
+    """saq's scripts and transactions under the queue's tag, and what saq 0.26.4 alone cannot do on a cluster
+    (ticket_link/job_queue.py): the sweep's abort (PUBLISH in its MULTI), pub/sub, disconnect."""
+    queue = open_queue(cluster.cluster_url)
     await queue.connect()
     try:
-        job = await queue.enqueue("deliver_note", key=keys.job("note", uuid.uuid4().hex), payload="x")
+        job = await queue.enqueue("deliver_note", key=keys.job("note", uuid.uuid4().hex), payload="x", retries=3)
         assert job is not None
         assert await queue.enqueue("deliver_note", key=job.key, payload="x") is None  # deduplicated by its key
-        taken = await queue.dequeue(timeout=2)
-        assert taken is not None and taken.key == job.key
-        await taken.finish(status=taken.status.__class__("complete"))
-        slots = {key_slot(k.encode()) for k in (queue.job_id(job.key), job.abort_id, f"saq:{keys.QUEUE}:queued")}
+        slots = {key_slot(k.encode()) for k in (queue.job_id(job.key), job.abort_id, queue.namespace("queued"))}
         assert len(slots) == 1
+        taken = await queue.dequeue(timeout=2)  # a worker takes it, then dies: it never finishes it
+        assert taken is not None and taken.key == job.key
+        heard: list[Status] = []
+        listening = asyncio.create_task(
+            queue.listen([job.key], lambda _key, status: heard.append(status) or status == Status.ABORTING, timeout=10)
+        )
+        await asyncio.sleep(0.2)  # the listener subscribed
+        assert await queue.sweep(lock=1, abort=0.2) == [taken.id]  # aborted, then retried (it has retries left)
+        await asyncio.wait_for(listening, 10)
+        assert heard == [Status.ABORTING]  # published after the abort's transaction, heard over pub/sub
+        again = await queue.dequeue(timeout=2)
+        assert again is not None and again.key == job.key and again.attempts == taken.attempts
+        await again.finish(Status.COMPLETE)
+        assert (await queue.job(job.key)).status == Status.COMPLETE  # type: ignore[union-attr]
+        waiting = await queue.enqueue("deliver_note", key=keys.job("note", uuid.uuid4().hex), payload="y")
+        assert waiting is not None
+        await queue.abort(waiting, error="cancelled")  # still queued: it ends at once
+        assert (await queue.job(waiting.key)).status == Status.ABORTED  # type: ignore[union-attr]
     finally:
-        # saq 0.26.4's disconnect() closes the client, then `redis.connection_pool`, which a RedisCluster client
-        # has not (AttributeError after everything is closed: whoever builds the worker on a cluster must expect it).
-        with pytest.raises(AttributeError, match="connection_pool"):
-            await queue.disconnect()
+        await queue.disconnect()  # saq's own ends with AttributeError on a cluster client (no connection_pool)
 
 
 async def test_the_event_consumer_reads_several_chains_streams(client: ClusterClient) -> None:
@@ -114,3 +131,36 @@ async def test_the_event_consumer_reads_several_chains_streams(client: ClusterCl
             pipe.xreadgroup(group, "c1", {s: ">"}, count=10)
         replies = [reply for each in await pipe.execute() for reply in (each or [])]
     assert sorted(name.decode() for name, _ in replies) == sorted(streams)
+
+
+async def test_a_slot_on_the_move_is_waited_out_and_a_watched_transaction_told(cluster: RedisCluster) -> None:
+    """Two keys of one slot, one already moved and the other not for 1.5 s: a command over both gets TRYAGAIN
+    that long. redis-py alone gives up after ~0.4 s ("TTL exhausted"); the services' client (redis_connect) waits
+    the move out, sends an unwatched MULTI again, and turns a watched one's abort into WatchError."""
+    tag = uuid.uuid4().hex
+    a, b = f"t:{{{tag}}}:a", f"t:{{{tag}}}:b"
+    slot = key_slot(a.encode())
+    ours, plain = connect(cluster.cluster_url), ClusterClient.from_url(cluster.url)
+    try:
+        await ours.set(a, b"1")
+        await ours.set(b, b"2")
+        target = next(p for p in cluster.ports if p != cluster.owner(slot))
+        mover = asyncio.create_task(asyncio.to_thread(cluster.migrate_slot, slot, target, 1, 1.5))
+        await asyncio.sleep(0.5)  # the first key moved, the second waits
+        with pytest.raises(ClusterError, match="TTL exhausted"):
+            await plain.mget([a, b])
+        async with ours.pipeline(transaction=True) as pipe:
+            await pipe.watch(a)
+            pipe.multi()  # type: ignore[no-untyped-call]
+            pipe.exists(a, b)
+            with pytest.raises(WatchError):
+                await pipe.execute()
+        assert await ours.mget([a, b]) == [b"1", b"2"]  # once both keys are on the target (ASK there)
+        assert await mover == 2 and cluster.owner(slot) == target
+        async with ours.pipeline(transaction=True) as pipe:  # on its new master
+            pipe.exists(a, b)
+            pipe.delete(a, b)
+            assert await pipe.execute() == [2, 2]
+    finally:
+        await ours.aclose()
+        await plain.aclose()

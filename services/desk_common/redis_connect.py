@@ -17,6 +17,7 @@ failover with `down-after-milliseconds 1000` takes (docs/operations.md). A Senti
 for the master on each new connection, so after a failover it finds the promoted replica by itself.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -25,11 +26,11 @@ import redis as redis_sync
 import redis.asyncio as redis
 from limits.aio.storage import Storage
 from limits.storage import storage_from_string
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster, TransactionStrategy
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelManagedConnection, SentinelManagedSSLConnection
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, RedisError, TimeoutError
+from redis.exceptions import ClusterError, ConnectionError, RedisError, TimeoutError, TryAgainError, WatchError
 
 # 0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 7 x 1.0 s = ~8.5 s of retrying before a command gives up.
 RETRIES = 12
@@ -143,10 +144,55 @@ class _MasterSSLConnection(_MasterConnection, SentinelManagedSSLConnection):
     pass
 
 
+class _Cluster(RedisCluster):
+    """A RedisCluster that rides out a slot being resharded, for as long as the other clients ride out a failover.
+
+    While a slot moves (`redis-cli --cluster reshard`), some of its keys are on each node: a command over keys on
+    both sides gets TRYAGAIN until the last key has moved. redis-py 8.1 retries a command 16 times (sleeping 50 ms
+    from the 8th), about 0.4 s, then raises "TTL exhausted": a slot with many keys takes longer than that. Every
+    attempt was refused before it ran (MOVED, ASK, TRYAGAIN), so trying again is safe: with the same backoff and
+    RETRIES as a failover (~8.5 s). Transactions: see `_Transaction`."""
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        backoff = _backoff()
+        for attempt in range(RETRIES + 1):
+            try:
+                return await super().execute_command(*args, **kwargs)
+            except (ClusterError, TryAgainError) as exc:
+                if type(exc) not in (ClusterError, TryAgainError) or attempt == RETRIES:  # not ClusterDownError
+                    raise
+                await asyncio.sleep(backoff.compute(attempt + 1))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
+        pipe = super().pipeline(transaction, shard_hint)
+        if transaction:
+            pipe._execution_strategy = _Transaction(pipe)  # redis-py 8.1 picks its strategy in __init__
+        return pipe
+
+
+class _Transaction(TransactionStrategy):
+    """A MULTI..EXEC refused by a slot on the move (TRYAGAIN, like ASK and MOVED, abort it whole) is sent again,
+    with the client's backoff; one that WATCHed keys is not (the abort dropped the watch): WatchError, as redis-py
+    raises for ASK and MOVED, and the caller reads and decides again (the watcher's next round)."""
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        super().__init__(pipe)
+        self._retry.update_supported_errors([TryAgainError])
+
+    async def _reinitialize_on_error(self, error: Exception, failure_count: int) -> None:
+        if self._watching and isinstance(error, TryAgainError):
+            raise WatchError("a slot moved while watching keys")
+        await super()._reinitialize_on_error(error, failure_count)  # type: ignore[no-untyped-call]
+
+
+def _backoff() -> ExponentialBackoff:
+    return ExponentialBackoff(cap=BACKOFF_CAP_SECONDS, base=BACKOFF_BASE_SECONDS)
+
+
 def _retrying(retry_timeouts: bool) -> dict[str, Any]:
     errors: tuple[type[RedisError], ...] = (ConnectionError, TimeoutError) if retry_timeouts else (ConnectionError,)
-    backoff = ExponentialBackoff(cap=BACKOFF_CAP_SECONDS, base=BACKOFF_BASE_SECONDS)
-    return {"retry": Retry(backoff, RETRIES, supported_errors=errors), "retry_on_error": list(errors)}
+    return {"retry": Retry(_backoff(), RETRIES, supported_errors=errors), "retry_on_error": list(errors)}
 
 
 def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redis:
@@ -165,7 +211,11 @@ def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redi
     if target.kind == "cluster":
         nodes = [ClusterNode(host, port) for host, port in target.hosts]
         options.pop("retry_on_error")  # RedisCluster retries on connection errors itself, and refreshes its map
-        client = RedisCluster(startup_nodes=nodes, ssl=target.ssl, **auth, **options)
+        # reinitialize_steps=0: each MOVED updates its own slot in the map. redis-py's default rebuilds the map on
+        # every 5th MOVED by closing every connection of the client, the commands other tasks have in flight on
+        # them included (measured mid-reshard: "Connection closed by server" and an AttributeError in the worker's
+        # enqueue, a note left to the outbox's reconcile).
+        client = _Cluster(startup_nodes=nodes, ssl=target.ssl, reinitialize_steps=0, **auth, **options)
         return cast(redis.Redis, client)  # same commands; see the docstring
     sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         list(target.hosts),
@@ -203,6 +253,12 @@ def connect_sync(url: str, **options: Any) -> redis_sync.Redis:
     )
     master = sentinel.master_for(target.service, db=target.db, ssl=target.ssl, **auth)  # type: ignore[no-untyped-call]
     return cast(redis_sync.Redis, master)
+
+
+def decodes_responses(client: redis.Redis) -> bool:
+    """Whether `client` turns replies into str (`decode_responses`); a cluster client keeps its options itself."""
+    kwargs = client.get_connection_kwargs()  # type: ignore[no-untyped-call]  # RedisCluster has it too, and no pool
+    return bool(kwargs.get("decode_responses"))
 
 
 def limits_storage(client: redis.Redis, prefix: str, url: str, wrap_exceptions: bool = False) -> Storage:

@@ -9,9 +9,10 @@ from desk_common.redis_connect import connect, parse
 from ticket_link.caps import ClaimCaps
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import AppConfig
-from ticket_link.delivery import Delivery, open_queue
+from ticket_link.delivery import Delivery
 from ticket_link.helpdesks import build_helpdesk
 from ticket_link.helpdesks.base import Helpdesk
+from ticket_link.job_queue import open_queue
 from ticket_link.links import Links
 from ticket_link.privacy import Pseudonymizer
 from ticket_link.service import TicketService

@@ -9,9 +9,7 @@ import time
 from typing import Any
 
 from saq import Queue
-from saq.queue.redis import RedisQueue
 
-from desk_common.redis_connect import connect
 from ticket_link import keys
 from ticket_link.config import DeliveryConfig
 from ticket_link.links import Links, TicketRef
@@ -20,12 +18,6 @@ from ticket_link.privacy import Pseudonymizer
 # How long saq keeps a finished job's record. Its key blocks a duplicate only while the job is
 # queued, running or waiting to retry: after that, the "posted" marker (links.py) does.
 JOB_TTL_SECONDS = 86_400
-
-
-def open_queue(redis_url: str) -> Queue:
-    # saq's own from_url reads only redis://; a client from our factory follows a Sentinel failover as well.
-    # No socket timeout: saq blocks on BLMOVE for a job as long as it likes.
-    return RedisQueue(connect(redis_url), name=keys.QUEUE)
 
 
 class Delivery:

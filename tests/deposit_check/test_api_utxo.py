@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import redis
 
 from deposit_check.app import create_app
 from deposit_check.config import AppConfig, parse_config
@@ -57,9 +56,7 @@ def api(
 ) -> Iterator[httpx.Client]:
     electrum = request.getfixturevalue("electrumx") if backend == "electrum" else None
     db = 1 if electrum else 0  # cached answers of one backend must not answer for the other
-    config = make_config(
-        litecoind.rpc_url, f"redis://127.0.0.1:{redis_server.port}/{db}", electrum_url=electrum and electrum.url
-    )
+    config = make_config(litecoind.rpc_url, redis_server.url_for(db), electrum_url=electrum and electrum.url)
     with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
 
@@ -153,7 +150,7 @@ def test_answers_are_cached_in_redis(
     second = api.post("/v1/checks", json={"tx_hash": txid, "address": address})
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
     assert first.json() == second.json() and first.json()["status"] == "confirmed"
-    client = redis.Redis(port=redis_server.port, db=1 if backend == "electrum" else 0)
+    client = redis_server.client(1 if backend == "electrum" else 0)
     ttls = [client.ttl(k) for k in client.scan_iter("dc:v1:*:answer:*")]
     assert any(300 < t <= 600 for t in ttls)  # a final verdict, kept for final_ttl_seconds
 

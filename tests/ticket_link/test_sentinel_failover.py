@@ -8,11 +8,9 @@ deposits confirm while the master dies; a sentinel promotes the replica; the ser
 """
 
 import asyncio
-import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
@@ -21,14 +19,13 @@ from deposit_check.devnet.litecoind import Litecoind
 from desk_common.redis_connect import connect
 from harness.redis_sentinel import SentinelSet
 from tests.stacks import litecoin_toml
-from tests.ticket_link.flow_stack import Stack, flow_stack, internal_notes
+from tests.ticket_link.flow_stack import Stack, flow_stack
 from tests.ticket_link.settle import wait_until_settled
+from tests.ticket_link.statuses import Ticket, assert_one_note_per_status, wait_for
 
 # docs/operations.md: writes resume within down-after-milliseconds (1 s here) + the election and promotion
 # (~1.5 s measured) + one backoff step (<= 1 s); the bound asserted leaves room for a busy 2-core machine.
 WRITE_BOUND_SECONDS = 6.0
-STATUS = re.compile(r"^Status: (\w+)", re.MULTILINE)
-COUNT = re.compile(r"^Status: .*\(confirmations: (\d+)/(\d+)\)", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -45,15 +42,6 @@ def stack(litecoind: Litecoind, sentinels: SentinelSet, tmp_path_factory: pytest
     work = tmp_path_factory.mktemp("sentinel")
     with flow_stack(litecoin_toml(litecoind), litecoind, None, work, redis_url=sentinels.url(0)) as built:
         yield built
-
-
-@dataclass
-class Ticket:
-    id: int
-    txid: str
-    amount: str
-    opened: float  # time.monotonic() when its webhook was sent
-    seen: dict[str, float] = field(default_factory=dict)  # note status -> when first seen
 
 
 def first_write_after(url: str, since: float) -> float:
@@ -121,18 +109,7 @@ def test_master_killed_mid_flow_no_note_lost_or_repeated(
     assert replica_before == 1 and new.port != old.port
     assert measured["write"] <= WRITE_BOUND_SECONDS, measured
     for ticket in tickets:
-        notes = internal_notes(stack.desk, ticket.id)
-        statuses = [STATUS.findall(n["comment"]) for n in notes]
-        flat = [s[0] for s in statuses if s]
-        assert len(flat) == len(notes), f"ticket {ticket.id}: a note without a status: {notes}"
-        assert sorted(set(flat)) == sorted(flat), f"ticket {ticket.id}: a status noted twice: {flat}"
-        assert set(flat) <= {"confirming", "confirmed"} and "confirmed" in flat, f"ticket {ticket.id}: {flat}"
-        for note in notes:
-            assert ticket.txid in note["comment"] and ticket.amount in note["comment"]
-        # No wrong verdict: each status with the confirmations it was decided from (6 needed).
-        for note in notes:
-            status, (got, needed) = STATUS.findall(note["comment"])[0], COUNT.findall(note["comment"])[0]
-            assert needed == "6" and (int(got) >= 6) == (status == "confirmed"), (ticket.id, note["comment"])
+        assert_one_note_per_status(stack, ticket)
     before = [round(t.seen["confirming"] - t.opened, 2) for t in tickets[:4]]
     during = [round(min(t.seen.values()) - t.opened, 2) for t in tickets[4:]]
     confirmed = [round(t.seen["confirmed"] - sixth_block, 2) for t in tickets]
@@ -141,20 +118,3 @@ def test_master_killed_mid_flow_no_note_lost_or_repeated(
         f"after the kill; first note after the webhook: before the kill {before} s, during it {during} s; "
         f"confirmed notes after the sixth block {sorted(confirmed)} s"
     )
-
-
-def wait_for(stack: Stack, tickets: list[Ticket], wanted: set[str], timeout: float) -> None:
-    """Poll the helpdesk until each ticket has a note of each `wanted` status; record when each was first seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        missing = []
-        for ticket in tickets:
-            for note in internal_notes(stack.desk, ticket.id):
-                for status in STATUS.findall(note["comment"]):
-                    ticket.seen.setdefault(status, time.monotonic())
-            if not wanted <= set(ticket.seen):
-                missing.append(ticket.id)
-        if not missing:
-            return
-        assert time.monotonic() < deadline, f"tickets {missing} still lack a {wanted} note: {tickets}"
-        time.sleep(0.2)

@@ -8,6 +8,7 @@ from deposit_check.ownership import NoOwnership, Ownership
 from deposit_check.ownership.backends import MemoryBackend, RedisBackend
 from deposit_check.ownership.codec import Codec, account_error, key_fingerprint
 from deposit_check.ownership.index import Identity, OwnershipIndex
+from desk_common.redis_connect import decodes_responses
 
 
 def build_ownership(config: AppConfig, redis_client: "redis.Redis | None") -> Ownership:
@@ -16,7 +17,7 @@ def build_ownership(config: AppConfig, redis_client: "redis.Redis | None") -> Ow
     settings = config.file.ownership
     if settings.secret is None:
         return NoOwnership()
-    if redis_client is not None and redis_client.connection_pool.connection_kwargs.get("decode_responses"):
+    if redis_client is not None and decodes_responses(redis_client):
         raise ValueError("the ownership index needs a Redis client that returns bytes (no decode_responses)")
     backend = RedisBackend(redis_client) if redis_client is not None else MemoryBackend()
     key_accounts = {key_fingerprint(k.key.strip()): k.account for keys in settings.xpubs.values() for k in keys}

@@ -4,7 +4,6 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import redis.asyncio as aredis
 from bitcoinlib.encoding import pubkeyhash_to_addr_bech32
 from bitcoinlib.keys import HDKey
 from bitcoinlib.mnemonic import Mnemonic
@@ -14,6 +13,7 @@ from deposit_check.config import DEFAULT_CONFIG, AppConfig, parse_config
 from deposit_check.ownership.admin import OwnershipAdmin
 from deposit_check.ownership.build import build_ownership
 from deposit_check.ownership.index import OwnershipIndex
+from desk_common.redis_connect import connect
 from harness.redis_server import RedisServer, running_redis
 from tests.helpers import dev_mode
 
@@ -54,7 +54,7 @@ async def index(request: pytest.FixtureRequest, own_redis: RedisServer) -> Async
         assert isinstance(built, OwnershipIndex)
         yield built
         return
-    client = aredis.Redis.from_url(own_redis.url)
+    client = connect(own_redis.url)  # the services' factory: a cluster stand-in's URL too (tests/on_cluster.py)
     await client.flushdb()
     built = build_ownership(config(), client)
     assert isinstance(built, OwnershipIndex)

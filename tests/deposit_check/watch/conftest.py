@@ -16,6 +16,7 @@ from deposit_check.service import CheckService
 from deposit_check.store import RedisStore
 from deposit_check.watch.follower import Follower
 from deposit_check.watch.registry import Registry
+from desk_common.redis_connect import connect
 from tests.conftest import RedisServer
 from tests.helpers import CountingTransport
 
@@ -59,7 +60,7 @@ MakeRig = Callable[..., Rig]
 
 @pytest.fixture
 async def redis_client(redis_server: RedisServer) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
+    client = connect(redis_server.url)  # the services' factory: a cluster stand-in's URL too (tests/on_cluster.py)
     yield client
     await client.aclose()
 
