@@ -23,6 +23,10 @@ What is real and what is not:
     height; the rest we do not hold), and such a reply is marked `X-Replay-Synthesized: height`;
   * `/wallet/gettransactioninfobyblocknum {"num": n}`: the published infos of block n (by their
     `blockNumber`), as the list java-tron answers; `[]` for a block above `tip` or with none published;
+  * block 0 of a network whose genesis block answer was never published (Nile, the 2021 testnet) answers `{}`,
+    as for any block it holds none of; a real node always has block 0, so the adapter's network check
+    (chains/tron/network.py) finds no genesis there and fails that node. Mainnet's genesis answer is published
+    (tests/fixtures/tron/genesis/) and replayed as is;
   * a body that is not a JSON object answers 400 (java-tron answers 200 with an "Error" text we do not
     copy; the adapter never sends one);
   * `down("503")` answers 503 to everything; `down("refused")` closes the listening socket so connects
@@ -84,7 +88,8 @@ def _key(call: str, body: Json) -> str:
 
 
 def _block_number(block: Json) -> int:
-    return int(block["block_header"]["raw_data"]["number"])
+    # java-tron's JSON leaves out a protobuf field at its default: the genesis block's header has no number.
+    return int(block["block_header"]["raw_data"].get("number", 0))
 
 
 class TronReplay:

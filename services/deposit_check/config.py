@@ -100,6 +100,9 @@ class TronChainConfig(_ChainBase):
     family: Literal["tron"]
     # java-tron full nodes' HTTP API (port 8090) or TronGrid, e.g. "https://api.trongrid.io".
     http_urls: list[str] = Field(default_factory=list)
+    # Which TRON network the nodes must serve: each endpoint's genesis block is checked against the network's
+    # published one (chains/tron/network.py) before it is asked anything else; one on another network fails.
+    network: Literal["mainnet", "nile", "shasta"] = "mainnet"
     # Counted from the latest block as on other chains, and confirmed only once the block is also solidified
     # (irreversible): "solidified" is TRON_SOLIDIFIED_DEPTH, a larger number waits longer.
     confirmations: Literal["solidified"] | int = "solidified"  # type: ignore[assignment]
@@ -185,7 +188,8 @@ class WatchConfig(_Strict):
 class ExtendedKeyConfig(_Strict):
     """One extended public key whose addresses are the casino's, derived ahead of use."""
 
-    # UTXO: xpub/ypub/zpub/tpub/upub/vpub (or Ltub/Mtub); EVM: the account xpub of m/44'/60'/0'.
+    # UTXO: xpub/ypub/zpub/tpub/upub/vpub (or Ltub/Mtub); EVM: the account xpub of m/44'/60'/0';
+    # TRON: the account xpub of m/44'/195'/0'.
     key: str = Field(min_length=20, max_length=200)
     # Addresses derived past the highest index seen used, per branch.
     gap: int = Field(default=1_000, ge=1, le=1_000_000)
@@ -253,12 +257,6 @@ class FileConfig(_Strict):
         unknown = sorted(set(self.lookups.chains) - set(self.chains))
         if unknown:
             raise ValueError(f"lookups.chains names chains that are not configured: {', '.join(unknown)}")
-        tron = sorted(n for n in self.ownership.xpubs if isinstance(self.chains[n], TronChainConfig))
-        if tron:
-            raise ValueError(
-                f"ownership.xpubs: extended keys are not derived for TRON chains yet ({', '.join(tron)}): "
-                "import their addresses instead (deposit-check addresses import)"
-            )
         if self.ownership.xpubs and self.ownership.secret is None:
             raise ValueError("ownership.xpubs needs ownership.secret (it keys the address index)")
         return self

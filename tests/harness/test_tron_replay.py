@@ -50,7 +50,8 @@ def test_published_transactions_hash_to_their_own_ids_and_blocks_to_their_height
     for entry in ALL:
         response = entry["response"]
         if "block_header" in response:  # a TRON block id starts with its height (8 bytes, big-endian)
-            assert int(response["blockID"][:16], 16) == response["block_header"]["raw_data"]["number"]
+            # (java-tron's JSON omits a field at its protobuf default: the genesis header has no number)
+            assert int(response["blockID"][:16], 16) == response["block_header"]["raw_data"].get("number", 0)
         if entry["request"]["path"] == "/wallet/gettransactioninfobyid":
             assert response["id"] == entry["request"]["body"]["value"]
 

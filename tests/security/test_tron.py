@@ -12,7 +12,7 @@ from deposit_check.chains.tron import TronChain
 from deposit_check.chains.tron.address import to_hex
 from deposit_check.chains.tron.parse import PaymentParser, failure
 from deposit_check.config import CacheConfig, parse_config
-from deposit_check.errors import InvalidAddress
+from deposit_check.errors import InvalidAddress, NodeUnavailable
 from deposit_check.models import Asset, Status
 from deposit_check.schemas import CheckRequest
 from deposit_check.service import CheckService
@@ -111,3 +111,25 @@ def test_a_node_s_failure_text_never_reaches_an_answer_raw() -> None:
     assert failure({"ret": [{"contractRet": "SUCCESS"}]}, {"result": "FAILED"}) == "FAILED"
     assert failure({"ret": [{"contractRet": "SUCCESS"}]}, {"receipt": {"result": "REVERT"}}) == "REVERT"
     assert failure({"ret": [{"contractRet": "SUCCESS"}]}, {"receipt": {"result": "SUCCESS"}}) is None
+
+
+async def test_testnet_trx_is_never_read_on_a_mainnet_chain_whose_node_serves_a_testnet() -> None:
+    """A player pays worthless testnet TRX and claims it on the mainnet chain, hoping an endpoint was pointed at
+    a testnet node (a copied URL, a provider's mistake): the node's genesis is not mainnet's, so nothing it says
+    is read, neither a check nor the watcher's block. Without the check the block's 5,000 TRX payments would be."""
+    node = TronReplay(load_fixtures("testnet-2021"))
+    block_id = "0000000000c9e803d5258a17e15172768b41ffb69e857530e7d9f7a92ccb78e8"
+    mainnet = TronChain("tron", tron_config(node.url))
+    unchecked = TronChain("tron", tron_config(node.url), network_check=False)
+    try:
+        assert len((await unchecked.block(block_id)).payments) == 2  # what the testnet node would have us read
+        with pytest.raises(NodeUnavailable, match="no genesis block"):
+            await mainnet.block(block_id)
+        with pytest.raises(NodeUnavailable, match="no genesis block"):
+            await mainnet.observe("ab" * 32, USDT_PAYEE)
+        with pytest.raises(NodeUnavailable):
+            await mainnet.ready()
+    finally:
+        await mainnet.aclose()
+        await unchecked.aclose()
+        node.close()

@@ -5,7 +5,11 @@ derives `branch/i` below it; the script follows the key's version (zpub/vpub p2w
 p2sh-p2wpkh, xpub/tpub p2pkh) unless the config names one. The address is encoded with the
 chain's own parameters (chains/utxo_address.py), whatever network bitcoinlib guesses from the
 version bytes (regtest keys are tpubs). EVM: the account key of m/44'/60'/0', `0/i` below it, the
-address the last 20 bytes of keccak(uncompressed public key).
+address the last 20 bytes of keccak(uncompressed public key). TRON: the account key of m/44'/195'/0' (SLIP-44
+coin type 195), the same 20 bytes behind 0x41 in base58check (`T...`).
+
+A key derives for the chain it is configured on, and only there: the index is per chain, so a TRON key's
+addresses are never found as owned on an EVM chain, though the same 20 bytes spell an EVM address.
 """
 
 from collections.abc import Iterable
@@ -22,7 +26,8 @@ from deposit_check.chains.utxo_address import AddressParams, params_for_chain
 from bitcoinlib.encoding import hash160, pubkeyhash_to_addr_base58, pubkeyhash_to_addr_bech32
 from bitcoinlib.keys import BKeyError, HDKey
 
-from deposit_check.config import ChainConfig, ExtendedKeyConfig, UtxoChainConfig
+from deposit_check.chains.tron import address as tron_address
+from deposit_check.config import ChainConfig, ExtendedKeyConfig, TronChainConfig, UtxoChainConfig
 from deposit_check.ownership.codec import key_fingerprint
 
 Script = Literal["p2pkh", "p2sh-p2wpkh", "p2wpkh"]
@@ -40,7 +45,7 @@ _BITCOIN_P2SH = (0x05, 0xC4)
 class DerivedAddress:
     index: int
     address: str  # the chain's canonical form
-    identity: str  # what the index keys on: the scriptPubKey (UTXO) or the address (EVM)
+    identity: str  # what the index keys on: the scriptPubKey (UTXO) or the address (EVM, TRON)
 
 
 class KeyDeriver:
@@ -58,6 +63,7 @@ class KeyDeriver:
         self.config = key
         self.fingerprint = key_fingerprint(key.key.strip())
         self._params: AddressParams | None = None
+        self._tron = isinstance(chain_config, TronChainConfig)
         self._script: Script = key.script or _BY_PREFIX.get(key.key.strip()[:4], "p2pkh")
         if isinstance(chain_config, UtxoChainConfig):
             self._params = params_for_chain(chain, chain_config)
@@ -77,7 +83,11 @@ class KeyDeriver:
 
     def _address(self, index: int, key: HDKey) -> DerivedAddress:
         if self._params is None:
-            address = to_checksum_address(keccak(key.public_uncompressed_byte[1:])[-20:])
+            key_hash = keccak(key.public_uncompressed_byte[1:])[-20:]
+            if self._tron:
+                address = tron_address.from_bytes(bytes([tron_address.PREFIX]) + key_hash)
+            else:
+                address = to_checksum_address(key_hash)
             return DerivedAddress(index, address, address)
         pubkey_hash = hash160(key.public_byte)
         if self._script == "p2wpkh":

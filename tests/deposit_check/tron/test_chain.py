@@ -41,6 +41,10 @@ async def test_usdt_transfer_pays_its_recipient_by_the_log_in_three_calls(chain:
     replay.set_heights(tip=USDT_BLOCK + 40, solidified=USDT_BLOCK + 21)
     replay.reset_counts()
     obs = await chain.observe(USDT_TX, USDT_PAYEE)
+    # The endpoint's first use reads its genesis block first (the network check), once.
+    assert replay.count("/wallet/getblockbynum") == 1 and sum(replay.counts().values()) == CALLS_PER_CHECK + 1
+    replay.reset_counts()
+    assert await chain.observe(USDT_TX, USDT_PAYEE) == obs
     assert sum(replay.counts().values()) == CALLS_PER_CHECK
     assert (obs.found, obs.block and obs.block.height, obs.tip, obs.solidified) == (
         True,
@@ -91,6 +95,7 @@ async def test_out_of_energy_is_failed_with_its_reason(chain: TronChain, replay:
 
 
 async def test_unknown_tx_is_not_found(chain: TronChain, replay: TronReplay) -> None:
+    await chain.ready()  # the endpoint's network checked first, as at start-up
     replay.reset_counts()
     obs = await chain.observe("ab" * 32, USDT_PAYEE)
     assert not obs.found and obs.payments == () and sum(replay.counts().values()) == CALLS_PER_CHECK
@@ -173,7 +178,8 @@ async def test_the_api_key_header_reaches_the_node_and_no_message_shows_it(repla
 
 async def test_a_published_block_with_its_trx_payments() -> None:
     node = TronReplay(load_fixtures("testnet-2021"))
-    tron = TronChain("tron", tron_config(node.url))
+    # No genesis block answer of this testnet was published: the network check cannot be replayed here.
+    tron = TronChain("tron", tron_config(node.url), network_check=False)
     block_id = "0000000000c9e803d5258a17e15172768b41ffb69e857530e7d9f7a92ccb78e8"
     try:
         node.reset_counts()
@@ -200,7 +206,9 @@ async def test_a_published_block_with_its_trx_payments() -> None:
 async def test_head_is_the_latest_block_of_getnodeinfo() -> None:
     entries = load_fixtures("nile")
     node = TronReplay(entries, tip=66987565, solidified=66987547)
-    tron = TronChain("tron", tron_config(node.url))
+    # Nile's genesis block answer was never published: the network check cannot be replayed here (see
+    # test_network.py for what a Nile chain makes of this replay with the check on).
+    tron = TronChain("tron", tron_config(node.url, network="nile"), network_check=False)
     try:
         head = await tron.head()
         published = json.loads((FIXTURES / "blocks" / "nile_getblockbyid_66987565.json").read_text())["response"]

@@ -67,7 +67,24 @@ def test_a_token_contract_must_be_a_tron_address(contract: str, complaint: str) 
         build_chain("tron", config.chains["tron"])
 
 
-def test_xpubs_are_not_derived_for_tron_yet() -> None:
-    text = BASE + '[ownership]\nsecret = "0123456789abcdef0123"\n[[ownership.xpubs.tron]]\nkey = "' + "x" * 40 + '"\n'
-    with pytest.raises(ValidationError, match="not derived for TRON"):
-        parse_config(text, env={"TRONGRID_API_KEY": "k"})
+def test_xpubs_are_taken_for_tron_and_the_network_defaults_to_mainnet() -> None:
+    """A TRON chain's account key is derived like an EVM chain's (ownership/derive.py); start-up takes it."""
+    key = "xpub6D1AabNHCupeiLM65ZR9UStMhJ1vCpyV4XbZdyhMZBiJXALQtmn9p42VTQckoHVn8WNqS7dqnJokZHAHcHGoaQgmv8D45oNUKx6DZMNZBCd"
+    text = BASE + f'[ownership]\nsecret = "0123456789abcdef0123"\n[[ownership.xpubs.tron]]\nkey = "{key}"\n'
+    config = parse_config(text, env={"TRONGRID_API_KEY": "k"})
+    assert [k.key for k in config.ownership.xpubs["tron"]] == [key]
+    tron = config.chains["tron"]
+    assert isinstance(tron, TronChainConfig) and tron.network == "mainnet"
+
+
+@pytest.mark.parametrize("network", ["nile", "shasta"])
+def test_a_testnet_is_named(network: str) -> None:
+    config = parse_config(
+        BASE.replace("\nfamily", f'\nnetwork = "{network}"\nfamily'), env={"TRONGRID_API_KEY": "k"}
+    ).chains["tron"]
+    assert isinstance(config, TronChainConfig) and config.network == network
+
+
+def test_an_unknown_network_is_refused() -> None:
+    with pytest.raises(ValidationError, match="network"):
+        parse_config(BASE.replace("\nfamily", '\nnetwork = "testnet"\nfamily'), env={"TRONGRID_API_KEY": "k"})

@@ -1,5 +1,5 @@
-"""TRON over the java-tron HTTP API: addresses (address.py), answers (parse.py), transport (http.py), the adapter
-(chain.py)."""
+"""TRON over the java-tron HTTP API: addresses (address.py), answers (parse.py), transport (http.py), which
+network a node serves (network.py), the adapter (chain.py)."""
 
 from deposit_check.chains.tron.chain import TronChain
 

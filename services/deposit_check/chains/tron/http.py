@@ -17,6 +17,7 @@ import httpx
 
 from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 from deposit_check.chains.jsonrpc import Endpoint
+from deposit_check.chains.tron.network import NetworkCheck
 
 T = TypeVar("T")
 Call = tuple[str, dict[str, Any]]  # (path such as "/wallet/gettransactionbyid", JSON body)
@@ -35,7 +36,8 @@ class Node:
 
 
 class TronHttp:
-    """Calls on a chain's nodes, failing over between them (`EndpointPool`); each call counted in `calls`."""
+    """Calls on a chain's nodes, failing over between them (`EndpointPool`); each call counted in `calls`. With
+    `network`, a node is asked for its genesis block before anything else (chains/tron/network.py)."""
 
     def __init__(
         self,
@@ -49,7 +51,9 @@ class TronHttp:
         breaker_failures: int = 3,
         breaker_reset_seconds: float = 30.0,
         max_in_flight: int = 8,
+        network: str | None = None,
     ) -> None:
+        self.network = NetworkCheck(network) if network is not None else None
         self.pool: EndpointPool[Node] = EndpointPool(
             chain,
             [(url, _node(url, api_key, api_key_header)) for url in urls],
@@ -64,13 +68,30 @@ class TronHttp:
 
     async def first(self, ask: Callable[[Node], Awaitable[T]]) -> T:
         """`ask` on the first node that answers usefully; a malformed answer is that node's failure."""
-        return await self.pool.first(guarded(ask))
+        return await self.pool.first(self._on_node(ask))
 
     async def several(self, n: int, ask: Callable[[Node], Awaitable[T]]) -> list[tuple[str, T]]:
-        return await self.pool.several(n, guarded(ask))
+        return await self.pool.several(n, self._on_node(ask))
 
     async def each(self, ask: Callable[[Node], Awaitable[T]]) -> list[tuple[str, T | EndpointFailure]]:
-        return await self.pool.each(guarded(ask))
+        return await self.pool.each(self._on_node(ask))
+
+    def _on_node(self, ask: Callable[[Node], Awaitable[T]]) -> Callable[[Node], Awaitable[T]]:
+        """`ask`, guarded, after the node's network was checked; a failure has the network read again next time."""
+        checked = guarded(ask)
+        network = self.network
+        if network is None:
+            return checked
+
+        async def run(node: Node) -> T:
+            try:
+                await network.ensure(node, self.call_on)
+                return await checked(node)
+            except EndpointFailure:
+                network.forget(node)
+                raise
+
+        return run
 
     async def calls_on(self, node: Node, calls: Sequence[Call]) -> list[Any]:
         """The calls on one node, concurrently; their JSON answers in order. Any failure is NodeFailure."""
