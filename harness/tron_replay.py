@@ -23,6 +23,11 @@ What is real and what is not:
     height; the rest we do not hold), and such a reply is marked `X-Replay-Synthesized: height`;
   * `/wallet/gettransactioninfobyblocknum {"num": n}`: the published infos of block n (by their
     `blockNumber`), as the list java-tron answers; `[]` for a block above `tip` or with none published;
+  * `gettransactionbyid` of a transaction held by a published block (and by no published answer of its own):
+    the transaction as the block carries it, marked `X-Replay-Synthesized: from-block`. A block's transactions
+    carry exactly the fields `gettransactionbyid` answers (ret, signature, txID, raw_data, raw_data_hex), both
+    printed from the same stored transaction by java-tron; its `gettransactioninfobyid` stays `{}` (not
+    published), so such a transaction reads as known without its result;
   * a body that is not a JSON object answers 400 (java-tron answers 200 with an "Error" text we do not
     copy; the adapter never sends one);
   * `down("503")` answers 503 to everything; `down("refused")` closes the listening socket so connects
@@ -150,7 +155,8 @@ class TronReplay:
     def __init__(self, entries: Iterable[Json], *, tip: int | None = None, solidified: int | None = None) -> None:
         self.answers: dict[str, Json] = {}  # "call canonical-body" -> the stored response
         self.blocks: dict[int, Json] = {}  # every published block by height (from any block call)
-        self.tx_block: dict[str, int] = {}  # tx id -> its block, from its info's blockNumber
+        self.tx_block: dict[str, int] = {}  # tx id -> its block, from its info's blockNumber (or its block's)
+        self.block_txs: dict[str, Json] = {}  # tx id -> the tx as a published block carries it
         self.pages: dict[str, Json] = {}  # "path?sorted query" -> a published TronGrid page
         self.items: dict[str, list[Json]] = {"transactions": [], "transactions/trc20": []}  # the index, by kind
         for entry in entries:
@@ -166,6 +172,9 @@ class TronReplay:
             call = path.removeprefix("/wallet/")
             if call in BLOCK_CALLS:
                 self.blocks[_block_number(response)] = response
+                for tx in response.get("transactions", []):
+                    self.block_txs[tx["txID"]] = tx
+                    self.tx_block.setdefault(tx["txID"], _block_number(response))
             if call != "getnowblock":  # getnowblock is answered from the height switch, not by its body
                 self.answers[_key(call, body)] = response
             if call == "gettransactioninfobyid" and "blockNumber" in response:
@@ -226,8 +235,8 @@ class TronReplay:
             self._server.server_close()
 
     # --- answering ----------------------------------------------------------------------------------
-    def answer(self, path: str, body: Json) -> tuple[int, Any, bool]:
-        """(status, body, synthesized) for one request, as the node would give it."""
+    def answer(self, path: str, body: Json) -> tuple[int, Any, str | None]:
+        """(status, body, how it was synthesized or None) for one request, as the node would give it."""
         family = next((f for f in FAMILIES if path.startswith(f)), None)
         call = path.removeprefix(family) if family else ""
         if family == "/wallet/" and call == "getnodeinfo":
@@ -235,39 +244,42 @@ class TronReplay:
         if family == "/wallet/" and call == "gettransactioninfobyblocknum":
             return self._infos_of(int(body.get("num", -1)))
         if call not in TX_CALLS + BLOCK_CALLS:
-            return 404, {}, False
+            return 404, {}, None
         height = self.tip if family == "/wallet/" else self.solidified
         if call == "getnowblock":
             return self._block_at(height)
         if call == "getblockbynum":
             num = int(body.get("num", 0))
-            return self._block_at(num) if num <= height else (200, {}, False)
+            return self._block_at(num) if num <= height else (200, {}, None)
         stored = self.answers.get(_key(call, body))
         if call == "getblockbyid" and stored is None:
             stored = next((b for b in self.blocks.values() if b.get("blockID") == body.get("value")), None)
+        mark = None
+        if call == "gettransactionbyid" and stored is None and str(body.get("value")) in self.block_txs:
+            stored, mark = self.block_txs[str(body.get("value"))], "from-block"
         if stored is None:
-            return 200, {}, False
+            return 200, {}, None
         block = _block_number(stored) if call == "getblockbyid" else self.tx_block.get(str(body.get("value")))
         if block is not None and block > height:
-            return 200, {}, False
-        return 200, stored, False
+            return 200, {}, None
+        return 200, stored, mark
 
-    def account(self, path: str, query: dict[str, str]) -> tuple[int, Any, bool]:
+    def account(self, path: str, query: dict[str, str]) -> tuple[int, Any, str | None]:
         """A TronGrid account page: the published one for exactly this request, else one from the index."""
         match = ACCOUNT.fullmatch(path)
         if match is None:
-            return 404, {}, False
+            return 404, {}, None
         stored = self.pages.get(_page_key(path, query))
         if stored is not None:
-            return 200, stored, False
+            return 200, stored, None
         try:
             address = _base58(match["address"])
             limit = int(query.get("limit", "20"))
             start = int(query.get("fingerprint", "replay:0").removeprefix("replay:"))
         except ValueError:
-            return 400, {"success": False, "error": "bad address, limit or fingerprint", "statusCode": 400}, True
+            return 400, {"success": False, "error": "bad address, limit or fingerprint", "statusCode": 400}, "index"
         if not 1 <= limit <= 200:
-            return 400, {"success": False, "error": "limit must be 1 to 200", "statusCode": 400}, True
+            return 400, {"success": False, "error": "limit must be 1 to 200", "statusCode": 400}, "index"
         items = [i for i in self.items[match["kind"]] if _wanted(i, address, query)]
         items.sort(key=lambda i: int(i.get("block_timestamp", 0)), reverse="asc" not in query.get("order_by", ""))
         page = items[start : start + limit]
@@ -277,33 +289,33 @@ class TronReplay:
         if start + limit < len(items):
             meta["fingerprint"] = f"replay:{start + limit}"
             meta["links"] = {"next": f"{self.url}{path}?{urlencode(query | {'fingerprint': meta['fingerprint']})}"}
-        return 200, {"data": page, "success": True, "meta": meta}, True
+        return 200, {"data": page, "success": True, "meta": meta}, "index"
 
-    def _node_info(self) -> tuple[int, Any, bool]:
+    def _node_info(self) -> tuple[int, Any, str | None]:
         heads = {}
-        synthesized = False
+        synthesized: str | None = None
         for key, height in (("block", self.tip), ("solidityBlock", self.solidified)):
             published = self.blocks.get(height, {}).get("blockID")
-            synthesized = synthesized or published is None
+            synthesized = synthesized or (None if published else "height")
             heads[key] = f"Num:{height},ID:{published or f'{height:016x}' + '0' * 48}"
         return 200, heads, synthesized
 
-    def _infos_of(self, num: int) -> tuple[int, Any, bool]:
+    def _infos_of(self, num: int) -> tuple[int, Any, str | None]:
         if num > self.tip:
-            return 200, [], False
+            return 200, [], None
         infos = [
             answer
             for key, answer in self.answers.items()
             if key.startswith("gettransactioninfobyid ") and answer.get("blockNumber") == num
         ]
-        return 200, infos, False
+        return 200, infos, None
 
-    def _block_at(self, num: int) -> tuple[int, Json, bool]:
+    def _block_at(self, num: int) -> tuple[int, Json, str | None]:
         if num in self.blocks:
-            return 200, self.blocks[num], False
+            return 200, self.blocks[num], None
         if num <= 0:
-            return 200, {}, False
-        return 200, {"block_header": {"raw_data": {"number": num}}}, True
+            return 200, {}, None
+        return 200, {"block_header": {"raw_data": {"number": num}}}, "height"
 
     def _listen(self, port: int) -> ThreadingHTTPServer:
         node = self
@@ -347,8 +359,7 @@ class TronReplay:
                 if not isinstance(body, dict):
                     self._send(400, b"request body is not a JSON object", "text/plain", None)
                     return
-                status, answer, synthesized = node.account(path, body) if account else node.answer(path, body)
-                mark = ("index" if account else "height") if synthesized else None
+                status, answer, mark = node.account(path, body) if account else node.answer(path, body)
                 self._send(status, json.dumps(answer).encode(), "application/json", mark)
 
             def _send(self, status: int, content: bytes, kind: str, synthesized: str | None) -> None:

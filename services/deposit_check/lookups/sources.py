@@ -93,12 +93,12 @@ def _trongrid(context: SourceContext) -> LookupSource:
     for name in context.chains:
         config = chains.get(name)
         if trongrid.NAME in lookups.sources_of(name).sources and isinstance(config, TronChainConfig):
-            named[name] = (config, context.options(name, trongrid.NAME))
-    try:
-        return trongrid.build(named)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"lookups: options of {trongrid.NAME}: {problems}") from None
+            try:
+                named[name] = (config, trongrid.TronGridConfig.model_validate(context.options(name, trongrid.NAME)))
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"lookups.chains.{name}.options.{trongrid.NAME}: {problems}") from None
+    return trongrid.build(named)
 
 
 FACTORIES: dict[str, Callable[[SourceContext], LookupSource]] = {

@@ -203,11 +203,10 @@ def _add(finds: dict[str, Found], new: list[Found]) -> None:
         )
 
 
-def build(chains: Mapping[str, tuple[TronChainConfig, Mapping[str, Any]]]) -> TronGridSource:
-    """The source for each TRON chain naming it: (its chain config, its options); ValidationError when bad."""
+def build(chains: Mapping[str, tuple[TronChainConfig, TronGridConfig]]) -> TronGridSource:
+    """The source for each TRON chain naming it, from (its chain config, its validated options)."""
     clients: dict[str, tuple[TronGridConfig, TronHttp]] = {}
-    for name, (config, raw) in chains.items():
-        options = TronGridConfig.model_validate(dict(raw))
+    for name, (config, options) in chains.items():
         http = TronHttp(
             f"{name}/trongrid",
             options.urls or config.http_urls,
