@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from deposit_check.chains.tron.address import to_hex
 from harness.tron_replay import FIXTURES, SYNTHESIZED, TronReplay, load_fixtures
 
 NETWORKS = ("mainnet", "nile", "testnet-2021")
@@ -17,6 +18,7 @@ ALL = [entry for network in NETWORKS for entry in load_fixtures(network)]
 USDT_INFO = "b69c51db8f9d974e6a38c76852c8ce1adcb682dbacb25ad8ad4f6876121fe9dc"  # mainnet block 66861993
 USDT_TX = "2a985f0c5fd37aaffca2f9c29bd1eaa50ccaae6adef7585b73ad89ae67b745a4"  # no published info: block unknown
 UNKNOWN = "00" * 32
+TRONGRID_ITEMS = [i for e in ALL if e["request"].get("method") == "GET" for i in e["response"]["data"]]
 
 
 def _post(node: TronReplay, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -38,12 +40,16 @@ def test_every_fixture_names_its_source_and_every_file_belongs_to_a_network() ->
         assert source.get("url") or {"repo", "path", "commit"} <= source.keys(), source
         if "commit" in source:
             assert len(source["commit"]) == 40
-        assert entry["request"]["path"].startswith("/wallet/")
+        request = entry["request"]
+        assert request["path"].startswith("/wallet/") or (
+            request.get("method") == "GET" and request["path"].startswith("/v1/accounts/")
+        )
 
 
 def test_published_transactions_hash_to_their_own_ids_and_blocks_to_their_heights() -> None:
     bodies = [e["response"] for e in ALL if e["request"]["path"] == "/wallet/gettransactionbyid"]
     bodies += [tx for e in ALL for tx in e["response"].get("transactions", [])]
+    bodies += [item["detail"] for item in TRONGRID_ITEMS]  # TronGrid's copy of each tx (get_detail=true)
     assert len(bodies) >= 4
     for tx in bodies:
         assert hashlib.sha256(bytes.fromhex(tx["raw_data_hex"])).hexdigest() == tx["txID"]
@@ -56,12 +62,64 @@ def test_published_transactions_hash_to_their_own_ids_and_blocks_to_their_height
             assert response["id"] == entry["request"]["body"]["value"]
 
 
+def test_trongrid_items_say_what_their_signed_bodies_say_and_infos_agree() -> None:
+    """A TronGrid item's `from`, `to`, token and `value` are TronGrid's reading of the signed call it carries:
+    each one is checked against the call data inside the hashed body, and each published info's Transfer log
+    against its item, so none of the values used by the lookup tests can have been typed up."""
+    infos = {
+        e["response"]["id"]: e["response"] for e in ALL if e["request"]["path"] == "/wallet/gettransactioninfobyid"
+    }
+    assert len(TRONGRID_ITEMS) == 14
+    checked = 0
+    for item in TRONGRID_ITEMS:
+        call = item["detail"]["raw_data"]["contract"][0]["parameter"]["value"]
+        assert call["data"] in item["detail"]["raw_data_hex"] and item["transaction_id"] == item["detail"]["txID"]
+        assert call["data"][:8] == "a9059cbb" and int(call["data"][72:], 16) == int(item["value"])
+        assert to_hex(item["to"])[2:] == call["data"][32:72] and to_hex(item["from"]) == call["owner_address"]
+        assert to_hex(item["token_info"]["address"]) == call["contract_address"]
+        info = infos.get(item["transaction_id"])
+        if info is not None:
+            [log] = info["log"]
+            assert int(log["data"], 16) == int(item["value"]) and log["topics"][2][-40:] == call["data"][32:72]
+            assert (
+                info["blockNumber"] == item["detail"]["blockNumber"]
+                and info["blockTimeStamp"] == item["block_timestamp"]
+            )
+            checked += 1
+    assert checked == 9
+
+
+def test_trongrid_pages_are_replayed_as_published_or_from_the_index_marked(mainnet: TronReplay) -> None:
+    [entry] = [e for e in ALL if e["request"].get("method") == "GET"]
+    exact = httpx.get(mainnet.url + entry["request"]["path"], params=entry["request"]["query"], timeout=10)
+    assert exact.json() == entry["response"] and SYNTHESIZED not in exact.headers
+    payee = "TCB8H6cKtfLZJyt3tXkbN1a8Nxrh2x14RB"
+    query = {"only_to": "true", "limit": "4", "contract_address": "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"}
+    first = httpx.get(f"{mainnet.url}/v1/accounts/{payee}/transactions/trc20", params=query, timeout=10)
+    assert first.headers[SYNTHESIZED] == "index" and first.json()["meta"]["page_size"] == 4
+    page = first.json()["data"]
+    assert [i["to"] for i in page] == [payee] * 4 and all("detail" not in i for i in page)
+    assert [i["block_timestamp"] for i in page] == sorted((i["block_timestamp"] for i in page), reverse=True)
+    rest = httpx.get(first.json()["meta"]["links"]["next"], timeout=10).json()
+    assert len(rest["data"]) == 2 and "fingerprint" not in rest["meta"]  # 6 transfers to it were published
+    sent = httpx.get(f"{mainnet.url}/v1/accounts/{payee}/transactions/trc20", params={"only_from": "true"}, timeout=10)
+    assert sent.json()["data"] == []
+    later = httpx.get(
+        f"{mainnet.url}/v1/accounts/{payee}/transactions/trc20", params={"min_timestamp": "1722862266000"}, timeout=10
+    )
+    assert [i["block_timestamp"] for i in later.json()["data"]] == [1722862290000, 1722862266000]
+    bad = httpx.get(f"{mainnet.url}/v1/accounts/{payee}/transactions/trc20", params={"limit": "201"}, timeout=10)
+    assert bad.status_code == 400
+
+
 @pytest.mark.parametrize("network", NETWORKS)
 def test_each_fixture_is_replayed_exactly_on_both_paths(network: str) -> None:
     entries = load_fixtures(network)
     node = TronReplay(entries)
     try:
         for entry in entries:
+            if entry["request"].get("method") == "GET":
+                continue  # TronGrid pages: test_trongrid_pages_are_replayed_as_published_or_from_the_index_marked
             path, body, stored = entry["request"]["path"], entry["request"]["body"], entry["response"]
             if path.endswith("/getnowblock"):  # answered from the height switch: put the tip on that block
                 node.set_heights(stored["block_header"]["raw_data"]["number"], node.solidified)

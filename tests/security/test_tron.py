@@ -133,3 +133,24 @@ async def test_testnet_trx_is_never_read_on_a_mainnet_chain_whose_node_serves_a_
         await mainnet.aclose()
         await unchecked.aclose()
         node.close()
+
+
+async def test_a_lookup_never_credits_on_trongrid_s_word_alone() -> None:
+    """A player (or a compromised index) can make TronGrid list a USDT transfer to the casino's address; the
+    lookup asks the chain's own nodes about it and credits only what they say. TronGrid's published page lists
+    two USDT transfers to TL24LCps... that the replayed node does not know: both answered not_found, nothing
+    received. Its transfers of other tokens to that address (SUNDOG, JST, WIN: anyone can mint a token called
+    anything) are never even asked for: only the allow-listed contract is."""
+    from tests.deposit_check.lookups.test_trongrid import SENDER, Lookups, account_queries, config
+
+    node = TronReplay(load_fixtures("mainnet"))
+    made = Lookups(node, config())
+    try:
+        answer = await made.lookup(SENDER)
+        assert answer.deposits and all(d.status is Status.NOT_FOUND for d in answer.deposits)
+        assert all(d.received_amount is None and not d.final for d in answer.deposits)
+        asked = {q["contract_address"][0] for path, q in account_queries(node) if path.endswith("/trc20")}
+        assert asked == {USDT_CONTRACT}
+    finally:
+        await made.aclose()
+        node.close()

@@ -9,7 +9,8 @@ Sources (each optional by config):
 - `watcher`: the watcher's own index of payments to owned addresses (lookups/watcher_index.py);
 - `electrum`: an Electrum server's history of the address's script hash (UTXO chains);
 - `evm_logs`: `eth_getLogs` for allow-listed tokens' `Transfer` to the address over a block range;
-- `evm_trace`: `trace_filter` (toAddress) for native coin, internal transfers included.
+- `evm_trace`: `trace_filter` (toAddress) for native coin, internal transfers included;
+- `trongrid`: TronGrid's account index for allow-listed TRC-20 tokens and TRX (TRON chains).
 """
 
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ class Found:
 class Coverage:
     """What one source searched for one lookup: say nothing about what lies outside it."""
 
-    source: str  # "watcher" | "electrum" | "evm_logs" | "evm_trace"
+    source: str  # "watcher" | "electrum" | "evm_logs" | "evm_trace" | "trongrid"
     chain: str
     from_block: int | None = None  # inclusive; None: from the address's first use (a full history), or see from_time
     to_block: int | None = None  # inclusive; None: up to the tip as the source knew it

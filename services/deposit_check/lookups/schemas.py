@@ -36,14 +36,16 @@ class LookupDeposit(CheckResponse):
     """One deposit: the verdict a check of its tx hash and the address gives (without `account`: ask a check)."""
 
     sources: list[str] = Field(
-        description="The sources that found it (`watcher`, `electrum`, `evm_logs`, `evm_trace`)."
+        description="The sources that found it (`watcher`, `electrum`, `evm_logs`, `evm_trace`, `trongrid`)."
     )
 
 
 class CoverageOut(BaseModel):
     """What one source searched: "nothing found" is said only about this."""
 
-    source: str = Field(description="`watcher` (the watcher's own index), `electrum`, `evm_logs` or `evm_trace`.")
+    source: str = Field(
+        description="`watcher` (the watcher's own index), `electrum`, `evm_logs`, `evm_trace` or `trongrid`."
+    )
     chain: str = Field(description="The chain this source searched.")
     from_block: int | None = Field(description="First block searched; null: see `from_time`, or the full history.")
     to_block: int | None = Field(description="Last block searched; null: up to the source's tip.")

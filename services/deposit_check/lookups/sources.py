@@ -18,8 +18,8 @@ import redis.asyncio as redis
 from pydantic import ValidationError
 
 from deposit_check.chains import Chain
-from deposit_check.config import AppConfig, LookupsConfig
-from deposit_check.lookups import LookupSource, SourceAnswer, electrum, evm_logs, evm_trace
+from deposit_check.config import AppConfig, LookupsConfig, TronChainConfig
+from deposit_check.lookups import LookupSource, SourceAnswer, electrum, evm_logs, evm_trace, trongrid
 from deposit_check.lookups.watcher_index import WatcherSource
 from deposit_check.ownership import Ownership
 
@@ -86,19 +86,36 @@ def _electrum(context: SourceContext) -> LookupSource:
     return source
 
 
+def _trongrid(context: SourceContext) -> LookupSource:
+    """One TronGrid client per TRON chain naming the source, built from the chain's config and its options."""
+    lookups, chains = context.config.file.lookups, context.config.file.chains
+    named = {}
+    for name in context.chains:
+        config = chains.get(name)
+        if trongrid.NAME in lookups.sources_of(name).sources and isinstance(config, TronChainConfig):
+            try:
+                named[name] = (config, trongrid.TronGridConfig.model_validate(context.options(name, trongrid.NAME)))
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ValueError(f"lookups.chains.{name}.options.{trongrid.NAME}: {problems}") from None
+    return trongrid.build(named)
+
+
 FACTORIES: dict[str, Callable[[SourceContext], LookupSource]] = {
     "watcher": _watcher,
     "electrum": _electrum,
     "evm_logs": _per_chain(evm_logs.NAME, evm_logs.build),
     "evm_trace": _per_chain(evm_trace.NAME, evm_trace.build),
+    "trongrid": _trongrid,
 }
 # The sources that read `[lookups.chains.<chain>.options.<name>]` (the others take none).
-WITH_OPTIONS = {"evm_logs", "evm_trace"}
+WITH_OPTIONS = {"evm_logs", "evm_trace", "trongrid"}
 # What a chain needs for each source to look on it (said when a chain names a source that cannot).
 NEEDS = {
     "electrum": "a UTXO chain with `electrum_urls`",
     "evm_logs": "an EVM chain",
     "evm_trace": "an EVM chain",
+    "trongrid": "a TRON chain",
 }
 
 

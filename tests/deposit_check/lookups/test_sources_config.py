@@ -7,6 +7,7 @@ from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig, parse_config
 from deposit_check.lookups.evm_logs import EvmLogsSource
 from deposit_check.lookups.sources import PerChain, SourceContext, build_sources, close_sources
+from deposit_check.lookups.trongrid import TronGridSource
 from tests.deposit_check.owners import DictOwnership
 
 CHAINS = """
@@ -29,6 +30,10 @@ family = "evm"
 chain_id = 1
 rpc_urls = ["http://127.0.0.1:3"]
 confirmations = 12
+
+[chains.tron]
+family = "tron"
+http_urls = ["http://127.0.0.1:4"]
 """
 
 
@@ -59,6 +64,25 @@ chunk_blocks = 500
         built = logs._by_chain["ethereum"]
         assert isinstance(built, EvmLogsSource)
         assert (built.config.max_blocks_back, built.config.chunk_blocks) == (2000, 500)
+    finally:
+        await close_sources(sources)
+        for chain in made.chains.values():
+            await chain.aclose()
+
+
+async def test_trongrid_is_built_per_tron_chain_with_its_options() -> None:
+    made = context(
+        '[lookups.chains.tron]\nsources = ["trongrid"]\n[lookups.chains.tron.options.trongrid]\n'
+        'urls = ["https://api.trongrid.io"]\npage_size = 50\ntrx = false'
+    )
+    sources = build_sources(made)
+    try:
+        source = sources["trongrid"]
+        assert isinstance(source, TronGridSource) and source.serves(made.chains["tron"])
+        assert not source.serves(made.chains["ethereum"])
+        options, http = source._chains["tron"]
+        assert (options.page_size, options.trx) == (50, False)
+        assert [state["endpoint"] for state in http.pool.states()] == ["https://api.trongrid.io"]
     finally:
         await close_sources(sources)
         for chain in made.chains.values():
@@ -105,6 +129,14 @@ chunk_blocks = 500
             '[lookups.chains.litecoin]\nsources = ["watcher"]',
             "lookup source 'watcher' needs REDIS_URL",
         ),
+        (
+            '[lookups.chains.ethereum]\nsources = ["trongrid"]',
+            "lookups.chains.ethereum: source 'trongrid' cannot look on it: it needs a TRON chain",
+        ),
+        (
+            '[lookups.chains.tron]\nsources = ["trongrid"]\n[lookups.chains.tron.options.trongrid]\npage_size = 500',
+            "lookups.chains.tron.options.trongrid: page_size: Input should be less than or equal to 200",
+        ),
     ],
     ids=[
         "unknown",
@@ -116,6 +148,8 @@ chunk_blocks = 500
         "options-unnamed",
         "options-none-taken",
         "watcher-without-redis",
+        "trongrid-on-evm",
+        "trongrid-page-too-big",
     ],
 )
 async def test_a_wrong_source_stops_start_up_saying_where(lookups: str, says: str) -> None:

@@ -100,7 +100,6 @@ class TronHttp:
         return list(await asyncio.gather(*(self.call_on(node, path, body) for path, body in calls)))
 
     async def call_on(self, node: Node, path: str, body: dict[str, Any]) -> Any:
-        self.calls += 1
         request = httpx.Request(
             "POST",
             node.base + path,
@@ -108,6 +107,17 @@ class TronHttp:
             headers=node.headers,
             extensions={"timeout": self._timeout},
         )
+        return await self._send(request, path)
+
+    async def get_on(self, node: Node, path: str, params: dict[str, str]) -> Any:
+        """GET `path` with query `params` (TronGrid's `/v1/...` API); its JSON answer. Any failure is NodeFailure."""
+        request = httpx.Request(
+            "GET", node.base + path, params=params, headers=node.headers, extensions={"timeout": self._timeout}
+        )
+        return await self._send(request, path)
+
+    async def _send(self, request: httpx.Request, path: str) -> Any:
+        self.calls += 1
         try:
             response = await self._transport.handle_async_request(request)
             try:
