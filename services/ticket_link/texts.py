@@ -347,9 +347,9 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "status": str(verdict.get("status") or ""),
         "paying": verdict.get("status") in PAYING,  # confirmations k/N and an amount to show
-        "chain": _chain(verdict.get("chain")),
+        "chain": network_name(verdict, "chain"),
         "chains_checked": ", ".join(c for c in map(_chain, verdict.get("chains_checked") or []) if c),
-        "found_on": _chain(verdict.get("found_on")),
+        "found_on": network_name(verdict, "found_on"),
         "tx_hash": _hash(verdict.get("tx_hash")),
         "address": _address(verdict.get("address")),
         "confirmations": _int(verdict.get("confirmations")),
@@ -426,6 +426,17 @@ def _address(value: object) -> str | None:
 
 def _chain(value: object) -> str | None:
     return value if isinstance(value, str) and chain_text.chain_problem(value) is None else None
+
+
+def network_name(verdict: Mapping[str, Any], field: str) -> str | None:
+    """The network a verdict's `field` ("chain" or "found_on") names, as people call it: deposit_check's
+    `<field>_display` (the chain's configured display name) when it has a display name's shape, else the
+    chain's name; None when the verdict names no chain there (or one of no chain name's shape)."""
+    name = _chain(verdict.get(field))
+    if name is None:
+        return None
+    shown = verdict.get(f"{field}_display")
+    return shown if isinstance(shown, str) and chain_text.display_name_problem(shown) is None else name
 
 
 def _symbol(value: object) -> str | None:

@@ -395,6 +395,56 @@ def test_wrong_network_without_a_chain_names_the_chains_checked() -> None:
     assert "it went to polygon, not ethereum-sepolia, bsc" in note
 
 
+# Networks named for people (deposit_check's `chain_display` / `found_on_display`), per language: the note's
+# "Chain" line, its next step, and the player's message on a wrong network.
+DISPLAYED = {
+    "en": (
+        "Chain: Ethereum (ERC-20)",
+        "it went to TRON (TRC-20), not Ethereum (ERC-20)",
+        "made on the TRON (TRC-20) network",
+    ),
+    "fr": (
+        "Réseau : Ethereum (ERC-20)",
+        "envoyée sur TRON (TRC-20) et non sur Ethereum (ERC-20)",
+        "sur le réseau TRON (TRC-20)",
+    ),
+    "pl": (
+        "Sieć: Ethereum (ERC-20)",
+        "trafiła do sieci TRON (TRC-20), a nie Ethereum (ERC-20)",
+        "w sieci TRON (TRC-20)",
+    ),
+    "ru": ("Сеть: Ethereum (ERC-20)", "ушла в сеть TRON (TRC-20), а не Ethereum (ERC-20)", "в сети TRON (TRC-20)"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_networks_are_named_by_their_display_names(language: str) -> None:
+    v = verdict(
+        "wrong_network",
+        chain="ethereum",
+        chain_display="Ethereum (ERC-20)",
+        found_on="tron",
+        found_on_display="TRON (TRC-20)",
+        address="0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    )
+    note, message = render_note(v, language=language), render_player_message(v, language=language)
+    chain_line, next_step, player = DISPLAYED[language]
+    assert chain_line in note and next_step in note and player in message
+    assert "ethereum" not in (note + message).replace("Ethereum", "")  # the chain names are not shown
+    assert " tron" not in note + message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_without_a_display_name_a_network_is_named_by_its_chain_name(language: str) -> None:
+    # An older deposit_check, or a chain with no display name: its answer has no (or a null) display field.
+    v = verdict("confirmed", chain="tron", chain_display=None)
+    assert DISPLAYED[language][0].replace("Ethereum (ERC-20)", "tron") in render_note(v, language=language)
+    assert "tron" in render_player_message(v, language=language)
+    shown = verdict("confirmed", chain="tron", chain_display="TRON (TRC-20)")
+    assert "TRON (TRC-20)" in render_player_message(shown, language=language)
+    assert "tron" not in render_player_message(shown, language=language).replace("TRON", "")
+
+
 def test_texts_do_not_import_deposit_check() -> None:
     code = "import sys, ticket_link.texts, ticket_link.extract; print(any(m.startswith('deposit_check') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
