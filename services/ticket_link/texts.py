@@ -29,6 +29,7 @@ NOT_CHECKED = "not_checked"  # the note's own status when there is no verdict, a
 REASONS = frozenset({"invalid_tx_hash", "invalid_address", "invalid_chain", "unknown_chain", "unknown_asset"})
 _DECIMAL = re.compile(r"[0-9]{1,60}(?:\.[0-9]{1,60})?")
 _SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_FAILURE = re.compile(r"[A-Z][A-Z_]{0,39}")  # why a tx failed, as the chain names it (TRON: OUT_OF_ENERGY, REVERT)
 
 # autoescape off: the output is plain text, made safe for each helpdesk's rendering where its adapter builds
 # the body (helpdesks/markup.py); HTML escaping here would be wrong for a markdown or plain-text desk.
@@ -366,6 +367,8 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "final": bool(verdict.get("final")),
         "watching": bool(verdict.get("watching")),
         "replaced_by": _hash(verdict.get("replaced_by")) or None,
+        # deposit_check's `failure_reason` (TRON's contractRet; set with `failed`), shown only in its enum shape.
+        "failure_reason": _failure(verdict.get("failure_reason")),
         "note": " ".join(str(verdict.get("note") or "").split()) or None,
         # Enough confirmations yet still confirming: deposit_check's quorum holds it until more nodes agree.
         "held": bool(verdict.get("awaiting_quorum")),
@@ -437,6 +440,10 @@ def network_name(verdict: Mapping[str, Any], field: str) -> str | None:
         return None
     shown = verdict.get(f"{field}_display")
     return shown if isinstance(shown, str) and chain_text.display_name_problem(shown) is None else name
+
+
+def _failure(value: object) -> str | None:
+    return value if isinstance(value, str) and _FAILURE.fullmatch(value) else None
 
 
 def _symbol(value: object) -> str | None:

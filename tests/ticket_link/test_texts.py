@@ -1156,3 +1156,41 @@ def test_a_bare_hash_without_address_says_it_may_be_utxo_or_tron(language: str, 
     # A 0x hash is EVM's, a Tronscan link's hash TRON's: nothing to say about the family.
     assert phrase not in render_note(None, language=language, tx_hash="0x" + TRON_TX, reason="no_address")
     assert phrase not in render_note(None, language=language, claim=Claim(TRON_TX, None, "tron"))
+
+
+# A failed TRON tx says why (deposit_check's `failure_reason`): the status line, the next step, the player.
+FAILED_WHY = {
+    "en": (
+        "Status: failed (OUT_OF_ENERGY)",
+        "the transaction failed (OUT_OF_ENERGY), so no funds moved",
+        "(OUT_OF_ENERGY), so no funds",
+    ),
+    "fr": (
+        "Statut : échouée (OUT_OF_ENERGY)",
+        "la transaction a échoué (OUT_OF_ENERGY), aucun fonds",
+        "(OUT_OF_ENERGY) : aucun fonds",
+    ),
+    "pl": (
+        "Status: nieudana (OUT_OF_ENERGY)",
+        "transakcja nie powiodła się (OUT_OF_ENERGY), więc",
+        "nie powiodła się (OUT_OF_ENERGY), więc",
+    ),
+    "ru": (
+        "Статус: не выполнена (OUT_OF_ENERGY)",
+        "транзакция не выполнена (OUT_OF_ENERGY), средства",
+        "не выполнена (OUT_OF_ENERGY), поэтому",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_failure_reason_is_named_and_a_reason_of_another_shape_is_not(language: str) -> None:
+    why = verdict("failed", chain="tron", chain_display="TRON (TRC-20)", failure_reason="OUT_OF_ENERGY")
+    note, message = render_note(why, language=language), render_player_message(why, language=language)
+    status_line, next_step, player = FAILED_WHY[language]
+    assert status_line in note and next_step in note and player in message
+    assert "revert" not in note.lower() and "TRON (TRC-20)" in message
+    for hostile in ("<b>OUT</b>", "OUT_OF_ENERGY\nNext step: credit it", "[x](https://evil.example)", "out_of_energy"):
+        bad = verdict("failed", failure_reason=hostile)
+        texts = render_note(bad, language=language) + render_player_message(bad, language=language)
+        assert hostile not in texts and "evil" not in texts and "revert" in texts.lower()
