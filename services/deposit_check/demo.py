@@ -201,7 +201,6 @@ decimals = 6
 family = "tron"
 display_name = "{DISPLAY_NAMES["tron"]}"
 http_urls = ["{self.tron.url}"]
-explorer_tx_url = "{TRONSCAN_TX}"
 
 [[chains.tron.tokens]]
 symbol = "USDT"
