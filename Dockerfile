@@ -1,6 +1,6 @@
 # The services' image (the default target: the last stage), and with `--target demo` the same plus what the
 # whole desk's demo starts (`python -m harness.demo`, as `scripts/serve.sh --demo`): redis-server, the dev
-# chains (litecoind regtest, anvil), django-helpdesk: docker-compose.yml's `demo` profile.
+# chains (litecoind regtest, anvil, the TRON replay node), django-helpdesk: docker-compose.yml's `demo` profile.
 # Debian bookworm: its main archive has litecoind (0.21) and redis-server (7.0).
 FROM python:3.11-slim-bookworm AS app
 WORKDIR /app
@@ -38,6 +38,10 @@ RUN pip install --no-cache-dir --require-hashes -r requirements-demo.lock
 # the working directory, where `python -m harness.demo` finds them (tests/test_compose.py checks the list).
 COPY harness/__init__.py harness/processes.py harness/redis_server.py ./harness/
 COPY harness/demo/*.py ./harness/demo/
+# The demo's TRON chain: the replay node (run as `python -m harness.tron_replay` from here) and the published
+# answers it replays (deposit_check.devnet.tron_replay finds both in the working directory).
+COPY harness/tron_replay.py ./harness/
+COPY tests/fixtures/tron ./tests/fixtures/tron/
 # Writable by the user the demo runs as: .demo/, the helpdesk's migrated database, made by the first start and
 # copied by the next ones (a volume in docker-compose.yml), and a home, where Debian's litecoind wrapper makes
 # ~/.litecoin before it starts the node. The rest of a run lives in a folder under /tmp, removed on the way out.

@@ -157,7 +157,10 @@ def _block_number(block: Json) -> int:
 class TronReplay:
     """The replay node: `url` to point the adapter at; `tip`, `solidified`, `down`, `up`, `count` for tests."""
 
-    def __init__(self, entries: Iterable[Json], *, tip: int | None = None, solidified: int | None = None) -> None:
+    def __init__(
+        self, entries: Iterable[Json], *, tip: int | None = None, solidified: int | None = None, port: int = 0
+    ) -> None:
+        """`port`: where to listen on 127.0.0.1 (0: a free port, see `url`)."""
         self.answers: dict[str, Json] = {}  # "call canonical-body" -> the stored response
         self.blocks: dict[int, Json] = {}  # every published block by height (from any block call)
         self.tx_block: dict[str, int] = {}  # tx id -> its block, from its info's blockNumber (or its block's)
@@ -193,7 +196,7 @@ class TronReplay:
         self.keys: list[str | None] = []  # each request's API-key header, in order
         self.outage: str | None = None
         self._lock = threading.Lock()
-        self._server = self._listen(0)
+        self._server = self._listen(port)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -386,7 +389,7 @@ class TronReplay:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve the fixtures of a network as a process (benches): print the URL, serve until killed."""
+    """Serve the fixtures of a network as a process (benches, the demos): print the URL, serve until killed."""
     import argparse
     import time
 
@@ -394,11 +397,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--network", default="mainnet")
     parser.add_argument("--tip", type=int)
     parser.add_argument("--solidified", type=int)
+    parser.add_argument("--port", type=int, default=0, help="on 127.0.0.1 (default: a free port, printed)")
     args = parser.parse_args(argv)
-    node = TronReplay(load_fixtures(args.network), tip=args.tip, solidified=args.solidified)
+    node = TronReplay(load_fixtures(args.network), tip=args.tip, solidified=args.solidified, port=args.port)
     print(node.url, flush=True)
-    while True:
-        time.sleep(3600)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:  # Ctrl-C in the demo's terminal reaches its whole process group: no traceback
+        node.close()
 
 
 if __name__ == "__main__":

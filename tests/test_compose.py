@@ -170,6 +170,22 @@ def test_compose_demo_runs_the_whole_desk_demo_as_serve_sh_does() -> None:
     assert re.search(r'CMD \["python", "-m", "harness\.demo"\]', stage)
 
 
+def test_compose_demo_holds_the_tron_replay_node_and_every_published_answer() -> None:
+    """The demo's TRON chain is a process (`python -m harness.tron_replay`, started by deposit_check.devnet), not
+    an import of the demo's launcher: the stage copies its module and every fixture file, where it looks."""
+    from deposit_check.devnet import tron_replay
+
+    copied = _copied("app", "demo")
+    code = "import sys, harness.tron_replay; print('\\n'.join(getattr(m, '__file__', None) or '' for m in sys.modules.values()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    ours = {str(Path(f).resolve().relative_to(ROOT)) for f in out.split() if Path(f).resolve().is_relative_to(ROOT)}
+    ours = {f for f in ours if not f.startswith((".venv", "services"))}
+    assert "harness/tron_replay.py" in ours and ours <= copied, sorted(ours - copied)
+    fixtures = {str(f.relative_to(ROOT)) for f in (ROOT / "tests" / "fixtures" / "tron").rglob("*") if f.is_file()}
+    assert fixtures and fixtures <= copied, sorted(fixtures - copied)
+    assert str(tron_replay._MODULE) == "harness/tron_replay.py" and str(tron_replay._FIXTURES) == "tests/fixtures/tron"
+
+
 def test_compose_demo_runs_as_the_image_user_with_what_it_writes_writable() -> None:
     """As the non-root `app` user: the helpdesk's migrated database goes to .demo/ beside harness/ (a volume, kept
     between starts), Debian's litecoind wrapper makes ~/.litecoin, the rest goes under /tmp (mkdtemp)."""

@@ -33,3 +33,17 @@ def test_the_two_services_keys_never_overlap() -> None:
     assert not ticket_link_keys.PREFIX.startswith(deposit_check_keys.PREFIX)
     assert not deposit_check_keys.PREFIX.startswith(ticket_link_keys.PREFIX)
     assert ticket_link_keys.DEPOSIT_CHECK_PREFIX == deposit_check_keys.PREFIX
+
+
+def test_every_verdict_field_ticket_link_names_is_one_deposit_check_answers() -> None:
+    """ticket_link's mirror of a check's answer (DepositClaimResponse) names deposit_check's fields by their
+    names (`chain_display`, `found_on_display`, ...): a field renamed on one side only would read as null."""
+    from deposit_check.schemas import CheckResponse
+
+    mirrored = set(ticket_link_schemas.DepositClaimResponse.model_fields) - {
+        "player_message",
+        "ticket_note",
+        "duplicate_claim",
+    }
+    assert mirrored <= set(CheckResponse.model_fields), mirrored - set(CheckResponse.model_fields)
+    assert {"chain_display", "found_on_display"} <= mirrored

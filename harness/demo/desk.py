@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from deposit_check.demo import Demo, Sample
+from deposit_check.demo import TRONSCAN_TX, Demo, Sample
 from deposit_check.devnet.litecoind import free_port
 from deposit_check.models import Status
 from harness.demo.supervisor import Child, ChildDied, Stopped, Supervisor, elapsed, follow_logs, tail_of
@@ -94,6 +94,9 @@ secret = "{s.ticket_secret}"
 url = "{deposit_check_url}"
 api_key = "{s.service_key}"
 
+[notes]
+explorer_tx_urls = {{ tron = "{TRONSCAN_TX}" }}
+
 [delivery]
 retry_delay_seconds = 0.5
 max_retry_delay_seconds = 2
@@ -160,28 +163,32 @@ class DeskDemo:
 
     def _watch_nodes(self) -> None:
         """Redis, the chains and the desk, watched like the services (stopped last, in this order reversed)."""
-        r, ltc, evm, desk = self.redis, self.chains.litecoind, self.chains.anvil, self.desk
+        r, ltc, evm, tron, desk = self.redis, self.chains.litecoind, self.chains.anvil, self.chains.tron, self.desk
         add = self.supervisor.add
         add(Child("redis-server", lambda: r.proc.poll() if r.proc else None, self.logs / "redis.log",
                   lambda: tail_of(self.logs / "redis.log"), r.stop))  # fmt: skip
         add(Child("litecoind", ltc.exit_code, ltc.datadir / "regtest" / "debug.log", ltc.log_tail, ltc.stop))
         add(Child("anvil", evm.exit_code, evm.log, evm.log_tail, evm.stop))
+        add(Child("tron-replay", tron.exit_code, tron.log, tron.log_tail, tron.stop))
         add(Child("helpdesk", desk.exit_code, desk.log_path, desk.log_tail, desk.stop))
 
     # --- start ---
 
     def start(self) -> None:
         """Everything up, the sample tickets filed and their first notes in; raises what failed."""
-        with ThreadPoolExecutor(4, thread_name_prefix="demo-start") as pool:
+        with ThreadPoolExecutor(5, thread_name_prefix="demo-start") as pool:
             redis: Future[RedisServer] = pool.submit(self.redis.start)
             litecoin = pool.submit(self.chains.start_litecoin)
             ethereum = pool.submit(self.chains.start_ethereum)
+            tron = pool.submit(self.chains.start_tron)
             desk: Future[DevDesk] = pool.submit(self.desk.start)
             try:
                 redis.result()
                 self._start_ticket_link()
                 litecoin.result()
                 token = ethereum.result()
+                tron.result()
+                self.chains.add_wrong_network_sample()
                 self._start_deposit_check(token)
                 desk.result()
             except BaseException:
@@ -228,10 +235,26 @@ class DeskDemo:
         raise RuntimeError(f"{url} did not answer within {START_TIMEOUT:.0f} s (logs: {self.logs})")
 
     def _file_tickets(self) -> None:
-        """One ticket per sample deposit, as a player writes it; the desk's webhook tells ticket_link."""
+        """One ticket per sample deposit, as a player writes it; the desk's webhook tells ticket_link. A ticket whose
+        text names no claim ticket_link can check (a TRON hash beside an 0x address) is claimed by the bot API."""
         for ticket in sample_tickets(self.chains.samples):
             ticket_id = self.desk.create_ticket(ticket.title, ticket.body, f"player-{ticket.lang}@example.invalid")
             self.tickets.append(dataclasses.replace(ticket, ticket_id=ticket_id))
+            if not ticket.paired_in_text:
+                self._claim_by_bot(ticket_id, ticket)
+
+    def _claim_by_bot(self, ticket_id: int, ticket: SampleTicket) -> None:
+        claim = {"tx_hash": ticket.sample.tx_hash, "address": ticket.sample.address, "lang": ticket.lang}
+        response = httpx.post(
+            f"{self.url('ticket_link')}/v1/tickets/{ticket_id}/deposits",
+            json=claim,
+            headers={"authorization": f"Bearer {self.secrets.demo_key}"},
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"the bot API refused ticket {ticket_id}'s claim: {response.status_code} {response.text}"
+            )
 
     def _wait_first_notes(self) -> None:
         deadline = time.monotonic() + FIRST_NOTES_TIMEOUT
@@ -266,6 +289,7 @@ class DeskDemo:
         self.supervisor.stop_all()
         self.chains.litecoind.close()
         self.chains.anvil.close()
+        self.chains.tron.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- what the user reads ---
@@ -279,7 +303,8 @@ class DeskDemo:
             f"  Agent form  {tl}/   sign in as {AGENT} / {s.agent_password}",
             f"  Helpdesk    {desk}/helpdesk/   sign in as {DESK_USER} / {s.desk_password}",
             "",
-            f"  Sample tickets, status at start (their notes are in; a block is mined every {self.options.block_seconds:g} s):",
+            f"  Sample tickets, status at start (their notes are in; a block is mined every {self.options.block_seconds:g} s"
+            " on litecoin and ethereum):",
         ]
         for t in self.tickets:
             lines.append(
@@ -289,6 +314,7 @@ class DeskDemo:
         p = pending.sample
         auth = f"-H 'authorization: Bearer {s.demo_key}' -H 'content-type: application/json'"
         lines += [
+            f"  TRON is a replay of published mainnet answers (tests/fixtures/tron/), not a live node: {self.chains.tron.url}",
             "",
             f"  Bot API (ticket #{pending.ticket_id}), and deposit_check's /v1/checks, with the demo key:",
             f"    curl -s {tl}/v1/tickets/{pending.ticket_id}/deposits {auth} \\",

@@ -49,7 +49,9 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
         watch_redis = connect(config.redis_url, socket_timeout=2.0) if config.redis_url else None
         registry = Registry(watch_redis, config.file.watch) if watch_redis is not None else None
         app.state.ownership = ownership or build_ownership(config, watch_redis)
-        app.state.service = CheckService(chains, store, config.file.cache, registry, app.state.ownership)
+        app.state.service = CheckService(
+            chains, store, config.file.cache, registry, app.state.ownership, config.file.display_names()
+        )
         sources = build_sources(SourceContext(config, watch_redis, app.state.ownership, chains))
         app.state.lookups = LookupService(app.state.service, sources, config.file.lookups)
         probes: dict[str, Probe] = {f"chain:{name}": chain.ready for name, chain in chains.items()}

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from desk_common.chain_text import display_name_problem
 from desk_common.config import ApiKey, check_names, read_toml
 from desk_common.config import Strict as _Strict
 
@@ -28,6 +29,9 @@ class _ChainBase(_Strict):
     confirmations: int = Field(ge=1, le=10_000)
     timeout_seconds: float = Field(default=5.0, gt=0)  # per attempt on one endpoint; then the next is asked
     explorer_tx_url: str | None = None  # e.g. "https://blockchair.com/litecoin/transaction/{tx_hash}"
+    # The network's name for people, e.g. "TRON (TRC-20)": answers carry it (`chain_display`, `found_on_display`)
+    # and ticket_link's notes and player messages say it instead of the chain's name.
+    display_name: str | None = None
     # Endpoints that must agree (same block hash, enough confirmations each) before "confirmed"; 1 = off.
     quorum: int = Field(default=1, ge=1)
     # An endpoint failing this many times in a row is skipped for breaker_reset_seconds, then probed again.
@@ -40,6 +44,13 @@ class _ChainBase(_Strict):
     def check_urls(self) -> tuple[str, list[str]]:
         """(field name, URLs) of the endpoints that checks ask."""
         return "rpc_urls", self.rpc_urls
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name_shape(cls, value: str | None) -> str | None:
+        if value is not None and (problem := display_name_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _quorum_fits(self) -> "_ChainBase":
@@ -247,7 +258,18 @@ class FileConfig(_Strict):
     @classmethod
     def _names(cls, chains: dict[str, ChainConfig]) -> dict[str, ChainConfig]:
         check_names("chain", chains)
+        said: dict[str, str] = {}  # what a person reads (display name, else chain name) -> the chain
+        for name, chain in chains.items():
+            shown = (chain.display_name or name).casefold()
+            if shown in said:
+                # "sent on X, not on X" would tell a player nothing.
+                raise ValueError(f"chains {said[shown]!r} and {name!r} would be shown to people by the same name")
+            said[shown] = name
         return chains
+
+    def display_names(self) -> dict[str, str]:
+        """Each chain's name for people: its `display_name`, else its name."""
+        return {name: chain.display_name or name for name, chain in self.chains.items()}
 
     @model_validator(mode="after")
     def _ownership_fits(self) -> "FileConfig":

@@ -1,5 +1,6 @@
 """HTTP shapes of the check API. Amounts are decimal strings, never JSON numbers."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
@@ -102,6 +103,14 @@ class CheckResponse(BaseModel):
         description="`exact`, `under` or `over`; null without `expected_amount` or when nothing reached the address."
     )
     found_on: str | None = Field(description="With wrong_network: the chain where the tx is.")
+    chain_display: str | None = Field(
+        default=None,
+        description="`chain` as people call it: the chain's `display_name` (e.g. `TRON (TRC-20)`), else its name; "
+        "null with `chain`. Letters, digits, single spaces and ( ) . + / - only.",
+    )
+    found_on_display: str | None = Field(
+        default=None, description="`found_on` as people call it, as `chain_display`; null with `found_on`."
+    )
     failure_reason: str | None = Field(
         default=None,
         description="With failed: why, as the chain words it (TRON: `REVERT`, `OUT_OF_ENERGY`, ...); null where "
@@ -139,7 +148,11 @@ class CheckResponse(BaseModel):
     dispute: DisputeOut | None = Field(default=None, description="With disputed: each node's view of the tx.")
 
     @classmethod
-    def from_verdict(cls, v: Verdict, chains_checked: list[str], checked_at: datetime) -> "CheckResponse":
+    def from_verdict(
+        cls, v: Verdict, chains_checked: list[str], checked_at: datetime, names: Mapping[str, str] | None = None
+    ) -> "CheckResponse":
+        """`names`: each chain's name for people (FileConfig.display_names); a chain missing from it goes by its name."""
+        names = names or {}
         return cls(
             status=v.status,
             chain=v.chain,
@@ -162,6 +175,8 @@ class CheckResponse(BaseModel):
             expected_amount=format_amount(v.expected) if v.expected is not None else None,
             amount_status=v.amount_status,
             found_on=v.found_on,
+            chain_display=names.get(v.chain, v.chain) if v.chain else None,
+            found_on_display=names.get(v.found_on, v.found_on) if v.found_on else None,
             failure_reason=v.failure_reason,
             address_owner=v.address_owner,
             account=v.account,
@@ -171,7 +186,7 @@ class CheckResponse(BaseModel):
             awaiting_quorum=v.awaiting_quorum,
             awaiting_solidification=v.awaiting_solidification,
             checked_at=checked_at,
-            summary=summarize(v),
+            summary=summarize(v, names),
             note=note(v),
             dispute=_dispute(v),
         )

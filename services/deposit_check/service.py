@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -95,8 +96,11 @@ class CheckService:
         cache: CacheConfig,
         registry: Registry | None = None,
         ownership: Ownership | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
+        """`names`: each chain's name for people (FileConfig.display_names), for answers; default: the chain names."""
         self.chains = chains
+        self.names: Mapping[str, str] = names or {}
         self.store = store
         self.cache = cache
         self.registry = registry  # None without Redis: nothing can be watched
@@ -489,7 +493,9 @@ class CheckService:
             if answer is not None:
                 return answer
         verdict, followed = await self._evaluate(plan, owner)
-        response = CheckResponse.from_verdict(verdict, [t.chain.name for t in plan.targets], datetime.now(UTC))
+        response = CheckResponse.from_verdict(
+            verdict, [t.chain.name for t in plan.targets], datetime.now(UTC), self.names
+        )
         if req.watch:
             response.watching = await self._watch(plan, verdict, followed)
         about = verdict.chain or verdict.found_on or req.chain

@@ -1,5 +1,6 @@
 """One plain sentence about a verdict that an agent can paste to the player."""
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from deposit_check.models import AmountStatus, InternalTransfers, Status
@@ -74,8 +75,11 @@ def note(v: Verdict) -> str | None:
     return None
 
 
-def summarize(v: Verdict) -> str:
-    chain = v.chain or "any of our networks"
+def summarize(v: Verdict, names: Mapping[str, str] | None = None) -> str:
+    """`names`: chain name -> its name for people (`display_name`); a chain not in it is called by its name."""
+    names = names or {}
+    chain = names.get(v.chain, v.chain) if v.chain else "any of our networks"
+    found_on = names.get(v.found_on, v.found_on) if v.found_on else None
     tx = short_hash(v.tx_hash)
     match v.status:
         case Status.NOT_FOUND:
@@ -85,8 +89,7 @@ def summarize(v: Verdict) -> str:
             )
         case Status.WRONG_NETWORK:
             return (
-                f"Transaction {tx} was sent on {v.found_on}, not on {chain}, so it has not reached "
-                "this deposit address."
+                f"Transaction {tx} was sent on {found_on}, not on {chain}, so it has not reached this deposit address."
             )
         case Status.FAILED:
             why = f"({v.failure_reason})" if v.failure_reason else "(it was reverted)"

@@ -32,6 +32,15 @@ TX_HASH_RULE = "expected 64 hexadecimal characters (0-9, a-f), optionally after 
 _CHAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 CHAIN_RULE = "expected a configured chain's name: 1 to 32 letters, digits, '_', '.' or '-'"
 
+# A chain's name for people ("TRON (TRC-20)"), set by the operator and shown in notes and player messages.
+# Letters of any script and digits, single spaces and ( ) . + / - : no markup character (* _ [ ] < > ` # | ...),
+# no URL (no ':'), no line break, so a note needs no escaping of it (the helpdesk adapters escape it anyway).
+_DISPLAY_NAME = re.compile(r"(?:[^\W_]|[()])(?:[^\W_]|[().+/-]| (?! )){0,46}(?:[^\W_]|[().+/-])|[^\W_]")
+DISPLAY_NAME_RULE = (
+    "expected 1 to 48 letters, digits, single spaces and ( ) . + / -, starting with a letter, a digit or '(' "
+    "and not ending with a space"
+)
+
 _BECH32_DATA = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
@@ -104,6 +113,11 @@ def address_problem(text: str) -> str | None:
 
 def chain_problem(text: str) -> str | None:
     return None if _CHAIN.fullmatch(text) else f"not a chain name: {CHAIN_RULE}"
+
+
+def display_name_problem(text: str) -> str | None:
+    """Why `text` cannot be a chain's display name, never quoting it; None when it can."""
+    return None if _DISPLAY_NAME.fullmatch(text) else f"not a display name: {DISPLAY_NAME_RULE}"
 
 
 def _validator(code: str, problem: Callable[[str], str | None]) -> AfterValidator:

@@ -165,7 +165,16 @@ class DepositClaimResponse(BaseModel):
         default=None, description="exact, under or over; null without an expected amount."
     )
     found_on: str | None = Field(default=None, description="With wrong_network: the chain where the tx is.")
+    chain_display: str | None = Field(
+        default=None, description="`chain` as people call it (its configured display name, else its name)."
+    )
+    found_on_display: str | None = Field(
+        default=None, description="`found_on` as people call it (its configured display name, else its name)."
+    )
     replaced_by: str | None = Field(default=None, description="With replaced: the tx that took its place.")
+    failure_reason: str | None = Field(
+        default=None, description="With failed: why, as the chain words it (TRON: `REVERT`, `OUT_OF_ENERGY`, ...)."
+    )
     chains_checked: list[str] = Field(default=[], description="The chains deposit_check asked.")
     final: bool | None = Field(default=None, description="True when only a deep reorg could change the verdict.")
     checked_at: str | None = Field(default=None, description="When the chain was asked (ISO 8601, UTC).")

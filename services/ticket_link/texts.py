@@ -29,6 +29,7 @@ NOT_CHECKED = "not_checked"  # the note's own status when there is no verdict, a
 REASONS = frozenset({"invalid_tx_hash", "invalid_address", "invalid_chain", "unknown_chain", "unknown_asset"})
 _DECIMAL = re.compile(r"[0-9]{1,60}(?:\.[0-9]{1,60})?")
 _SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_FAILURE = re.compile(r"[A-Z][A-Z_]{0,39}")  # why a tx failed, as the chain names it (TRON: OUT_OF_ENERGY, REVERT)
 
 # autoescape off: the output is plain text, made safe for each helpdesk's rendering where its adapter builds
 # the body (helpdesks/markup.py); HTML escaping here would be wrong for a markdown or plain-text desk.
@@ -347,9 +348,9 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "status": str(verdict.get("status") or ""),
         "paying": verdict.get("status") in PAYING,  # confirmations k/N and an amount to show
-        "chain": _chain(verdict.get("chain")),
+        "chain": network_name(verdict, "chain"),
         "chains_checked": ", ".join(c for c in map(_chain, verdict.get("chains_checked") or []) if c),
-        "found_on": _chain(verdict.get("found_on")),
+        "found_on": network_name(verdict, "found_on"),
         "tx_hash": _hash(verdict.get("tx_hash")),
         "address": _address(verdict.get("address")),
         "confirmations": _int(verdict.get("confirmations")),
@@ -366,6 +367,8 @@ def _context(verdict: Mapping[str, Any]) -> dict[str, Any]:
         "final": bool(verdict.get("final")),
         "watching": bool(verdict.get("watching")),
         "replaced_by": _hash(verdict.get("replaced_by")) or None,
+        # deposit_check's `failure_reason` (TRON's contractRet; set with `failed`), shown only in its enum shape.
+        "failure_reason": _failure(verdict.get("failure_reason")),
         "note": " ".join(str(verdict.get("note") or "").split()) or None,
         # Enough confirmations yet still confirming: deposit_check's quorum holds it until more nodes agree.
         "held": bool(verdict.get("awaiting_quorum")),
@@ -426,6 +429,21 @@ def _address(value: object) -> str | None:
 
 def _chain(value: object) -> str | None:
     return value if isinstance(value, str) and chain_text.chain_problem(value) is None else None
+
+
+def network_name(verdict: Mapping[str, Any], field: str) -> str | None:
+    """The network a verdict's `field` ("chain" or "found_on") names, as people call it: deposit_check's
+    `<field>_display` (the chain's configured display name) when it has a display name's shape, else the
+    chain's name; None when the verdict names no chain there (or one of no chain name's shape)."""
+    name = _chain(verdict.get(field))
+    if name is None:
+        return None
+    shown = verdict.get(f"{field}_display")
+    return shown if isinstance(shown, str) and chain_text.display_name_problem(shown) is None else name
+
+
+def _failure(value: object) -> str | None:
+    return value if isinstance(value, str) and _FAILURE.fullmatch(value) else None
 
 
 def _symbol(value: object) -> str | None:

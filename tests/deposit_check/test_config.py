@@ -66,3 +66,35 @@ def test_example_config_in_repo_is_valid() -> None:
     text = (ROOT / "config" / "deposit-check.example.toml").read_text()
     cfg = parse_config(text, env={"LTC_RPC_PASSWORD": "x", "BTC_RPC_PASSWORD": "y", "ETH_RPC_URL": "http://e"})
     assert {"litecoin", "bitcoin", "ethereum"} <= set(cfg.chains)
+
+
+def test_display_names_default_to_the_chain_names() -> None:
+    text = SAMPLE.replace('family = "evm"\n', 'family = "evm"\ndisplay_name = "Ethereum (ERC-20)"\n').replace(
+        "${LTC_PASS}", "p"
+    )
+    cfg = parse_config(text, env={})
+    assert cfg.display_names() == {"litecoin": "litecoin", "ethereum": "Ethereum (ERC-20)"}
+    assert cfg.chains["litecoin"].display_name is None
+
+
+def _two_chains(first: str, second: str) -> str:
+    """Two EVM chains, `a` and `b`, with these display names ("" for none)."""
+    text = ""
+    for name, shown, chain_id in (("a", first, 1), ("b", second, 2)):
+        text += f'[chains.{name}]\nfamily = "evm"\nchain_id = {chain_id}\nrpc_urls = ["http://n{name}"]\nconfirmations = 1\n'
+        text += f'display_name = "{shown}"\n' if shown else ""
+    return text
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("USDT", "usdt"),  # two display names that read the same
+        ("B", ""),  # a display name that is another chain's name (in another case)
+    ],
+)
+def test_two_chains_shown_by_the_same_name_are_refused(first: str, second: str) -> None:
+    # A player told "sent on X, not on X" learns nothing.
+    with pytest.raises(ValidationError, match="chains 'a' and 'b' would be shown to people by the same name"):
+        parse_config(_two_chains(first, second), env={})
+    assert parse_config(_two_chains(first, second + "2" if second else "Bee"), env={})

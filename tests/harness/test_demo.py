@@ -20,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from deposit_check.demo import TRON_USDT_TX
 from tests.harness.demo_run import Block, DemoRun
 from tests.ticket_link.web.conftest import chromium
 from tests.ticket_link.web.test_browser import CHROMIUM_ARGS
@@ -76,7 +77,7 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
     block = demo.wait_ready()
     print(f"desk ready in {block.ready_seconds} s")
     assert block.ready_seconds < 120
-    assert len(block.tickets) == 8
+    assert len(block.tickets) == 11
     assert {t.lang for t in block.tickets} == {"en", "fr", "pl", "ru"}
     pending = next(t for t in block.tickets if t.status == "pending")
 
@@ -84,7 +85,24 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
     for ticket in block.tickets:
         first = notes(block, ticket.id)
         assert first and "[Automatic deposit check]" in first[0], (ticket, first)
-    assert "Status: pending" in notes(block, pending.id)[0]
+    assert "Status: pending" in notes(block, pending.id)[0] and "Chain: Litecoin" in notes(block, pending.id)[0]
+
+    # TRON, a replay of published mainnet answers: its tickets' notes name the network for people and link Tronscan.
+    assert "TRON is a replay of published mainnet answers" in demo.output
+    by_status = {(t.chain, t.status): t for t in block.tickets}
+    confirmed = "\n".join(notes(block, by_status["tron", "confirmed"].id))
+    assert "Status: confirmed (confirmations: 213/19)" in confirmed and "Chain: TRON (TRC-20)" in confirmed
+    assert (
+        f"Explorer: https://tronscan.org/#/transaction/{TRON_USDT_TX}" in confirmed
+        and "Received: 3.5 USDT" in confirmed
+    )
+    failed = notes(block, by_status["tron", "failed"].id)[0]  # notes are in the desk's language (English)
+    assert "Status: failed (OUT_OF_ENERGY)" in failed and "Chain: TRON (TRC-20)" in failed
+    # A TRON hash beside the casino's 0x address: the text pairs nothing, the bot API claims the pair.
+    deadline = time.monotonic() + 30
+    while not any("Found on: TRON (TRC-20)" in n for n in notes(block, by_status["ethereum", "wrong_network"].id)):
+        assert time.monotonic() < deadline, notes(block, by_status["ethereum", "wrong_network"].id)
+        time.sleep(0.3)
 
     # The curl lines, with the printed key (and without it: refused).
     bearer = {"authorization": f"Bearer {block.key}"}
@@ -123,6 +141,8 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
     while not any("Status: confirmed" in n for n in notes(block, pending.id)):
         assert time.monotonic() < deadline, notes(block, pending.id)
         time.sleep(0.3)
+    # The watcher's events name the network for people too (its display name).
+    assert all("Chain: Litecoin" in n for n in notes(block, pending.id))
     page.get_by_role("button", name="Post to ticket").click()
     expect(page.locator("#post-result")).to_contain_text(f"desk #{pending.id}")
     page.screenshot(path=shots / "05-posted.png", full_page=True)

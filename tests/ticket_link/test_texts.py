@@ -395,6 +395,56 @@ def test_wrong_network_without_a_chain_names_the_chains_checked() -> None:
     assert "it went to polygon, not ethereum-sepolia, bsc" in note
 
 
+# Networks named for people (deposit_check's `chain_display` / `found_on_display`), per language: the note's
+# "Chain" line, its next step, and the player's message on a wrong network.
+DISPLAYED = {
+    "en": (
+        "Chain: Ethereum (ERC-20)",
+        "it went to TRON (TRC-20), not Ethereum (ERC-20)",
+        "made on the TRON (TRC-20) network",
+    ),
+    "fr": (
+        "Réseau : Ethereum (ERC-20)",
+        "envoyée sur TRON (TRC-20) et non sur Ethereum (ERC-20)",
+        "sur le réseau TRON (TRC-20)",
+    ),
+    "pl": (
+        "Sieć: Ethereum (ERC-20)",
+        "trafiła do sieci TRON (TRC-20), a nie Ethereum (ERC-20)",
+        "w sieci TRON (TRC-20)",
+    ),
+    "ru": ("Сеть: Ethereum (ERC-20)", "ушла в сеть TRON (TRC-20), а не Ethereum (ERC-20)", "в сети TRON (TRC-20)"),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_networks_are_named_by_their_display_names(language: str) -> None:
+    v = verdict(
+        "wrong_network",
+        chain="ethereum",
+        chain_display="Ethereum (ERC-20)",
+        found_on="tron",
+        found_on_display="TRON (TRC-20)",
+        address="0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    )
+    note, message = render_note(v, language=language), render_player_message(v, language=language)
+    chain_line, next_step, player = DISPLAYED[language]
+    assert chain_line in note and next_step in note and player in message
+    assert "ethereum" not in (note + message).replace("Ethereum", "")  # the chain names are not shown
+    assert " tron" not in note + message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_without_a_display_name_a_network_is_named_by_its_chain_name(language: str) -> None:
+    # An older deposit_check, or a chain with no display name: its answer has no (or a null) display field.
+    v = verdict("confirmed", chain="tron", chain_display=None)
+    assert DISPLAYED[language][0].replace("Ethereum (ERC-20)", "tron") in render_note(v, language=language)
+    assert "tron" in render_player_message(v, language=language)
+    shown = verdict("confirmed", chain="tron", chain_display="TRON (TRC-20)")
+    assert "TRON (TRC-20)" in render_player_message(shown, language=language)
+    assert "tron" not in render_player_message(shown, language=language).replace("TRON", "")
+
+
 def test_texts_do_not_import_deposit_check() -> None:
     code = "import sys, ticket_link.texts, ticket_link.extract; print(any(m.startswith('deposit_check') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -1106,3 +1156,41 @@ def test_a_bare_hash_without_address_says_it_may_be_utxo_or_tron(language: str, 
     # A 0x hash is EVM's, a Tronscan link's hash TRON's: nothing to say about the family.
     assert phrase not in render_note(None, language=language, tx_hash="0x" + TRON_TX, reason="no_address")
     assert phrase not in render_note(None, language=language, claim=Claim(TRON_TX, None, "tron"))
+
+
+# A failed TRON tx says why (deposit_check's `failure_reason`): the status line, the next step, the player.
+FAILED_WHY = {
+    "en": (
+        "Status: failed (OUT_OF_ENERGY)",
+        "the transaction failed (OUT_OF_ENERGY), so no funds moved",
+        "(OUT_OF_ENERGY), so no funds",
+    ),
+    "fr": (
+        "Statut : échouée (OUT_OF_ENERGY)",
+        "la transaction a échoué (OUT_OF_ENERGY), aucun fonds",
+        "(OUT_OF_ENERGY) : aucun fonds",
+    ),
+    "pl": (
+        "Status: nieudana (OUT_OF_ENERGY)",
+        "transakcja nie powiodła się (OUT_OF_ENERGY), więc",
+        "nie powiodła się (OUT_OF_ENERGY), więc",
+    ),
+    "ru": (
+        "Статус: не выполнена (OUT_OF_ENERGY)",
+        "транзакция не выполнена (OUT_OF_ENERGY), средства",
+        "не выполнена (OUT_OF_ENERGY), поэтому",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_failure_reason_is_named_and_a_reason_of_another_shape_is_not(language: str) -> None:
+    why = verdict("failed", chain="tron", chain_display="TRON (TRC-20)", failure_reason="OUT_OF_ENERGY")
+    note, message = render_note(why, language=language), render_player_message(why, language=language)
+    status_line, next_step, player = FAILED_WHY[language]
+    assert status_line in note and next_step in note and player in message
+    assert "revert" not in note.lower() and "TRON (TRC-20)" in message
+    for hostile in ("<b>OUT</b>", "OUT_OF_ENERGY\nNext step: credit it", "[x](https://evil.example)", "out_of_energy"):
+        bad = verdict("failed", failure_reason=hostile)
+        texts = render_note(bad, language=language) + render_player_message(bad, language=language)
+        assert hostile not in texts and "evil" not in texts and "revert" in texts.lower()

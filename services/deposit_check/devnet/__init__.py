@@ -1,1 +1,1 @@
-"""Local dev chains (litecoind regtest, anvil) for the demo and the tests."""
+"""Local dev chains (litecoind regtest, anvil, the TRON replay node) for the demo and the tests."""

@@ -14,6 +14,7 @@
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -85,7 +86,7 @@ class LookupService:
         now = datetime.now(UTC)
         return LookupResponse(
             chains=[c.name for c, _ in pairs],
-            deposits=[_deposit(v, f, now) for v, f in verdicts],
+            deposits=[_deposit(v, f, now, self.checks.names) for v, f in verdicts],
             coverage=[CoverageOut(**{**c.__dict__, "assets": list(c.assets)}) for c in coverage],
             complete=all(c.complete for c in coverage),
             truncated=truncated,
@@ -171,6 +172,6 @@ def _newest_first(f: _Find) -> tuple[int, int, float]:
     return (0, 0, -when) if block is None else (1, -block.height, -when)  # the mempool is newest
 
 
-def _deposit(verdict: Verdict, f: _Find, now: datetime) -> LookupDeposit:
-    response = CheckResponse.from_verdict(replace(verdict, account=None), [verdict.chain or f.found.chain], now)
+def _deposit(verdict: Verdict, f: _Find, now: datetime, names: Mapping[str, str]) -> LookupDeposit:
+    response = CheckResponse.from_verdict(replace(verdict, account=None), [verdict.chain or f.found.chain], now, names)
     return LookupDeposit(**response.model_dump(), sources=f.sources)

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import redis.asyncio as redis
 
@@ -47,10 +47,12 @@ class Follower:
         clock: Callable[[], float] = time.time,
         ownership: Ownership | None = None,
         lookups: LookupsConfig | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         """`ownership`: the index each verdict's owner is read from again (None: the owner the check knew);
         with `lookups` too, each block's payments to owned addresses are indexed (lookups/watcher_index.py)."""
         self.chain = chain
+        self.names: Mapping[str, str] = names or {}  # each chain's name for people, for the events' verdicts
         self.ownership = ownership
         self.indexer = Indexer(chain, ownership, lookups) if ownership is not None and lookups is not None else None
         self.redis = client
@@ -206,7 +208,7 @@ class Follower:
                     self.chain.name,
                     entry.tx_hash,
                     verdict.status,
-                    verdict_json(self.chain, verdict),
+                    verdict_json(self.chain, verdict, self.names),
                 )
         await self._commit(changes)
 
@@ -248,7 +250,9 @@ class Follower:
         for w in await self._load(expired):
             changes.drop(w)
             if w.status is not Status.REPLACED:  # a replaced tx was announced already; it was only kept for the API
-                changes.emit(EventType.EXPIRED, w, w.status, verdict_json(self.chain, verdict_of(self.chain, w)))
+                changes.emit(
+                    EventType.EXPIRED, w, w.status, verdict_json(self.chain, verdict_of(self.chain, w), self.names)
+                )
         due = [w for w in await self._load(t.decode() for t in due_ids) if w.tx_hash not in expired]
         if due:
             for w, obs in zip(due, await self.chain.observe_many([(w.tx_hash, w.address) for w in due]), strict=True):
@@ -281,7 +285,7 @@ class Follower:
             # A status taken back by a reorg starts a new generation: its notes are new facts.
             went_back = kind is EventType.REORG
             new = new.with_(status=verdict.status, generation=old.generation + (1 if went_back else 0))
-            changes.emit(kind, new, old.status, verdict_json(self.chain, verdict))
+            changes.emit(kind, new, old.status, verdict_json(self.chain, verdict, self.names))
         changes.put(old, new)
 
     async def _load(self, tx_hashes: Iterable[str], owned: bool = True) -> list[Watch]:

@@ -1,6 +1,7 @@
 """A watched deposit's verdict at a given tip, through the same `decide` the API uses."""
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,9 +28,10 @@ def verdict_of(chain: Chain, watch: Watch, tip: int | None = None) -> Verdict:
     )
 
 
-def verdict_json(chain: Chain, verdict: Verdict) -> dict[str, Any]:
+def verdict_json(chain: Chain, verdict: Verdict, names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The verdict as an event carries it: the check's answer without `account` (a stream is storage, and an
-    account reference is never stored in the clear; a consumer that needs it asks `/v1/checks`)."""
-    response = CheckResponse.from_verdict(verdict, [chain.name], datetime.now(UTC))
+    account reference is never stored in the clear; a consumer that needs it asks `/v1/checks`). `names`: each
+    chain's name for people (FileConfig.display_names)."""
+    response = CheckResponse.from_verdict(verdict, [chain.name], datetime.now(UTC), names)
     response.watching = not verdict.final
     return response.model_dump(mode="json", exclude={"account"})

@@ -44,7 +44,10 @@ async def run_followers(config: AppConfig, stop: asyncio.Event, ownership: Owner
     index = ownership or build_ownership(config, client)
     lookups = config.file.lookups if config.file.lookups.watcher_index else None
     followers = [
-        Follower(chain, client, config.file.watch, owner, ownership=index, lookups=lookups) for chain in chains.values()
+        Follower(
+            chain, client, config.file.watch, owner, ownership=index, lookups=lookups, names=config.file.display_names()
+        )
+        for chain in chains.values()
     ]
     # Long-lived start-up objects out of the collector's way: full collections took ~70 ms (bench).
     gc.collect()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ticket_link.schemas import PAYING, DepositStatus
-from ticket_link.texts import render_player_message
+from ticket_link.texts import network_name, render_player_message
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Card:
     tx_hash: str
     address: str
     chain: str | None
+    network: str | None  # the chain as people call it (its display name), for showing
     confirmations: int
     required: int
     show_progress: bool
@@ -86,6 +87,7 @@ def build_card(verdict: Mapping[str, Any], *, lang: str, explorer_urls: Mapping[
         tx_hash=tx_hash,
         address=address,
         chain=str(chain) if chain else None,
+        network=network_name(verdict, "chain"),
         confirmations=_int(verdict.get("confirmations")),
         required=_int(verdict.get("required_confirmations")),
         show_progress=status in PAYING and _int(verdict.get("required_confirmations")) > 0,

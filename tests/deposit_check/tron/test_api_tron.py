@@ -46,6 +46,7 @@ contract = "{usdt.contract}"
 decimals = 6
 [chains.tron]
 family = "tron"
+display_name = "TRON (TRC-20)"
 http_urls = ["{node.url}"]
 timeout_seconds = 2
 breaker_failures = 100
@@ -69,6 +70,7 @@ def check(api: httpx.Client, **body: object) -> dict[str, Any]:
 def test_a_tron_address_picks_the_tron_chain_and_hex_is_normalized(api: httpx.Client) -> None:
     body = check(api, tx_hash=USDT_TX, address=to_hex(USDT_PAYEE), asset="USDT", expected_amount="3.5")
     assert (body["status"], body["chain"], body["chains_checked"]) == ("confirmed", "tron", ["tron"])
+    assert (body["chain_display"], body["found_on_display"]) == ("TRON (TRC-20)", None)
     assert body["address"] == USDT_PAYEE and body["tx_hash"] == USDT_TX
     assert body["payments"] == [{"asset": "USDT", "amount": "3.5", "contract": USDT_CONTRACT}]
     assert (body["confirmations"], body["required_confirmations"], body["amount_status"]) == (31, 19, "exact")
@@ -86,7 +88,9 @@ def test_a_trc20_hash_asked_on_the_evm_chain_is_wrong_network_and_credits_nothin
     body = check(api, tx_hash=USDT_TX, address=casino, chain="ethereum", asset="USDT", expected_amount="3.5")
     assert (body["status"], body["chain"], body["found_on"]) == ("wrong_network", "ethereum", "tron")
     assert body["payments"] == [] and body["received_amount"] is None and body["amount_status"] is None
-    assert body["address"] == casino and "sent on tron, not on ethereum" in body["summary"]
+    assert body["address"] == casino and "sent on TRON (TRC-20), not on ethereum" in body["summary"]
+    # People's names for both networks: TRON's display name, and Ethereum's chain name (it has no display name).
+    assert (body["chain_display"], body["found_on_display"]) == ("ethereum", "TRON (TRC-20)")
     # No chain named: the 0x address asks the EVM chain, and the hash is found on TRON all the same.
     unnamed = check(api, tx_hash="0x" + USDT_TX, address=casino)
     assert (unnamed["status"], unnamed["found_on"]) == ("wrong_network", "tron")

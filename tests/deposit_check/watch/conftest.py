@@ -28,14 +28,23 @@ class Rig:
     """A chain, a follower on it, and the check service that registers watches, sharing one Redis."""
 
     def __init__(
-        self, chain: Any, client: redis.Redis, redis_url: str, config: WatchConfig, owner: str = "test"
+        self,
+        chain: Any,
+        client: redis.Redis,
+        redis_url: str,
+        config: WatchConfig,
+        owner: str = "test",
+        names: dict[str, str] | None = None,
     ) -> None:
+        """`names`: each chain's name for people, as FileConfig.display_names gives it to both."""
         self.chain = chain
         self.redis = client
         self.keys = ChainKeys(chain.name)
         self.config = config
-        self.follower = Follower(chain, client, config, owner)
-        self.service = CheckService({chain.name: chain}, RedisStore(redis_url), CacheConfig(), Registry(client, config))
+        self.follower = Follower(chain, client, config, owner, names=names)
+        self.service = CheckService(
+            {chain.name: chain}, RedisStore(redis_url), CacheConfig(), Registry(client, config), names=names
+        )
 
     async def check(self, tx_hash: str, address: str, watch: bool = True, **fields: Any) -> dict[str, Any]:
         body, self.last_cached = await self.service.check_json(

@@ -2,13 +2,17 @@
 
 import time
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from deposit_check.chains.utxo import UtxoChain
+from deposit_check.config import UtxoChainConfig
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.keys import STREAMS, ChainKeys
 from deposit_check.watch.state import Watch
-from tests.deposit_check.watch.conftest import Rig
+from tests.conftest import RedisServer
+from tests.deposit_check.watch.conftest import FAST, Rig
 
 
 async def test_pending_to_confirming_to_confirmed_with_two_node_calls_per_block(
@@ -162,3 +166,38 @@ async def test_the_follower_lists_its_chains_stream_for_consumers_before_any_wat
     stream in STREAMS all the same (the fixture has made the follower's first round, no watch registered)."""
     assert await utxo_rig.redis.hlen(ChainKeys(utxo_rig.chain.name).watches) == 0
     assert await utxo_rig.redis.sismember(STREAMS, ChainKeys(utxo_rig.chain.name).events)
+
+
+async def test_events_name_the_chain_as_people_call_it(
+    litecoind: Litecoind, redis_client: Any, redis_server: RedisServer
+) -> None:
+    """The follower's events carry the configured display name, as the check's answer does (ticket_link's
+    follow-up notes say it)."""
+    chain = UtxoChain(
+        "ltc-display",
+        UtxoChainConfig(
+            family="utxo", coin="litecoin", network="regtest", rpc_urls=[litecoind.rpc_url], confirmations=1
+        ),
+    )
+    rig = Rig(chain, redis_client, redis_server.url, FAST, names={"ltc-display": "Litecoin (LTC)"})
+    try:
+        await rig.follower.step()
+        address = litecoind.new_address("bech32")
+        txid = litecoind.send(address, Decimal("0.2"))
+        first = await rig.check(txid, address)
+        assert (first["status"], first["chain"], first["chain_display"]) == ("pending", "ltc-display", "Litecoin (LTC)")
+        assert first["found_on_display"] is None and "in a block on Litecoin (LTC);" in first["summary"]
+        litecoind.mine(1)
+        await rig.follower.step()
+        [event] = await rig.events()
+        verdict = event["verdict"]
+        assert (verdict["status"], verdict["chain"], verdict["chain_display"]) == (
+            "confirmed",
+            "ltc-display",
+            "Litecoin (LTC)",
+        )
+        assert verdict["summary"].endswith(
+            "is confirmed on Litecoin (LTC). We have not verified that this address is one of ours."
+        )
+    finally:
+        await chain.aclose()

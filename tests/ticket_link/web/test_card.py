@@ -50,3 +50,13 @@ def test_card_of_a_final_or_unknown_deposit() -> None:
         explorer_urls={"litecoin": EXPLORER},
     )
     assert unknown.show_progress is False and unknown.received is None and "chain" not in unknown.follow
+
+
+def test_the_card_shows_the_network_by_its_display_name_and_follows_it_by_its_chain_name() -> None:
+    shown = build_card(verdict(chain_display="Litecoin (LTC)"), lang="en", explorer_urls={"litecoin": EXPLORER})
+    assert (shown.chain, shown.network, shown.follow["chain"]) == ("litecoin", "Litecoin (LTC)", "litecoin")
+    assert "on Litecoin (LTC)" in shown.player_message and shown.explorer_url == EXPLORER.replace("{tx_hash}", TX)
+    plain = build_card(verdict(), lang="en", explorer_urls={})
+    assert plain.network == "litecoin"
+    hostile = build_card(verdict(chain_display="<b>LTC</b>"), lang="en", explorer_urls={})
+    assert hostile.network == "litecoin" and "<b>" not in hostile.player_message
