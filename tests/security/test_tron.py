@@ -9,8 +9,8 @@ import pytest
 
 from deposit_check.chains import build_chain
 from deposit_check.chains.tron import TronChain
-from deposit_check.chains.tron.address import to_hex
-from deposit_check.chains.tron.parse import PaymentParser, failure
+from deposit_check.chains.tron.address import key_hash, to_hex
+from deposit_check.chains.tron.parse import PaymentParser, block, failure
 from deposit_check.config import CacheConfig, parse_config
 from deposit_check.errors import InvalidAddress, NodeUnavailable
 from deposit_check.models import Asset, Status
@@ -154,3 +154,25 @@ async def test_a_lookup_never_credits_on_trongrid_s_word_alone() -> None:
     finally:
         await made.aclose()
         node.close()
+
+
+def test_a_failed_tx_s_logs_in_a_block_pay_nothing() -> None:
+    """A node (a buggy or hostile one) that prints Transfer logs for a reverted tx must not make the watcher's
+    index record a payment. The published USDT info, with its receipt turned to REVERT (the only change), adds
+    nothing to the block's payments; unchanged, it adds its 3.5 USDT."""
+    info = json.loads((FIXTURES / "usdt_transfer" / "info_b69c51db.json").read_text())["response"]
+    raw = {
+        "blockID": f"{int(info['blockNumber']):016x}" + "00" * 24,
+        "block_header": {"raw_data": {"number": info["blockNumber"], "timestamp": info["blockTimeStamp"]}},
+        "transactions": [
+            {
+                "txID": info["id"],
+                "raw_data": {"contract": [{"type": "TriggerSmartContract", "parameter": {"value": {}}}]},
+            }
+        ],
+    }
+    usdt = Asset("USDT", 6, USDT_CONTRACT)
+    parser = PaymentParser(Asset("TRX", 6, None), {key_hash(USDT_CONTRACT): usdt})
+    assert [p.payment.amount for p in block(raw, [info], parser).payments] == [3_500_000]
+    reverted = {**info, "receipt": {**info["receipt"], "result": "REVERT"}}
+    assert block(raw, [reverted], parser).payments == ()
