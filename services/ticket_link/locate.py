@@ -26,6 +26,15 @@ class Outcome(StrEnum):
     UNDECLARED = "undeclared"  # found on a chain with no declared addresses: which one is the casino's is unknown
 
 
+# Why a claim without an address cannot go on, as a bot's 422 says it (the note says more).
+WHY = {
+    Outcome.NOWHERE: "the transaction was found on no chain deposit_check checks",
+    Outcome.PAID_NONE: "the transaction paid no deposit address of the casino",
+    Outcome.PAID_SEVERAL: "the transaction paid several deposit addresses of the casino",
+    Outcome.UNDECLARED: "the transaction is on a chain where the casino's addresses are not declared",
+}
+
+
 @dataclass(frozen=True)
 class Located:
     outcome: Outcome

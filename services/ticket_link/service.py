@@ -18,6 +18,7 @@ from ticket_link.checker import DepositCheckClient
 from ticket_link.config import ClaimsConfig, NotesConfig
 from ticket_link.delivery import Delivery
 from ticket_link.errors import (
+    AddressNeeded,
     ClaimDeferred,
     DepositCheckUnavailable,
     InvalidRequest,
@@ -304,6 +305,10 @@ class TicketService:
             if not admission.admitted:
                 metrics.CLAIMS.labels("capped").inc()
                 raise admission.refusal()
+        located = req.address is None
+        if located:
+            req = await self._claim_located(ref, req, account)
+        assert req.address is not None  # located, or given
         try:
             verdict = await self.checker.check(
                 req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
@@ -320,7 +325,7 @@ class TicketService:
             match = match_of(account, self._verdict_account(verdict))
             message = render_player_message(verdict, language=language, account_match=match)
             return ClaimOutcome(claim_response(verdict, message, None, None), None)
-        queued, mine = await self._note(ref, verdict, account)
+        queued, mine = await self._note(ref, verdict, account, located=located)
         metrics.CLAIMS.labels("noted" if queued else "duplicate").inc()
         message = render_player_message(verdict, language=language, account_match=mine.match, duplicate=mine.duplicate)
         duplicate = None
@@ -328,6 +333,31 @@ class TicketService:
             matched = None if mine.match is Match.UNKNOWN else mine.match is Match.MATCHED
             duplicate = DuplicateClaim(duplicate=True, account_matched=matched)
         return ClaimOutcome(claim_response(verdict, message, queued, duplicate), mine.earlier_ticket)
+
+    async def _claim_located(self, ref: TicketRef, req: DepositClaim, account: str | None) -> DepositClaim:
+        """A bot's claim with no address: the claim with the one casino address the tx paid and its chain
+        (deposit_check's `/v1/locate`), else AddressNeeded (422) naming what was found, the located note queued
+        when a note is asked for. deposit_check unavailable: queued as any claim (the worker locates it), or
+        DepositCheckUnavailable without a note."""
+        try:
+            answer = await locate.ask(self.checker, req.tx_hash)
+        except InvalidRequest as exc:
+            refused = InvalidRequest(f"tx_hash: deposit_check refused it ({exc.code})")
+            refused.code = exc.code
+            raise refused from None
+        except DepositCheckUnavailable as exc:
+            if not req.post_note:
+                metrics.CLAIMS.labels("unavailable").inc()
+                raise
+            await self._claim_later(ref, req, account)
+            raise ClaimDeferred(f"{exc.message}; the claim is queued and the note will follow") from None
+        found = locate.pick(answer)
+        metrics.LOCATED.labels(found.outcome.value).inc()
+        if found.outcome is Outcome.PAIRED:
+            return req.model_copy(update={"address": found.address, "chain": found.chain})
+        if req.post_note:
+            await self._note_located(ref, req.tx_hash, found, answer)
+        raise AddressNeeded(f"address: {locate.WHY[found.outcome]}; ask the player for the deposit address")
 
     async def _claim_later(self, ref: TicketRef, req: DepositClaim, account: str | None) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""

@@ -8,9 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ticket_link.locate import Located, Outcome, located_note_key, pick
-from ticket_link.texts import LANGUAGES, render_located_note
+from ticket_link.texts import LANGUAGES, render_located_note, render_note
 
 from .test_advice import CREDIT_IT
+from .test_texts import verdict
 
 TX = "ab" * 32
 LTC_A = "rltc1qg82dn7r2ruvdjvjmcvt8fc3wsxhrzrf4v0fsdl"
@@ -155,10 +156,6 @@ LOCATED_LINE = {
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_paired_claims_verdict_note_says_the_address_was_found_by_its_hash(language: str) -> None:
-    from ticket_link.texts import render_note
-
-    from .test_texts import verdict
-
     v = verdict("confirmed", address_owner="casino")
     assert LOCATED_LINE[language] in render_note(v, language=language, located=True)
     assert LOCATED_LINE[language] not in render_note(v, language=language)

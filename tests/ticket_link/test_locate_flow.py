@@ -163,3 +163,34 @@ def test_a_trc20_hash_next_to_an_erc20_address_is_wrong_network(stack: Stack) ->
     note = only_note(stack, ticket)
     assert "Status: wrong network" in note and "Found on: tron" in note
     assert "Next step: do not credit it: it went to tron, not ethereum" in note
+
+
+def test_a_bot_claim_without_an_address_is_located(stack: Stack) -> None:
+    casino = declare(stack, "litecoin", stack.litecoind.new_address("bech32"))
+    txid = stack.litecoind.send(casino, Decimal("0.55"))
+    stack.litecoind.mine(1)
+    ticket = stack.desk.create_ticket("Deposit", "hello", "bot@mail.example")
+    url = f"{stack.url}/v1/tickets/{ticket}/deposits"
+    paired = httpx.post(url, json={"tx_hash": txid, "lang": "fr"}, timeout=30)
+    assert paired.status_code == 200, paired.text
+    body = paired.json()
+    assert (body["status"], body["address"], body["chain"], body["received_amount"]) == (
+        "confirming",
+        casino,
+        "litecoin",
+        "0.55",
+    )
+    assert body["ticket_note"] == {"status": "queued"}
+    [note] = [n["comment"] for n in wait_for_notes(stack, ticket)]
+    assert f"Deposit address: {casino}" in note and "found from its hash" in note
+
+    players = stack.litecoind.new_address("bech32")
+    other = stack.litecoind.send(players, Decimal("0.05"))
+    refused = httpx.post(url, json={"tx_hash": other}, timeout=30)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "address_needed" and "paid no deposit address of the casino" in error["message"]
+    notes = [n["comment"] for n in wait_for_notes(stack, ticket, count=2)]
+    assert "It paid no deposit address of the casino" in notes[1] and players not in notes[1]
+    only_check = httpx.post(url, json={"tx_hash": other, "post_note": False}, timeout=30)
+    assert only_check.status_code == 422 and len(wait_for_notes(stack, ticket, count=2)) == 2
