@@ -387,8 +387,8 @@ def test_results_are_always_well_formed(parts: list[str], max_claims: int) -> No
         assert c.tx_hash in lowered
         if c.tx_hash.startswith("0x"):
             assert c.family == "evm"
-        else:  # a bare hash goes with a UTXO or a TRON address, or none (no Tronscan link in these texts)
-            assert c.family in (*BARE_HASH_FAMILIES, None)
+        else:  # a bare hash goes with a UTXO or a TRON address, a lone 0x one, or none (no Tronscan link here)
+            assert c.family in (*BARE_HASH_FAMILIES, "evm", None)
             assert (c.family is None) == (c.address is None)
         if c.address is not None:
             assert c.address.startswith("0x") == (c.family == "evm")
@@ -396,6 +396,12 @@ def test_results_are_always_well_formed(parts: list[str], max_claims: int) -> No
                 assert base58.b58decode_check(c.address).hex() in lowered  # written in hex, shown in base58
             else:
                 assert c.address.lower() in lowered
+    # A bare hash takes a 0x address only when the text names no UTXO or TRON address: then every bare hash
+    # takes that same one, or none.
+    bare_evm = {c.address for c in found if not c.tx_hash.startswith("0x") and c.family == "evm"}
+    if bare_evm:
+        assert len(bare_evm) == 1
+        assert all(c.family in ("evm", None) for c in found if not c.tx_hash.startswith("0x"))
 
 
 @given(st.text(max_size=2000))
