@@ -12,6 +12,8 @@ from deposit_check.addresses_router import router as addresses_router
 from deposit_check.chains import build_chain
 from deposit_check.config import AppConfig
 from deposit_check.dependencies import build_gate
+from deposit_check.locate.service import LocateService
+from deposit_check.locate_router import router as locate_router
 from deposit_check.lookups.service import LookupService
 from deposit_check.lookups.sources import SourceContext, build_sources, close_sources
 from deposit_check.lookups_router import router as lookups_router
@@ -53,6 +55,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
             chains, store, config.file.cache, registry, app.state.ownership, config.file.display_names()
         )
         sources = build_sources(SourceContext(config, watch_redis, app.state.ownership, chains))
+        app.state.locate = LocateService(chains, app.state.ownership)
         app.state.lookups = LookupService(app.state.service, sources, config.file.lookups)
         probes: dict[str, Probe] = {f"chain:{name}": chain.ready for name, chain in chains.items()}
         probes[f"store:{store.kind}"] = store.ping
@@ -91,6 +94,7 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
     app.include_router(router)
     app.include_router(addresses_router)
     app.include_router(lookups_router)
+    app.include_router(locate_router)
     document_components(app, [CheckRequest], security=[api_caller])  # what the check route reads itself
     install_metrics(app, "deposit_check")  # GET /metrics, no key: keep it off the public side (docs/operations.md)
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes

@@ -105,6 +105,17 @@ class BlockPayment:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """An address a tx paid (in the mempool: will pay), as a located tx lists them (`Chain.locate`): which asset,
+    never how much (an amount is a check's answer, about one address). `address` as the node spells it; `script`
+    (UTXO): the output's scriptPubKey hex, the ownership index's identity of the address."""
+
+    address: str
+    asset: Asset
+    script: str | None = None
+
+
+@dataclass(frozen=True)
 class Block:
     """A block as the node knows it, whether or not it is on the best chain now."""
 
@@ -169,6 +180,10 @@ class Observation:
     internal_transfers: InternalTransfers | None = None
     solidified: int | None = None
     failure: str | None = None
+    # Every address the tx paid (`Chain.locate` only; empty from `observe`). `unseen`: what paid them cannot all
+    # be seen (native coin passed on by a contract's inner calls: EVM, TRON), so an address may be missing.
+    recipients: tuple[Recipient, ...] = ()
+    unseen: bool = False
 
     @property
     def confirmations(self) -> int:

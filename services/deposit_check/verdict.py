@@ -175,6 +175,12 @@ def status_of(
         return Status.WRONG_ADDRESS
     if asset is not None and all(p.asset != asset for p in paid):
         return Status.WRONG_ASSET
+    return _depth(observation, required)
+
+
+def _depth(observation: Observation, required: int) -> Status:
+    """How deep a found tx is: pending (mempool), confirming (fewer than `required`, above TRON's solidified
+    line, or with a quorum fewer than `quorum` nodes agreeing), confirmed."""
     if observation.block is None:
         return Status.PENDING
     if observation.confirmations < required or above_solidified(observation):
@@ -182,6 +188,24 @@ def status_of(
     if observation.quorum > 1 and agreeing(observation.block, observation.views, required) < observation.quorum:
         return Status.CONFIRMING
     return Status.CONFIRMED
+
+
+LOCATED = frozenset({Status.PENDING, Status.CONFIRMING, Status.CONFIRMED, Status.FAILED, Status.DISPUTED})
+"""What `located_status` answers of a tx found with no address (`/v1/locate`)."""
+
+
+def located_status(observation: Observation, required: int) -> Status:
+    """Where a tx found with no address stands on its chain (`/v1/locate`): `status_of`'s rules that need no
+    address, in its order: disputed, failed, then pending, confirming or confirmed by depth, as a check of an
+    address the tx paid would say. About the tx alone: no address, no owner, no amount, so never a credit
+    decision (a check of an address it paid is). Not found: NOT_FOUND."""
+    if not observation.found:
+        return Status.NOT_FOUND
+    if observation.quorum > 1 and contradict(observation.views):
+        return Status.DISPUTED
+    if observation.reverted:
+        return Status.FAILED
+    return _depth(observation, required)
 
 
 def contradict(views: tuple[EndpointView, ...]) -> bool:

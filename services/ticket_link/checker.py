@@ -64,6 +64,15 @@ class DepositCheckClient:
             body["since"] = since.isoformat()
         return await self._post("/v1/lookups", body, quote=False)
 
+    async def locate(self, tx_hash: str, *, chain: str | None = None) -> dict[str, Any]:
+        """Where the tx is (deposit_check's `/v1/locate` JSON: found_on, not_found_on, unavailable); InvalidRequest
+        (its code, never its message) for a 4xx, DepositCheckUnavailable for a 503 or no answer. A 200 may still
+        name chains that could not be asked (`unavailable`): the caller decides what "found nowhere" means."""
+        body: dict[str, Any] = {"tx_hash": tx_hash}
+        if chain is not None:
+            body["chain"] = chain
+        return await self._post("/v1/locate", body, quote=False)
+
     async def _post(self, path: str, body: dict[str, Any], *, quote: bool = True) -> dict[str, Any]:
         """deposit_check's JSON answer; its 422 as InvalidRequest (with the message when `quote`), the rest as
         DepositCheckUnavailable (401/403 too: ticket_link's key is wrong, the caller's request is not)."""

@@ -14,6 +14,12 @@ class InvalidRequest(TicketLinkError):
     code = "invalid_request"
 
 
+class AddressNeeded(InvalidRequest):
+    """A claim named no address, and the tx's hash alone gives no one casino address to check it with (422)."""
+
+    code = "address_needed"
+
+
 class DuplicateJsonKey(TicketLinkError):
     """A webhook body names a key twice in one object: which one the sender meant is unknowable (400)."""
 

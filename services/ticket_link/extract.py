@@ -8,8 +8,10 @@ longer than a hash (a 66-hex run, a 128-hex blob) is simply not a hash: nothing 
 
 Which address a hash goes with is decided by family. A `0x` hash is an EVM tx and pairs with EVM
 addresses only. A bare 64-hex hash is a UTXO txid or a TRON tx id (the same shape), and pairs with
-UTXO and TRON addresses alike, the nearest one winning; in a Tronscan link it is TRON's and pairs with
-TRON addresses only. deposit_check then picks the chain from the address's format.
+UTXO and TRON addresses alike, the nearest one winning, or with the one `0x` address the text names when it names
+no UTXO or TRON address (a TRC-20 hash written next to an ERC-20 address: deposit_check answers `wrong_network`);
+in a Tronscan link it is TRON's and pairs with TRON addresses only. deposit_check then picks the chain from the
+address's format. A hash with no address is located by its hash alone (ticket_link/locate.py).
 """
 
 import re
@@ -137,6 +139,10 @@ def extract(text: str, max_claims: int = 10) -> list[Claim]:
             pools[h.families] = (hits, [a.start for a in hits], _only(hits))
         hits, starts, only = pools[h.families]
         paired = only or _nearest(h, hits, starts)
+        if paired is None and h.families == BARE_HASH_FAMILIES:
+            # No UTXO or TRON address at all: a lone 0x address goes with the bare hash. deposit_check then finds
+            # the tx on the chain it is on, and a TRC-20 hash sent next to an ERC-20 address is `wrong_network`.
+            paired = _only(addresses["evm"])
         if paired is not None:
             claims.append(Claim(h.value, paired.value, paired.family))
         else:  # the hash's own family, when it has only one

@@ -12,6 +12,12 @@ CLAIMS = Counter(
     "(check only), deferred (deposit_check unavailable, queued for later), unavailable (check only, not answered)",
     ["outcome"],
 )
+LOCATED = Counter(
+    "ticket_link_located_total",
+    "Claims with a hash and no address, located by deposit_check (/v1/locate), by outcome: paired (one casino "
+    "address on one chain: checked), nowhere, paid_none, paid_several, undeclared (noted, not checked)",
+    ["outcome"],
+)
 WEBHOOKS = Counter(
     "ticket_link_webhooks_total", "Webhooks by helpdesk and result (accepted, rejected)", ["helpdesk", "result"]
 )

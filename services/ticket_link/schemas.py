@@ -86,7 +86,13 @@ class DepositClaim(BaseModel):
     )
 
     tx_hash: TxHash = Field(description=TX_HASH_DOC)
-    address: Address = Field(description=ADDRESS_DOC)
+    address: Address | None = Field(
+        default=None,
+        description=ADDRESS_DOC + " Omit when the player gave none: the tx is then located by its hash "
+        "(deposit_check's `/v1/locate`), and when it paid exactly one of the casino's addresses on one chain the claim "
+        "is checked with that address; otherwise a 422 `address_needed` says what was found (and, with a note asked "
+        "for, the note says it to the agent).",
+    )
     chain: ChainName | None = Field(
         default=None, max_length=32, description="deposit_check's chain name; omit to let the address format decide."
     )

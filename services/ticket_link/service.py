@@ -11,13 +11,14 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from ticket_link import lookups, metrics
+from ticket_link import locate, lookups, metrics
 from ticket_link.advice import Advice, Match, advise, match_of, owner_of
 from ticket_link.caps import Admission, ClaimCaps
 from ticket_link.checker import DepositCheckClient
 from ticket_link.config import ClaimsConfig, NotesConfig
 from ticket_link.delivery import Delivery
 from ticket_link.errors import (
+    AddressNeeded,
     ClaimDeferred,
     DepositCheckUnavailable,
     InvalidRequest,
@@ -29,6 +30,7 @@ from ticket_link.follow import Deposit, follow
 from ticket_link.helpdesks import payload
 from ticket_link.helpdesks.base import Helpdesk
 from ticket_link.links import LINK_TTL_SECONDS, UNKNOWN_LINK_TTL_SECONDS, Claimant, Links, TicketRef, note_key
+from ticket_link.locate import Located, Outcome
 from ticket_link.schemas import (
     AddressOwner,
     DepositClaim,
@@ -42,6 +44,7 @@ from ticket_link.schemas import (
 )
 from ticket_link.texts import (
     render_capped_note,
+    render_located_note,
     render_lookup_message,
     render_lookup_note,
     render_not_found_note,
@@ -302,6 +305,10 @@ class TicketService:
             if not admission.admitted:
                 metrics.CLAIMS.labels("capped").inc()
                 raise admission.refusal()
+        located = req.address is None
+        if located:
+            req = await self._claim_located(ref, req, account)
+        assert req.address is not None  # located, or given
         try:
             verdict = await self.checker.check(
                 req.tx_hash, req.address, chain=req.chain, expected_amount=req.expected_amount, watch=req.post_note
@@ -318,7 +325,7 @@ class TicketService:
             match = match_of(account, self._verdict_account(verdict))
             message = render_player_message(verdict, language=language, account_match=match)
             return ClaimOutcome(claim_response(verdict, message, None, None), None)
-        queued, mine = await self._note(ref, verdict, account)
+        queued, mine = await self._note(ref, verdict, account, located=located)
         metrics.CLAIMS.labels("noted" if queued else "duplicate").inc()
         message = render_player_message(verdict, language=language, account_match=mine.match, duplicate=mine.duplicate)
         duplicate = None
@@ -326,6 +333,31 @@ class TicketService:
             matched = None if mine.match is Match.UNKNOWN else mine.match is Match.MATCHED
             duplicate = DuplicateClaim(duplicate=True, account_matched=matched)
         return ClaimOutcome(claim_response(verdict, message, queued, duplicate), mine.earlier_ticket)
+
+    async def _claim_located(self, ref: TicketRef, req: DepositClaim, account: str | None) -> DepositClaim:
+        """A bot's claim with no address: the claim with the one casino address the tx paid and its chain
+        (deposit_check's `/v1/locate`), else AddressNeeded (422) naming what was found, the located note queued
+        when a note is asked for. deposit_check unavailable: queued as any claim (the worker locates it), or
+        DepositCheckUnavailable without a note."""
+        try:
+            answer = await locate.ask(self.checker, req.tx_hash)
+        except InvalidRequest as exc:
+            refused = InvalidRequest(f"tx_hash: deposit_check refused it ({exc.code})")
+            refused.code = exc.code
+            raise refused from None
+        except DepositCheckUnavailable as exc:
+            if not req.post_note:
+                metrics.CLAIMS.labels("unavailable").inc()
+                raise
+            await self._claim_later(ref, req, account)
+            raise ClaimDeferred(f"{exc.message}; the claim is queued and the note will follow") from None
+        found = locate.pick(answer)
+        metrics.LOCATED.labels(found.outcome.value).inc()
+        if found.outcome is Outcome.PAIRED:
+            return req.model_copy(update={"address": found.address, "chain": found.chain})
+        if req.post_note:
+            await self._note_located(ref, req.tx_hash, found, answer)
+        raise AddressNeeded(f"address: {locate.WHY[found.outcome]}; ask the player for the deposit address")
 
     async def _claim_later(self, ref: TicketRef, req: DepositClaim, account: str | None) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""
@@ -351,9 +383,13 @@ class TicketService:
             await self.note_lookup(ref, request)
         unknown: list[dict[str, Any]] = []
         for claim in claims:
-            if claim.get("address") is None:
-                await self._note_without_verdict(ref, claim, "no_address")
-                continue
+            located = claim.get("address") is None
+            if located:
+                # No address: where is the tx? One casino address paid on one chain makes it a normal claim.
+                found = await self._locate(ref, claim)
+                if found is None:
+                    continue
+                claim = {**claim, "address": found.address, "chain": found.chain}
             try:
                 verdict = await self.checker.check(
                     claim["tx_hash"],
@@ -368,9 +404,41 @@ class TicketService:
             if verdict.get("status") == DepositStatus.NOT_FOUND and await self._alone(ref, verdict, claim):
                 unknown.append(verdict)
                 continue
-            await self._note(ref, verdict, claim.get("account"))
+            await self._note(ref, verdict, claim.get("account"), located=located)
         if unknown:
             await self._note_not_found(ref, unknown)
+
+    async def _locate(self, ref: TicketRef, claim: dict[str, Any]) -> Located | None:
+        """Where a claim's tx is, by its hash alone (deposit_check's `/v1/locate`): the chain and casino address to
+        check it with when it paid exactly one, else None once the note saying what was found is queued.
+        DepositCheckUnavailable propagates (the job is retried, as a check is): also when no chain holds the tx while
+        one could not be asked."""
+        tx_hash = claim["tx_hash"]
+        try:
+            answer = await locate.ask(self.checker, tx_hash)
+        except InvalidRequest as exc:
+            await self._note_without_verdict(ref, claim, "invalid", reason=exc.code)
+            return None
+        found = locate.pick(answer)
+        metrics.LOCATED.labels(found.outcome.value).inc()
+        if found.outcome is Outcome.PAIRED:
+            return found
+        await self._note_located(ref, tx_hash, found, answer)
+        return None
+
+    async def _note_located(self, ref: TicketRef, tx_hash: str, found: Located, answer: dict[str, Any]) -> bool:
+        """Queue the note of a located tx that gives no one casino address; False when that same note was posted."""
+        key = locate.located_note_key(self.links.ticket_key(ref), tx_hash, found, answer)
+        if await self.links.was_posted(key):
+            return False
+        body = render_located_note(
+            answer,
+            language=self.notes.language,
+            tx_hash=tx_hash,
+            outcome=found.outcome.value,
+            explorer_urls=self.notes.explorer_tx_urls,
+        )
+        return await self.delivery.enqueue_note(ref, key, body)
 
     async def _alone(self, ref: TicketRef, verdict: dict[str, Any], claim: dict[str, Any]) -> bool:
         """Link a tx no chain knows (briefly: UNKNOWN_LINK_TTL_SECONDS); True when no other ticket claims it."""
@@ -450,7 +518,13 @@ class TicketService:
         return True
 
     def _render(
-        self, verdict: dict[str, Any], where: Standing, *, event: str | None = None, previous_status: str | None = None
+        self,
+        verdict: dict[str, Any],
+        where: Standing,
+        *,
+        event: str | None = None,
+        previous_status: str | None = None,
+        located: bool = False,
     ) -> str:
         return render_note(
             verdict,
@@ -462,6 +536,7 @@ class TicketService:
             rival_matched=where.rival_matched,
             event=event,
             previous_status=previous_status,
+            located=located,
         )
 
     def _explorer(self, verdict: dict[str, Any], tx_hash: str) -> str | None:
@@ -522,9 +597,12 @@ class TicketService:
             body = render_capped_note(admission.cap or "", dropped, language=self.notes.language)
             await self.delivery.enqueue_note(ref, key, body)
 
-    async def _note(self, ref: TicketRef, verdict: dict[str, Any], account: str | None) -> tuple[bool, Standing]:
+    async def _note(
+        self, ref: TicketRef, verdict: dict[str, Any], account: str | None, *, located: bool = False
+    ) -> tuple[bool, Standing]:
         """Link the claim and queue its note; with other tickets claiming the tx, queue each of them a
-        "duplicate" note too (its own key per claiming ticket and status), so none is left saying "credit it"."""
+        "duplicate" note too (its own key per claiming ticket and status), so none is left saying "credit it".
+        `located`: the address was found by the tx's hash (the ticket gave none); its note says so."""
         tx_hash = verdict["tx_hash"]
         mine = self.links.ticket_key(ref)
         unknown = verdict["status"] == DepositStatus.NOT_FOUND  # kept briefly: anyone can name made-up hashes
@@ -553,7 +631,7 @@ class TicketService:
             return False, where
         # A job with this key still queued makes this a no-op (saq); once posted, the marker above.
         guard = credit_guard(verdict, where, verdict_account)
-        await self.delivery.enqueue_note(ref, key, self._render(verdict, where), credit_guard=guard)
+        await self.delivery.enqueue_note(ref, key, self._render(verdict, where, located=located), credit_guard=guard)
         return True, where
 
     async def _note_without_verdict(

@@ -59,6 +59,7 @@ def render_note(
     reason: str | None = None,
     event: str | None = None,
     previous_status: str | None = None,
+    located: bool = False,
 ) -> str:
     """The internal (agent-only) note: what deposit_check found and what the agent does next.
 
@@ -78,7 +79,8 @@ def render_note(
     normal change), "reorg" (a reorganisation undid `previous_status`: a warning heads the note),
     "replaced" (the verdict's status is "replaced", see its `replaced_by`) or "expired" (the
     watcher gave up on a tx that never got into a block; the verdict is its last state).
-    `previous_status` is the status before the event. While the verdict says `watching` and is
+    `previous_status` is the status before the event. `located`: the ticket gave no address, and this one is the
+    casino's address deposit_check's `/v1/locate` found the tx paying (the note says so). While the verdict says `watching` and is
     not final, the note promises a follow-up note; otherwise it does not.
 
     The verdict's `note` (deposit_check's English sentence for agents, set when a chain with a
@@ -119,6 +121,7 @@ def render_note(
         views=_views(verdict) if status == DepositStatus.DISPUTED else [],
         later_ticket=later_ticket,
         account_match=account_match.value,
+        located=located and bool(known_address),
     )
     advice = advise(
         status,
@@ -156,6 +159,59 @@ def render_not_found_note(verdicts: Sequence[Mapping[str, Any]], *, language: st
     following = all(bool(v.get("watching")) and not v.get("final") for v in verdicts)
     context = {"items": items, "following": following, "expired": expired}
     return _render(_language(language), "not_found.txt", context)
+
+
+_REASON = re.compile(r"[A-Z][A-Z_]{0,39}")  # a failed tx's reason as deposit_check spells it (TRON's contractRet)
+
+
+def render_located_note(
+    answer: Mapping[str, Any],
+    *,
+    language: str,
+    tx_hash: str,
+    outcome: str,
+    explorer_urls: Mapping[str, str] | None = None,
+) -> str:
+    """The internal note for a hash the ticket names with no deposit address, when deposit_check's `/v1/locate`
+    `answer` gives no single casino address to check (`outcome`: one of ticket_link.locate.Outcome but `paired`):
+    where the tx was found and how deep, which of the casino's addresses it paid (none, several, or unknown for
+    want of a declared list), the chains not asked. Never a credit: the agent asks the player for the address.
+    Only shape-checked values are shown (chain names, hashes, addresses, symbols, counts)."""
+    found = []
+    for entry in answer.get("found_on") or []:
+        if not isinstance(entry, Mapping) or (chain := _chain(entry.get("chain"))) is None:
+            continue
+        paid = [
+            {"address": address, "assets": [s for s in map(_symbol, p.get("assets") or []) if s]}
+            for p in entry.get("casino_addresses") or []
+            if isinstance(p, Mapping) and (address := _address(p.get("address")))
+        ]
+        reason = entry.get("failure_reason")
+        height = entry.get("block_height")
+        template = (explorer_urls or {}).get(chain)
+        tx = _hash(entry.get("tx_hash")) or _hash(tx_hash)
+        found.append(
+            {
+                "chain": chain,
+                "status": str(entry.get("status") or ""),
+                "confirmations": _int(entry.get("confirmations")),
+                "required": _int(entry.get("required_confirmations")),
+                "block_height": height if isinstance(height, int) and not isinstance(height, bool) else None,
+                "failure_reason": reason if isinstance(reason, str) and _REASON.fullmatch(reason) else None,
+                "casino": paid,
+                "others": _int(entry.get("other_recipients")),
+                "declared": entry.get("ownership_declared")
+                if isinstance(entry.get("ownership_declared"), bool)
+                else None,
+                "unseen": entry.get("unseen_payments") is True,
+                "explorer_url": template.replace("{tx_hash}", tx) if template and tx else None,
+            }
+        )
+    chains = {
+        name: ", ".join(c for c in map(_chain, answer.get(name) or []) if c) for name in ("not_found_on", "unavailable")
+    }
+    context = {"tx_hash": _hash(tx_hash), "outcome": outcome, "found": found, **chains}
+    return _render(_language(language), "located.txt", context)
 
 
 # Why a lookup source searched less than asked, in our words (its `note` is deposit_check's text: not quoted).

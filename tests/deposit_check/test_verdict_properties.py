@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from deposit_check.models import AmountStatus, Asset, BlockRef, Observation, Payment, Status
 from deposit_check.ownership import UNDECLARED, Owner
-from deposit_check.verdict import AddressOwner, Expectation, Verdict, decide
+from deposit_check.verdict import LOCATED, AddressOwner, Expectation, Verdict, decide, located_status, status_of
 
 LTC = Asset("LTC", 8)
 ETH = Asset("ETH", 18)
@@ -221,3 +221,17 @@ def test_owner_strategy_reaches_each_address_owner() -> None:
     ):
         assert judge(o, 6, Expectation(), None, owner).status is status
     assert judge(o, 6, Expectation(USDT), None).status is Status.WRONG_ASSET
+
+
+@settings(max_examples=500)
+@given(observations(), requireds)
+def test_a_located_tx_stands_where_a_check_of_an_address_it_paid_would(o: Observation, required: int) -> None:
+    """`/v1/locate`'s status is the check's for an address the tx paid (declared the casino's): never further
+    along, so a located "confirmed" is never ahead of what the check then says, and never a status of its own."""
+    located = located_status(o, required)
+    paying = dataclasses.replace(o, payments=(Payment(LTC, 1),))
+    checked = status_of(paying, required, owner=Owner(True, True))
+    assert located is checked
+    assert located in LOCATED or located is Status.NOT_FOUND
+    if located is Status.CONFIRMED:
+        assert o.found and not o.reverted and o.block is not None and o.confirmations >= required

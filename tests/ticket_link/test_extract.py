@@ -313,16 +313,25 @@ def test_a_bare_hash_without_address_says_no_family() -> None:
     assert claims(f"my tx is {H1}") == [(H1, None, None)]
 
 
-def test_an_evm_hash_does_not_take_a_tron_address_nor_a_bare_hash_an_evm_one() -> None:
+def test_an_evm_hash_does_not_take_a_tron_address() -> None:
     assert claims(f"{EVM_H1} to {TRON_A1}") == [(EVM_H1, None, "evm")]
-    assert claims(f"{H1} to {EVM_A1}") == [(H1, None, None)]
+
+
+def test_a_bare_hash_takes_a_lone_evm_address_only_when_no_utxo_or_tron_address_is_named() -> None:
+    # The most common mistake: a TRC-20 hash sent with the ERC-20 deposit address. Paired, deposit_check finds the
+    # tx on TRON and answers wrong_network; unpaired, nobody would have asked.
+    assert claims(f"{H1} to {EVM_A1}") == [(H1, EVM_A1, "evm")]
+    assert claims(f"{H1} to {EVM_A1}, yes {EVM_A1}") == [(H1, EVM_A1, "evm")]  # one address, named twice
+    assert claims(f"{H1} to {EVM_A1} or {EVM_A2}?") == [(H1, None, None)]  # two: which one is not ours to guess
+    assert claims(f"{H1} to {EVM_A1}, my TRON address {TRON_A1}") == [(H1, TRON_A1, "tron")]
+    assert claims(f"{EVM_A1} paid, {H1} and {EVM_H1}") == [(H1, EVM_A1, "evm"), (EVM_H1, EVM_A1, "evm")]
 
 
 def test_the_evm_address_of_a_tron_key_stays_evm() -> None:
     # Same 20 bytes as TRON_A1: each is paired within its own family, neither is turned into the other.
     text = f"ERC20: {EVM_H1} to {TRON_A1_AS_EVM}\nTRC20: {H1} to {TRON_A1}"
     assert claims(text) == [(EVM_H1, TRON_A1_AS_EVM, "evm"), (H1, TRON_A1, "tron")]
-    assert claims(f"{H1} to {TRON_A1_AS_EVM}") == [(H1, None, None)]
+    assert claims(f"{H1} to {TRON_A1_AS_EVM}") == [(H1, TRON_A1_AS_EVM, "evm")]  # a lone 0x address: an EVM one
 
 
 def test_a_t_address_without_a_hash_is_a_tron_lookup() -> None:
@@ -378,8 +387,8 @@ def test_results_are_always_well_formed(parts: list[str], max_claims: int) -> No
         assert c.tx_hash in lowered
         if c.tx_hash.startswith("0x"):
             assert c.family == "evm"
-        else:  # a bare hash goes with a UTXO or a TRON address, or none (no Tronscan link in these texts)
-            assert c.family in (*BARE_HASH_FAMILIES, None)
+        else:  # a bare hash goes with a UTXO or a TRON address, a lone 0x one, or none (no Tronscan link here)
+            assert c.family in (*BARE_HASH_FAMILIES, "evm", None)
             assert (c.family is None) == (c.address is None)
         if c.address is not None:
             assert c.address.startswith("0x") == (c.family == "evm")
@@ -387,6 +396,12 @@ def test_results_are_always_well_formed(parts: list[str], max_claims: int) -> No
                 assert base58.b58decode_check(c.address).hex() in lowered  # written in hex, shown in base58
             else:
                 assert c.address.lower() in lowered
+    # A bare hash takes a 0x address only when the text names no UTXO or TRON address: then every bare hash
+    # takes that same one, or none.
+    bare_evm = {c.address for c in found if not c.tx_hash.startswith("0x") and c.family == "evm"}
+    if bare_evm:
+        assert len(bare_evm) == 1
+        assert all(c.family in ("evm", None) for c in found if not c.tx_hash.startswith("0x"))
 
 
 @given(st.text(max_size=2000))

@@ -163,7 +163,8 @@ SHAPED = "rltc1qc9dlra207wrhsaxc6alp0qnmv564x8sdd3276w"  # an address of the rig
     [
         ("/v1/tickets/abc/deposits", {"tx_hash": "ab" * 32, "address": SHAPED}, "numeric ticket id"),
         ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": "x", "email": "p@x.example"}, "email"),
-        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32}, "address: Field required"),
+        # No address: the hash is located; known nowhere, the claim cannot go on (issue 15).
+        ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32}, "address: the transaction was found on no chain"),
         ("/v1/tickets/5/deposits", {"tx_hash": "zz", "address": "rltc1qqqq", "chain": "litecoin"}, "64 hexadecimal"),
         ("/v1/tickets/5/deposits", {"tx_hash": "ab" * 32, "address": SHAPED, "helpdesk": "nope"}, "unknown helpdesk"),
         (

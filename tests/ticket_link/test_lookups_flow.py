@@ -29,10 +29,11 @@ BOT_KEYS = BOT.toml() + LOOKER.toml() + CLAIMER.toml()
 
 
 class Switch:
-    """Forwards to deposit_check; while `down` is set, answers 503 `unavailable` as deposit_check does when no
-    source could answer, and counts the lookups it turned away."""
+    """Forwards to deposit_check; while `down` is set, answers 503 `unavailable` to `path` as deposit_check does when
+    nothing could answer, and counts the requests it turned away."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/v1/lookups") -> None:
+        self.path = path
         self.upstream = ""
         self.down = threading.Event()
         self.refused = 0
@@ -41,7 +42,7 @@ class Switch:
         class Handler(BaseHTTPRequestHandler):
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if switch.down.is_set() and self.path == "/v1/lookups":
+                if switch.down.is_set() and self.path == switch.path:
                     switch.refused += 1
                     status, content = (
                         503,

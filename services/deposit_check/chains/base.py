@@ -32,6 +32,12 @@ class Chain(Protocol):
         asked about on a chain of another family, whose address cannot be one of this chain's."""
         ...
 
+    async def locate(self, tx_hash: str) -> Observation:
+        """`observe_tx`, with every address the tx paid in `recipients` (UTXO: its outputs; EVM and TRON: the
+        native coin's recipient and the allow-listed tokens' Transfer logs; a mempool tx: what it will pay) and
+        `unseen` set where inner calls may have paid more than can be seen. One round trip, as a check."""
+        ...
+
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
         """`observe` each (tx hash, address) pair, in input order, with one request per chunk of items."""
         ...

@@ -118,6 +118,11 @@ class EvmChain:
         [seen] = await self._pool.first(ask)
         return replace(seen, payments=(), internal_transfers=None)
 
+    async def locate(self, tx_hash: str) -> Observation:
+        ask = _guarded(lambda node: self._observe_on(node, [(tx_hash, _NOBODY)], trace=False, every=True))
+        [seen] = await self._observe_chunk_with(ask)
+        return replace(seen, payments=(), internal_transfers=None)
+
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
         """Observe (normalized tx hash, address) pairs, in input order.
 
@@ -135,7 +140,9 @@ class EvmChain:
 
     async def _observe_chunk(self, chunk: list[tuple[str, str]]) -> list[Observation]:
         """The chunk on one endpoint (failing over), or with a quorum on that many endpoints at once."""
-        ask = _guarded(lambda node: self._observe_on(node, chunk))
+        return await self._observe_chunk_with(_guarded(lambda node: self._observe_on(node, chunk)))
+
+    async def _observe_chunk_with(self, ask: Callable[[_Node], Awaitable[list[Observation]]]) -> list[Observation]:
         if self.config.quorum == 1:
             return await self._pool.first(ask)
         return combine(await self._pool.several(self.config.quorum, ask), self.config.quorum)
@@ -173,7 +180,10 @@ class EvmChain:
 
     # --- one node ---
 
-    async def _observe_on(self, node: _Node, chunk: list[tuple[str, str]], trace: bool = True) -> list[Observation]:
+    async def _observe_on(
+        self, node: _Node, chunk: list[tuple[str, str]], trace: bool = True, every: bool = False
+    ) -> list[Observation]:
+        """`every`: with each tx's `recipients` (`locate`)."""
         # eth_chainId rides along in every batch (no extra round trip): a node behind a URL that
         # now serves another chain must never give a verdict.
         calls = [
@@ -189,6 +199,13 @@ class EvmChain:
             self._observation(tx_hash, address, tx, receipt, hex_int(tip), times)
             for (tx_hash, address), tx, receipt in zip(chunk, txs, receipts, strict=True)
         ]
+        if every:
+            seen = [
+                replace(o, recipients=self._payments.recipients(tx, receipt), unseen=self._unseen(tx, receipt))
+                if tx is not None
+                else o
+                for o, tx, receipt in zip(seen, txs, receipts, strict=True)
+            ]
         return await self._with_internal(node, seen, chunk, txs) if trace else seen
 
     async def _with_internal(
@@ -231,6 +248,13 @@ class EvmChain:
                 internal_transfers=InternalTransfers.COUNTED if value else InternalTransfers.NONE,
             )
         return seen
+
+    def _unseen(self, tx: dict[str, Any], receipt: dict[str, Any] | None) -> bool:
+        """A located tx may have paid native coin through inner calls, which `locate` does not trace: it runs code
+        (not an allow-listed token's) or creates a contract, and did not revert."""
+        if receipt is not None and hex_int(receipt.get("status", "0x1")) == 0:
+            return False
+        return evm_parse.needs_trace(tx, (tx.get("to") or "").lower(), self._tokens)
 
     async def _tracer(self, node: _Node, probe_tx: str) -> str | None:
         """Which of _TRACERS this node answers (asked once per endpoint, with `probe_tx`); None: neither."""

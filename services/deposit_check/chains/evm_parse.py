@@ -13,7 +13,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from deposit_check.errors import InvalidAddress
-from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Payment
+from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Payment, Recipient
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
@@ -134,6 +134,25 @@ class PaymentParser:
             if topics[2][-40:] == address[2:]:
                 amounts[token] = amounts.get(token, 0) + int(data, 16)
         return _payments(amounts)
+
+    def recipients(self, tx: dict[str, Any], receipt: dict[str, Any] | None) -> tuple[Recipient, ...]:
+        """Every address the tx paid (`receipt` None, in the mempool: will pay): its value's `to`, and each recipient
+        of an allow-listed token's Transfer logs (pending: of its transfer(to, amount) call). A reverted tx, none."""
+        if receipt is not None and hex_int(receipt.get("status", "0x1")) == 0:
+            return ()
+        found: list[Recipient] = []
+        to = (tx.get("to") or "").lower()
+        if to and hex_int(tx.get("value") or "0x0") > 0:
+            found.append(Recipient(to, self.native))
+        if receipt is None:
+            token = self.tokens.get(to)
+            data = (tx.get("input") or tx.get("data") or "").lower()
+            if token is not None and data[:10] == _TRANSFER_CALL and len(data) >= 138 and int(data[74:138], 16) > 0:
+                found.append(Recipient("0x" + data[34:74], token))
+        else:
+            logs = [{**log, "transactionHash": tx["hash"]} for log in receipt.get("logs") or []]
+            found.extend(Recipient(p.address, p.payment.asset) for p in self.logged(logs))
+        return tuple(dict.fromkeys(found))
 
 
 def _payments(amounts: dict[Asset, int]) -> tuple[Payment, ...]:

@@ -11,10 +11,10 @@ import httpx
 
 from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 from deposit_check.chains.jsonrpc import BadAnswer, Endpoint, JsonRpcClient, Reply, RpcError, result
-from deposit_check.chains.utxo_base import UtxoBase
+from deposit_check.chains.utxo_base import EVERY_OUTPUT, UtxoBase
 from deposit_check.config import UtxoChainConfig
 from deposit_check.errors import NodeUnavailable, UnknownBlock
-from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Observation, Payment
+from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, Observation, Payment, Recipient
 
 _BLOCK_HASH = re.compile(r"[0-9a-f]{64}")
 _NO_PARENT = "0" * 64  # the genesis block's previous-block hash in its header
@@ -79,6 +79,7 @@ class UtxoChain(UtxoBase):
             tip=tip,
             payments=self._payments(tx, script),
             spends=_spends(tx),
+            recipients=recipients(tx, self.native) if script == EVERY_OUTPUT else (),
         )
         if "blockhash" not in tx or _off_best_chain(tx):
             return seen
@@ -220,6 +221,14 @@ def _block(raw: Any, native: Asset) -> Block:
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BadAnswer(f"malformed block: {exc!r}") from None
+
+
+def recipients(tx: dict[str, Any], native: Asset) -> tuple[Recipient, ...]:
+    """The addresses a verbose tx's outputs pay (more than 0), each once, in output order."""
+    try:
+        return tuple(Recipient(p.address, native, p.script) for p in _outputs([tx], native))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise BadAnswer(f"malformed tx outputs: {exc!r}") from None
 
 
 def _outputs(txs: list[dict[str, Any]], native: Asset) -> Iterator[BlockPayment]:

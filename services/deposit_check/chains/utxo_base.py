@@ -13,6 +13,7 @@ from deposit_check.errors import InvalidTxHash
 from deposit_check.models import Asset, Observation
 
 _TX_HASH = re.compile(r"(?:0x)?([0-9a-f]{64})")
+EVERY_OUTPUT = "*"  # in place of a script: observe the tx with every output it pays as `recipients` (`locate`)
 
 
 def canonical_tx_hash(tx_hash: str) -> str:
@@ -70,6 +71,10 @@ class UtxoBase:
         # An empty script: no output is locked to it that counts (the payments are dropped anyway).
         [seen] = await self._observe_chunk([tx_hash], [""])
         return replace(seen, payments=())
+
+    async def locate(self, tx_hash: str) -> Observation:
+        [seen] = await self._observe_chunk([tx_hash], [EVERY_OUTPUT])
+        return seen
 
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
         """Observe (normalized tx hash, address) pairs, in input order: one request per chunk of at most

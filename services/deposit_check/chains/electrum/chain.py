@@ -22,8 +22,8 @@ from deposit_check.chains.electrum.client import ElectrumClient, ElectrumError, 
 from deposit_check.chains.electrum.rawtx import decode, header_hash, scripthash
 from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
 from deposit_check.chains.jsonrpc import BadAnswer
-from deposit_check.chains.utxo import UtxoChain
-from deposit_check.chains.utxo_base import UtxoBase
+from deposit_check.chains.utxo import UtxoChain, recipients
+from deposit_check.chains.utxo_base import EVERY_OUTPUT, UtxoBase
 from deposit_check.config import UtxoChainConfig
 from deposit_check.errors import NodeUnavailable
 from deposit_check.models import Block, BlockRef, Observation, Payment
@@ -76,8 +76,10 @@ class ElectrumChain(UtxoBase):
         stale = [i for i, (obs, off_best) in enumerate(seen) if off_best]
         if not stale:
             return [obs for obs, _ in seen]
-        # Back in the mempool? The server knows the mempool txs of each script (those it pays).
-        mempools = await server.calls([("blockchain.scripthash.get_mempool", [scripthash(scripts[i])]) for i in stale])
+        # Back in the mempool? The server knows the mempool txs of each script (those it pays); a located tx's
+        # (EVERY_OUTPUT), those of its first output.
+        asked = [_script(scripts[i], seen[i][0]) for i in stale]
+        mempools = await server.calls([("blockchain.scripthash.get_mempool", [scripthash(s)]) for s in asked])
         observations = [obs for obs, _ in seen]
         for i, reply in zip(stale, mempools, strict=True):
             pooled = {str(entry.get("tx_hash")) for entry in result(reply) or [] if isinstance(entry, dict)}
@@ -98,6 +100,8 @@ class ElectrumChain(UtxoBase):
             tip=tip,
             payments=(Payment(asset=self.native, amount=amount),) if has_output else (),
             spends=raw.spends,
+            # The server's node's verbose outputs (amounts parsed as Decimal): only which addresses, never how much.
+            recipients=recipients(tx, self.native) if script == EVERY_OUTPUT else (),
         )
         if "blockhash" not in tx:
             return seen, False
@@ -163,6 +167,16 @@ class ElectrumChain(UtxoBase):
         await self.client.aclose()
         if self._node is not None:
             await self._node.aclose()
+
+
+def _script(script: str, seen: Observation) -> str:
+    """The script whose mempool tells whether a tx is back in it: the asked address's, or a located tx's first."""
+    if script != EVERY_OUTPUT:
+        return script
+    first = next((r.script for r in seen.recipients if r.script), None)
+    if first is None:
+        raise BadAnswer("a located tx off the best chain pays no standard output: its mempool cannot be asked")
+    return first
 
 
 def _height(reply: Reply) -> int:

@@ -99,6 +99,10 @@ class TronChain:
         [seen] = await self._observe_chunk([(tx_hash, None)])
         return seen
 
+    async def locate(self, tx_hash: str) -> Observation:
+        [seen] = await self._observe_chunk([(tx_hash, None)], every=True)
+        return seen
+
     async def observe_many(self, items: list[tuple[str, str]]) -> list[Observation]:
         """Observe (normalized tx hash, address) pairs, in input order: a round trip per chunk of at most
         `observe_chunk` items (each item's two calls and one getnodeinfo, concurrently), one after the other."""
@@ -107,11 +111,12 @@ class TronChain:
             seen.extend(await self._observe_chunk(list(items[start : start + self.observe_chunk])))
         return seen
 
-    async def _observe_chunk(self, chunk: list[tuple[str, str | None]]) -> list[Observation]:
-        """The chunk on one endpoint (failing over), or with a quorum on that many endpoints at once."""
+    async def _observe_chunk(self, chunk: list[tuple[str, str | None]], every: bool = False) -> list[Observation]:
+        """The chunk on one endpoint (failing over), or with a quorum on that many endpoints at once; `every`: with
+        each tx's recipients (`locate`)."""
 
         async def ask(node: Node) -> list[Observation]:
-            return await self._observe_on(node, chunk)
+            return await self._observe_on(node, chunk, every)
 
         if self.config.quorum == 1:
             return await self.http.first(ask)
@@ -167,7 +172,9 @@ class TronChain:
         latest, _ = parse.node_heads(info)
         return latest
 
-    async def _observe_on(self, node: Node, chunk: list[tuple[str, str | None]]) -> list[Observation]:
+    async def _observe_on(
+        self, node: Node, chunk: list[tuple[str, str | None]], every: bool = False
+    ) -> list[Observation]:
         calls = [
             (path, {"value": tx_hash})
             for tx_hash, _ in chunk
@@ -175,10 +182,23 @@ class TronChain:
         ]
         *answers, nodeinfo = await self.http.calls_on(node, [*calls, ("/wallet/getnodeinfo", {})])
         latest, solid = parse.node_heads(nodeinfo)
-        return [
+        seen = [
             self._observation(tx_hash, address, tx, info, latest.height, solid.height)
             for (tx_hash, address), tx, info in zip(chunk, answers[0::2], answers[1::2], strict=True)
         ]
+        if every:
+            seen = [self._paid(o, tx, info) for o, tx, info in zip(seen, answers[0::2], answers[1::2], strict=True)]
+        return seen
+
+    def _paid(self, seen: Observation, tx: Any, info: Any) -> Observation:
+        """A located tx's recipients, and whether a contract it called may have paid TRX on unseen (internal txs)."""
+        if not seen.found:
+            return seen
+        body = tx if parse.found(tx) else None
+        mined = info if parse.found(info) and "blockNumber" in info else None
+        contract = parse.called(body, mined or {})
+        unseen = not seen.reverted and self._payments.internal(contract, "") is InternalTransfers.UNAVAILABLE
+        return replace(seen, recipients=self._payments.recipients(body, mined), unseen=unseen)
 
     def _observation(
         self, tx_hash: str, address: str | None, tx: Any, info: Any, tip: int, solidified: int

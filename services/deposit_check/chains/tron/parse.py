@@ -12,7 +12,7 @@ from typing import Any
 from eth_utils.crypto import keccak
 
 from deposit_check.chains.tron.address import from_hex, key_hash
-from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, InternalTransfers, Payment
+from deposit_check.models import Asset, Block, BlockPayment, BlockRef, BlockTx, InternalTransfers, Payment, Recipient
 
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)").hex()  # java-tron spells topics without 0x
 _TRANSFER_CALL = "a9059cbb"  # selector of transfer(address,uint256)
@@ -136,6 +136,26 @@ class PaymentParser:
                 if (amount := int(data, 16)) > 0:
                     payments.append(BlockPayment(from_hex(topics[2][-40:]), str(info["id"]), Payment(token, amount)))
         return payments
+
+    def recipients(self, tx: dict[str, Any] | None, info: dict[str, Any] | None) -> tuple[Recipient, ...]:
+        """Every address a tx paid (base58): a TransferContract's `to_address`, and the recipients of allow-listed
+        tokens' Transfer logs; `info` None (not mined yet): what it will pay, its TRX or an allow-listed token's
+        transfer(to, amount) call. A failed tx, none."""
+        if info is not None and failure(tx, info) is not None:
+            return ()
+        found: list[Recipient] = []
+        if tx is not None:
+            kind, value = _contract(tx)
+            if kind == "TransferContract" and int(value.get("amount") or 0) > 0:
+                found.append(Recipient(_address(str(value["to_address"])), self.native))
+        if info is not None:
+            found.extend(Recipient(p.address, p.payment.asset) for p in self.logged([info]))
+        elif tx is not None:
+            token = self.tokens.get(called(tx, {}) or "")
+            data = str(_contract(tx)[1].get("data", "")).lower()
+            if token is not None and data[:8] == _TRANSFER_CALL and len(data) >= 136 and int(data[72:136], 16) > 0:
+                found.append(Recipient(from_hex(data[32:72]), token))
+        return tuple(dict.fromkeys(found))
 
     def internal(self, contract: str | None, address: str | None) -> InternalTransfers:
         """TRX a called contract passes on cannot be seen here (java-tron keeps internal txs only with
