@@ -64,4 +64,8 @@ def serving_workers(
             120,
             f"{workers} workers serving",
         )
-        yield proc, f"http://127.0.0.1:{port}", worker_pids(proc.pid)
+        try:
+            yield proc, f"http://127.0.0.1:{port}", worker_pids(proc.pid)
+        except BaseException:
+            print(f"--- {log} (the end)\n{log.read_text()[-4000:]}")  # shown with the failure
+            raise
