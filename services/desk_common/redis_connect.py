@@ -300,12 +300,13 @@ class _SlotTransaction(redis.client.Pipeline):
         refuses it before it runs or a connection is lost, as long as nothing is watched."""
         backoff = _backoff()
         for attempt in range(RETRIES + 1):
+            await self._release()  # to the pool it came from (one held after an UNWATCH, or a failed attempt's)
             try:
                 self.slot = await self.cluster_client.slot_of(commands)
                 self.connection_pool = await self.cluster_client.master_pool(self.slot)
                 return await run()
             except (*_MOVING, *self.cluster_client.masters.retried) as exc:
-                await self._release()
+                await self._release()  # before the pool changes
                 await self._after(exc, watching)
                 if attempt == RETRIES:
                     raise
@@ -341,8 +342,9 @@ def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redi
     `retry_timeouts` False: a command that times out fails at once (a rate limiter that must not hold a request
     up for longer than its own timeout); a dropped or refused connection is still retried.
 
-    A Cluster client is a RedisCluster: it answers the same commands; which keys may share a
-    transaction or a script is keys.py's business (the hash tags)."""
+    A Cluster client is a RedisCluster: it answers the same commands, and its `pipeline(transaction=True)` is
+    redis-py's plain Pipeline on the slot's master (`_SlotTransaction`); which keys may share a transaction or a
+    script is keys.py's business (the hash tags)."""
     target = parse(url)
     options = {**_retrying(retry_timeouts), **options}
     if target.kind == "single":
