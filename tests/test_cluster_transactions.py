@@ -70,6 +70,11 @@ async def test_a_transaction_of_1000_commands_runs_in_the_callers_loop_on_the_sl
     assert queued < 0.1  # ~1 ms here; redis-py 8.1's: 0.4-1.9 s, the caller's loop held all along
     assert replies == [1] * COMMANDS and await client.hlen(key) == COMMANDS
     assert ("127.0.0.1", cluster.owner(key_slot(key.encode()))) in client.masters.clients
+    async with client.pipeline(transaction=False) as pipe:  # redis-py's own cluster pipeline: no thread either
+        for n in range(COMMANDS):
+            pipe.hincrby(key, str(n), 1)
+        assert await pipe.execute() == [n + 1 for n in range(COMMANDS)]
+    assert started == []
 
 
 async def test_a_watched_key_changed_meanwhile_is_a_watch_error_and_nothing_is_written(
