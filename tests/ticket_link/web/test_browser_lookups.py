@@ -164,7 +164,9 @@ def test_an_address_with_no_deposit_says_none_within_what_was_searched(stack: St
     expect(page.locator("#candidates li")).to_have_count(0)
 
 
-def test_a_bare_hash_is_found_and_checked_with_the_casino_address_it_paid(stack: Stack, page: Page) -> None:
+def test_a_bare_hash_is_found_and_checked_with_the_casino_address_it_paid(
+    stack: Stack, page: Page, shots: Path
+) -> None:
     problems: list[str] = []
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -187,6 +189,7 @@ def test_a_bare_hash_is_found_and_checked_with_the_casino_address_it_paid(stack:
     expect(card).to_contain_text(address)
     expect(card.locator("[data-located]")).to_contain_text("found from its hash")
     expect(page.get_by_label("Deposit address")).to_have_value("")
+    page.screenshot(path=shots / "08-located.png", full_page=True)
     # The live card follows it (another block) and keeps saying where the address came from.
     stack.litecoind.mine(1)
     expect(card.locator(".count")).to_have_text(re.compile("^3 of 6"), timeout=30_000)
@@ -204,6 +207,7 @@ def test_a_bare_hash_is_found_and_checked_with_the_casino_address_it_paid(stack:
     expect(located).to_contain_text("Found on litecoin")
     expect(located).to_contain_text("It paid no deposit address of the casino")
     expect(located.locator("[data-next]")).to_contain_text("Do not credit this transaction")
+    page.screenshot(path=shots / "09-address-needed.png", full_page=True)
     page.get_by_role("button", name="Post to ticket").click()
     expect(page.locator("#post-result")).to_contain_text(f"Note queued for desk #{ticket}")
     notes = internal_notes(stack.desk, ticket, 2)
