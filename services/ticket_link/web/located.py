@@ -14,14 +14,15 @@ from typing import Any
 
 from desk_common import chain_text
 from ticket_link.locate import Outcome, casino_addresses, found_on, pick
+from ticket_link.schemas import DepositStatus
 
 # Where a located tx stands, in words (verdict.LOCATED's statuses); no word here says "credit".
-STANDING = {
-    "pending": "pending: in the mempool, not in a block yet",
-    "confirming": "confirming",
-    "confirmed": "in a block, as deep as the chain requires",
-    "failed": "failed on chain: it moved no funds",
-    "disputed": "disputed: deposit_check's nodes disagree about it",
+STANDING: dict[str, str] = {
+    DepositStatus.PENDING: "pending: in the mempool, not in a block yet",
+    DepositStatus.CONFIRMING: "confirming",
+    DepositStatus.CONFIRMED: "in a block, as deep as the chain requires",
+    DepositStatus.FAILED: "failed on chain: it moved no funds",
+    DepositStatus.DISPUTED: "disputed: deposit_check's nodes disagree about it",
 }
 INCOMPLETE = "incomplete"  # found nowhere while a chain did not answer: no "not found", asked again later
 _REASON = re.compile(r"[A-Z][A-Z_]{0,39}")  # a failed tx's reason as the chain spells it (TRON: OUT_OF_ENERGY)
@@ -34,6 +35,7 @@ class Place:
 
     chain: str
     standing: str  # STANDING's words
+    counting: bool  # confirming: its confirmations k of `required` are shown
     confirmations: int
     required: int
     block_height: int | None
@@ -88,10 +90,12 @@ def build_located_card(
             entry.get("block_height"),
             entry.get("ownership_declared"),
         )
+        status = str(entry.get("status"))
         places.append(
             Place(
                 chain=chain,
-                standing=STANDING.get(str(entry.get("status")), "found"),
+                standing=STANDING.get(status, "found"),
+                counting=status == DepositStatus.CONFIRMING and _int(entry.get("required_confirmations")) > 0,
                 confirmations=_int(entry.get("confirmations")),
                 required=_int(entry.get("required_confirmations")),
                 block_height=height if isinstance(height, int) and not isinstance(height, bool) else None,

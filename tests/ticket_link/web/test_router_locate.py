@@ -62,7 +62,12 @@ async def test_a_bare_hash_paying_one_casino_address_is_checked_with_it(
     [
         (
             answer(entry("litecoin", others=2)),
-            ["Found on litecoin", "It paid no deposit address of the casino (2 other addresses)", "Do not credit"],
+            [
+                "Found on litecoin",
+                "confirming (2 of 6), block 204",
+                "It paid no deposit address of the casino (2 other addresses)",
+                "Do not credit",
+            ],
         ),
         (
             answer(entry("litecoin", LTC_A, LTC_B)),
