@@ -1,12 +1,15 @@
 """The benchmark of issue 16: one Redis against a 3-master Redis Cluster, in one run on the same nodes.
 
-    python -m bench.redis_scale [--duration 5] [--pairs 3] [--watched 100000] [--blocks 10] [--smoke] [--json PATH]
+    python -m bench.redis_scale [--duration 5] [--pairs 3] [--watched 100000] [--blocks 10] [--multi-rounds 15]
+        [--skip-warm] [--smoke] [--json PATH]
 
 1. warm checks/s: deposit_check served by 1 and by 2 uvicorn processes (`--workers`), on one redis-server and on
    the cluster (`REDIS_URL=redis+cluster://...`), cached answers asked under wrk; the four runs alternate, medians
    of `--pairs` rounds. Ratios: cluster / one Redis at each process count, 2 / 1 processes on each.
 2. the watcher: a follower of one chain with `--watched` watches on each (written as bench.watcher writes them),
    both stepped after each mined block (taking turns going first); ms and node calls per block.
+3. one transaction: 1,000 `HSET`s in one `MULTI` on each (and in a pipeline without `MULTI` on the cluster), taking
+   turns; ms, and the longest the event loop ran no other task meanwhile (a 1 ms ticker's largest gap).
 
 It starts litecoind (regtest), anvil, a redis-server and a cluster (harness/redis_cluster.py) on free ports of
 127.0.0.1 and stops them on any exit (errors, Ctrl-C, SIGTERM).
@@ -53,7 +56,8 @@ from harness.redis_server import RedisServer
 PACKAGES = ("redis", "hiredis", "uvicorn", "fastapi")
 SINGLE, CLUSTER = "one Redis", "cluster"
 PROCESSES = (1, 2)
-WARM_SECTION, WATCH_SECTION = "warm checks", "watcher"
+WARM_SECTION, WATCH_SECTION, MULTI_SECTION = "warm checks", "watcher", "one MULTI"
+MULTI_COMMANDS = 1_000
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -69,10 +73,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--watched", type=int, default=100_000, help="watches the follower holds on each")
     parser.add_argument("--blocks", type=int, default=10, help="measured blocks (after 2 warm-up blocks)")
     parser.add_argument("--txs-per-block", type=int, default=12, help="txs a block carries, 2 of them watched")
+    parser.add_argument("--multi-rounds", type=int, default=15, help="rounds of the 1,000-HSET MULTI on each")
+    parser.add_argument("--skip-warm", action="store_true", help="only the watcher and the MULTI (no wrk, no API)")
     add_output_options(parser)
     args = parser.parse_args(argv)
     if args.smoke:  # a few bodies, one 1-second round (skipped without wrk), 1,000 watched, 2 blocks
-        args.bodies, args.duration, args.pairs, args.watched, args.blocks = 8, 1, 1, 1000, 2
+        args.bodies, args.duration, args.pairs, args.watched, args.blocks, args.multi_rounds = 8, 1, 1, 1000, 2, 2
     return args
 
 
@@ -200,6 +206,66 @@ async def watcher_steps(
     return list(ms.values()), [ratio], extra
 
 
+# -- 3. one MULTI --------------------------------------------------------------------------------------
+
+
+async def _ticking(gaps: list[float], stop: asyncio.Event) -> None:
+    """Sleep 1 ms at a time until `stop`; record each gap between wake-ups (how long the loop was held)."""
+    last = time.perf_counter()
+    while not stop.is_set():
+        await asyncio.sleep(0.001)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+
+
+async def _timed(client: Any, key: str, transaction: bool) -> tuple[float, float]:
+    """Queue the HSETs and run them; the ms, and the largest ms the event loop went without running a ticker
+    meanwhile (queueing included: redis-py 8.1's cluster MULTI did its work as each command was queued)."""
+    gaps: list[float] = []
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(_ticking(gaps, stop))
+    await asyncio.sleep(0.005)  # the ticker is running
+    start = time.perf_counter()
+    async with client.pipeline(transaction=transaction) as pipe:
+        for n in range(MULTI_COMMANDS):
+            pipe.hset(key, str(n), n)
+        replies = await pipe.execute()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    await ticker
+    if len(replies) != MULTI_COMMANDS:
+        raise RuntimeError(f"one MULTI: {len(replies)} replies to {MULTI_COMMANDS} commands")
+    return elapsed * 1000, max(gaps) * 1000
+
+
+async def multi_rounds(args: argparse.Namespace, urls: dict[str, str]) -> tuple[list[Series], list[Ratio]]:
+    """1,000 HSETs of one key in one MULTI on each Redis, and in a plain pipeline on the cluster; rounds alternate."""
+    clients = {b: connect(url, socket_timeout=10.0, socket_connect_timeout=5.0) for b, url in urls.items()}
+    runs = {(b, True): b for b in urls} | {(CLUSTER, False): f"{CLUSTER}, no MULTI"}
+    ms = {run: Series(MULTI_SECTION, f"{name}: {MULTI_COMMANDS:,} HSETs", "ms") for run, name in runs.items()}
+    held = {run: Series(MULTI_SECTION, f"{name}: event loop held, longest", "ms") for run, name in runs.items()}
+    try:
+        order = list(runs)
+        for i in range(1 + args.multi_rounds):  # the first round warms connections up, not recorded
+            for backend, transaction in order[i % 3 :] + order[: i % 3]:
+                key = f"bench:{{multi}}:{i}:{int(transaction)}"
+                elapsed, longest = await _timed(clients[backend], key, transaction)
+                await clients[backend].delete(key)
+                if i:
+                    ms[backend, transaction].values.append(elapsed)
+                    held[backend, transaction].values.append(longest)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    ratio = Ratio(
+        f"one MULTI of {MULTI_COMMANDS:,} HSETs: cluster / one Redis, ms (lower is better)",
+        ms[CLUSTER, True],
+        ms[SINGLE, True],
+    )
+    return [*ms.values(), *held.values()], [ratio]
+
+
 # -- the run ------------------------------------------------------------------------------------------
 
 
@@ -216,13 +282,19 @@ def bench(args: argparse.Namespace, stack: ExitStack) -> tuple[list[Series], lis
     ltc = make_utxo_deposits(litecoind, half)
     token, evm = make_evm_deposits(anvil, half)
     config = warm.app_config(litecoind.rpc_url, anvil.rpc_url, anvil.chain_id, token)
-    start = time.monotonic()
-    series, ratios = warm_checks(args, urls, config, warm.request_bodies(ltc + evm), stack)
-    print(f"warm checks: {time.monotonic() - start:.1f} s", flush=True)
+    series: list[Series] = []
+    ratios: list[Ratio] = []
+    if not args.skip_warm:
+        start = time.monotonic()
+        series, ratios = warm_checks(args, urls, config, warm.request_bodies(ltc + evm), stack)
+        print(f"warm checks: {time.monotonic() - start:.1f} s", flush=True)
     start = time.monotonic()
     w_series, w_ratios, extra = asyncio.run(watcher_steps(args, litecoind, urls))
     print(f"watcher: {time.monotonic() - start:.1f} s", flush=True)
-    return series + w_series, ratios + w_ratios, extra
+    start = time.monotonic()
+    m_series, m_ratios = asyncio.run(multi_rounds(args, urls))
+    print(f"one MULTI: {time.monotonic() - start:.1f} s", flush=True)
+    return series + w_series + m_series, ratios + w_ratios + m_ratios, extra
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,8 @@
 """A real Redis Cluster on loopback: three masters (`redis-server --cluster-enabled yes`) on free ports, joined by
 `redis-cli --cluster create`, keeping nothing on disk; gone with its files on close(). `migrate_slot` moves a slot
-to another master while clients use it, step by step as `redis-cli --cluster reshard` does."""
+to another master while clients use it, step by step as `redis-cli --cluster reshard` does. With `replicas`, each
+master has that many replicas (`--cluster-replicas`): `kill` a master and the cluster promotes one of its replicas
+after `--cluster-node-timeout` (2 s)."""
 
 import shutil
 import socket
@@ -34,10 +36,12 @@ def _free_pair() -> int:
 
 
 class RedisCluster:
-    """`masters` redis-server processes in cluster mode, every slot assigned, `cluster_state:ok` on each."""
+    """`masters` redis-server processes in cluster mode (and `replicas` for each), every slot assigned,
+    `cluster_state:ok` on each."""
 
-    def __init__(self, masters: int = 3) -> None:
+    def __init__(self, masters: int = 3, replicas: int = 0) -> None:
         self.masters = masters
+        self.replicas = replicas
         self.dir = Path(tempfile.mkdtemp(prefix="redis-cluster-"))
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -56,7 +60,7 @@ class RedisCluster:
         binary, cli = shutil.which("redis-server"), shutil.which("redis-cli")
         if binary is None or cli is None:
             raise RuntimeError("redis-server / redis-cli not found: run scripts/setup.sh --test")
-        for i in range(self.masters):
+        for i in range(self.masters * (1 + self.replicas)):
             port = _free_pair()
             node_dir = self.dir / str(i)
             node_dir.mkdir()
@@ -88,26 +92,41 @@ class RedisCluster:
             wait_for_port(port, timeout, proc)
         nodes = [f"127.0.0.1:{p}" for p in self.ports]
         subprocess.run(
-            [cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            [cli, "--cluster", "create", *nodes, "--cluster-replicas", str(self.replicas), "--cluster-yes"],
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             timeout=timeout,
         )
+        self.wait_ok(timeout)
+        return self
+
+    def wait_ok(self, timeout: float = 30) -> None:
+        """Until every live node says `cluster_state:ok`."""
+        cli = shutil.which("redis-cli") or "redis-cli"
         deadline = time.monotonic() + timeout
-        while not all(self._ok(cli, p) for p in self.ports):
+        while not all(self._ok(cli, p) for p in self.live_ports):
             if time.monotonic() > deadline:
                 raise RuntimeError("the cluster did not reach cluster_state:ok")
             time.sleep(0.2)
-        return self
+
+    @property
+    def live_ports(self) -> list[int]:
+        return [port for port, proc in zip(self.ports, self.procs, strict=True) if proc.poll() is None]
+
+    def kill(self, port: int) -> None:
+        """SIGKILL the node at `port` (no goodbye to the others: they find out after the node timeout)."""
+        proc = self.procs[self.ports.index(port)]
+        proc.kill()
+        proc.wait()
 
     def node(self, port: int) -> redis.Redis:
         """A plain client of one node (not cluster-aware: it sees MOVED and ASK as errors)."""
         return redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
 
     def owner(self, slot: int) -> int:
-        """The port of the master serving `slot`, as the nodes agree on it."""
-        with self.node(self.ports[0]) as first:
+        """The port of the master serving `slot`, as the (first live) nodes see it."""
+        with self.node(self.live_ports[0]) as first:
             for start, end, master, *_ in _run(first, "CLUSTER", "SLOTS"):
                 if start <= slot <= end:
                     return int(master[1])
@@ -134,13 +153,18 @@ class RedisCluster:
                 _run(source, "MIGRATE", "127.0.0.1", to_port, "", 0, 10_000, "KEYS", *keys)
                 moved += len(keys)
                 time.sleep(pause)
-            for port in [to_port, from_port, *(p for p in self.ports if p not in (to_port, from_port))]:
+            for port in [to_port, from_port, *(p for p in self.masters_ports() if p not in (to_port, from_port))]:
                 with self.node(port) as each:
                     _run(each, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
             return moved
         finally:
             source.close()
             target.close()
+
+    def masters_ports(self) -> list[int]:
+        """The ports of the live masters."""
+        with self.node(self.live_ports[0]) as first:
+            return sorted({int(master[1]) for _, _, master, *_ in _run(first, "CLUSTER", "SLOTS")})
 
     @staticmethod
     def _ok(cli: str, port: int) -> bool:
@@ -164,9 +188,9 @@ def _run(node: redis.Redis, *args: Any) -> Any:
     return node.execute_command(*args)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
 
-def running_cluster(masters: int = 3) -> Iterator[RedisCluster]:
+def running_cluster(masters: int = 3, replicas: int = 0) -> Iterator[RedisCluster]:
     """A cluster of its own for as long as the fixture built on this lasts."""
-    cluster = RedisCluster(masters).start()
+    cluster = RedisCluster(masters, replicas).start()
     try:
         yield cluster
     finally:

@@ -93,6 +93,7 @@ SLOW_MODULES = {
     "tests/deploy/test_dashboard_metrics.py": "the whole desk (django-helpdesk included) for one scrape, ~18 s",
     "tests/security/test_amplification.py": "1,000 webhooks through the whole stack and hashes given up on, ~60 s",
     "tests/ticket_link/test_sentinel_failover.py": "a Sentinel set of its own, its master killed mid-flow, ~40 s",
+    "tests/security/test_worker_logs.py": "both APIs started with --workers 2, ~25 s each",
 }
 SLOW_TESTS = {
     "tests/deposit_check/watch/test_leases.py::test_one_follower_holds_a_chain_and_a_successor_takes_over_from_the_shared_cursor": "~5 s",
@@ -101,6 +102,7 @@ SLOW_TESTS = {
     "tests/ticket_link/test_flow.py::test_the_watcher_tells_the_ticket_of_each_change_and_of_an_undone_confirmation": "~2 s, a reorg",
     "tests/ticket_link/test_flow.py::test_helpdesk_down_three_tickets_each_get_exactly_one_note": "~2 s, retries",
     "tests/deposit_check/lookups/test_electrum.py::test_a_server_stopped_mid_life_then_back": "~8 s, an ElectrumX of its own started twice",
+    "tests/test_api_workers.py::test_two_workers_answer_a_killed_one_is_replaced_and_metrics_count_them_all": "~40 s each, --workers 2 processes",
 }
 
 

@@ -87,8 +87,8 @@ async def test_claims_and_the_outbox_run_as_one_slot_transactions(client: Cluste
 
 
 async def test_the_job_queue_runs_on_the_cluster_a_dead_workers_job_swept_back(cluster: RedisCluster) -> None:
-    """saq's scripts and transactions under the queue's tag, and what saq 0.26.4 alone cannot do on a cluster
-    (ticket_link/job_queue.py): the sweep's abort (PUBLISH in its MULTI), pub/sub, disconnect."""
+    """saq's scripts and transactions under the queue's tag (the sweep's abort with PUBLISH in its MULTI, on the
+    slot's master), and what saq 0.26.4 alone cannot do on a cluster (ticket_link/job_queue.py): pub/sub, disconnect."""
     queue = open_queue(cluster.cluster_url)
     await queue.connect()
     try:
@@ -106,7 +106,7 @@ async def test_the_job_queue_runs_on_the_cluster_a_dead_workers_job_swept_back(c
         await asyncio.sleep(0.2)  # the listener subscribed
         assert await queue.sweep(lock=1, abort=0.2) == [taken.id]  # aborted, then retried (it has retries left)
         await asyncio.wait_for(listening, 10)
-        assert heard == [Status.ABORTING]  # published after the abort's transaction, heard over pub/sub
+        assert heard == [Status.ABORTING]  # published in the abort's transaction, heard over pub/sub
         again = await queue.dequeue(timeout=2)
         assert again is not None and again.key == job.key and again.attempts == taken.attempts
         await again.finish(Status.COMPLETE)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from deposit_check.addresses_router import router as addresses_router
 from deposit_check.chains import build_chain
-from deposit_check.config import AppConfig
+from deposit_check.config import AppConfig, Settings, load_config
 from deposit_check.dependencies import build_gate
 from deposit_check.locate.service import LocateService
 from deposit_check.locate_router import router as locate_router
@@ -28,6 +28,7 @@ from deposit_check.watch.registry import Registry
 from deposit_check.watch.runner import run_followers
 from desk_common.auth import api_caller
 from desk_common.errors import install_error_handlers
+from desk_common.logging import configure_logging
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 from desk_common.middleware import BodyLimit
 from desk_common.openapi import document_components
@@ -100,3 +101,12 @@ def create_app(config: AppConfig, run_watcher: bool = False, ownership: Ownershi
     app.add_middleware(BodyLimit)  # 64 KiB: a check is a few hundred bytes
     install_error_handlers(app)  # DepositCheckError and the API-key gate's 401/403/429: all DeskError
     return app
+
+
+def create_from_env() -> FastAPI:
+    """The API as `deposit-check serve` builds it, from the environment alone (DEPOSIT_CHECK_CONFIG, REDIS_URL,
+    LOG_LEVEL), logging set up (masked) here: the factory each uvicorn worker process calls (`serve --workers N`,
+    or `uvicorn --factory --workers N deposit_check.app:create_from_env`). No watcher: run `deposit-check watch`."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(load_config(settings))

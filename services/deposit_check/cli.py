@@ -11,9 +11,12 @@ from deposit_check.ownership.commands import add_commands as add_address_command
 from desk_common.auth import new_key
 from desk_common.logging import configure_logging
 from desk_common.metrics import add_metrics_arguments, serve_metrics
+from desk_common.workers import add_workers_argument, run_workers
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        return _serve_workers(args)
     settings = Settings()
     demo = None
     if args.demo:
@@ -36,6 +39,24 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         if demo is not None:
             demo.stop()
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    """`serve --workers N`: N uvicorn processes on the port, each building the API from the environment."""
+    if args.watch or args.demo:
+        # Every worker would run the followers (the leases would keep all but one idle, at N times the cost).
+        raise SystemExit(
+            "--watch and --demo run in one process: with --workers N, run `deposit-check watch` "
+            "as a process of its own (docs/operations.md)"
+        )
+    if not load_config().redis_url:  # a bad file stops here, once, not in every worker
+        raise SystemExit(
+            "--workers N needs REDIS_URL: without it each worker would keep its own check cache and rate limits"
+        )
+    run_workers(
+        "deposit_check.app:create_from_env", args.workers, host=args.host, port=args.port, log_level=args.log_level
+    )
     return 0
 
 
@@ -66,9 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also start local dev chains (litecoind regtest, anvil) with sample deposits",
     )
     serve.add_argument(
-        "--watch", action="store_true", help="also run the chain followers in this process (needs REDIS_URL)"
+        "--watch",
+        action="store_true",
+        help="also run the chain followers in this process (needs REDIS_URL; not with --workers N)",
     )
     serve.add_argument("--demo-dir", default=None, help="where the demo keeps its chains' data (default: a temp dir)")
+    add_workers_argument(serve)
     serve.set_defaults(func=_serve)
 
     watch = sub.add_parser(

@@ -291,6 +291,8 @@ class Settings(BaseSettings):
 
     deposit_check_config: Path | None = None
     redis_url: str | None = None
+    # Read by the app factory each `serve --workers N` process calls (the CLI sets it from --log-level).
+    log_level: str = "info"
 
 
 # Used when no file is named: the local dev chains the demo starts.

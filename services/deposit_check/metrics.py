@@ -8,11 +8,11 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from desk_common.metrics import labelled
+from desk_common.metrics import labelled, register_live
 
 if TYPE_CHECKING:
     from deposit_check.chains.endpoints import EndpointPool
@@ -100,7 +100,7 @@ class _BreakerCollector(Collector):
 
 
 _BREAKERS = _BreakerCollector()
-REGISTRY.register(_BREAKERS)
+register_live(_BREAKERS)  # with `serve --workers N`: the answering worker's breakers (docs/operations.md)
 
 
 def track_pool(pool: "EndpointPool[Any]") -> None:

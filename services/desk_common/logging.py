@@ -55,8 +55,9 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """One stderr handler with the masking filter, for our loggers and uvicorn's alike."""
+def configure_logging(level: str = "INFO", access_log: bool = True) -> None:
+    """One stderr handler with the masking filter, for our loggers and uvicorn's alike; with `access_log`
+    False, uvicorn's access log off (a server built after this call logs no line of it)."""
     handler = _Stderr()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(MaskingFilter())
@@ -67,4 +68,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    if not access_log:
+        # uvicorn's protocol logs access lines when this logger has a handler, its ancestors' included.
+        logging.getLogger("uvicorn.access").propagate = False
     quiet_libraries()

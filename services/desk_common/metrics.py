@@ -1,12 +1,16 @@
 """Prometheus exposition for both services: `/metrics` on an app, or a port of its own for a worker.
 
-One registry per process (prometheus_client's default): each process is scraped on its own, so no
-multiprocess mode. `/metrics` needs no API key; keep it off the public side (bind, proxy rules).
+One registry per process (prometheus_client's default): each process is scraped on its own. Except the
+workers of `serve --workers N` (desk_common.workers), which share a port: they run in prometheus_client's
+multiprocess mode, and `/metrics` sums the values all of them wrote to their shared directory, beside the
+answering worker's own live collectors (`register_live`). `/metrics` needs no API key; keep it off the
+public side (bind, proxy rules).
 """
 
 import argparse
 import functools
 import logging
+import os
 import time
 from typing import Any
 
@@ -15,11 +19,14 @@ from fastapi.telemetry import TelemetryConfig
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
+    CollectorRegistry,
     Counter,
     generate_latest,
     start_http_server,
 )
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -76,8 +83,31 @@ class ResponseMetrics:
                 self.log.info("%s %s %d %.1fms", scope["method"], route, status, elapsed_ms)
 
 
+# Decided once, at import, as prometheus_client decides where its values live (desk_common.workers sets it).
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+_LIVE: list[Collector] = []
+
+
+def register_live(collector: Collector) -> None:
+    """A collector that reads this process's own state at scrape time (no value written to the multiprocess
+    files): in the default registry, and with `serve --workers N` beside the workers' summed metrics, where it
+    tells the state of the worker that answered the scrape."""
+    REGISTRY.register(collector)
+    _LIVE.append(collector)
+
+
+def _registry() -> CollectorRegistry:
+    if not MULTIPROCESS:
+        return REGISTRY
+    registry = CollectorRegistry()  # per scrape, as prometheus_client's multiprocess docs do
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
+    for collector in _LIVE:
+        registry.register(collector)
+    return registry
+
+
 async def _metrics(_: Request) -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_metrics(app: FastAPI, name: str, access_log: str | None = None) -> None:

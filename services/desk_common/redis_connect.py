@@ -18,19 +18,35 @@ for the master on each new connection, so after a failover it finds the promoted
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from functools import partial
+from typing import Any, Literal, TypeVar, cast
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 import redis as redis_sync
 import redis.asyncio as redis
 from limits.aio.storage import Storage
 from limits.storage import storage_from_string
-from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster, TransactionStrategy
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
+from redis.asyncio.connection import ConnectionPool
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelManagedConnection, SentinelManagedSSLConnection
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ClusterError, ConnectionError, RedisError, TimeoutError, TryAgainError, WatchError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    ClusterError,
+    ConnectionError,
+    CrossSlotTransactionError,
+    MovedError,
+    RedisClusterException,
+    RedisError,
+    SlotNotCoveredError,
+    TimeoutError,
+    TryAgainError,
+    WatchError,
+)
 
 # 0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 7 x 1.0 s = ~8.5 s of retrying before a command gives up.
 RETRIES = 12
@@ -40,6 +56,10 @@ SENTINEL_WAIT_MS = 500
 OWN_OPTIONS = ("wait_replicas", "wait_ms")  # query options this module reads (redis-py does not know them)
 
 Kind = Literal["single", "sentinel", "cluster"]
+_T = TypeVar("_T")
+# Refused before it ran because the slot moved (MOVED) or is moving (ASK, TRYAGAIN): a MULTI is sent again.
+_MOVING: tuple[type[RedisError], ...] = (MovedError, AskError, TryAgainError)
+_ANY_NODE = frozenset({"PUBLISH"})  # no key: any master runs it (a channel's message reaches the whole cluster)
 
 
 class RedisUrlError(ValueError):
@@ -145,13 +165,18 @@ class _MasterSSLConnection(_MasterConnection, SentinelManagedSSLConnection):
 
 
 class _Cluster(RedisCluster):
-    """A RedisCluster that rides out a slot being resharded, for as long as the other clients ride out a failover.
+    """A RedisCluster that rides out a slot being resharded, for as long as the other clients ride out a failover,
+    and runs its transactions on a plain client of the slot's master (`_SlotTransaction`).
 
     While a slot moves (`redis-cli --cluster reshard`), some of its keys are on each node: a command over keys on
     both sides gets TRYAGAIN until the last key has moved. redis-py 8.1 retries a command 16 times (sleeping 50 ms
     from the 8th), about 0.4 s, then raises "TTL exhausted": a slot with many keys takes longer than that. Every
     attempt was refused before it ran (MOVED, ASK, TRYAGAIN), so trying again is safe: with the same backoff and
-    RETRIES as a failover (~8.5 s). Transactions: see `_Transaction`."""
+    RETRIES as a failover (~8.5 s). Pipelines without MULTI stay redis-py's (they queue without threads)."""
+
+    def __init__(self, masters: "_Masters", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.masters = masters
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         backoff = _backoff()
@@ -164,26 +189,142 @@ class _Cluster(RedisCluster):
                 await asyncio.sleep(backoff.compute(attempt + 1))
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
-        pipe = super().pipeline(transaction, shard_hint)
+    def pipeline(  # type: ignore[override]  # a transaction is a plain Pipeline: same commands, see the class
+        self, transaction: Any | None = None, shard_hint: Any | None = None
+    ) -> "ClusterPipeline | _SlotTransaction":
         if transaction:
-            pipe._execution_strategy = _Transaction(pipe)  # redis-py 8.1 picks its strategy in __init__
-        return pipe
+            return _SlotTransaction(self)
+        return super().pipeline(transaction, shard_hint)
+
+    async def slot_of(self, commands: Iterable[tuple[Any, ...]]) -> int:
+        """The slot of a transaction: its first command's with a key (the server refuses a transaction whose other
+        keys are in another slot, CROSSSLOT, or on another node, MOVED: see `_SlotTransaction`)."""
+        if self._initialize:
+            await self.initialize()
+        for args in commands:
+            if str(args[0]).upper() not in _ANY_NODE:
+                return await self._determine_slot(*args)
+        raise RedisClusterException("a transaction on a cluster needs a command with a key, to find its node")
+
+    async def master_pool(self, slot: int) -> ConnectionPool:
+        """The connection pool of the master serving `slot`, as the slot map has it."""
+        if self._initialize:
+            await self.initialize()
+        node = self.nodes_manager.get_node_from_slot(slot)
+        return self.masters.pool(node.host, int(node.port))
+
+    async def follow(self, error: Exception) -> None:
+        """Learn from an error what the slot map needs: a MOVED slot's new master, or a refresh before the next
+        command (a node gone, the cluster down). ASK and TRYAGAIN need nothing: the slot is still moving."""
+        if isinstance(error, MovedError):
+            await self.nodes_manager.move_slot(error)
+        elif not isinstance(error, (AskError, TryAgainError)):
+            self._initialize = True
+
+    async def aclose(self) -> None:
+        await self.masters.disconnect_idle()  # redis-py calls this on CLUSTERDOWN too: only idle connections
+        await super().aclose()
 
 
-class _Transaction(TransactionStrategy):
-    """A MULTI..EXEC refused by a slot on the move (TRYAGAIN, like ASK and MOVED, abort it whole) is sent again,
-    with the client's backoff; one that WATCHed keys is not (the abort dropped the watch): WatchError, as redis-py
-    raises for ASK and MOVED, and the caller reads and decides again (the watcher's next round)."""
+class _Masters:
+    """A plain `redis.asyncio.Redis` client per master, made on first use and kept: the cluster's credentials,
+    TLS and timeouts, each with its connection pool. Its connections do not retry: `_SlotTransaction` does, across
+    nodes (a retry must go where the slot is now)."""
 
-    def __init__(self, pipe: ClusterPipeline) -> None:
-        super().__init__(pipe)
-        self._retry.update_supported_errors([TryAgainError])
+    def __init__(self, options: dict[str, Any], retried: tuple[type[Exception], ...]) -> None:
+        self.options = options
+        self.retried = retried  # what a transaction that WATCHed nothing is sent again after
+        self.clients: dict[tuple[str, int], redis.Redis] = {}
 
-    async def _reinitialize_on_error(self, error: Exception, failure_count: int) -> None:
-        if self._watching and isinstance(error, TryAgainError):
-            raise WatchError("a slot moved while watching keys")
-        await super()._reinitialize_on_error(error, failure_count)  # type: ignore[no-untyped-call]
+    def pool(self, host: str, port: int) -> ConnectionPool:
+        client = self.clients.get((host, port))
+        if client is None:
+            retry = Retry(_backoff(), 0, supported_errors=(ConnectionError, TimeoutError))
+            client = self.clients[host, port] = redis.Redis(host=host, port=port, retry=retry, **self.options)
+        return client.connection_pool
+
+    async def disconnect_idle(self) -> None:
+        for client in self.clients.values():
+            await client.connection_pool.disconnect(inuse_connections=False)
+
+
+class _SlotTransaction(redis.client.Pipeline):
+    """`pipeline(transaction=True)` on a cluster: redis-py's own Pipeline (as on one Redis), on the connection
+    pool of the master serving the transaction's slot (every key of a transaction shares one, keys.py).
+
+    redis-py 8.1's cluster transaction (`TransactionStrategy`) ran every queued command in a new thread with an
+    event loop of its own, holding the caller's loop for each (1,000 commands: 0.4-0.7 s, docs/benchmarks.md) and
+    touching the client's connections from those loops. Here nothing leaves the caller's loop.
+
+    Errors, as before: a MULTI refused before it ran (MOVED: the slot map updated; ASK, TRYAGAIN: the slot is on
+    the move; CLUSTERDOWN; a connection lost: the map refreshed) is sent again, to wherever the slot is then, with
+    the client's backoff and RETRIES. One that WATCHed keys is not (the WATCH was on the old connection): a slot
+    moving or a connection lost while watching is a WatchError, and the caller reads and decides again."""
+
+    def __init__(self, cluster: _Cluster) -> None:
+        # No pool until the first key names the master: WATCH, or execute().
+        super().__init__(cast(ConnectionPool, None), cluster.response_callbacks, True, None)
+        self.cluster_client = cluster
+        self.slot: int | None = None  # the slot it was sent for
+
+    async def immediate_execute_command(self, *args: Any, **options: Any) -> Any:
+        if args[0] != "WATCH" or self.connection is not None:  # on the connection holding the WATCH
+            try:
+                return await super().immediate_execute_command(*args, **options)  # type: ignore[no-untyped-call]
+            except _MOVING as exc:
+                if self.watching:
+                    await self._after(exc, watching=True)
+                raise
+        run = partial(super().immediate_execute_command, *args, **options)
+        return await self._on_master([args], run, watching=True)
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        if self.watching:  # bound to the WATCH's connection; a connection lost is WatchError (redis-py's)
+            try:
+                return await super().execute(raise_on_error)
+            except _MOVING as exc:
+                await self._after(exc, watching=True)
+                raise
+        stack, scripts = self.command_stack, self.scripts
+        if not stack:
+            return []
+
+        async def run() -> list[Any]:
+            self.command_stack, self.scripts = list(stack), set(scripts)  # redis-py's execute() resets them
+            return await super(_SlotTransaction, self).execute(raise_on_error)
+
+        return await self._on_master([args for args, _ in stack], run, watching=False)
+
+    async def _on_master(self, commands: list[tuple[Any, ...]], run: Callable[[], Awaitable[_T]], watching: bool) -> _T:
+        """`run` on the master serving `commands`' slot; sent again (to wherever the slot is then) while the cluster
+        refuses it before it runs or a connection is lost, as long as nothing is watched."""
+        backoff = _backoff()
+        for attempt in range(RETRIES + 1):
+            await self._release()  # to the pool it came from (one held after an UNWATCH, or a failed attempt's)
+            try:
+                self.slot = await self.cluster_client.slot_of(commands)
+                self.connection_pool = await self.cluster_client.master_pool(self.slot)
+                return await run()
+            except (*_MOVING, *self.cluster_client.masters.retried) as exc:
+                await self._release()  # before the pool changes
+                await self._after(exc, watching)
+                if attempt == RETRIES:
+                    raise
+                await asyncio.sleep(backoff.compute(attempt + 1))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    async def _after(self, error: Exception, watching: bool) -> None:
+        """Update the slot map from `error`; raise what the caller is told instead of a try again, if anything."""
+        await self.cluster_client.follow(error)
+        if isinstance(error, AskError) and error.slot_id != self.slot:  # a command of another slot, on another node
+            raise CrossSlotTransactionError(f"a transaction's keys must share one slot: {error}") from error
+        if watching and isinstance(error, _MOVING):
+            raise WatchError("a slot moved while watching keys") from error
+
+    async def _release(self) -> None:
+        if self.connection is not None:
+            connection, self.connection = self.connection, None
+            await self.connection_pool.release(connection)
 
 
 def _backoff() -> ExponentialBackoff:
@@ -201,8 +342,9 @@ def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redi
     `retry_timeouts` False: a command that times out fails at once (a rate limiter that must not hold a request
     up for longer than its own timeout); a dropped or refused connection is still retried.
 
-    A Cluster client is a RedisCluster: it answers the same commands; which keys may share a
-    transaction or a script is keys.py's business (the hash tags)."""
+    A Cluster client is a RedisCluster: it answers the same commands, and its `pipeline(transaction=True)` is
+    redis-py's plain Pipeline on the slot's master (`_SlotTransaction`); which keys may share a transaction or a
+    script is keys.py's business (the hash tags)."""
     target = parse(url)
     options = {**_retrying(retry_timeouts), **options}
     if target.kind == "single":
@@ -210,12 +352,15 @@ def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redi
     auth: dict[str, Any] = {"username": target.username, "password": target.password}
     if target.kind == "cluster":
         nodes = [ClusterNode(host, port) for host, port in target.hosts]
+        retried = (ConnectionError, ClusterDownError, SlotNotCoveredError, *((TimeoutError,) if retry_timeouts else ()))
+        plain = {k: v for k, v in options.items() if k not in ("retry", "retry_on_error")}
+        masters = _Masters({"ssl": target.ssl, **auth, **plain}, retried)
         options.pop("retry_on_error")  # RedisCluster retries on connection errors itself, and refreshes its map
         # reinitialize_steps=0: each MOVED updates its own slot in the map. redis-py's default rebuilds the map on
         # every 5th MOVED by closing every connection of the client, the commands other tasks have in flight on
         # them included (measured mid-reshard: "Connection closed by server" and an AttributeError in the worker's
         # enqueue, a note left to the outbox's reconcile).
-        client = _Cluster(startup_nodes=nodes, ssl=target.ssl, reinitialize_steps=0, **auth, **options)
+        client = _Cluster(masters, startup_nodes=nodes, ssl=target.ssl, reinitialize_steps=0, **auth, **options)
         return cast(redis.Redis, client)  # same commands; see the docstring
     sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         list(target.hosts),

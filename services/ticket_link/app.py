@@ -9,11 +9,12 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
 from desk_common.errors import error_response, install_error_handlers
+from desk_common.logging import configure_logging
 from desk_common.metrics import NO_OPENTELEMETRY, install_metrics
 from desk_common.middleware import BodyLimit
 from desk_common.readiness import Readiness
 from ticket_link.bootstrap import build_components
-from ticket_link.config import AppConfig
+from ticket_link.config import AppConfig, Settings, load_config
 from ticket_link.dependencies import build_gate
 from ticket_link.router import router
 from ticket_link.web import install_web
@@ -68,3 +69,13 @@ def create_app(config: AppConfig) -> FastAPI:
     install_error_handlers(app)  # TicketLinkError and the API-key gate's 401/403/429: all DeskError
     app.add_exception_handler(RedisError, _on_redis_error)
     return app
+
+
+def create_from_env() -> FastAPI:
+    """The API as `ticket-link serve` builds it, from the environment alone (TICKET_LINK_CONFIG, REDIS_URL,
+    DEPOSIT_EVENTS_REDIS_URL, LOG_LEVEL), logging set up (masked) here: the factory each uvicorn worker process
+    calls (`serve --workers N`, or `uvicorn --factory --workers N ticket_link.app:create_from_env`)."""
+    settings = Settings()
+    # uvicorn's access log prints raw paths (ticket ids, webhook secrets): ours logs route templates.
+    configure_logging(settings.log_level, access_log=False)
+    return create_app(load_config(settings))

@@ -10,12 +10,24 @@ import uvicorn
 from desk_common.auth import new_key
 from desk_common.logging import configure_logging
 from desk_common.metrics import add_metrics_arguments, serve_metrics
+from desk_common.workers import add_workers_argument, run_workers
 from ticket_link.config import load_config
 
 
 def _serve(args: argparse.Namespace) -> int:
     from ticket_link.app import create_app
 
+    if args.workers > 1:
+        load_config()  # a bad file stops here, once, not in every worker
+        run_workers(
+            "ticket_link.app:create_from_env",
+            args.workers,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=False,  # as below; each worker's factory turns it off too
+        )
+        return 0
     # uvicorn's access log prints raw paths (ticket ids, webhook secrets): ours logs route templates.
     uvicorn.run(
         create_app(load_config()),
@@ -87,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8090)
     serve.add_argument("--log-level", default="info")
+    add_workers_argument(serve)
     serve.set_defaults(func=_serve)
 
     worker = sub.add_parser("worker", help="run the worker that checks webhooks' claims and delivers notes")

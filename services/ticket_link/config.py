@@ -94,6 +94,10 @@ class DeliveryConfig(_Strict):
     retries: int = Field(default=12, ge=1)
     retry_delay_seconds: float = Field(default=5.0, ge=0)
     max_retry_delay_seconds: float = Field(default=600.0, ge=1)
+    # A deposit event read by a worker and not acknowledged for this long is claimed by another worker
+    # (its reader taken for dead). Shorter: a dead worker's notes come sooner, and a slow live worker's
+    # events are handled twice more often (harmless: each note is posted once; docs/configuration.md).
+    claim_idle_seconds: int = Field(default=60, ge=1, le=3600)
 
 
 class ClaimsConfig(_Strict):
@@ -202,6 +206,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Where deposit_check writes its event streams, when that is not ticket_link's own Redis.
     deposit_events_redis_url: str | None = None
+    # Read by the app factory each `serve --workers N` process calls (the CLI sets it from --log-level).
+    log_level: str = "info"
 
 
 class AppConfig(BaseModel):

@@ -4,7 +4,8 @@ deposit_check lists its streams in a set (one stream per chain; the names are in
 contract in docs/api.md "Events"), in its Redis: ticket_link's own, or the one set by
 DEPOSIT_EVENTS_REDIS_URL (docs/operations.md). Each event is
 acknowledged only after its notes are queued (idempotently), so a worker that dies mid-event
-leaves it pending, and another worker claims it after `CLAIM_IDLE_MS`.
+leaves it pending, and another worker claims it once it has been idle `claim_idle_ms`
+(`[delivery] claim_idle_seconds`).
 """
 
 import asyncio
@@ -20,17 +21,22 @@ from ticket_link.service import TicketService
 log = logging.getLogger(__name__)
 
 GROUP = "ticket_link"
-CLAIM_IDLE_MS = 60_000
 BATCH = 100
 # With several chains' streams, how long to wait before reading them again when none had anything new.
 SEVERAL_STREAMS_POLL_MS = 100
 
 
 class EventConsumer:
-    def __init__(self, client: redis.Redis, service: TicketService, name: str, block_ms: int = 1000) -> None:
+    def __init__(
+        self, client: redis.Redis, service: TicketService, name: str, claim_idle_ms: int, block_ms: int = 1000
+    ) -> None:
+        """`claim_idle_ms`: an event read by a consumer and not acknowledged for this long is taken for its
+        dead consumer's and claimed (a live consumer's claimed too early is handled twice: harmless, each
+        note's key is posted once)."""
         self.redis = client
         self.service = service
         self.name = name
+        self.claim_idle_ms = claim_idle_ms
         self.block_ms = block_ms
         self._groups: set[str] = set()
 
@@ -57,7 +63,9 @@ class EventConsumer:
         await self._ensure_groups(streams)
         handled = 0
         for stream in streams:
-            claim: list[Any] = await self.redis.xautoclaim(stream, GROUP, self.name, CLAIM_IDLE_MS, "0-0", count=BATCH)
+            claim: list[Any] = await self.redis.xautoclaim(
+                stream, GROUP, self.name, self.claim_idle_ms, "0-0", count=BATCH
+            )
             handled += await self._handle(stream, claim[1])
         replies = await self._read_new(streams)
         for name, entries in replies:
@@ -92,7 +100,7 @@ class EventConsumer:
 
     async def _handle(self, stream: str, entries: list[Any]) -> int:
         """Each event on its own: one that cannot be handled is logged, counted and left pending (claimed
-        again after CLAIM_IDLE_MS), and the events after it go on. A Redis error stops the batch: it is
+        again once idle `claim_idle_ms`), and the events after it go on. A Redis error stops the batch: it is
         the connection, not the event, and every unacknowledged event is read again."""
         handled = 0
         for entry_id, fields in entries:

@@ -1,12 +1,10 @@
 """saq's RedisQueue on any REDIS_URL: one Redis, a Sentinel set or a Redis Cluster.
 
 Its keys share the `{ticket_link}` tag (keys.QUEUE), so each of its scripts and transactions touches one slot.
-saq 0.26.4 (read from saq/queue/redis.py) still assumes a plain client in three places, which fail on redis-py's
-RedisCluster client:
+Its transactions run on the master of that slot (desk_common/redis_connect.py), as on one Redis: `abort`'s PUBLISH
+inside its MULTI too (a message published on any master reaches the whole cluster). saq 0.26.4 (read from
+saq/queue/redis.py) still assumes a plain client in two places, which fail on redis-py's RedisCluster client:
 
-- `abort` (what the sweep does to a dead worker's job) sends PUBLISH inside its MULTI: the cluster pipeline
-  refuses PUBLISH ("blocked when running redis in cluster mode"). Here the transaction runs without it and the
-  status is published right after, as saq's own `_retry` and `_update` do: a listener hears it a moment later.
 - the pub/sub multiplexer's first PSUBSCRIBE picks a node from the client's slot map, empty until the client's
   first command (KeyError): `connect` fills it first.
 - `disconnect` ends with `redis.connection_pool.disconnect()`: a cluster client has no pool (AttributeError).
@@ -16,7 +14,6 @@ RedisCluster client:
 from typing import Any
 
 from redis.asyncio.cluster import RedisCluster
-from saq.job import Job, Status
 from saq.queue.redis import RedisQueue
 
 from desk_common.redis_connect import connect
@@ -30,7 +27,7 @@ def open_queue(redis_url: str) -> "JobQueue":
 
 
 class JobQueue(RedisQueue):
-    """saq's queue with the three cluster fixes above; the same behaviour on one Redis."""
+    """saq's queue with the two cluster fixes above; the same behaviour on one Redis."""
 
     @property
     def _cluster(self) -> bool:
@@ -40,23 +37,6 @@ class JobQueue(RedisQueue):
         if self._cluster:
             await self.redis.initialize()
         await super().connect()
-
-    async def abort(self, job: Job, error: str, ttl: float = 5) -> None:
-        job.status = Status.ABORTING
-        job.error = error
-        queued, incomplete = self.namespace("queued"), self.namespace("incomplete")
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lrem(queued, 0, job.id)
-            pipe.zrem(incomplete, job.id)
-            pipe.set(job.id, self.serialize(job))
-            pipe.set(job.abort_id, error, ex=max(1, int(ttl)))
-            dequeued, *_ = await pipe.execute()
-        await self.notify(job)
-        if dequeued:  # it was still waiting: it ends here
-            await self.finish(job, Status.ABORTED, error=error)
-            await self.redis.delete(job.abort_id)
-        else:  # a worker holds it: that worker sees the abort mark and stops it
-            await self.redis.lrem(self.namespace("active"), 0, job.id)
 
     async def disconnect(self) -> None:
         if not self._cluster:

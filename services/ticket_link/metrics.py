@@ -33,12 +33,16 @@ NOTE_LAG = Histogram(
     ["helpdesk"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
+# Set by the worker only; `mostrecent`: an API's `serve --workers N` shows one series, not one per process.
 OUTBOX = Gauge(
-    "ticket_link_outbox_notes", "Notes accepted and not yet posted or refused (read once per reconcile round)"
+    "ticket_link_outbox_notes",
+    "Notes accepted and not yet posted or refused (read once per reconcile round)",
+    multiprocess_mode="mostrecent",
 )
 OUTBOX_OLDEST = Gauge(
     "ticket_link_outbox_oldest_seconds",
     "Age of the oldest note in the outbox, from its acceptance (0 when empty; read once per reconcile round)",
+    multiprocess_mode="mostrecent",
 )
 EVENTS = Counter(
     "ticket_link_events_consumed_total", "deposit_check events handled and acknowledged", ["chain", "type"]

@@ -132,7 +132,8 @@ def build_worker(config: AppConfig, concurrency: int = 10, consume_events: bool 
         tasks.append(asyncio.create_task(_reconcile(components, stop, every), name="outbox"))
         if consume_events:
             name = f"{socket.gethostname()}:{os.getpid()}"
-            consumer = EventConsumer(components.events_redis, components.service, name)
+            claim_idle_ms = config.file.delivery.claim_idle_seconds * 1000
+            consumer = EventConsumer(components.events_redis, components.service, name, claim_idle_ms)
             tasks.append(asyncio.create_task(consumer.run(stop), name="deposit-events"))
 
     async def shutdown(ctx: WorkerContext) -> None:

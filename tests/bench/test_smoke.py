@@ -91,12 +91,14 @@ def check_evm_lookups(figures: dict) -> None:
 
 
 def check_redis_scale(figures: dict) -> None:
-    """One Redis and the cluster in the same run: the watcher on each (the served runs need wrk)."""
+    """One Redis and the cluster in the same run: the watcher and one MULTI on each (the served runs need wrk)."""
     names = {s["name"] for s in figures["series"]}
     assert {"one Redis: step at 1,000 watched", "cluster: step at 1,000 watched"} <= names
     assert figures["node_calls_per_block_max"] == {"one Redis": 3, "cluster": 3}
     ratios = {r["name"]: r["value"] for r in figures["ratios"]}
     assert ratios["watcher at 1,000 watched: cluster / one Redis, ms per block (lower is better)"] > 0
+    assert {"one Redis: 1,000 HSETs", "cluster: 1,000 HSETs", "cluster: event loop held, longest"} <= names
+    assert ratios["one MULTI of 1,000 HSETs: cluster / one Redis, ms (lower is better)"] > 0
 
 
 def check_failover(figures: dict) -> None:

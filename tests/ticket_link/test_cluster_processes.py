@@ -5,7 +5,7 @@ load balancer (harness/balancer.py), 3 `deposit-check watch` and 3 `ticket-link 
 `REDIS_URL=redis+cluster://...`, a real litecoind (regtest) and django-helpdesk. Claims arrive as helpdesk
 webhooks; blocks are mined. Midway the watcher holding litecoin's lease is SIGKILLed (another takes the chain over
 once the lease runs out), and later a worker that has read deposit events and not acknowledged them is SIGKILLed
-(another claims them from the consumer group). Every ticket ends with one note per status, none lost, none twice.
+(another claims them from the consumer group once idle `[delivery] claim_idle_seconds`, 5 s here). Every ticket ends with one note per status, none lost, none twice.
 
 To be sure the worker dies holding events, the three workers are stopped (SIGSTOP) while the block that confirms
 the deposits is mined, and only the victim is let go on; it is killed once the group shows it holds some.
@@ -37,12 +37,14 @@ from tests.stacks import desk_toml
 from tests.ticket_link.settle import wait_until, wait_until_settled
 from ticket_link.config import AppConfig, parse_config
 from ticket_link.devdesk.launcher import DevDesk
-from ticket_link.events import CLAIM_IDLE_MS, GROUP
+from ticket_link.events import GROUP
 
 pytestmark = pytest.mark.slow
 
 WATCHERS, WORKERS, APIS = 3, 3, 2
 LEASE_SECONDS = 3
+# `[delivery] claim_idle_seconds`: how long the dead worker's events wait before another claims them (default 60).
+CLAIM_IDLE_SECONDS = 5
 TICKETS = 10
 STATUS = re.compile(r"^Status: (\w+)", re.MULTILINE)
 COUNT = re.compile(r"^Status: .*\(confirmations: (\d+)/(\d+)\)", re.MULTILINE)
@@ -130,6 +132,7 @@ secret = "{secrets.token_urlsafe(32)}"
 url = "{dc_balancer.url}"
 [delivery]
 job_timeout_seconds = 5
+claim_idle_seconds = {CLAIM_IDLE_SECONDS}
 retries = 40
 retry_delay_seconds = 0.2
 max_retry_delay_seconds = 1
@@ -274,8 +277,14 @@ def test_one_watcher_and_one_worker_killed_mid_flow_no_note_lost_or_repeated(
             proc.send_signal(signal.SIGCONT)
     assert held > 0, "the victim acknowledged everything before it was stopped: nothing to claim"
 
-    # Its events are claimed by the others once idle CLAIM_IDLE_MS; its note jobs are retried after their timeout.
-    wait_for_notes(fleet, tickets, "confirmed", CLAIM_IDLE_MS / 1000 + 90)
+    # Its events are claimed by the others once idle claim_idle_seconds; its note jobs are retried after their timeout.
+    wait_until(
+        lambda: pending_by_consumer(client).get(victim_pid, 0) == 0,
+        CLAIM_IDLE_SECONDS + 30,
+        "the dead worker's events claimed by another",
+    )
+    taken_after = time.monotonic() - died_at
+    wait_for_notes(fleet, tickets, "confirmed", CLAIM_IDLE_SECONDS + 90)
     claimed_after = time.monotonic() - died_at
     wait_until_settled(fleet.config, node, 0.0, 60)
 
@@ -295,7 +304,7 @@ def test_one_watcher_and_one_worker_killed_mid_flow_no_note_lost_or_repeated(
         )
     print(
         f"\ncluster fleet: lease taken over {takeover:.1f} s after the watcher's kill (lease {LEASE_SECONDS} s); "
-        f"{held} events held by the killed worker, all confirmed notes in {claimed_after:.1f} s "
-        f"(claim after {CLAIM_IDLE_MS / 1000:.0f} s idle); API connections {fleet.balancers['deposit_check'].connections} "
+        f"{held} events held by the killed worker, claimed by another {taken_after:.1f} s after its kill and all "
+        f"confirmed notes in {claimed_after:.1f} s (claim_idle_seconds {CLAIM_IDLE_SECONDS}); API connections {fleet.balancers['deposit_check'].connections} "
         f"(deposit_check), {fleet.balancers['ticket_link'].connections} (ticket_link)"
     )

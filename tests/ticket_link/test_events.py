@@ -4,6 +4,7 @@ left pending, and the events after it still become notes; a ticket link sealed u
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,8 +12,9 @@ import pytest
 import redis.asyncio as redis
 from prometheus_client import REGISTRY
 
+from desk_common.redis_text import text
 from tests.conftest import RedisServer
-from ticket_link import events, keys
+from ticket_link import keys
 from ticket_link.events import GROUP, EventConsumer
 from ticket_link.links import Links, TicketRef
 from ticket_link.privacy import Pseudonymizer
@@ -60,11 +62,9 @@ async def write(client: redis.Redis, *tx_hashes: str) -> None:
         await client.xadd(stream, fields)  # type: ignore[arg-type]  # redis-py's field dict is invariant
 
 
-async def test_a_bad_event_is_left_pending_and_the_ones_after_it_are_handled(
-    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_bad_event_is_left_pending_and_the_ones_after_it_are_handled(client: redis.Redis) -> None:
     service = Recorder()
-    consumer = EventConsumer(client, service, "c1", block_ms=50)  # type: ignore[arg-type]  # on_event only
+    consumer = EventConsumer(client, service, "c1", claim_idle_ms=60_000, block_ms=50)  # type: ignore[arg-type]  # on_event only
     await write(client, "one", "poison", "two")
     before = failed("status")
     assert await consumer.step() == 2
@@ -74,10 +74,31 @@ async def test_a_bad_event_is_left_pending_and_the_ones_after_it_are_handled(
     assert pending["pending"] == 1  # the poison, waiting to be claimed again; the others acknowledged
     # Once it can be handled (a fixed deployment), a later claim of the idle event delivers it.
     service.poison = False
-    monkeypatch.setattr(events, "CLAIM_IDLE_MS", 0)
+    consumer.claim_idle_ms = 0
     await consumer.step()
     assert service.seen == ["one", "two", "poison"]
     assert (await client.xpending(keys.deposit_check_events(CHAIN), GROUP))["pending"] == 0
+
+
+async def test_a_dead_consumers_events_are_claimed_once_idle_claim_idle_ms_not_before(client: redis.Redis) -> None:
+    """`[delivery] claim_idle_seconds`: what a consumer read and never acknowledged (it died) stays its own
+    until that long has passed since it read it; then another consumer claims and handles it."""
+    await write(client, "held-1", "held-2")
+    stream = keys.deposit_check_events(CHAIN)
+    await client.xgroup_create(stream, GROUP, id="0")
+    read = await client.xreadgroup(GROUP, "dead", {stream: ">"}, count=10)  # read, then never acknowledged
+    read_at = time.monotonic()
+    assert len(read[0][1]) == 2
+    service = Recorder()
+    live = EventConsumer(client, service, "live", claim_idle_ms=1500, block_ms=50)  # type: ignore[arg-type]  # on_event only
+    assert await live.step() == 0 and service.seen == []  # idle < 1.5 s: still the dead one's
+    pending = await client.xpending(stream, GROUP)
+    assert {text(c["name"]): int(c["pending"]) for c in pending["consumers"]} == {"dead": 2}
+    while time.monotonic() - read_at < 1.6:
+        await asyncio.sleep(0.1)
+    assert await live.step() == 2
+    assert sorted(service.seen) == ["held-1", "held-2"]
+    assert (await client.xpending(stream, GROUP))["pending"] == 0
 
 
 async def test_the_consumer_loop_outlives_an_unexpected_error(client: redis.Redis) -> None:
@@ -85,7 +106,7 @@ async def test_the_consumer_loop_outlives_an_unexpected_error(client: redis.Redi
         async def on_event(self, event: dict[str, str]) -> int:
             raise RuntimeError("a bug")
 
-    consumer = EventConsumer(client, Broken(), "c2", block_ms=50)  # type: ignore[arg-type]  # on_event only
+    consumer = EventConsumer(client, Broken(), "c2", claim_idle_ms=60_000, block_ms=50)  # type: ignore[arg-type]  # on_event only
     calls = 0
     real_step = consumer.step
 
