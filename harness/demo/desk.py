@@ -58,6 +58,9 @@ class Secrets:
     webhook_secret: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(24))
     ticket_secret: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(32))
     session_secret: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(32))
+    ownership_secret: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(32))
+    # The wallet system's key, which declares the casino's addresses (scope admin); not printed.
+    admin_key: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(24))
 
 
 def port_or_free(default: int) -> int:
@@ -76,12 +79,16 @@ def key_entry(name: str, key: str, scopes: str = "") -> str:
 
 
 def deposit_check_extra(s: Secrets) -> str:
-    """Before the chains in deposit_check's config: a brisk watcher and the two keys."""
+    """Before the chains in deposit_check's config: a brisk watcher, the ownership index and the three keys (the
+    demo's, ticket_link's, and the wallet system's that declares the casino's addresses)."""
     return (
         "[watch]\npoll_seconds = 0.5\nrecheck_seconds = 2\n\n"
+        + f'[ownership]\nsecret = "{s.ownership_secret}"\n\n'
         + key_entry("demo", s.demo_key)
         + "\n"
         + key_entry("ticket-link", s.service_key, 'scopes = ["watch"]\n')
+        + "\n"
+        + key_entry("wallet-system", s.admin_key, 'scopes = ["admin"]\n')
         + "\n"
     )
 
@@ -199,6 +206,7 @@ class DeskDemo:
             self._wait_http(f"{self.url(name)}/healthz")
         for name in ("watcher", "worker"):
             self._wait_http(f"http://127.0.0.1:{self.ports[name + '_metrics']}/metrics")
+        self._declare_casino_addresses()
         self._file_tickets()
         self._wait_first_notes()
 
@@ -233,6 +241,21 @@ class DeskDemo:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{url} did not answer within {START_TIMEOUT:.0f} s (logs: {self.logs})")
+
+    def _declare_casino_addresses(self) -> None:
+        """The casino's deposit addresses, declared through deposit_check's admin API as a wallet system would, before
+        any ticket is filed: a ticket naming a hash alone is then found with its address."""
+        for chain, addresses in self.chains.casino_addresses().items():
+            response = httpx.put(
+                f"{self.url('deposit_check')}/v1/addresses",
+                json={"chain": chain, "addresses": [{"address": a} for a in addresses]},
+                headers={"authorization": f"Bearer {self.secrets.admin_key}"},
+                timeout=30,
+            )
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"deposit_check refused the {chain} addresses: {response.status_code} {response.text}"
+                )
 
     def _file_tickets(self) -> None:
         """One ticket per sample deposit, as a player writes it; the desk's webhook tells ticket_link. A ticket whose

@@ -33,6 +33,15 @@ _TEXTS = {
 }
 
 
+# A player who pastes the transaction hash alone, no address: ticket_link finds where it went (/v1/locate).
+_HASH_ONLY = {
+    "en": "Hi, I sent {sent} but it is not in my balance. Transaction: {tx}",
+    "fr": "Bonjour, j'ai envoyé {sent} mais mon solde n'a pas bougé. Transaction : {tx}",
+    "pl": "Dzień dobry, wysłałem {sent}, ale saldo się nie zmieniło. Hash transakcji: {tx}",
+    "ru": "Здравствуйте, я отправил {sent}, но баланс не пополнился. Хэш транзакции: {tx}",
+}
+
+
 @dataclass(frozen=True)
 class SampleTicket:
     sample: Sample
@@ -42,7 +51,8 @@ class SampleTicket:
     ticket_id: int = 0  # the helpdesk's, once filed
     # Whether ticket_link reads the hash and the address as one claim from the text. A TRON tx id and an 0x
     # address are of two families, so the text alone names no claim (and the note asks for the address):
-    # the demo then claims the pair through the bot API, as a support bot or an agent would.
+    # the demo then claims the pair through the bot API, as a support bot or an agent would. A hash named alone
+    # (Sample.hash_only) is located by ticket_link from the text: nothing to claim by the bot.
     paired_in_text: bool = True
 
 
@@ -52,7 +62,9 @@ def sample_tickets(samples: list[Sample]) -> list[SampleTicket]:
     for i, sample in enumerate(samples):
         lang = LANGUAGES[i % len(LANGUAGES)]
         title, body = _TEXTS[lang]
+        body = _HASH_ONLY[lang] if sample.hash_only else body
         text = body.format(sent=sample.sent or "my deposit", address=sample.address, tx=sample.tx_hash)
-        paired = any(c.tx_hash == sample.tx_hash and c.address == sample.address for c in extract(text))
+        named = [(c.tx_hash, c.address) for c in extract(text)]
+        paired = (sample.tx_hash, None if sample.hash_only else sample.address) in named
         tickets.append(SampleTicket(sample, lang, title, text, paired_in_text=paired))
     return tickets

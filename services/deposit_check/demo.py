@@ -58,6 +58,7 @@ class Sample:
     address: str
     expected_amount: str | None = None
     sent: str = ""  # what the player says they sent, e.g. "0.5 LTC"
+    hash_only: bool = False  # the player names the hash alone: its address is found from it (a declared one)
 
 
 class Demo:
@@ -112,6 +113,7 @@ class Demo:
         node.mine(LTC_CONFIRMATIONS)
         confirming = node.send_outputs(deposit, [Decimal("0.1"), Decimal("0.15")])
         elsewhere = node.send(node.new_address("bech32"), Decimal("0.3"))
+        located = node.send(deposit, Decimal("0.25"))
         node.mine(2)
         pending = node.send(deposit, Decimal("0.05"))
         self._samples["litecoin"] = [
@@ -126,6 +128,16 @@ class Demo:
                 "0.3 LTC",
             ),
             Sample(Status.PENDING, "in the mempool", "litecoin", pending, deposit, None, "0.05 LTC"),
+            Sample(
+                Status.CONFIRMING,
+                "only the hash: the address found from it",
+                "litecoin",
+                located,
+                deposit,
+                None,
+                "0.25 LTC",
+                hash_only=True,
+            ),
             Sample(Status.WRONG_ADDRESS, "pays another address", "litecoin", elsewhere, deposit, None, "0.3 LTC"),
             Sample(Status.NOT_FOUND, "unknown hash", "litecoin", "ab" * 32, deposit, None, "0.2 LTC"),
         ]
@@ -158,6 +170,11 @@ class Demo:
             ),
             Sample(Status.FAILED, "OUT_OF_ENERGY (published)", "tron", TRON_FAILED_TX, TRON_USDT_PAYEE, None, "USDT"),
         ]
+
+    def casino_addresses(self) -> dict[str, list[str]]:
+        """The deposit addresses the desk's demo declares as the casino's: Litecoin's (so that a hash alone is found
+        with its address). Ethereum and TRON declare none: their notes say ownership was not verified."""
+        return {"litecoin": sorted({s.address for s in self._samples["litecoin"]})}
 
     def add_wrong_network_sample(self) -> None:
         """USDT sent on TRON, claimed on our Ethereum address: the most common mistake (once anvil and TRON are up)."""

@@ -1,5 +1,7 @@
 """One error tree for ticket_link, under desk_common's `DeskError`: answered as HTTP by its one handler."""
 
+from typing import Any
+
 from desk_common.errors import DeskError
 
 
@@ -18,6 +20,8 @@ class AddressNeeded(InvalidRequest):
     """A claim named no address, and the tx's hash alone gives no one casino address to check it with (422)."""
 
     code = "address_needed"
+    located: dict[str, Any] | None = None  # deposit_check's locate answer, for the agent form's card
+    noted: bool | None = None  # the located note: queued (True), posted before (False), not asked for (None)
 
 
 class DuplicateJsonKey(TicketLinkError):

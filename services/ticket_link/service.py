@@ -148,6 +148,14 @@ class TicketService:
         """deposit_check's verdict, no ticket involved (the form's check); `watch` has it follow the deposit."""
         return await self.checker.check(tx_hash, address, chain=chain, expected_amount=expected_amount, watch=watch)
 
+    async def locate(self, tx_hash: str) -> dict[str, Any]:
+        """Where a tx is by its hash alone (deposit_check's `/v1/locate`; no ticket involved: the form's check of a
+        hash pasted with no address). DepositCheckUnavailable when deposit_check cannot answer at all; an answer may
+        still name chains that did not (`unavailable`): the caller says so."""
+        answer = await self.checker.locate(tx_hash)
+        metrics.LOCATED.labels(locate.pick(answer).outcome.value).inc()
+        return answer
+
     async def lookup(
         self,
         address: str,
@@ -355,9 +363,10 @@ class TicketService:
         metrics.LOCATED.labels(found.outcome.value).inc()
         if found.outcome is Outcome.PAIRED:
             return req.model_copy(update={"address": found.address, "chain": found.chain})
-        if req.post_note:
-            await self._note_located(ref, req.tx_hash, found, answer)
-        raise AddressNeeded(f"address: {locate.WHY[found.outcome]}; ask the player for the deposit address")
+        noted = await self._note_located(ref, req.tx_hash, found, answer) if req.post_note else None
+        needed = AddressNeeded(f"address: {locate.WHY[found.outcome]}; ask the player for the deposit address")
+        needed.located, needed.noted = answer, noted  # for the form's card (the bot's 422 says the message only)
+        raise needed
 
     async def _claim_later(self, ref: TicketRef, req: DepositClaim, account: str | None) -> None:
         """Queue a claim deposit_check could not answer now; a worker checks and notes it later."""

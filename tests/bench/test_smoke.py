@@ -117,6 +117,17 @@ def check_tron_checks(figures: dict) -> None:
     assert figures["baseline"].startswith(("tronpy 0.6.2", "httpx in tronpy's call order"))
 
 
+def check_locate(figures: dict) -> None:
+    """Every case asked on the three chains at once, found where its tx is; node calls counted per chain."""
+    cases = figures["node_calls"]
+    assert set(cases) == set(figures["locate_ms_median"]) and len(cases) == 4
+    assert all(ms > 0 for ms in figures["locate_ms_median"].values())
+    for counted in cases.values():
+        assert counted["asked"] == ["ethereum", "litecoin", "tron"]
+        assert counted["by_chain"] == {"litecoin": 2.0, "ethereum": 4.0, "tron": 3.0}
+        assert counted["by_method"]["ethereum eth_getTransactionReceipt"] == 1.0
+
+
 EXPECTED = {
     # bench: (top-level JSON keys, a line its printed figures hold, what the figures must say)
     "checks": ({"series", "ratios", "elapsed_s"}, "cold UTXO: ours sequential / bitcoinlib sequential", check_checks),
@@ -138,6 +149,7 @@ EXPECTED = {
         "node calls per check: ours 3.00 (one round trip), naive 4.00",
         check_tron_checks,
     ),
+    "locate": ({"series", "locate_ms_median", "node_calls"}, "node calls per locate (", check_locate),
     "ownership_cost": (
         {"index_addresses", "series", "ratios"},
         "ownership, warm: with / without",

@@ -77,7 +77,7 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
     block = demo.wait_ready()
     print(f"desk ready in {block.ready_seconds} s")
     assert block.ready_seconds < 120
-    assert len(block.tickets) == 11
+    assert len(block.tickets) == 12
     assert {t.lang for t in block.tickets} == {"en", "fr", "pl", "ru"}
     pending = next(t for t in block.tickets if t.status == "pending")
 
@@ -86,6 +86,12 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
         first = notes(block, ticket.id)
         assert first and "[Automatic deposit check]" in first[0], (ticket, first)
     assert "Status: pending" in notes(block, pending.id)[0] and "Chain: Litecoin" in notes(block, pending.id)[0]
+    # Litecoin's deposit address is declared the casino's; Ethereum's and TRON's are not (their notes say so).
+    unverified = "Ownership of the deposit address was not verified"
+    assert all(unverified not in notes(block, t.id)[0] for t in block.tickets if t.chain == "litecoin")
+    confirmed = [t for t in block.tickets if t.status == "confirmed"]  # the notes that advise crediting
+    assert {t.chain for t in confirmed} == {"litecoin", "ethereum", "tron"}
+    assert all((unverified in notes(block, t.id)[0]) == (t.chain != "litecoin") for t in confirmed)
 
     # TRON, a replay of published mainnet answers: its tickets' notes name the network for people and link Tronscan.
     assert "TRON is a replay of published mainnet answers" in demo.output
@@ -103,6 +109,17 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
     while not any("Found on: TRON (TRC-20)" in n for n in notes(block, by_status["ethereum", "wrong_network"].id)):
         assert time.monotonic() < deadline, notes(block, by_status["ethereum", "wrong_network"].id)
         time.sleep(0.3)
+
+    # A ticket naming only a hash: ticket_link found where it went (/v1/locate) and checked the casino address it
+    # paid (the demo declares Litecoin's deposit address as the casino's).
+    only = re.search(r"#(\d+)\s+\w+\s+litecoin\s+confirming\s+0\.25 LTC: only the hash", demo.output)
+    assert only, demo.output
+    located = notes(block, int(only[1]))[0]
+    assert "found from its hash" in located and "Received: 0.25 LTC" in located and "Chain: Litecoin" in located
+    deposit_address = re.search(r"Deposit address: (\S+)", located)
+    hash_only = re.search(r"Transaction: ([0-9a-f]{64})", located)
+    assert deposit_address and hash_only, located
+    assert deposit_address[1] == block.pending_claim["address"]  # the casino's, as the pending sample's
 
     # The curl lines, with the printed key (and without it: refused).
     bearer = {"authorization": f"Bearer {block.key}"}
@@ -146,6 +163,14 @@ def test_the_one_command_demo_shows_the_whole_desk_and_ctrl_c_leaves_nothing(
     page.get_by_role("button", name="Post to ticket").click()
     expect(page.locator("#post-result")).to_contain_text(f"desk #{pending.id}")
     page.screenshot(path=shots / "05-posted.png", full_page=True)
+
+    # The hash alone in the form: found, and the usual card of the casino address it paid.
+    page.goto(f"{block.form_url}/")
+    page.get_by_label("Transaction hash").fill(hash_only[1])
+    page.get_by_role("button", name="Check deposit").click()
+    expect(card).to_contain_text("0.25 LTC")
+    expect(card.locator("[data-located]")).to_contain_text("found from its hash")
+    expect(card).to_contain_text(deposit_address[1])
 
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto(f"{block.form_url}/")

@@ -62,13 +62,17 @@ class Card:
     lang: str
     final: bool
     follow: dict[str, str]  # the query that follows this deposit (events endpoint), while not final
+    located: bool = False  # no address was pasted: this is the casino's address the tx paid, found from its hash
 
 
 def look(status: str) -> Look:
     return LOOKS.get(status) or Look(status.replace("_", " ").capitalize(), "neutral", "question", "")
 
 
-def build_card(verdict: Mapping[str, Any], *, lang: str, explorer_urls: Mapping[str, str]) -> Card:
+def build_card(
+    verdict: Mapping[str, Any], *, lang: str, explorer_urls: Mapping[str, str], located: bool = False
+) -> Card:
+    """The card of a verdict; `located`: its address was found from the tx's hash (none was pasted)."""
     status = str(verdict.get("status") or "")
     tx_hash = str(verdict.get("tx_hash") or "")
     address = str(verdict.get("address") or "")
@@ -81,6 +85,8 @@ def build_card(verdict: Mapping[str, Any], *, lang: str, explorer_urls: Mapping[
             follow["chain"] = str(chain)
         if verdict.get("expected_amount"):
             follow["expected_amount"] = str(verdict["expected_amount"])
+        if located:
+            follow["located"] = "true"
     return Card(
         status=status,
         look=look(status),
@@ -100,6 +106,7 @@ def build_card(verdict: Mapping[str, Any], *, lang: str, explorer_urls: Mapping[
         lang=lang,
         final=final,
         follow=follow,
+        located=located,
     )
 
 

@@ -1,4 +1,7 @@
-"""The deposit form as agents fill it: pasted lines trimmed to the hash, address, amount, ticket. Pure."""
+"""The deposit form as agents fill it: pasted lines trimmed to the hash, address, amount, ticket. Pure.
+
+The address may be left out: the player gave only a hash. The form then locates the tx by its hash (web/located.py)
+as the bot API does, and checks it with the one casino address it paid, or says what was found."""
 
 import re
 from collections.abc import Mapping
@@ -26,11 +29,16 @@ class DepositForm:
     lang: str = DEFAULT_LANGUAGE
     helpdesk: str = ""
 
+    @property
+    def hash_only(self) -> bool:
+        """No address: the tx is located by its hash."""
+        return not self.address
+
     def claim(self) -> DepositClaim:
-        """The same request the bot API takes, for `TicketService.claim`."""
+        """The same request the bot API takes, for `TicketService.claim` (no address: located there)."""
         return DepositClaim(
             tx_hash=self.tx_hash,
-            address=self.address,
+            address=self.address or None,
             expected_amount=self.expected_amount or None,
             lang=self.lang,
             helpdesk=self.helpdesk or None,
@@ -102,9 +110,8 @@ def read_deposit_form(data: Mapping[str, Any]) -> tuple[DepositForm, list[str]]:
         errors.append("Enter the transaction hash.")
     elif problem := chain_text.tx_hash_problem(form.tx_hash):
         errors.append(f"The transaction hash is {problem}.")
-    if not form.address:
-        errors.append("Enter the deposit address.")
-    elif problem := chain_text.address_problem(form.address):
+    # No address at all is a hash alone, located by it; an address of no address's shape is refused.
+    if form.address and (problem := chain_text.address_problem(form.address)):
         errors.append(f"The deposit address is {problem}.")
     if field("expected_amount").strip() and not re.fullmatch(DECIMAL_STRING, form.expected_amount):
         errors.append("The expected amount must be a number, like 0.5.")

@@ -12,7 +12,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 
 from desk_common.chain_text import Address, ChainName, TxHash
-from ticket_link.errors import ClaimDeferred, TicketLinkError
+from ticket_link.errors import AddressNeeded, ClaimDeferred, TicketLinkError
+from ticket_link.locate import Outcome
 from ticket_link.schemas import DECIMAL_STRING
 from ticket_link.service import ClaimOutcome, TicketService
 from ticket_link.texts import DEFAULT_LANGUAGE, LANGUAGES
@@ -21,6 +22,7 @@ from ticket_link.web.card import Card, build_card
 from ticket_link.web.dependencies import Agent, Service, Web, WebContext, required_agent
 from ticket_link.web.forms import DepositForm, read_deposit_form
 from ticket_link.web.limiter import SignInBusy, SignInUnavailable, TooManyAttempts
+from ticket_link.web.located import INCOMPLETE, LocatedCard, build_located_card, outcome_of
 from ticket_link.web.lookup_form import Candidates, candidates, read_lookup_form
 
 router = APIRouter(include_in_schema=False)
@@ -72,6 +74,7 @@ def _deposit_page(
     card: Card | None = None,
     posted: Posted | None = None,
     found: Candidates | None = None,
+    located: LocatedCard | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return _page(
@@ -85,14 +88,20 @@ def _deposit_page(
         card=card,
         posted=posted,
         found=found,
+        located=located,
         events_url=f"/web/events?{urlencode(card.follow)}" if card and card.follow else None,
         helpdesks=service.helpdesk_names,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
     )
 
 
-def _card(service: TicketService, verdict: dict[str, Any], lang: str) -> Card:
-    return build_card(verdict, lang=lang, explorer_urls=service.explorer_tx_urls)
+def _card(service: TicketService, verdict: dict[str, Any], lang: str, located: bool = False) -> Card:
+    return build_card(verdict, lang=lang, explorer_urls=service.explorer_tx_urls, located=located)
+
+
+def _located_card(service: TicketService, answer: dict[str, Any], tx_hash: str) -> LocatedCard:
+    outcome, _, _ = outcome_of(answer)
+    return build_located_card(answer, tx_hash=tx_hash, outcome=outcome, explorer_urls=service.explorer_tx_urls)
 
 
 async def _form(request: Request) -> FormData:
@@ -154,6 +163,8 @@ async def check_deposit(request: Request, web: Web, agent: Agent, service: Servi
     if isinstance(posted_form, Response):
         return posted_form
     form, name = posted_form
+    if form.hash_only:
+        return await _check_hash_only(request, web, service, name, form)
     try:
         # Asking deposit_check to watch the deposit, so its events follow the card.
         verdict = await service.check(
@@ -162,6 +173,28 @@ async def check_deposit(request: Request, web: Web, agent: Agent, service: Servi
     except TicketLinkError as exc:
         return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
     return _deposit_page(request, web, service, name, form=form, card=_card(service, verdict, form.lang))
+
+
+async def _check_hash_only(
+    request: Request, web: WebContext, service: TicketService, name: str, form: DepositForm
+) -> Response:
+    """A hash pasted with no address: located on every chain (deposit_check's `/v1/locate`). One casino address paid
+    on one chain: the usual card of that address's check, saying the address was found from the hash. Anything else:
+    the card of what was found, asking for the address (503 when no chain holds it and one did not answer)."""
+    try:
+        answer = await service.locate(form.tx_hash)
+        outcome, chain, address = outcome_of(answer)
+        if outcome is Outcome.PAIRED and address is not None:
+            verdict = await service.check(
+                form.tx_hash, address, chain=chain, expected_amount=form.expected_amount or None, watch=True
+            )
+            card = _card(service, verdict, form.lang, located=True)
+            return _deposit_page(request, web, service, name, form=form, card=card)
+    except TicketLinkError as exc:
+        return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
+    located = _located_card(service, answer, form.tx_hash)
+    status = 503 if outcome == INCOMPLETE else 200
+    return _deposit_page(request, web, service, name, form=form, located=located, status_code=status)
 
 
 @router.post("/web/post")
@@ -179,10 +212,16 @@ async def post_to_ticket(request: Request, web: Web, agent: Agent, service: Serv
     except ClaimDeferred as exc:  # queued by the service: checked and noted when deposit_check answers
         posted = Posted(ref.label, "later", None, None)
         return _deposit_page(request, web, service, name, form=form, posted=posted, status_code=exc.status_code)
+    except AddressNeeded as exc:  # a hash alone that pairs no address: the located note is queued, its card shown
+        if exc.located is None:
+            return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=422)
+        posted = Posted(ref.label, "queued" if exc.noted else "already_posted", None, None)
+        located = _located_card(service, exc.located, form.tx_hash)
+        return _deposit_page(request, web, service, name, form=form, located=located, posted=posted)
     except TicketLinkError as exc:
         return _deposit_page(request, web, service, name, form=form, errors=[exc.message], status_code=exc.status_code)
     posted = Posted.of(ref.label, answer)
-    card = _card(service, posted.verdict, form.lang) if posted.verdict else None
+    card = _card(service, posted.verdict, form.lang, located=form.hash_only) if posted.verdict else None
     return _deposit_page(request, web, service, name, form=form, card=card, posted=posted)
 
 
@@ -196,6 +235,7 @@ async def card_events(
     chain: Annotated[ChainName | None, Query()] = None,
     expected_amount: Annotated[str | None, Query(max_length=80, pattern=DECIMAL_STRING)] = None,
     lang: Annotated[str, Query(max_length=16)] = DEFAULT_LANGUAGE,
+    located: Annotated[bool, Query()] = False,
 ) -> AsyncIterable[ServerSentEvent]:
     """The card, re-rendered each time the deposit changes; then `end` (final, or followed long enough)."""
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
@@ -205,7 +245,8 @@ async def card_events(
         tx_hash, address, chain, expected_amount, refresh_seconds=web.config.refresh_seconds
     ):
         final = bool(verdict.get("final"))
-        yield ServerSentEvent(event="card", raw_data=template.render(card=_card(service, verdict, lang)), retry=5000)
+        card = _card(service, verdict, lang, located=located)
+        yield ServerSentEvent(event="card", raw_data=template.render(card=card), retry=5000)
     yield ServerSentEvent(event="end", raw_data="final" if final else "stopped")
 
 

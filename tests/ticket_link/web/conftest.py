@@ -93,15 +93,17 @@ password_hash = "{HASH}"
 
 
 class DepositCheck:
-    """A stand-in for deposit_check's /v1/checks: records the requests, answers `answer`."""
+    """A stand-in for deposit_check's /v1/checks and /v1/locate: records the requests (and paths), answers `answer`."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.paths: list[str] = []
         self.answer: Callable[[dict[str, Any]], httpx.Response] = lambda _: httpx.Response(200, json=verdict())
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         self.requests.append(body)
+        self.paths.append(request.url.path)
         return self.answer(body)
 
 

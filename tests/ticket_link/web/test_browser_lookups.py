@@ -1,6 +1,8 @@
-"""The agent form lists the deposits to an address pasted without a hash, in a real headless Chromium: real
-litecoind, Redis, deposit_check (ownership declared through its admin API, its watcher indexing the casino's
-addresses), ticket_link and its worker, django-helpdesk. One click checks a candidate; one more posts it."""
+"""The agent form lists the deposits to an address pasted without a hash, and finds the address of a hash pasted
+without one, in a real headless Chromium: real litecoind, Redis, deposit_check (ownership declared through its admin
+API, its watcher indexing the casino's addresses), ticket_link and its worker, django-helpdesk. One click checks a
+candidate; one more posts it. A bare hash paying the casino is its usual card; paying someone else, a card asking
+for the address."""
 
 import re
 import secrets
@@ -160,3 +162,54 @@ def test_an_address_with_no_deposit_says_none_within_what_was_searched(stack: St
     page.get_by_role("button", name="Check deposit").click()
     expect(page.locator("#candidates")).to_contain_text("No deposit to this address was found in what was searched")
     expect(page.locator("#candidates li")).to_have_count(0)
+
+
+def test_a_bare_hash_is_found_and_checked_with_the_casino_address_it_paid(
+    stack: Stack, page: Page, shots: Path
+) -> None:
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    address, [txid] = declared_with_deposits(stack, ["0.33"])
+    elsewhere = stack.litecoind.send(stack.litecoind.new_address("bech32"), Decimal("0.07"))
+    stack.litecoind.mine(1)
+    ticket = stack.desk.create_ticket("Deposit missing", "hash only", "locate@mail.example")
+
+    page.goto(f"{stack.url}/")
+    page.get_by_label("Name").fill(AGENT)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    # The player's txid, pasted bare: no address anywhere.
+    page.get_by_label("Transaction hash").fill(txid)
+    page.get_by_label("Ticket number").fill(f"#{ticket}")
+    page.get_by_role("button", name="Check deposit").click()
+    card = page.locator("#card article")
+    expect(card).to_have_attribute("data-status", "confirming")
+    expect(card).to_contain_text("0.33 LTC")
+    expect(card).to_contain_text(address)
+    expect(card.locator("[data-located]")).to_contain_text("found from its hash")
+    expect(page.get_by_label("Deposit address")).to_have_value("")
+    page.screenshot(path=shots / "08-located.png", full_page=True)
+    # The live card follows it (another block) and keeps saying where the address came from.
+    stack.litecoind.mine(1)
+    expect(card.locator(".count")).to_have_text(re.compile("^3 of 6"), timeout=30_000)
+    expect(card.locator("[data-located]")).to_be_visible()
+    page.get_by_role("button", name="Post to ticket").click()
+    expect(page.locator("#post-result")).to_contain_text(f"Note queued for desk #{ticket}")
+    [note] = internal_notes(stack.desk, ticket, 1)
+    assert f"Deposit address: {address}" in note["comment"] and "found from its hash" in note["comment"]
+
+    # A bare hash paying no address of the casino: where it is, and to ask for the address.
+    page.get_by_label("Transaction hash").fill(f"txid: {elsewhere}")
+    page.get_by_role("button", name="Check deposit").click()
+    located = page.locator("#card article")
+    expect(located).to_have_attribute("data-outcome", "paid_none")
+    expect(located).to_contain_text("Found on litecoin")
+    expect(located).to_contain_text("It paid no deposit address of the casino")
+    expect(located.locator("[data-next]")).to_contain_text("Do not credit this transaction")
+    page.screenshot(path=shots / "09-address-needed.png", full_page=True)
+    page.get_by_role("button", name="Post to ticket").click()
+    expect(page.locator("#post-result")).to_contain_text(f"Note queued for desk #{ticket}")
+    notes = internal_notes(stack.desk, ticket, 2)
+    assert "It paid no deposit address of the casino" in notes[1]["comment"]
+    assert problems == []

@@ -88,3 +88,15 @@ def test_a_tron_address_with_a_bad_checksum_is_sent_as_typed_for_deposit_check_t
     form, errors = read_deposit_form({"tx_hash": TX, "address": f"address: {bad}"})
     # The shape passes the door; the checksum is the TRON chain's to refuse (a 422 the form shows).
     assert errors == [] and form.address == bad
+
+
+def test_a_hash_alone_is_a_form_to_locate_and_a_bad_address_is_still_refused() -> None:
+    form, errors = read_deposit_form({"tx_hash": f"my txid: {TX}", "address": "   "})
+    assert errors == [] and form.hash_only and (form.tx_hash, form.address) == (TX, "")
+    assert form.claim().address is None  # the bot API's claim with no address: located by the service
+    form, errors = read_deposit_form({"tx_hash": TX})
+    assert errors == [] and form.hash_only
+    _, errors = read_deposit_form({"tx_hash": TX, "address": "(deposit)"})
+    assert len(errors) == 1 and errors[0].startswith("The deposit address is not a deposit address: expected")
+    _, errors = read_deposit_form({"tx_hash": "", "address": ""})
+    assert errors == ["Enter the transaction hash."]
