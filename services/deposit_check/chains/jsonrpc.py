@@ -40,6 +40,31 @@ class BadAnswer(EndpointFailure):
     """This node's answer cannot be used: ask the next one."""
 
 
+async def exchange(
+    transport: httpx.AsyncBaseTransport,
+    request: httpx.Request,
+    failure: type[EndpointFailure],
+    refused: str,
+    context: str = "",
+) -> bytes:
+    """Send `request` and return the body of a 200; anything else raises `failure` (prefixed with `context`):
+    a transport error (its message names no URL: that is in exc.request), 401/403 as `refused`, another status
+    with the start of its body."""
+    try:
+        response = await transport.handle_async_request(request)
+        try:
+            content = await response.aread()
+        finally:
+            await response.aclose()
+    except httpx.HTTPError as exc:
+        raise failure(f"{context}{type(exc).__name__} {exc}".rstrip()) from None
+    if response.status_code in (401, 403):
+        raise failure(f"{context}HTTP {response.status_code}: {refused}")
+    if response.status_code != 200:
+        raise failure(f"{context}HTTP {response.status_code}: {content[:200].decode(errors='replace')!r}")
+    return content
+
+
 Reply = Any  # the call's result, or an RpcError instance
 
 
@@ -133,18 +158,7 @@ class JsonRpcClient:
         request = httpx.Request(
             "POST", endpoint.url, content=body, headers=endpoint.headers, extensions={"timeout": self._timeout}
         )
-        try:
-            response = await self._transport.handle_async_request(request)
-            try:
-                content = await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:  # its message names no URL (it is in exc.request)
-            raise BadAnswer(f"{type(exc).__name__} {exc}".rstrip()) from None
-        if response.status_code in (401, 403):
-            raise BadAnswer(f"HTTP {response.status_code}: the node refused the RPC credentials")
-        if response.status_code != 200:
-            raise BadAnswer(f"HTTP {response.status_code}: {content[:200].decode(errors='replace')!r}")
+        content = await exchange(self._transport, request, BadAnswer, "the node refused the RPC credentials")
         try:
             # Amounts must stay exact: never let them become floats.
             items = json.loads(content, parse_float=Decimal)

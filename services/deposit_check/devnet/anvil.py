@@ -21,6 +21,7 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from deposit_check.devnet import child
 from deposit_check.devnet.litecoind import DevnetError, RpcCallError, free_port
 
 _NPM_BINARY = Path("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
@@ -124,23 +125,11 @@ class Anvil:
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines anvil wrote (it runs --silent: mostly nothing, unless it failed)."""
-        if self._output is None:
-            return "(no log)"
-        fd = self._output.fileno()  # pread: the offset is shared with anvil's own writes, leave it be
-        said = os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
-        return "\n".join(said.splitlines()[-lines:]) or "(anvil wrote nothing)"
+        return child.log_tail(self._output, lines, "(anvil wrote nothing)")
 
     def stop(self, timeout: float = 10) -> None:
         """Terminate anvil (kill it after `timeout` s). `start()` again gives a fresh chain on the same port."""
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        child.terminate(self._process, timeout)
         if self._output is not None:
             self._output.close()
             self._output = None

@@ -18,6 +18,7 @@ from typing import IO, Self
 
 import httpx
 
+from deposit_check.devnet import child
 from deposit_check.devnet.litecoind import DevnetError, free_port
 
 _MODULE = Path("harness") / "tron_replay.py"
@@ -103,22 +104,10 @@ class TronReplayNode:
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines it wrote (its URL, then nothing unless it failed)."""
-        if self._output is None:
-            return "(no log)"
-        fd = self._output.fileno()  # pread: the offset is shared with the child's own writes, leave it be
-        said = os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
-        return "\n".join(said.splitlines()[-lines:]) or "(it wrote nothing)"
+        return child.log_tail(self._output, lines, "(it wrote nothing)")
 
     def stop(self, timeout: float = 10) -> None:
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        child.terminate(self._process, timeout)
         if self._output is not None:
             self._output.close()
             self._output = None

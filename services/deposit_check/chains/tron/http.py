@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 
 from deposit_check.chains.endpoints import EndpointFailure, EndpointPool
-from deposit_check.chains.jsonrpc import Endpoint
+from deposit_check.chains.jsonrpc import Endpoint, exchange
 from deposit_check.chains.tron.network import NetworkCheck
 
 T = TypeVar("T")
@@ -118,18 +118,9 @@ class TronHttp:
 
     async def _send(self, request: httpx.Request, path: str) -> Any:
         self.calls += 1
-        try:
-            response = await self._transport.handle_async_request(request)
-            try:
-                content = await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:  # its message names no URL (it is in exc.request)
-            raise NodeFailure(f"{path}: {type(exc).__name__} {exc}".rstrip()) from None
-        if response.status_code in (401, 403):
-            raise NodeFailure(f"{path}: HTTP {response.status_code}: the node refused the API key or credentials")
-        if response.status_code != 200:
-            raise NodeFailure(f"{path}: HTTP {response.status_code}: {content[:200].decode(errors='replace')!r}")
+        content = await exchange(
+            self._transport, request, NodeFailure, "the node refused the API key or credentials", f"{path}: "
+        )
         try:
             answer = json.loads(content)
         except ValueError as exc:
