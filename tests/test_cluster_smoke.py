@@ -119,6 +119,28 @@ async def test_the_job_queue_runs_on_the_cluster_a_dead_workers_job_swept_back(c
         await queue.disconnect()  # saq's own ends with AttributeError on a cluster client (no connection_pool)
 
 
+async def test_the_queues_wait_for_a_job_is_one_blmove_not_cut_by_a_socket_timeout(cluster: RedisCluster) -> None:
+    """saq waits for a job with one BLMOVE as long as it likes. RedisCluster's own default socket timeout (5 s) cut
+    that wait: redis-py sent it again, reconnecting and closing idle connections other tasks were taking, and a job
+    the server handed over as the client gave up was left in the active list for the sweep. The services' client
+    has no socket timeout unless asked, as on one Redis: one BLMOVE, answered when its own time is up."""
+    queue = open_queue(cluster.cluster_url)
+    await queue.connect()
+    source, target = queue.namespace(f"wait-{uuid.uuid4().hex}"), queue.namespace(f"took-{uuid.uuid4().hex}")
+    node = aredis.Redis(port=cluster.owner(key_slot(source.encode())))
+
+    async def blmoves() -> int:
+        return int((await node.info("commandstats")).get("cmdstat_blmove", {}).get("calls", 0))
+
+    try:
+        before = await blmoves()
+        assert await queue.redis.blmove(source, target, 6.5, "LEFT", "RIGHT") is None  # longer than 5 s, nothing came
+        assert await blmoves() - before == 1
+    finally:
+        await queue.disconnect()
+        await node.aclose()
+
+
 async def test_the_event_consumer_reads_several_chains_streams(client: ClusterClient) -> None:
     streams = [ChainKeys(c).events for c in ("litecoin", "ethereum", "tron")]
     assert len({key_slot(s.encode()) for s in streams}) > 1

@@ -356,6 +356,12 @@ def connect(url: str, retry_timeouts: bool = True, **options: Any) -> redis.Redi
         plain = {k: v for k, v in options.items() if k not in ("retry", "retry_on_error")}
         masters = _Masters({"ssl": target.ssl, **auth, **plain}, retried)
         options.pop("retry_on_error")  # RedisCluster retries on connection errors itself, and refreshes its map
+        # No socket timeout unless asked, as redis.Redis: RedisCluster's default is 5 s. With it the job queue's
+        # BLMOVE (blocking until a job comes) timed out every 5 s; redis-py then marked every connection of that
+        # node for reconnect and closed its idle ones while other tasks were taking them (an enqueue failed with
+        # "'NoneType' object has no attribute 'writelines'"), and a job the server handed to a BLMOVE the client
+        # had just given up on sat in the active list, run by no one, until saq's sweep (up to a minute).
+        options.setdefault("socket_timeout", None)
         # reinitialize_steps=0: each MOVED updates its own slot in the map. redis-py's default rebuilds the map on
         # every 5th MOVED by closing every connection of the client, the commands other tasks have in flight on
         # them included (measured mid-reshard: "Connection closed by server" and an AttributeError in the worker's
@@ -391,6 +397,7 @@ def connect_sync(url: str, **options: Any) -> redis_sync.Redis:
     auth: dict[str, Any] = {"username": target.username, "password": target.password}
     if target.kind == "cluster":
         options.pop("retry_on_error")
+        options.setdefault("socket_timeout", None)  # as redis.Redis (RedisCluster's default is 5 s): see connect()
         nodes = [redis_sync.cluster.ClusterNode(host, port) for host, port in target.hosts]  # type: ignore[no-untyped-call]
         return cast(redis_sync.Redis, redis_sync.RedisCluster(startup_nodes=nodes, ssl=target.ssl, **auth, **options))
     sentinel = redis_sync.sentinel.Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated

@@ -33,7 +33,9 @@ def wait_for(stack: Stack, tickets: list[Ticket], wanted: set[str], timeout: flo
                 missing.append(ticket.id)
         if not missing:
             return
-        assert time.monotonic() < deadline, f"tickets {missing} still lack a {wanted} note: {tickets}"
+        if time.monotonic() >= deadline:
+            tail = "\n".join(stack.worker_log.read_text(errors="replace").splitlines()[-60:])
+            raise AssertionError(f"tickets {missing} still lack a {wanted} note: {tickets}\nworker log:\n{tail}")
         time.sleep(0.2)
 
 

@@ -107,7 +107,7 @@ class Follower:
             metrics.HEIGHT.labels(self.chain.name).set(cursor.height)
         else:
             await self._follow(head, cursor)
-        await self._recheck()
+        await self._recheck(head.height)
         return True
 
     def _forget_chain_gauges(self) -> None:
@@ -186,18 +186,7 @@ class Follower:
                 mined, await self.chain.observe_many([(w.tx_hash, w.address) for w in mined]), strict=True
             ):
                 self._observed(changes, w, obs, now)
-        ripe_watches = await self._load(t.decode() for t in ripe)
-        # With a quorum the nodes must agree at this depth too, and a TRON block must be solidified: ask again
-        # (one batched call). Others are decided from the height alone.
-        again = [w for w in ripe_watches if not decided_at_depth(w.observation)]
-        if again:
-            for w, obs in zip(
-                again, await self.chain.observe_many([(w.tx_hash, w.address) for w in again]), strict=True
-            ):
-                self._observed(changes, w, obs, now)
-        for w in ripe_watches:
-            if decided_at_depth(w.observation):
-                self._change(changes, w, w, EventType.STATUS, tip=block.height, now=now)
+        await self._ripen(changes, ripe, block.height, now)
         for w in await self._load((t.decode() for t in old), owned=False):
             changes.drop(w)
         if self.indexer is not None:
@@ -211,6 +200,25 @@ class Follower:
                     verdict_json(self.chain, verdict, self.names),
                 )
         await self._commit(changes)
+
+    async def _ripen(
+        self, changes: Changes, ripe: Iterable[bytes], tip: int, now: float, asked_at_tip: bool = True
+    ) -> None:
+        """Decide the mined deposits `required` blocks deep at `tip`. With a quorum the nodes must agree at this
+        depth too, and a TRON block must be solidified: those are asked again (one batched call). Others are decided
+        from the height alone. `asked_at_tip` False: only those not yet decided or asked at this tip."""
+        ripe_watches = [
+            w for w in await self._load(t.decode() for t in ripe) if asked_at_tip or w.observation.tip < tip
+        ]
+        again = [w for w in ripe_watches if not decided_at_depth(w.observation)]
+        if again:
+            for w, obs in zip(
+                again, await self.chain.observe_many([(w.tx_hash, w.address) for w in again]), strict=True
+            ):
+                self._observed(changes, w, obs, now)
+        for w in ripe_watches:
+            if decided_at_depth(w.observation):
+                self._change(changes, w, w, EventType.STATUS, tip=tip, now=now)
 
     async def _reorg(self, fork: BlockRef, new_cursor: BlockRef) -> None:
         """Blocks above `fork` are gone: ask again about every deposit mined there."""
@@ -236,16 +244,24 @@ class Follower:
 
     # -- deposits not yet mined ---------------------------------------------------------------
 
-    async def _recheck(self) -> None:
-        """Look again at unmined deposits that are due (one node round trip), and give up on old ones."""
+    async def _recheck(self, tip: int) -> None:
+        """Look again at unmined deposits that are due (one node round trip), and give up on old ones.
+
+        Also decide the mined deposits already `required` blocks deep at `tip`: a watch registered after the
+        watcher processed the block that made it deep enough (its check answered a block or two before) is in
+        no later block's ripe range until the next block comes, minutes away on Bitcoin or Litecoin."""
         now = self.clock()
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.zrangebyscore(self.k.expiry, "-inf", now, start=0, num=RECHECK_BATCH)
             pipe.zrangebyscore(self.k.unmined, "-inf", now, start=0, num=RECHECK_BATCH)
-            expired_ids, due_ids = await pipe.execute()
-        if not expired_ids and not due_ids:
+            pipe.zrangebyscore(
+                self.k.confirming, "-inf", tip - self.chain.required_confirmations + 1, start=0, num=RECHECK_BATCH
+            )
+            expired_ids, due_ids, ripe = await pipe.execute()
+        if not expired_ids and not due_ids and not ripe:
             return
         changes = Changes()
+        await self._ripen(changes, ripe, tip, now, asked_at_tip=False)
         expired = {t.decode() for t in expired_ids}
         for w in await self._load(expired):
             changes.drop(w)

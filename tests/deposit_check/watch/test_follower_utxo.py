@@ -10,6 +10,7 @@ from deposit_check.chains.utxo import UtxoChain
 from deposit_check.config import UtxoChainConfig
 from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.keys import STREAMS, ChainKeys
+from deposit_check.models import Status
 from deposit_check.watch.state import Watch
 from tests.conftest import RedisServer
 from tests.deposit_check.watch.conftest import FAST, Rig
@@ -201,3 +202,26 @@ async def test_events_name_the_chain_as_people_call_it(
         )
     finally:
         await chain.aclose()
+
+
+async def test_a_watch_registered_after_its_ripening_block_is_confirmed_without_another_block(
+    utxo_rig: Rig, litecoind: Litecoind
+) -> None:
+    """A check answers `confirming` at 2/6; before its watch is written (a slow request, a Redis slot moving), the
+    follower processes the 6th block. No later block's ripe range holds the watch until the next block comes
+    (minutes away on Litecoin): the follower's next round decides it from the tip it already has."""
+    address = litecoind.new_address("bech32")
+    txid = litecoind.send(address, Decimal("0.33"))
+    litecoind.mine(2)
+    [seen] = await utxo_rig.chain.observe_many([(txid, address)])  # the check's observation, at 2 of 6
+    litecoind.mine(4)
+    await utxo_rig.follower.step()  # the 6th block: nothing watched yet
+    registry = utxo_rig.service.registry
+    assert await registry.watch(seen, address, Status.CONFIRMING, "LTC", None)
+    before = utxo_rig.transport.requests  # type: ignore[attr-defined]
+    await utxo_rig.follower.step()  # no new block
+    assert await utxo_rig.statuses() == [("status", "confirming", "confirmed", "0")]
+    assert utxo_rig.transport.requests - before == 1  # the tip only: decided from the height
+    assert (await utxo_rig.events())[0]["verdict"]["confirmations"] == 6
+    await utxo_rig.follower.step()
+    assert len(await utxo_rig.events()) == 1  # once
