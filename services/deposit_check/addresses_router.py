@@ -13,7 +13,7 @@ from deposit_check.ownership.schemas import (
     AddressLookup,
 )
 from deposit_check.verdict import account_of, address_owner
-from desk_common.auth import Caller, api_caller
+from desk_common.auth import Caller, requires
 from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 
@@ -35,9 +35,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def admin_caller(caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
-    caller.require(ADMIN_SCOPE, ADMIN_PURPOSE)
-    return caller
+admin_caller = requires(ADMIN_SCOPE, ADMIN_PURPOSE)
 
 
 async def get_admin(request: Request) -> OwnershipAdmin:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from deposit_check.locate.schemas import EXAMPLES, LocateRequest, LocateResponse
 from deposit_check.locate.service import LocateService
-from desk_common.auth import Caller, api_caller
+from desk_common.auth import Caller, requires
 from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 
@@ -31,9 +31,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def locate_caller(caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
-    caller.require(LOCATE_SCOPE, LOCATE_PURPOSE)
-    return caller
+locate_caller = requires(LOCATE_SCOPE, LOCATE_PURPOSE)
 
 
 async def get_locate(request: Request) -> LocateService:

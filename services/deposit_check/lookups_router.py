@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from deposit_check.lookups.schemas import EXAMPLES, LookupRequest, LookupResponse
 from deposit_check.lookups.service import LookupService
-from desk_common.auth import Caller, api_caller
+from desk_common.auth import Caller, requires
 from desk_common.body import StrictJsonRoute
 from desk_common.openapi import auth_error_docs, error_doc
 
@@ -32,9 +32,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def lookup_caller(caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
-    caller.require(LOOKUP_SCOPE, LOOKUP_PURPOSE)
-    return caller
+lookup_caller = requires(LOOKUP_SCOPE, LOOKUP_PURPOSE)
 
 
 async def get_lookups(request: Request) -> LookupService:

@@ -21,11 +21,12 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import redis.asyncio as redis
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from limits import RateLimitItem, parse
@@ -318,3 +319,14 @@ api_caller = BearerGate(
     scheme_name="ApiKey",
     description="An API key whose SHA-256 is in `[[api.keys]]` (make one with the service's `new-key` command).",
 )
+
+
+def requires(scope: str, purpose: str) -> Callable[[Caller], Awaitable[Caller]]:
+    """A route's dependency: the API caller, refused with a 403 that names `scope` and `purpose` unless its key
+    has that scope (an endpoint that needs one scope whatever the body says)."""
+
+    async def caller(caller: Annotated[Caller, Depends(api_caller)]) -> Caller:
+        caller.require(scope, purpose)
+        return caller
+
+    return caller

@@ -21,7 +21,7 @@ def test_it_serves_the_published_answers_at_the_heights_given(tmp_path: Path) ->
         info = httpx.post(f"{node.url}/wallet/gettransactioninfobyid", json={"value": OUT_OF_ENERGY_TX}).json()
         assert (info["id"], info["receipt"]["result"]) == (OUT_OF_ENERGY_TX, "OUT_OF_ENERGY")
         assert node.exit_code() is None and node.url in node.log_tail()  # it printed where it listens
-        pid = node._process.pid  # type: ignore[union-attr]
+        pid = node._child.process.pid  # type: ignore[union-attr]
     finally:
         node.stop()
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped

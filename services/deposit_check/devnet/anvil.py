@@ -7,14 +7,11 @@ or signing library are needed. RPC goes over httpx, like the litecoind launcher.
 import json
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import httpx
 from eth_abi.abi import encode
@@ -65,8 +62,7 @@ class Anvil:
         self.chain_id = chain_id
         self.port = port or free_port()
         self.log = log  # where anvil's output goes (default: a temporary file, gone with it)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._output: IO[bytes] | None = None  # anvil's stdout and stderr
+        self._child = child.Child("anvil", self.port, log, "(anvil wrote nothing)")
         self._accounts: list[str] | None = None
         self._http = httpx.Client(timeout=30)
 
@@ -76,18 +72,12 @@ class Anvil:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return self._child.running
 
     def start(self, timeout: float = 30) -> Self:
         """Start anvil and wait until eth_chainId answers; DevnetError with its output if it does not."""
         if self.running:
             return self
-        with socket.socket() as probe:  # else another node on the port would answer for us
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT after a stop is fine
-            try:
-                probe.bind(("127.0.0.1", self.port))
-            except OSError:
-                raise DevnetError(f"port {self.port} is in use: cannot start anvil there") from None
         args = [
             find_anvil(),
             "--host",
@@ -98,42 +88,20 @@ class Anvil:
             str(self.chain_id),
             "--silent",
         ]
-        # Output goes to a file (a pipe nobody reads could fill up and stall anvil); read on failure.
-        output = self.log.open("a+b") if self.log else tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self._output = output
-        self._process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        while time.monotonic() < deadline:
-            if (code := self._process.poll()) is not None:
-                output.seek(0)
-                said = output.read().decode(errors="replace")
-                self.stop()
-                raise DevnetError(f"anvil exited with {code}:\n{said}")
-            try:
-                self.rpc("eth_chainId")
-                return self
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.05)
-        self.stop()
-        raise DevnetError(f"anvil did not answer on {self.rpc_url} within {timeout} s ({last})")
+        self._child.start(args, lambda: bool(self.rpc("eth_chainId")), timeout)
+        return self
 
     def exit_code(self) -> int | None:
         """The code anvil exited with; None while it runs (or when it was not started, or stopped by us)."""
-        return None if self._process is None else self._process.poll()
+        return self._child.exit_code()
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines anvil wrote (it runs --silent: mostly nothing, unless it failed)."""
-        return child.log_tail(self._output, lines, "(anvil wrote nothing)")
+        return self._child.log_tail(lines)
 
     def stop(self, timeout: float = 10) -> None:
         """Terminate anvil (kill it after `timeout` s). `start()` again gives a fresh chain on the same port."""
-        child.terminate(self._process, timeout)
-        if self._output is not None:
-            self._output.close()
-            self._output = None
-        self._process = None
+        self._child.stop(timeout)
         self._accounts = None
 
     def close(self) -> None:

@@ -8,13 +8,9 @@ repository (`python -m harness.tron_replay`), found from the working directory o
 """
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from typing import IO, Self
+from typing import Self
 
 import httpx
 
@@ -55,63 +51,43 @@ class TronReplayNode:
         self.solidified = solidified
         self.port = port or free_port()
         self.log = log
-        self._process: subprocess.Popen[bytes] | None = None
-        self._output: IO[bytes] | None = None
+        self._child = child.Child("the TRON replay node", self.port, log, "(it wrote nothing)")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        return self._child.running
+
     def start(self, timeout: float = 30) -> Self:
         """Start it and wait until `/wallet/getnodeinfo` answers; DevnetError with its output if it does not."""
-        if self._process is not None and self._process.poll() is None:
+        if self.running:
             return self
         root = find_replay_root()
-        with socket.socket() as probe:  # else another server on the port would answer for us
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", self.port))
-            except OSError:
-                raise DevnetError(f"port {self.port} is in use: cannot start the TRON replay node there") from None
         args = [sys.executable, "-m", "harness.tron_replay", "--network", self.network, "--port", str(self.port)]
         for flag, height in (("--tip", self.tip), ("--solidified", self.solidified)):
             if height is not None:
                 args += [flag, str(height)]
-        output = self.log.open("a+b") if self.log else tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self._output = output
         # The harness imports the standard library only: its own folder on the path is enough.
         env = {**os.environ, "PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1"}
-        self._process = subprocess.Popen(args, cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        while time.monotonic() < deadline:
-            if (code := self._process.poll()) is not None:
-                said = self.log_tail()
-                self.stop()
-                raise DevnetError(f"the TRON replay node exited with {code}:\n{said}")
-            try:
-                if httpx.post(f"{self.url}/wallet/getnodeinfo", json={}, timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.05)
-        self.stop()
-        raise DevnetError(f"the TRON replay node did not answer on {self.url} within {timeout} s ({last})")
+        self._child.start(args, self._answers, timeout, cwd=root, env=env)
+        return self
+
+    def _answers(self) -> bool:
+        return httpx.post(f"{self.url}/wallet/getnodeinfo", json={}, timeout=2).status_code == 200
 
     def exit_code(self) -> int | None:
         """The code it exited with; None while it runs (or when it was not started, or stopped by us)."""
-        return None if self._process is None else self._process.poll()
+        return self._child.exit_code()
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines it wrote (its URL, then nothing unless it failed)."""
-        return child.log_tail(self._output, lines, "(it wrote nothing)")
+        return self._child.log_tail(lines)
 
     def stop(self, timeout: float = 10) -> None:
-        child.terminate(self._process, timeout)
-        if self._output is not None:
-            self._output.close()
-            self._output = None
-        self._process = None
+        self._child.stop(timeout)
 
     def close(self) -> None:
         self.stop()
