@@ -64,6 +64,7 @@ class Anvil:
         self.log = log  # where anvil's output goes (default: a temporary file, gone with it)
         self._child = child.Child("anvil", self.port, log, "(anvil wrote nothing)")
         self._accounts: list[str] | None = None
+        self._automine = True  # anvil's default; set_automine keeps it
         self._http = httpx.Client(timeout=30)
 
     @property
@@ -103,6 +104,7 @@ class Anvil:
         """Terminate anvil (kill it after `timeout` s). `start()` again gives a fresh chain on the same port."""
         self._child.stop(timeout)
         self._accounts = None
+        self._automine = True
 
     def close(self) -> None:
         self.stop()
@@ -139,6 +141,7 @@ class Anvil:
     def set_automine(self, enabled: bool) -> None:
         """Off: transactions wait in the mempool until `mine()`."""
         self.rpc("evm_setAutomine", enabled)
+        self._automine = enabled
 
     def mine(self, n: int = 1) -> None:
         self.rpc("anvil_mine", hex(n))
@@ -169,7 +172,7 @@ class Anvil:
         while (receipt := self.rpc("eth_getTransactionReceipt", tx_hash)) is None:
             if time.monotonic() > deadline:
                 raise DevnetError(f"{tx_hash} not mined within {timeout} s (automine off?)")
-            time.sleep(0.05)
+            time.sleep(0.01)
         return dict(receipt)
 
     def send_transaction(
@@ -183,6 +186,7 @@ class Anvil:
         gas_price: int | None = None,
     ) -> str:
         """Send from an unlocked account; without `gas`, anvil estimates (and refuses a tx that would revert).
+        With automine on (the default), it returns once the tx is mined.
 
         `nonce` and a higher `gas_price` replace a pending tx of the same sender and nonce.
         """
@@ -190,7 +194,12 @@ class Anvil:
         for key, given in (("to", to), ("gas", gas), ("nonce", nonce), ("gasPrice", gas_price)):
             if given is not None:
                 tx[key] = given if isinstance(given, str) else hex(given)
-        return str(self.rpc("eth_sendTransaction", tx))
+        tx_hash = str(self.rpc("eth_sendTransaction", tx))
+        if self._automine:
+            # anvil answers before it has sealed the tx's block: a node asked at once may not know the block yet
+            # (tests that checked at once failed now and then under load). Automine means "mined": wait for it.
+            self.receipt(tx_hash)
+        return tx_hash
 
     def send_eth(self, sender: str, to: str, wei: int, gas: int | None = None) -> str:
         return self.send_transaction(sender, to, value=wei, gas=gas)
