@@ -65,6 +65,9 @@ class Demo:
     def __init__(self, workdir: str | None = None, api_port: int = 8080) -> None:
         self._own_dir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="deposit-check-demo-"))
+        # Now, not when litecoind makes its datadir in it: the chains may start at once (the desk demo's threads),
+        # and anvil's and the TRON replay's logs are in it (a run failed on "No such file or directory").
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.api_port = api_port
         self.litecoind = Litecoind(self.workdir / "litecoin")
         self.anvil = Anvil(chain_id=31337, log=self.workdir / "anvil.log")

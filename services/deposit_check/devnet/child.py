@@ -62,6 +62,8 @@ class Child:
                 probe.bind(("127.0.0.1", self.port))
             except OSError:
                 raise DevnetError(f"port {self.port} is in use: cannot start {self.name} there") from None
+        if self.log is not None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
         self.output = self.log.open("a+b") if self.log else tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(args, stdout=self.output, stderr=subprocess.STDOUT, **popen)
         deadline = time.monotonic() + timeout
