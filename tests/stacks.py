@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from deposit_check.app import create_app as create_deposit_check
 from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
+from deposit_check.devnet.anvil import Anvil
 from deposit_check.devnet.litecoind import Litecoind
+from deposit_check.models import Asset
 from harness.redis_server import RedisServer
 from harness.serving import serve
 from tests.helpers import dev_mode
@@ -63,6 +65,20 @@ family = "utxo"
 network = "regtest"
 rpc_urls = ["{litecoind.rpc_url}"]
 confirmations = 6
+"""
+
+
+def ethereum_toml(anvil: Anvil, usdt: Asset, confirmations: int) -> str:
+    """deposit_check's config for the shared anvil as chain `ethereum`, with the test USDT allow-listed."""
+    return f"""[chains.ethereum]
+family = "evm"
+chain_id = 31337
+rpc_urls = ["{anvil.rpc_url}"]
+confirmations = {confirmations}
+[[chains.ethereum.tokens]]
+symbol = "USDT"
+contract = "{usdt.contract}"
+decimals = 6
 """
 
 

@@ -28,6 +28,7 @@ from tests.deposit_check.tron.conftest import (
 )
 from tests.helpers import dev_mode
 from tests.servers import serve
+from tests.stacks import ethereum_toml
 
 pytestmark = pytest.mark.anvil
 
@@ -44,16 +45,7 @@ family = "utxo"
 network = "regtest"
 rpc_urls = ["{litecoind.rpc_url}"]
 confirmations = 6
-[chains.ethereum]
-family = "evm"
-chain_id = 31337
-rpc_urls = ["{anvil.rpc_url}"]
-confirmations = 3
-[[chains.ethereum.tokens]]
-symbol = "USDT"
-contract = "{usdt.contract}"
-decimals = 6
-[chains.bsc]
+{ethereum_toml(anvil, usdt, 3)}[chains.bsc]
 family = "evm"
 chain_id = 56
 rpc_urls = ["{DEAD}"]

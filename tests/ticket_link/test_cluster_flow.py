@@ -27,7 +27,7 @@ from deposit_check.devnet.litecoind import Litecoind
 from deposit_check.keys import ChainKeys
 from deposit_check.models import Asset
 from harness.redis_cluster import RedisCluster, running_cluster
-from tests.stacks import Key, litecoin_toml
+from tests.stacks import Key, ethereum_toml, litecoin_toml
 from tests.ticket_link.flow_stack import Stack, flow_stack, internal_notes, wait_for_notes
 from tests.ticket_link.settle import wait_until, wait_until_settled
 from tests.ticket_link.statuses import STATUS, Ticket, assert_one_note_per_status, wait_for
@@ -56,16 +56,8 @@ def stack(
         + TICKET_LINK.toml()
         + TINY.toml()
         + litecoin_toml(litecoind)
-        + f"""[chains.ethereum]
-family = "evm"
-chain_id = 31337
-rpc_urls = ["{anvil.rpc_url}"]
-confirmations = 12
-[[chains.ethereum.tokens]]
-symbol = "USDT"
-contract = "{usdt.contract}"
-decimals = 6
-[ownership]
+        + ethereum_toml(anvil, usdt, 12)
+        + f"""[ownership]
 secret = "{secrets.token_urlsafe(32)}"
 """
     )

@@ -17,7 +17,7 @@ from deposit_check.models import Asset
 from harness.redis_server import RedisServer, running_redis
 from harness.tron_replay import TronReplay, load_fixtures
 from tests.deposit_check.tron.conftest import USDT_BLOCK, USDT_CONTRACT, USDT_TX
-from tests.stacks import Key, litecoin_toml
+from tests.stacks import Key, ethereum_toml, litecoin_toml
 from tests.ticket_link.flow_stack import Stack, flow_stack, internal_notes, wait_for_notes
 from tests.ticket_link.settle import wait_until
 from tests.ticket_link.test_lookups_flow import Switch
@@ -63,16 +63,8 @@ def stack(
         ADMIN.toml()
         + TICKET_LINK.toml()
         + litecoin_toml(litecoind)
-        + f"""[chains.ethereum]
-family = "evm"
-chain_id = 31337
-rpc_urls = ["{anvil.rpc_url}"]
-confirmations = 12
-[[chains.ethereum.tokens]]
-symbol = "USDT"
-contract = "{usdt.contract}"
-decimals = 6
-[chains.tron]
+        + ethereum_toml(anvil, usdt, 12)
+        + f"""[chains.tron]
 family = "tron"
 http_urls = ["{tron.url}"]
 timeout_seconds = 2

@@ -18,6 +18,7 @@ from harness.tron_replay import TronReplay, load_fixtures
 from tests.deposit_check.tron.conftest import OUT_OF_ENERGY_TX, USDT_BLOCK, USDT_CONTRACT, USDT_PAYEE, USDT_TX
 from tests.helpers import dev_mode
 from tests.servers import serve
+from tests.stacks import ethereum_toml
 
 pytestmark = pytest.mark.anvil
 
@@ -35,16 +36,7 @@ def api(node: TronReplay, anvil: Anvil, usdt: Asset) -> Iterator[httpx.Client]:
 [cache]
 pending_ttl_seconds = 0.01
 final_ttl_seconds = 0
-[chains.ethereum]
-family = "evm"
-chain_id = 31337
-rpc_urls = ["{anvil.rpc_url}"]
-confirmations = 1
-[[chains.ethereum.tokens]]
-symbol = "USDT"
-contract = "{usdt.contract}"
-decimals = 6
-[chains.tron]
+{ethereum_toml(anvil, usdt, 1)}[chains.tron]
 family = "tron"
 display_name = "TRON (TRC-20)"
 http_urls = ["{node.url}"]
