@@ -14,6 +14,7 @@ from deposit_check.app import create_app as create_deposit_check
 from deposit_check.config import AppConfig as DepositCheckConfig
 from deposit_check.config import parse_config as parse_deposit_check
 from deposit_check.devnet.litecoind import Litecoind, free_port
+from desk_common.redis_connect import connect_sync
 from tests.conftest import RedisServer
 from tests.helpers import dev_mode
 from tests.servers import run_worker, serve
@@ -78,6 +79,11 @@ def flow_stack(
     if redis_url is None:
         assert redis_server is not None
         redis_url = f"redis://127.0.0.1:{redis_server.port}/{db}"
+        # The session's Redis is shared by modules: start from an empty database, or an earlier stack's leftovers
+        # (a note in its outbox, its jobs, sealed under another secret) are this stack's worker's to deliver, and
+        # never can be (a CI run failed four tests on one such note).
+        with connect_sync(redis_url) as client:
+            client.flushdb()
     dc_config = DepositCheckConfig(
         file=parse_deposit_check(dev_mode(dc_text), env={}), redis_url=redis_url, source="test"
     )
