@@ -39,7 +39,8 @@ def metrics_dir(worker: int) -> Path:
 def answered(directory: Path, pid: int, app: str, route: str) -> float:
     """Responses 200 to `route` counted by the worker `pid` alone (its own counter file, read by the library)."""
     own = directory / f"counter_{pid}.db"
-    if not own.exists():
+    # Not there yet, or just made: prometheus_client creates the file empty, then sizes it (a read between fails).
+    if not own.exists() or own.stat().st_size == 0:
         return 0.0
     with tempfile.TemporaryDirectory() as alone:
         shutil.copy(own, alone)
